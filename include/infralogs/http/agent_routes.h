@@ -1,0 +1,63 @@
+#pragma once
+// The agent's HTTP endpoints (docs/wire-protocol.md):
+//   GET /logs      NDJSON page of entries after a cursor, with journalctl's filters
+//   GET /entries   systemd-journal-gatewayd's protocol (Range: entries=..., Accept: ...)
+//   GET /machine   gatewayd's description of the serving machine
+//   GET /healthz   200 when the journal is readable, 503 with the reason otherwise (no token)
+//   GET /metrics   Prometheus text format
+// Every endpoint but /healthz needs a token (TokenFile). Responses stream: memory stays
+// bounded however large the page.
+
+#include <chrono>
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include <httplib.h>
+
+#include "infralogs/core/metrics.h"
+#include "infralogs/http/token_auth.h"
+#include "infralogs/journal/entry_format.h"
+#include "infralogs/journal/reader.h"
+
+namespace infralogs::http {
+
+struct AgentOptions {
+  // Entries per /logs page when the client gives no limit.
+  size_t default_limit = 1000;
+  // The largest limit a client may ask for; larger gives 400.
+  size_t max_limit = 100000;
+  // Encoded bytes gathered before a chunk is written to the connection.
+  size_t chunk_bytes = 64 * 1024;
+  // gzip level for clients that accept gzip (1 = fastest).
+  int gzip_level = 1;
+  // /machine reports these.
+  std::string machine_id_file = "/etc/machine-id";
+  std::string boot_id_file = "/proc/sys/kernel/random/boot_id";
+};
+
+// A /logs request, parsed.
+struct LogsQuery {
+  journal::Position position;
+  journal::Filter filter;
+  journal::FieldSet fields;
+  size_t limit = 0;
+};
+
+// Why a request's parameters were refused: the parameter and what is wrong with it.
+struct ParamError {
+  std::string parameter;
+  std::string message;
+};
+
+// Parses /logs parameters (after, limit, since, until, unit, priority, boot, match, fields).
+// Returns false with *error for an unknown, repeated or malformed parameter.
+bool parse_logs_query(const std::multimap<std::string, std::string>& params,
+                      const AgentOptions& options, LogsQuery* query, ParamError* error);
+
+// Attaches the endpoints to `server`. The references must outlive the server.
+void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader,
+                         TokenFile& tokens, AuthRateLimiter& limiter, MetricsRegistry& metrics,
+                         const AgentOptions& options);
+
+}  // namespace infralogs::http

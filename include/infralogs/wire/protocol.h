@@ -1,0 +1,38 @@
+#pragma once
+// The agent's HTTP protocol, version 1 (docs/wire-protocol.md): route, parameter and header
+// names shared by the agent and its clients.
+
+#include <cstddef>
+
+namespace infralogs::wire {
+
+inline constexpr int kProtocolVersion = 1;
+
+inline constexpr const char* kLogsPath = "/logs";
+inline constexpr const char* kEntriesPath = "/entries";
+inline constexpr const char* kHealthPath = "/healthz";
+inline constexpr const char* kMetricsPath = "/metrics";
+inline constexpr const char* kMachinePath = "/machine";
+
+// /logs query parameters.
+inline constexpr const char* kParamAfter = "after";
+inline constexpr const char* kParamLimit = "limit";
+inline constexpr const char* kParamSince = "since";
+inline constexpr const char* kParamUntil = "until";
+inline constexpr const char* kParamUnit = "unit";
+inline constexpr const char* kParamPriority = "priority";
+inline constexpr const char* kParamBoot = "boot";
+inline constexpr const char* kParamMatch = "match";
+inline constexpr const char* kParamFields = "fields";
+
+// /logs response headers.
+inline constexpr const char* kHeaderProtocol = "Infralogs-Protocol";       // "1"
+inline constexpr const char* kHeaderMore = "Infralogs-More";               // "true" / "false"
+inline constexpr const char* kHeaderCursorFound = "Infralogs-Cursor-Found";  // "true" / "false"
+
+inline constexpr size_t kDefaultLimit = 1000;
+inline constexpr size_t kMaxLimit = 100000;
+
+inline constexpr const char* kNdjsonType = "application/x-ndjson";
+
+}  // namespace infralogs::wire

@@ -1,0 +1,187 @@
+// infralogs agent: options -> AgentConfig -> validate -> build the parts -> serve.
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "infralogs/core/log.h"
+#include "infralogs/core/metrics.h"
+#include "infralogs/http/agent_routes.h"
+#include "infralogs/http/server.h"
+#include "infralogs/http/token_auth.h"
+#include "infralogs/journal/sd_journal_reader.h"
+#include "infralogs/wire/protocol.h"
+#include "mode.h"
+
+namespace infralogs::modes {
+namespace {
+
+constexpr std::string_view kComponent = "agent";
+
+struct AgentConfig {
+  std::string listen = "0.0.0.0:19532";
+  std::string token_file;
+  journal::ReaderOptions reader;
+  http::TlsOptions tls;
+  http::AgentOptions agent;
+  size_t threads = 8;
+  size_t auth_fail_limit = 10;
+  int auth_fail_window_s = 60;
+};
+
+// Splits "HOST:PORT" or "[V6]:PORT".
+bool split_listen(const std::string& s, std::string* host, int* port) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon + 1 == s.size()) return false;
+  *host = s.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  std::string p = s.substr(colon + 1);
+  if (p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5) return false;
+  *port = std::stoi(p);
+  return !host->empty() && *port <= 65535;
+}
+
+// Stops the server on SIGTERM or SIGINT. Signals are blocked in every thread and taken here
+// with sigwait, so no handler runs in an arbitrary thread.
+std::thread start_signal_thread(httplib::Server& server, sigset_t set) {
+  return std::thread([&server, set] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    log::info(kComponent, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    server.stop();
+  });
+}
+
+int run_agent(const AgentConfig& cfg) {
+  std::string host;
+  int port = 0;
+  if (!split_listen(cfg.listen, &host, &port)) {
+    log::error(kComponent, "--listen must be ADDR:PORT", {{"listen", cfg.listen}});
+    return 2;
+  }
+  if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
+    log::error(kComponent, "--tls-cert and --tls-key go together");
+    return 2;
+  }
+  if (!cfg.tls.client_ca_file.empty() && cfg.tls.cert_file.empty()) {
+    log::error(kComponent, "--tls-client-ca needs --tls-cert and --tls-key");
+    return 2;
+  }
+  auto tokens = http::TokenFile::load(cfg.token_file);
+  if (!tokens) {
+    log::error(kComponent, "cannot use --token-file", {{"error", tokens.status().message()}});
+    return 2;
+  }
+  auto server = http::JournalHttpServer::create(cfg.tls);
+  if (!server) {
+    log::error(kComponent, "cannot set up TLS", {{"error", server.status().message()}});
+    return 2;
+  }
+  if (geteuid() == 0) {
+    log::warn(kComponent, "running as root; run the agent as an unprivileged user in the "
+                          "systemd-journal group instead");
+  }
+
+  journal::SdJournalReader reader(cfg.reader);
+  Status readable = reader.check_readable();
+  if (!readable.is_ok()) {
+    log::warn(kComponent, "the journal is not readable; /healthz says 503 until it is",
+              {{"reason", readable.message()}});
+  }
+  http::AuthRateLimiter limiter(cfg.auth_fail_limit, std::chrono::seconds(cfg.auth_fail_window_s));
+  MetricsRegistry metrics;
+  http::JournalHttpServer& srv = **server;
+  size_t threads = cfg.threads;
+  srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  srv.set_keep_alive_max_count(1000);
+  srv.set_read_timeout(std::chrono::seconds(30));
+  srv.set_write_timeout(std::chrono::seconds(60));
+  srv.set_payload_max_length(64 * 1024);
+  http::attach_agent_routes(srv, reader, **tokens, limiter, metrics, cfg.agent);
+
+  int bound = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
+    log::error(kComponent, "cannot listen", {{"listen", cfg.listen}, {"error", std::strerror(errno)}});
+    return 1;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread signals = start_signal_thread(srv, set);
+  log::info(kComponent, "listening",
+            {{"address", host}, {"port", bound}, {"tls", !cfg.tls.cert_file.empty()},
+             {"client_certs", !cfg.tls.client_ca_file.empty()},
+             {"tokens", (*tokens)->token_count()}, {"protocol", wire::kProtocolVersion}});
+  bool ok = srv.listen_after_bind();
+  // listen_after_bind returns after stop(); make sure the signal thread ends too.
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  log::info(kComponent, "stopped");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+RunFn setup_agent(CLI::App& sub) {
+  auto cfg = std::make_shared<AgentConfig>();
+  sub.footer(
+      "The agent reads the journal through libsystemd and serves it to collectors:\n"
+      "  GET /logs?after=CURSOR&limit=N   NDJSON, one entry per line as `journalctl -o json --all`\n"
+      "  GET /entries                     systemd-journal-gatewayd's protocol\n"
+      "  GET /healthz (no token), GET /metrics (Prometheus)\n"
+      "Tokens: `Authorization: Bearer TOKEN`, or TOKEN as the HTTP Basic password.\n"
+      "Run it as an unprivileged user in the systemd-journal group. See docs/modes.md.");
+  sub.add_option("--listen", cfg->listen, "Address and port to listen on, ADDR:PORT (port 0: any free port, logged at start).")
+      ->envname("INFRALOGS_LISTEN")
+      ->capture_default_str();
+  sub.add_option("--token-file", cfg->token_file,
+                 "File of valid tokens, one per line (all valid at once; re-read when it changes).")
+      ->envname("INFRALOGS_TOKEN_FILE")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sub.add_option("--directory,-D", cfg->reader.directories,
+                 "Serve the journal files in this directory instead of the system journal (repeatable).")
+      ->check(CLI::ExistingDirectory);
+  sub.add_option("--file", cfg->reader.files, "Serve this journal file instead of the system journal (repeatable).")
+      ->check(CLI::ExistingFile);
+  sub.add_option("--tls-cert", cfg->tls.cert_file, "PEM certificate chain: serve HTTPS.")
+      ->envname("INFRALOGS_TLS_CERT")
+      ->check(CLI::ExistingFile);
+  sub.add_option("--tls-key", cfg->tls.key_file, "PEM private key for --tls-cert.")
+      ->envname("INFRALOGS_TLS_KEY")
+      ->check(CLI::ExistingFile);
+  sub.add_option("--tls-client-ca", cfg->tls.client_ca_file,
+                 "PEM CA bundle: require client certificates signed by it.")
+      ->envname("INFRALOGS_TLS_CLIENT_CA")
+      ->check(CLI::ExistingFile);
+  sub.add_option("--default-limit", cfg->agent.default_limit, "Entries per /logs page when the client gives no limit.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, wire::kMaxLimit * 10));
+  sub.add_option("--max-limit", cfg->agent.max_limit, "Largest limit a client may ask for.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, wire::kMaxLimit * 10));
+  sub.add_option("--threads", cfg->threads, "Requests served at once.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{256}));
+  sub.add_option("--auth-fail-limit", cfg->auth_fail_limit,
+                 "Failed authentications a client address may make per window before it gets 429.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
+  sub.add_option("--auth-fail-window", cfg->auth_fail_window_s, "Length of that window, in seconds.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  add_log_level_option(sub);
+  return [cfg] {
+    if (cfg->agent.default_limit > cfg->agent.max_limit) {
+      log::error(kComponent, "--default-limit is larger than --max-limit");
+      return 2;
+    }
+    return run_agent(*cfg);
+  };
+}
+
+}  // namespace infralogs::modes

@@ -1,0 +1,570 @@
+#include "infralogs/http/agent_routes.h"
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "infralogs/core/log.h"
+#include "infralogs/http/server.h"
+#include "infralogs/wire/protocol.h"
+
+namespace infralogs::http {
+namespace {
+
+using nlohmann::json;
+constexpr std::string_view kComponent = "agent";
+
+void send_json_error(httplib::Response& res, int status, const std::string& message,
+                     const std::string& parameter = "") {
+  json body = {{"error", message}};
+  if (!parameter.empty()) body["parameter"] = parameter;
+  res.status = status;
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
+                  "application/json");
+}
+
+// Counters the handlers update; all live in the registry.
+struct AgentMetrics {
+  explicit AgentMetrics(MetricsRegistry& r)
+      : registry(r),
+        entries(r.counter("infralogs_agent_entries_served_total", "Journal entries sent to clients.")),
+        bytes(r.counter("infralogs_agent_bytes_served_total",
+                        "Response body bytes sent for /logs and /entries, after compression.")),
+        read_errors(r.counter("infralogs_agent_journal_read_errors_total",
+                              "Journal reads that failed: a corrupted entry or file, or a file "
+                              "rotated away mid-read.")),
+        skipped(r.counter("infralogs_agent_entries_skipped_total",
+                          "Entries left out of a response because they could not be read whole.")) {}
+
+  Counter& auth_failure(const char* reason) {
+    return registry.counter("infralogs_agent_auth_failures_total",
+                            "Requests refused for a missing or wrong token, or rate-limited.",
+                            {{"reason", reason}});
+  }
+  Counter& request(const std::string& path, int status) {
+    return registry.counter("infralogs_agent_http_requests_total", "HTTP requests by path and status.",
+                            {{"path", path}, {"code", std::to_string(status)}});
+  }
+
+  MetricsRegistry& registry;
+  Counter& entries;
+  Counter& bytes;
+  Counter& read_errors;
+  Counter& skipped;
+};
+
+class Gzip {
+ public:
+  explicit Gzip(int level) {
+    // 15 + 16: a gzip wrapper around the deflate stream.
+    ok_ = deflateInit2(&z_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  }
+  ~Gzip() { deflateEnd(&z_); }
+  Gzip(const Gzip&) = delete;
+  Gzip& operator=(const Gzip&) = delete;
+
+  bool ok() const { return ok_; }
+
+  void compress(std::string_view in, bool finish, std::string* out) {
+    z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z_.avail_in = static_cast<uInt>(in.size());
+    char buf[32768];
+    int r;
+    do {
+      z_.next_out = reinterpret_cast<Bytef*>(buf);
+      z_.avail_out = sizeof buf;
+      r = deflate(&z_, finish ? Z_FINISH : Z_NO_FLUSH);
+      out->append(buf, sizeof buf - z_.avail_out);
+    } while (z_.avail_out == 0 || (finish && r != Z_STREAM_END));
+  }
+
+ private:
+  z_stream z_{};
+  bool ok_ = false;
+};
+
+enum class Format { kJson, kExport, kShort, kEventStream, kJsonSeq };
+
+struct PageStream {
+  std::unique_ptr<journal::Session> session;
+  journal::Entry entry;
+  journal::FieldSet fields;
+  Format format = Format::kJson;
+  size_t remaining = 0;
+  std::unique_ptr<Gzip> gzip;
+  std::string buf, zbuf;
+  size_t sent = 0;
+  size_t skipped = 0;
+  std::string read_error;
+};
+
+void encode(PageStream& st) {
+  switch (st.format) {
+    case Format::kJson: journal::append_json(st.entry, st.fields, &st.buf); break;
+    case Format::kExport: journal::append_export(st.entry, &st.buf); break;
+    case Format::kShort: journal::append_short(st.entry, &st.buf); break;
+    case Format::kEventStream:
+      st.buf.append("data: ");
+      journal::append_json(st.entry, st.fields, &st.buf);
+      st.buf.push_back('\n');
+      break;
+    case Format::kJsonSeq:
+      st.buf.push_back('\x1e');
+      journal::append_json(st.entry, st.fields, &st.buf);
+      break;
+  }
+}
+
+// Produces one chunk of the response: entries until chunk_bytes are gathered or the page ends.
+bool produce(PageStream& st, AgentMetrics& m, size_t chunk_bytes, httplib::DataSink& sink) {
+  st.buf.clear();
+  bool finished = false;
+  while (st.buf.size() < chunk_bytes) {
+    if (st.remaining == 0) {
+      finished = true;
+      break;
+    }
+    Result<bool> more = st.session->advance();
+    if (!more) {
+      // Nothing past this point can be read in this session: end the page here; the client
+      // resumes from the last cursor it got.
+      m.read_errors.inc();
+      st.read_error = more.status().message();
+      finished = true;
+      break;
+    }
+    if (!*more) {
+      finished = true;
+      break;
+    }
+    Status s = st.session->read(&st.entry);
+    if (!s.is_ok()) {
+      m.read_errors.inc();
+      m.skipped.inc();
+      ++st.skipped;
+      st.read_error = s.message();
+      continue;
+    }
+    encode(st);
+    --st.remaining;
+    ++st.sent;
+  }
+  std::string_view out = st.buf;
+  if (st.gzip) {
+    st.zbuf.clear();
+    st.gzip->compress(st.buf, finished, &st.zbuf);
+    out = st.zbuf;
+  }
+  if (!out.empty()) {
+    if (!sink.write(out.data(), out.size())) return false;
+    m.bytes.inc(out.size());
+  }
+  if (finished) sink.done();
+  return true;
+}
+
+bool accepts_gzip(const httplib::Request& req) {
+  const std::string& ae = req.get_header_value("Accept-Encoding");
+  return ae.find("gzip") != std::string::npos;
+}
+
+// Streams `st` as the response body.
+void stream_response(httplib::Response& res, std::shared_ptr<PageStream> st, const char* type,
+                     AgentMetrics& m, const AgentOptions& options, std::string path) {
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  if (st->gzip) res.set_header("Content-Encoding", "gzip");
+  size_t chunk = options.chunk_bytes;
+  res.set_chunked_content_provider(
+      type,
+      [st, &m, chunk](size_t, httplib::DataSink& sink) { return produce(*st, m, chunk, sink); },
+      [st, &m, path](bool success) {
+        m.entries.inc(st->sent);
+        if (st->skipped || !st->read_error.empty()) {
+          log::warn(kComponent, "journal entries could not be read",
+                    {{"path", path}, {"skipped", st->skipped}, {"error", st->read_error}});
+        }
+        if (!success) log::debug(kComponent, "client went away mid-response", {{"path", path}});
+      });
+}
+
+int http_status_for(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+std::string first_line_of_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string os_pretty_name() {
+  std::ifstream in("/etc/os-release");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("PRETTY_NAME=", 0) == 0) {
+      std::string v = line.substr(12);
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      return v;
+    }
+  }
+  return "";
+}
+
+std::string compact_id(std::string id) {
+  std::string out;
+  for (char c : id) {
+    if (c != '-') out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool parse_logs_query(const std::multimap<std::string, std::string>& params,
+                      const AgentOptions& options, LogsQuery* q, ParamError* error) {
+  static const std::set<std::string> kSingle = {wire::kParamAfter, wire::kParamLimit,
+                                                wire::kParamSince, wire::kParamUntil,
+                                                wire::kParamPriority, wire::kParamBoot};
+  static const std::set<std::string> kRepeatable = {wire::kParamUnit, wire::kParamMatch,
+                                                    wire::kParamFields};
+  auto fail = [&](const std::string& p, const std::string& msg) {
+    *error = {p, msg};
+    return false;
+  };
+  *q = LogsQuery{};
+  q->limit = options.default_limit;
+  std::optional<uint64_t> since;
+  for (const auto& [key, value] : params) {
+    if (kSingle.count(key)) {
+      if (params.count(key) > 1) return fail(key, "given more than once");
+    } else if (!kRepeatable.count(key)) {
+      return fail(key, "unknown parameter");
+    }
+    if (key == wire::kParamAfter) {
+      if (value.empty()) return fail(key, "empty cursor");
+      q->position.start = journal::Position::Start::kAfterCursor;
+      q->position.cursor = value;
+    } else if (key == wire::kParamLimit) {
+      size_t n = 0;
+      bool digits = !value.empty() && value.size() <= 9 &&
+                    value.find_first_not_of("0123456789") == std::string::npos;
+      if (digits) n = std::stoul(value);
+      if (!digits || n < 1 || n > options.max_limit) {
+        return fail(key, "must be an integer from 1 to " + std::to_string(options.max_limit));
+      }
+      q->limit = n;
+    } else if (key == wire::kParamSince || key == wire::kParamUntil) {
+      Result<uint64_t> t = journal::parse_time(value);
+      if (!t) return fail(key, t.status().message());
+      if (key == wire::kParamSince) since = *t;
+      else q->filter.until_usec = *t;
+    } else if (key == wire::kParamUnit) {
+      if (value.empty() || value.find_first_of("*?[") != std::string::npos) {
+        return fail(key, "must be a unit name (globs are not supported): '" + value + "'");
+      }
+      q->filter.units.push_back(journal::complete_unit_name(value));
+    } else if (key == wire::kParamPriority) {
+      Result<int> p = journal::parse_priority(value);
+      if (!p) return fail(key, p.status().message());
+      q->filter.max_priority = *p;
+    } else if (key == wire::kParamBoot) {
+      Result<std::string> id = journal::parse_boot_id(value);
+      if (!id) return fail(key, id.status().message());
+      q->filter.boot_id = *id;
+    } else if (key == wire::kParamMatch) {
+      size_t eq = value.find('=');
+      if (eq == std::string::npos || !journal::is_valid_field_name(value.substr(0, eq))) {
+        return fail(key, "must be FIELD=VALUE with FIELD of A-Z, 0-9 and _: '" + value + "'");
+      }
+      q->filter.matches.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (key == wire::kParamFields) {
+      size_t start = 0;
+      while (start <= value.size()) {
+        size_t comma = value.find(',', start);
+        std::string name = value.substr(start, comma == std::string::npos ? comma : comma - start);
+        if (!journal::is_valid_field_name(name)) {
+          return fail(key, "not a field name: '" + name + "'");
+        }
+        q->fields.push_back(name);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+  }
+  if (since && q->filter.until_usec && *since > *q->filter.until_usec) {
+    return fail(wire::kParamSince, "is after until");
+  }
+  // A cursor says exactly where to resume; since only chooses the first page's start.
+  if (since && q->position.start != journal::Position::Start::kAfterCursor) {
+    q->position.start = journal::Position::Start::kRealtime;
+    q->position.realtime_usec = *since;
+  }
+  return true;
+}
+
+namespace {
+
+void handle_logs(const httplib::Request& req, httplib::Response& res,
+                 journal::JournalReader& reader, AgentMetrics& m, const AgentOptions& options) {
+  LogsQuery q;
+  ParamError perr;
+  if (!parse_logs_query(req.params, options, &q, &perr)) {
+    send_json_error(res, 400, perr.parameter + ": " + perr.message, perr.parameter);
+    return;
+  }
+  Result<std::unique_ptr<journal::Session>> session = reader.open(q.position, q.filter);
+  if (!session) {
+    const Status& s = session.status();
+    std::string param = s.code() == StatusCode::kInvalidArgument &&
+                                q.position.start == journal::Position::Start::kAfterCursor
+                            ? wire::kParamAfter
+                            : "";
+    send_json_error(res, http_status_for(s), s.message(), param);
+    return;
+  }
+  // Count ahead (cheap: no data is read) so the response can say whether more is pending
+  // before it streams, then go back to the start.
+  size_t ahead = 0;
+  while (ahead <= q.limit) {
+    Result<bool> r = (*session)->advance();
+    if (!r || !*r) break;
+    ++ahead;
+  }
+  bool cursor_found = (*session)->cursor_found();
+  Status s = (*session)->rewind();
+  if (!s.is_ok()) {
+    send_json_error(res, http_status_for(s), s.message());
+    return;
+  }
+  res.set_header(wire::kHeaderProtocol, std::to_string(wire::kProtocolVersion));
+  res.set_header(wire::kHeaderMore, ahead > q.limit ? "true" : "false");
+  if (q.position.start == journal::Position::Start::kAfterCursor) {
+    res.set_header(wire::kHeaderCursorFound, cursor_found ? "true" : "false");
+  }
+  auto st = std::make_shared<PageStream>();
+  st->session = std::move(*session);
+  st->fields = std::move(q.fields);
+  st->remaining = q.limit;
+  st->format = Format::kJson;
+  if (accepts_gzip(req)) st->gzip = std::make_unique<Gzip>(options.gzip_level);
+  stream_response(res, st, wire::kNdjsonType, m, options, req.path);
+}
+
+// Parses gatewayd's "entries=CURSOR[[:NUM_SKIP]:NUM_ENTRIES]" like request_parse_range() in
+// src/journal-remote/journal-gatewayd.c.
+bool parse_entries_range(std::string_view range, journal::Position* pos, size_t* count) {
+  constexpr std::string_view kPrefix = "entries=";
+  if (range.substr(0, kPrefix.size()) != kPrefix) return false;
+  range.remove_prefix(kPrefix.size());
+  while (!range.empty() && std::isspace(static_cast<unsigned char>(range.front()))) range.remove_prefix(1);
+  std::string_view cursor = range;
+  size_t colon = range.find(':');
+  if (colon != std::string_view::npos) {
+    cursor = range.substr(0, colon);
+    std::string_view rest = range.substr(colon + 1);
+    size_t colon2 = rest.find(':');
+    if (colon2 != std::string_view::npos) {
+      std::string skip(rest.substr(0, colon2));
+      char* end = nullptr;
+      errno = 0;
+      long long v = std::strtoll(skip.c_str(), &end, 10);
+      if (skip.empty() || *end || errno) return false;
+      pos->skip = v;
+      rest = rest.substr(colon2 + 1);
+    }
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.back()))) rest.remove_suffix(1);
+    if (!rest.empty()) {
+      std::string n(rest);
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long v = std::strtoull(n.c_str(), &end, 10);
+      if (*end || errno || v == 0 || n[0] == '-') return false;
+      *count = static_cast<size_t>(v);
+    }
+  }
+  size_t ws = cursor.find_first_of(" \t\r\n");
+  if (ws != std::string_view::npos) cursor = cursor.substr(0, ws);
+  if (!cursor.empty()) {
+    pos->start = journal::Position::Start::kCursor;
+    pos->cursor = std::string(cursor);
+  } else {
+    pos->start = pos->skip < 0 ? journal::Position::Start::kTail : journal::Position::Start::kHead;
+  }
+  return true;
+}
+
+void handle_entries(const httplib::Request& req, httplib::Response& res,
+                    journal::JournalReader& reader, AgentMetrics& m, const AgentOptions& options) {
+  journal::Position pos;
+  size_t count = std::numeric_limits<size_t>::max();
+  if (req.has_header(kJournalRangeHeader) &&
+      !parse_entries_range(req.get_header_value(kJournalRangeHeader), &pos, &count)) {
+    send_json_error(res, 400, "Failed to parse Range header.", "Range");
+    return;
+  }
+  journal::Filter filter;
+  for (const auto& [key, value] : req.params) {
+    if (key == "follow" || key == "discrete") {
+      send_json_error(res, 400, key + " is not supported by this agent; page with Range instead", key);
+      return;
+    }
+    if (key == "boot") {
+      filter.matches.emplace_back("_BOOT_ID", compact_id(first_line_of_file(options.boot_id_file)));
+      continue;
+    }
+    if (!journal::is_valid_field_name(key)) {
+      send_json_error(res, 400, "Failed to parse URL arguments: not a field name: '" + key + "'", key);
+      return;
+    }
+    filter.matches.emplace_back(key, value);
+  }
+  Result<std::unique_ptr<journal::Session>> session = reader.open(pos, filter);
+  if (!session) {
+    const Status& s = session.status();
+    send_json_error(res, http_status_for(s),
+                    s.code() == StatusCode::kInvalidArgument ? "Failed to seek in journal: " + s.message()
+                                                             : s.message(),
+                    s.code() == StatusCode::kInvalidArgument ? "Range" : "");
+    return;
+  }
+  // gatewayd chooses the format by an exact match of the whole Accept header.
+  static const std::pair<const char*, Format> kTypes[] = {
+      {"application/json", Format::kJson},
+      {"application/vnd.fdo.journal", Format::kExport},
+      {"text/event-stream", Format::kEventStream},
+      {"application/json-seq", Format::kJsonSeq},
+  };
+  const char* type = "text/plain";
+  auto st = std::make_shared<PageStream>();
+  st->format = Format::kShort;
+  const std::string& accept = req.get_header_value("Accept");
+  for (const auto& [name, format] : kTypes) {
+    if (accept == name) {
+      type = name;
+      st->format = format;
+    }
+  }
+  st->session = std::move(*session);
+  st->remaining = count;
+  if (accepts_gzip(req)) st->gzip = std::make_unique<Gzip>(options.gzip_level);
+  stream_response(res, st, type, m, options, req.path);
+}
+
+void handle_machine(httplib::Response& res, const AgentOptions& options) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  json body = {{"machine_id", compact_id(first_line_of_file(options.machine_id_file))},
+               {"boot_id", compact_id(first_line_of_file(options.boot_id_file))},
+               {"hostname", host},
+               {"os_pretty_name", os_pretty_name()}};
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
+}
+
+void update_process_metrics(MetricsRegistry& r) {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  if (statm >> pages_total >> pages_resident) {
+    r.gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
+        .set(static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+  }
+}
+
+std::string path_label(const std::string& path) {
+  for (const char* known : {wire::kLogsPath, wire::kEntriesPath, wire::kHealthPath,
+                            wire::kMetricsPath, wire::kMachinePath}) {
+    if (path == known) return path;
+  }
+  return "other";
+}
+
+}  // namespace
+
+void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader,
+                         TokenFile& tokens, AuthRateLimiter& limiter, MetricsRegistry& metrics,
+                         const AgentOptions& options) {
+  auto m = std::make_shared<AgentMetrics>(metrics);
+  AgentMetrics& am = *m;
+
+  server.set_pre_routing_handler([&tokens, &limiter, m](const httplib::Request& req,
+                                                       httplib::Response& res) {
+    if (req.path == wire::kHealthPath) return httplib::Server::HandlerResponse::Unhandled;
+    long retry_after = 0;
+    if (!limiter.allowed(req.remote_addr, &retry_after)) {
+      m->auth_failure("rate_limited").inc();
+      res.set_header("Retry-After", std::to_string(retry_after));
+      send_json_error(res, 429, "too many failed authentication attempts; retry later");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    std::optional<std::string> token = token_from_authorization(req.get_header_value("Authorization"));
+    if (token && tokens.verify(*token)) return httplib::Server::HandlerResponse::Unhandled;
+    limiter.record_failure(req.remote_addr);
+    const char* reason = token ? "invalid" : "missing";
+    m->auth_failure(reason).inc();
+    log::warn(kComponent, "authentication failed",
+              {{"remote", req.remote_addr}, {"path", req.path}, {"reason", reason}});
+    res.set_header("WWW-Authenticate", "Basic realm=\"infralogs\", Bearer realm=\"infralogs\"");
+    send_json_error(res, 401, "unauthorized: a valid token is required");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
+  server.Get(wire::kLogsPath, [&reader, &am, options](const httplib::Request& req, httplib::Response& res) {
+    handle_logs(req, res, reader, am, options);
+  });
+  server.Get(wire::kEntriesPath, [&reader, &am, options](const httplib::Request& req, httplib::Response& res) {
+    handle_entries(req, res, reader, am, options);
+  });
+  server.Get(wire::kMachinePath, [options](const httplib::Request&, httplib::Response& res) {
+    handle_machine(res, options);
+  });
+  server.Get(wire::kHealthPath, [&reader](const httplib::Request&, httplib::Response& res) {
+    Status s = reader.check_readable();
+    if (s.is_ok()) {
+      res.set_content("{\"status\":\"ok\"}\n", "application/json");
+      return;
+    }
+    json body = {{"status", "unavailable"}, {"reason", s.message()}};
+    res.status = 503;
+    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
+  });
+  server.Get(wire::kMetricsPath, [&metrics](const httplib::Request&, httplib::Response& res) {
+    update_process_metrics(metrics);
+    res.set_content(metrics.render(), "text/plain; version=0.0.4");
+  });
+
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty() || res.is_chunked_content_provider_) return;
+    send_json_error(res, res.status, res.status == 404 ? "not found" : httplib::detail::status_message(res.status));
+  });
+  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
+                                  std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    }
+    log::error(kComponent, "request failed", {{"path", req.path}, {"error", what}});
+    send_json_error(res, 500, "internal error");
+  });
+  server.set_logger([m](const httplib::Request& req, const httplib::Response& res) {
+    m->request(path_label(req.path), res.status).inc();
+    log::debug(kComponent, "request",
+               {{"remote", req.remote_addr}, {"method", req.method}, {"path", req.path},
+                {"status", res.status}});
+  });
+}
+
+}  // namespace infralogs::http

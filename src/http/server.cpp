@@ -1,0 +1,167 @@
+#include "infralogs/http/server.h"
+
+#include <cctype>
+#include <string_view>
+
+namespace infralogs::http {
+namespace {
+
+// Forwards to the connection's stream, renaming a "Range:" request header to
+// "Infralogs-Journal-Range:". httplib reads the request head one byte at a time, so this looks
+// ahead at most six bytes at the start of each header line and passes everything after the
+// head through untouched.
+class RangeRenamingStream : public httplib::Stream {
+ public:
+  explicit RangeRenamingStream(httplib::Stream& inner) : inner_(inner) {}
+
+  bool is_readable() const override { return pos_ < pending_.size() || inner_.is_readable(); }
+  bool is_writable() const override { return inner_.is_writable(); }
+  ssize_t write(const char* ptr, size_t size) override { return inner_.write(ptr, size); }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    inner_.get_remote_ip_and_port(ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    inner_.get_local_ip_and_port(ip, port);
+  }
+  socket_t socket() const override { return inner_.socket(); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (pos_ == pending_.size() && in_head_ && at_line_start_ && !first_line_) {
+      ssize_t r = look_ahead();
+      if (r <= 0) return r;
+    }
+    if (pos_ < pending_.size()) {
+      size_t n = std::min(size, pending_.size() - pos_);
+      std::memcpy(ptr, pending_.data() + pos_, n);
+      pos_ += n;
+      track(ptr, n);
+      return static_cast<ssize_t>(n);
+    }
+    ssize_t n = inner_.read(ptr, size);
+    if (n > 0 && in_head_) track(ptr, static_cast<size_t>(n));
+    return n;
+  }
+
+ private:
+  static constexpr std::string_view kName = "range:";
+
+  // Reads the start of a header line into pending_, renamed when it is "Range:".
+  ssize_t look_ahead() {
+    pending_.clear();
+    pos_ = 0;
+    while (pending_.size() < kName.size()) {
+      char c;
+      ssize_t r = inner_.read(&c, 1);
+      if (r <= 0) {
+        if (pending_.empty()) return r;
+        break;
+      }
+      pending_.push_back(c);
+      if (std::tolower(static_cast<unsigned char>(c)) != kName[pending_.size() - 1]) break;
+    }
+    if (pending_.size() == kName.size() &&
+        std::equal(kName.begin(), kName.end(), pending_.begin(),
+                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+      pending_ = std::string(kJournalRangeHeader) + ":";
+    }
+    return static_cast<ssize_t>(pending_.size());
+  }
+
+  // Follows line boundaries; a blank line ends the head.
+  void track(const char* p, size_t n) {
+    for (size_t i = 0; i < n && in_head_; ++i) {
+      char c = p[i];
+      if (c == '\n') {
+        if (line_len_ == 0) in_head_ = false;
+        first_line_ = false;
+        at_line_start_ = true;
+        line_len_ = 0;
+      } else if (c != '\r') {
+        at_line_start_ = false;
+        ++line_len_;
+      }
+    }
+  }
+
+  httplib::Stream& inner_;
+  std::string pending_;
+  size_t pos_ = 0;
+  bool in_head_ = true;
+  bool first_line_ = true;
+  bool at_line_start_ = true;
+  size_t line_len_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<JournalHttpServer>> JournalHttpServer::create(const TlsOptions& tls) {
+  std::unique_ptr<JournalHttpServer> server(new JournalHttpServer());
+  if (tls.cert_file.empty()) return server;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (!ctx) return Status::internal("cannot create a TLS context");
+  server->ctx_ = ctx;
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
+    return Status::invalid_argument("--tls-cert " + tls.cert_file + ": cannot load the certificate");
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx) != 1) {
+    return Status::invalid_argument("--tls-key " + tls.key_file +
+                                    ": cannot load the key, or it does not match the certificate");
+  }
+  if (!tls.client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
+      return Status::invalid_argument("--tls-client-ca " + tls.client_ca_file +
+                                      ": cannot load the CA certificates");
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return server;
+}
+
+JournalHttpServer::~JournalHttpServer() {
+  if (ctx_) SSL_CTX_free(ctx_);
+}
+
+// Server::process_and_close_socket and SSLServer::process_and_close_socket of httplib 0.11.4,
+// with the request stream wrapped in RangeRenamingStream.
+bool JournalHttpServer::process_and_close_socket(socket_t sock) {
+  auto handle = [this](httplib::Stream& strm, bool close_connection, bool& connection_closed,
+                       SSL* ssl) {
+    RangeRenamingStream renaming(strm);
+    return process_request(renaming, close_connection, connection_closed,
+                           [ssl](httplib::Request& req) { req.ssl = ssl; });
+  };
+  bool ret = false;
+  if (!ctx_) {
+    ret = httplib::detail::process_server_socket(
+        svr_sock_, sock, keep_alive_max_count_, keep_alive_timeout_sec_, read_timeout_sec_,
+        read_timeout_usec_, write_timeout_sec_, write_timeout_usec_,
+        [&](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
+          return handle(strm, close_connection, connection_closed, nullptr);
+        });
+  } else {
+    SSL* ssl = httplib::detail::ssl_new(
+        sock, ctx_, ctx_mutex_,
+        [&](SSL* ssl2) {
+          return httplib::detail::ssl_connect_or_accept_nonblocking(
+              sock, ssl2, SSL_accept, read_timeout_sec_, read_timeout_usec_);
+        },
+        [](SSL*) { return true; });
+    if (ssl) {
+      ret = httplib::detail::process_server_socket_ssl(
+          svr_sock_, ssl, sock, keep_alive_max_count_, keep_alive_timeout_sec_, read_timeout_sec_,
+          read_timeout_usec_, write_timeout_sec_, write_timeout_usec_,
+          [&](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
+            return handle(strm, close_connection, connection_closed, ssl);
+          });
+      httplib::detail::ssl_delete(ctx_mutex_, ssl, ret);
+    }
+  }
+  httplib::detail::shutdown_socket(sock);
+  httplib::detail::close_socket(sock);
+  return ret;
+}
+
+}  // namespace infralogs::http

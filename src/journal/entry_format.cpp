@@ -1,0 +1,262 @@
+#include "infralogs/journal/entry_format.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <ctime>
+
+namespace infralogs::journal {
+namespace {
+
+constexpr std::string_view kBootIdPrefix = "_BOOT_ID=";
+
+// Decodes one UTF-8 sequence at s[i] like systemd's utf8_encoded_valid_unichar(): returns its
+// length and sets *cp, or 0 when it is malformed, overlong, a surrogate or out of range.
+size_t decode_utf8(const unsigned char* s, size_t n, size_t i, uint32_t* cp) {
+  unsigned char c = s[i];
+  size_t len;
+  uint32_t v;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  } else if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    v = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    v = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    v = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > n) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    unsigned char cc = s[i + k];
+    if ((cc & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (cc & 0x3F);
+  }
+  size_t need = v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4;
+  if (need != len) return 0;  // overlong
+  *cp = v;
+  return len;
+}
+
+// systemd's unichar_is_valid().
+bool is_valid_unichar(uint32_t c) {
+  if (c >= 0x110000) return false;
+  if ((c & 0xFFFFF800) == 0xD800) return false;  // surrogates
+  if (c >= 0xFDD0 && c <= 0xFDEF) return false;
+  if ((c & 0xFFFE) == 0xFFFE) return false;
+  return true;
+}
+
+void append_u64(uint64_t v, std::string* out) {
+  char buf[24];
+  char* p = buf + sizeof buf;
+  do {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  out->append(p, buf + sizeof buf - p);
+}
+
+void append_json_value(std::string_view value, std::string* out) {
+  if (is_printable_utf8(value, true)) {
+    append_json_string(value, out);
+    return;
+  }
+  out->push_back('[');
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (i) out->push_back(',');
+    append_u64(static_cast<unsigned char>(value[i]), out);
+  }
+  out->push_back(']');
+}
+
+bool field_wanted(std::string_view name, const FieldSet& fields) {
+  if (fields.empty()) return true;
+  return std::find(fields.begin(), fields.end(), name) != fields.end();
+}
+
+}  // namespace
+
+bool is_printable_utf8(std::string_view sv, bool allow_newline) {
+  const auto* s = reinterpret_cast<const unsigned char*>(sv.data());
+  size_t n = sv.size();
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      if (c < 0x20) {
+        if (c != '\t' && !(allow_newline && c == '\n')) return false;
+      } else if (c == 0x7F) {
+        return false;
+      }
+      ++i;
+      continue;
+    }
+    uint32_t cp;
+    size_t len = decode_utf8(s, n, i, &cp);
+    if (len == 0 || !is_valid_unichar(cp)) return false;
+    if (cp >= 0x80 && cp <= 0x9F) return false;  // C1 controls
+    i += len;
+  }
+  return true;
+}
+
+void append_json_string(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\t': out->append("\\t"); break;
+      case '\r': out->append("\\r"); break;
+      default: {
+        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out->append(esc, 6);
+      }
+    }
+  }
+  out->append(s.data() + run, s.size() - run);
+  out->push_back('"');
+}
+
+void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
+  out->append("{\"__CURSOR\":");
+  append_json_string(entry.cursor, out);
+  out->append(",\"__REALTIME_TIMESTAMP\":\"");
+  append_u64(entry.realtime_usec, out);
+  out->append("\",\"__MONOTONIC_TIMESTAMP\":\"");
+  append_u64(entry.monotonic_usec, out);
+  out->append("\",\"_BOOT_ID\":\"");
+  out->append(entry.boot_id);
+  out->push_back('"');
+
+  // Group repeated fields into arrays, keeping the journal's value order. Entries rarely have
+  // more than a few dozen fields, so a quadratic scan beats building a hash map per entry.
+  size_t n = entry.item_count();
+  thread_local std::vector<std::string_view> names, values;
+  thread_local std::vector<char> done;
+  names.resize(n);
+  values.resize(n);
+  done.assign(n, 0);
+  for (size_t i = 0; i < n; ++i) split_item(entry.item(i), &names[i], &values[i]);
+  for (size_t i = 0; i < n; ++i) {
+    if (done[i]) continue;
+    if (names[i] == "_BOOT_ID" || !field_wanted(names[i], fields)) continue;
+    size_t same = 0;
+    for (size_t j = i + 1; j < n; ++j) {
+      if (!done[j] && names[j] == names[i]) ++same;
+    }
+    out->push_back(',');
+    append_json_string(names[i], out);
+    out->push_back(':');
+    if (same == 0) {
+      append_json_value(values[i], out);
+      continue;
+    }
+    out->push_back('[');
+    append_json_value(values[i], out);
+    for (size_t j = i + 1; j < n; ++j) {
+      if (done[j] || names[j] != names[i]) continue;
+      done[j] = 1;
+      out->push_back(',');
+      append_json_value(values[j], out);
+    }
+    out->push_back(']');
+  }
+  out->append("}\n");
+}
+
+void append_export(const Entry& entry, std::string* out) {
+  out->append("__CURSOR=");
+  out->append(entry.cursor);
+  out->append("\n__REALTIME_TIMESTAMP=");
+  append_u64(entry.realtime_usec, out);
+  out->append("\n__MONOTONIC_TIMESTAMP=");
+  append_u64(entry.monotonic_usec, out);
+  out->append("\n_BOOT_ID=");
+  out->append(entry.boot_id);
+  out->push_back('\n');
+  for (size_t i = 0; i < entry.item_count(); ++i) {
+    std::string_view item = entry.item(i);
+    if (item.substr(0, kBootIdPrefix.size()) == kBootIdPrefix) continue;
+    std::string_view name, value;
+    split_item(item, &name, &value);
+    if (is_printable_utf8(value, false)) {
+      out->append(item);
+      out->push_back('\n');
+      continue;
+    }
+    out->append(name);
+    out->push_back('\n');
+    uint64_t len = value.size();
+    char le[8];
+    for (int b = 0; b < 8; ++b) le[b] = static_cast<char>((len >> (8 * b)) & 0xFF);
+    out->append(le, 8);
+    out->append(value);
+    out->push_back('\n');
+  }
+  out->push_back('\n');
+}
+
+void append_short(const Entry& entry, std::string* out) {
+  std::string_view host, ident, comm, pid, syslog_pid, message;
+  for (size_t i = 0; i < entry.item_count(); ++i) {
+    std::string_view name, value;
+    split_item(entry.item(i), &name, &value);
+    if (name == "_HOSTNAME") host = value;
+    else if (name == "SYSLOG_IDENTIFIER") ident = value;
+    else if (name == "_COMM") comm = value;
+    else if (name == "_PID") pid = value;
+    else if (name == "SYSLOG_PID") syslog_pid = value;
+    else if (name == "MESSAGE") message = value;
+  }
+  std::time_t secs = static_cast<std::time_t>(entry.realtime_usec / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%b %d %H:%M:%S", &tm);
+  size_t line_start = out->size();
+  out->append(stamp);
+  out->push_back(' ');
+  out->append(host);
+  out->push_back(' ');
+  out->append(ident.empty() ? comm : ident);
+  std::string_view p = pid.empty() ? syslog_pid : pid;
+  if (!p.empty()) {
+    out->push_back('[');
+    out->append(p);
+    out->push_back(']');
+  }
+  out->append(": ");
+  size_t indent = out->size() - line_start;
+  if (!is_printable_utf8(message, true)) {
+    out->push_back('[');
+    append_u64(message.size(), out);
+    out->append("B blob data]\n");
+    return;
+  }
+  // Continuation lines are indented under the first, as journalctl does.
+  size_t start = 0;
+  while (true) {
+    size_t nl = message.find('\n', start);
+    out->append(message.substr(start, nl == std::string_view::npos ? nl : nl - start));
+    out->push_back('\n');
+    if (nl == std::string_view::npos) break;
+    out->append(indent, ' ');
+    start = nl + 1;
+  }
+}
+
+}  // namespace infralogs::journal

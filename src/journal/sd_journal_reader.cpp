@@ -1,0 +1,268 @@
+#include "infralogs/journal/sd_journal_reader.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "sd_journal_api.h"
+
+namespace infralogs::journal {
+namespace {
+
+std::string errno_text(int r) { return std::strerror(r < 0 ? -r : r); }
+
+bool has_suffix(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The journal files of every directory, for sd_journal_open_files() (which, unlike
+// sd_journal_open_directory(), takes more than one source).
+Status list_journal_files(const std::vector<std::string>& dirs, std::vector<std::string>* out) {
+  for (const std::string& dir : dirs) {
+    DIR* d = opendir(dir.c_str());
+    if (!d) return Status::unavailable("cannot open journal directory " + dir + ": " + errno_text(errno));
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (has_suffix(name, ".journal") || has_suffix(name, ".journal~")) {
+        out->push_back(dir + "/" + name);
+      }
+    }
+    closedir(d);
+  }
+  std::sort(out->begin(), out->end());
+  return Status::ok();
+}
+
+Result<sd_journal*> open_journal(const SdJournalApi& api, const ReaderOptions& options) {
+  sd_journal* j = nullptr;
+  int r;
+  std::string what;
+  if (options.directories.empty() && options.files.empty()) {
+    what = "the system journal";
+    r = api.open(&j, SD_JOURNAL_LOCAL_ONLY);
+  } else if (options.directories.size() == 1 && options.files.empty()) {
+    what = "journal directory " + options.directories[0];
+    r = api.open_directory(&j, options.directories[0].c_str(), 0);
+  } else {
+    std::vector<std::string> files = options.files;
+    Status s = list_journal_files(options.directories, &files);
+    if (!s.is_ok()) return s;
+    std::vector<const char*> paths;
+    for (const auto& f : files) paths.push_back(f.c_str());
+    paths.push_back(nullptr);
+    what = "journal files";
+    r = api.open_files(&j, paths.data(), 0);
+  }
+  if (r < 0) return Status::unavailable("cannot open " + what + ": " + errno_text(r));
+  // Whole values, never truncated at libsystemd's default 64 KiB threshold.
+  api.set_data_threshold(j, 0);
+  return j;
+}
+
+int add_match(const SdJournalApi& api, sd_journal* j, const std::string& m) {
+  return api.add_match(j, m.data(), m.size());
+}
+
+// journalctl's add_matches_for_unit() (src/shared/logs-show.c, systemd 252).
+int add_unit_matches(const SdJournalApi& api, sd_journal* j, const std::string& unit) {
+  int r;
+  (void)((r = add_match(api, j, "_SYSTEMD_UNIT=" + unit)) ||
+         (r = api.add_disjunction(j)) ||
+         (r = add_match(api, j, "MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1")) ||
+         (r = add_match(api, j, "_UID=0")) ||
+         (r = add_match(api, j, "COREDUMP_UNIT=" + unit)) ||
+         (r = api.add_disjunction(j)) ||
+         (r = add_match(api, j, "_PID=1")) ||
+         (r = add_match(api, j, "UNIT=" + unit)) ||
+         (r = api.add_disjunction(j)) ||
+         (r = add_match(api, j, "_UID=0")) ||
+         (r = add_match(api, j, "OBJECT_SYSTEMD_UNIT=" + unit)));
+  if (r == 0 && has_suffix(unit, ".slice")) {
+    (void)((r = api.add_disjunction(j)) || (r = add_match(api, j, "_SYSTEMD_SLICE=" + unit)));
+  }
+  return r;
+}
+
+// Adds the filter in journalctl's order (boot, units, priorities, then field matches), each
+// group closed by a conjunction, so the result is the entries journalctl would print.
+Status add_filter(const SdJournalApi& api, sd_journal* j, const Filter& f) {
+  int r = 0;
+  if (f.boot_id) {
+    if ((r = add_match(api, j, "_BOOT_ID=" + *f.boot_id)) < 0 || (r = api.add_conjunction(j)) < 0) {
+      return Status::invalid_argument("boot: " + errno_text(r));
+    }
+  }
+  if (!f.units.empty()) {
+    for (const auto& unit : f.units) {
+      if ((r = add_unit_matches(api, j, unit)) < 0 || (r = api.add_disjunction(j)) < 0) {
+        return Status::invalid_argument("unit '" + unit + "': " + errno_text(r));
+      }
+    }
+    if ((r = api.add_conjunction(j)) < 0) return Status::invalid_argument("unit: " + errno_text(r));
+  }
+  // journalctl -p debug selects every priority and so adds no match at all.
+  if (f.max_priority && *f.max_priority < 7) {
+    for (int p = 0; p <= *f.max_priority; ++p) {
+      if ((r = add_match(api, j, "PRIORITY=" + std::to_string(p))) < 0) {
+        return Status::invalid_argument("priority: " + errno_text(r));
+      }
+    }
+    if ((r = api.add_conjunction(j)) < 0) return Status::invalid_argument("priority: " + errno_text(r));
+  }
+  for (const auto& [field, value] : f.matches) {
+    if ((r = add_match(api, j, field + "=" + value)) < 0) {
+      return Status::invalid_argument("match " + field + ": " + errno_text(r));
+    }
+  }
+  return Status::ok();
+}
+
+void format_id128(const sd_id128_t& id, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->resize(32);
+  for (int i = 0; i < 16; ++i) {
+    (*out)[2 * i] = kHex[id.bytes[i] >> 4];
+    (*out)[2 * i + 1] = kHex[id.bytes[i] & 15];
+  }
+}
+
+class SdSession : public Session {
+ public:
+  SdSession(const SdJournalApi& api, sd_journal* j, Position position, std::optional<uint64_t> until)
+      : api_(api), j_(j), position_(std::move(position)), until_(until) {}
+  ~SdSession() override { api_.close(j_); }
+
+  Status seek() {
+    started_ = false;
+    ended_ = false;
+    int r = 0;
+    switch (position_.start) {
+      case Position::Start::kHead: r = api_.seek_head(j_); break;
+      case Position::Start::kTail: r = api_.seek_tail(j_); break;
+      case Position::Start::kCursor:
+      case Position::Start::kAfterCursor: r = api_.seek_cursor(j_, position_.cursor.c_str()); break;
+      case Position::Start::kRealtime: r = api_.seek_realtime_usec(j_, position_.realtime_usec); break;
+    }
+    if (r < 0) {
+      if (position_.start == Position::Start::kCursor || position_.start == Position::Start::kAfterCursor) {
+        return Status::invalid_argument("not a journal cursor: " + errno_text(r));
+      }
+      return Status::unavailable("cannot seek in the journal: " + errno_text(r));
+    }
+    return Status::ok();
+  }
+
+  Result<bool> advance() override {
+    if (ended_) return false;
+    int r = started_ ? api_.next(j_) : first_move();
+    started_ = true;
+    if (r < 0) return Status::corruption("cannot read the next journal entry: " + errno_text(r));
+    if (r == 0) {
+      ended_ = true;
+      return false;
+    }
+    if (until_) {
+      uint64_t t = 0;
+      if (api_.get_realtime_usec(j_, &t) >= 0 && t > *until_) {
+        ended_ = true;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Status read(Entry* e) override {
+    e->clear();
+    char* cursor = nullptr;
+    int r = api_.get_cursor(j_, &cursor);
+    if (r < 0) return Status::corruption("cannot get the entry's cursor: " + errno_text(r));
+    e->cursor = cursor;
+    std::free(cursor);
+    if ((r = api_.get_realtime_usec(j_, &e->realtime_usec)) < 0) {
+      return Status::corruption("cannot get the entry's realtime: " + errno_text(r));
+    }
+    sd_id128_t boot;
+    if ((r = api_.get_monotonic_usec(j_, &e->monotonic_usec, &boot)) < 0) {
+      return Status::corruption("cannot get the entry's monotonic time: " + errno_text(r));
+    }
+    format_id128(boot, &e->boot_id);
+    api_.restart_data(j_);
+    const void* data;
+    size_t size;
+    while ((r = api_.enumerate_data(j_, &data, &size)) > 0) e->add_item(data, size);
+    if (r < 0) return Status::corruption("cannot read the entry's data: " + errno_text(r));
+    return Status::ok();
+  }
+
+  Status rewind() override { return seek(); }
+
+  bool cursor_found() const override { return cursor_found_; }
+
+ private:
+  // The first move from the seek position: gatewayd's rules for skips
+  // (src/journal-remote/journal-gatewayd.c), and for kAfterCursor the entry at the cursor is
+  // stepped over only when it is still there, so a vacuumed cursor loses nothing.
+  int first_move() {
+    if (position_.start == Position::Start::kAfterCursor) {
+      int r = api_.next(j_);
+      if (r <= 0) return r;
+      cursor_found_ = api_.test_cursor(j_, position_.cursor.c_str()) > 0;
+      return cursor_found_ ? api_.next(j_) : r;
+    }
+    if (position_.skip < 0) return api_.previous_skip(j_, static_cast<uint64_t>(-position_.skip) + 1);
+    if (position_.skip > 0) return api_.next_skip(j_, static_cast<uint64_t>(position_.skip) + 1);
+    return api_.next(j_);
+  }
+
+  const SdJournalApi& api_;
+  sd_journal* j_;
+  Position position_;
+  std::optional<uint64_t> until_;
+  bool started_ = false;
+  bool ended_ = false;
+  bool cursor_found_ = true;
+};
+
+}  // namespace
+
+SdJournalReader::SdJournalReader(ReaderOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Session>> SdJournalReader::open(const Position& position, const Filter& filter) {
+  std::string error;
+  const SdJournalApi* api = sd_journal_api(&error);
+  if (!api) return Status::unavailable(error);
+  Result<sd_journal*> j = open_journal(*api, options_);
+  if (!j) return j.status();
+  auto session = std::make_unique<SdSession>(*api, *j, position, filter.until_usec);
+  Status s = add_filter(*api, *j, filter);
+  if (!s.is_ok()) return s;
+  s = session->seek();
+  if (!s.is_ok()) return s;
+  return std::unique_ptr<Session>(std::move(session));
+}
+
+Status SdJournalReader::check_readable() {
+  std::string error;
+  const SdJournalApi* api = sd_journal_api(&error);
+  if (!api) return Status::unavailable(error);
+  Result<sd_journal*> j = open_journal(*api, options_);
+  if (!j) return j.status();
+  uint64_t usage = 0;
+  int r = api->get_usage(*j, &usage);
+  if (r >= 0 && usage == 0) {
+    api->close(*j);
+    return Status::unavailable(
+        "no journal file could be opened: none exist, or this user may not read them (add it "
+        "to the systemd-journal group)");
+  }
+  if (r >= 0) r = api->seek_head(*j);
+  if (r >= 0) r = api->next(*j);
+  api->close(*j);
+  if (r < 0) return Status::unavailable("cannot read the journal: " + errno_text(r));
+  return Status::ok();
+}
+
+}  // namespace infralogs::journal

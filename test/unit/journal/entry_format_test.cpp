@@ -1,0 +1,110 @@
+#include "infralogs/journal/entry_format.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+using namespace infralogs::journal;
+using nlohmann::json;
+
+namespace {
+
+Entry make_entry(const std::vector<std::string>& items) {
+  Entry e;
+  e.cursor = "s=abc;i=1";
+  e.realtime_usec = 1735689600000001;
+  e.monotonic_usec = 42;
+  e.boot_id = "0123456789abcdef0123456789abcdef";
+  for (const auto& i : items) e.add_item(i.data(), i.size());
+  return e;
+}
+
+json to_json(const Entry& e, const FieldSet& fields = {}) {
+  std::string out;
+  append_json(e, fields, &out);
+  REQUIRE(out.back() == '\n');
+  REQUIRE(out.find('\n') == out.size() - 1);
+  return json::parse(out);
+}
+
+}  // namespace
+
+TEST_CASE("printable UTF-8 follows systemd's rule", "[journal]") {
+  CHECK(is_printable_utf8("plain text\twith tab", false));
+  CHECK(is_printable_utf8("line1\nline2", true));
+  CHECK_FALSE(is_printable_utf8("line1\nline2", false));
+  CHECK(is_printable_utf8("caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80", false));
+  CHECK_FALSE(is_printable_utf8(std::string("a\0b", 3), true));
+  CHECK_FALSE(is_printable_utf8("\r\n", true));
+  CHECK_FALSE(is_printable_utf8("\x7f", true));
+  CHECK_FALSE(is_printable_utf8("\xc2\x85", true));          // C1 NEL
+  CHECK_FALSE(is_printable_utf8("\xff\xfe", true));          // invalid bytes
+  CHECK_FALSE(is_printable_utf8("\xc0\xaf", true));          // overlong
+  CHECK_FALSE(is_printable_utf8("\xed\xa0\x80", true));      // surrogate
+  CHECK_FALSE(is_printable_utf8("\xef\xb7\x90", true));      // U+FDD0 noncharacter
+  CHECK_FALSE(is_printable_utf8("\xef\xbf\xbf", true));      // U+FFFF
+  CHECK_FALSE(is_printable_utf8("\xe2\x82", true));          // truncated
+  CHECK(is_printable_utf8("", true));
+}
+
+TEST_CASE("json output has the address fields and every data field", "[journal]") {
+  json j = to_json(make_entry({"MESSAGE=hello \"world\"", "PRIORITY=6", "_BOOT_ID=0123456789abcdef0123456789abcdef"}));
+  CHECK(j["__CURSOR"] == "s=abc;i=1");
+  CHECK(j["__REALTIME_TIMESTAMP"] == "1735689600000001");
+  CHECK(j["__MONOTONIC_TIMESTAMP"] == "42");
+  CHECK(j["_BOOT_ID"] == "0123456789abcdef0123456789abcdef");
+  CHECK(j["MESSAGE"] == "hello \"world\"");
+  CHECK(j["PRIORITY"] == "6");
+  CHECK(j.size() == 6);
+}
+
+TEST_CASE("json output turns non-printable values into byte arrays", "[journal]") {
+  json j = to_json(make_entry({std::string("MESSAGE=a\0b", 11), "LATIN=caf\xe9", "CRLF=x\r\n", "ML=a\nb"}));
+  CHECK(j["MESSAGE"] == json::array({97, 0, 98}));
+  CHECK(j["LATIN"] == json::array({99, 97, 102, 0xe9}));
+  CHECK(j["CRLF"] == json::array({120, 13, 10}));
+  CHECK(j["ML"] == "a\nb");
+}
+
+TEST_CASE("json output groups repeated fields into arrays in journal order", "[journal]") {
+  json j = to_json(make_entry({"TAG=one", "MESSAGE=first", "TAG=two", std::string("TAG=t\0", 6), "MESSAGE=second"}));
+  CHECK(j["TAG"] == json::array({"one", "two", json::array({116, 0})}));
+  CHECK(j["MESSAGE"] == json::array({"first", "second"}));
+}
+
+TEST_CASE("json output keeps huge, empty and hostile values whole", "[journal]") {
+  std::string huge = "MESSAGE=" + std::string(1 << 20, 'x');
+  json j = to_json(make_entry({huge, "EMPTY=", "HTML=<script>alert(1)</script>", "Q=\"\\'"}));
+  CHECK(j["MESSAGE"].get<std::string>().size() == (1u << 20));
+  CHECK(j["EMPTY"] == "");
+  CHECK(j["HTML"] == "<script>alert(1)</script>");
+  CHECK(j["Q"] == "\"\\'");
+}
+
+TEST_CASE("json output can be limited to some fields", "[journal]") {
+  json j = to_json(make_entry({"MESSAGE=m", "PRIORITY=3", "_PID=1"}), {"PRIORITY"});
+  CHECK(j.contains("__CURSOR"));
+  CHECK(j["PRIORITY"] == "3");
+  CHECK_FALSE(j.contains("MESSAGE"));
+  CHECK_FALSE(j.contains("_PID"));
+}
+
+TEST_CASE("export output uses the binary form for values that are not single-line text", "[journal]") {
+  std::string out;
+  append_export(make_entry({"MESSAGE=a\nb", "PRIORITY=6", "_BOOT_ID=0123456789abcdef0123456789abcdef"}), &out);
+  std::string want =
+      "__CURSOR=s=abc;i=1\n__REALTIME_TIMESTAMP=1735689600000001\n__MONOTONIC_TIMESTAMP=42\n"
+      "_BOOT_ID=0123456789abcdef0123456789abcdef\n"
+      "MESSAGE\n" + std::string("\x03\0\0\0\0\0\0\0", 8) + "a\nb\n"
+      "PRIORITY=6\n\n";
+  CHECK(out == want);
+}
+
+TEST_CASE("short output reads like journalctl's", "[journal]") {
+  std::string out;
+  append_short(make_entry({"_HOSTNAME=web-1", "SYSLOG_IDENTIFIER=sshd", "_PID=77", "MESSAGE=one\ntwo"}), &out);
+  std::string prefix = "Jan 01 00:00:00 web-1 sshd[77]: ";
+  CHECK(out == prefix + "one\n" + std::string(prefix.size(), ' ') + "two\n");
+  out.clear();
+  append_short(make_entry({"_HOSTNAME=h", "_COMM=c", std::string("MESSAGE=a\0b", 11)}), &out);
+  CHECK(out == "Jan 01 00:00:00 h c: [3B blob data]\n");
+}
