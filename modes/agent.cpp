@@ -158,7 +158,9 @@ RunFn setup_agent(CLI::App& sub) {
                  "PEM CA bundle: require client certificates signed by it.")
       ->envname("INFRALOGS_TLS_CLIENT_CA")
       ->check(CLI::ExistingFile);
-  sub.add_option("--default-limit", cfg->agent.default_limit, "Entries per /logs page when the client gives no limit.")
+  CLI::Option* default_limit =
+      sub.add_option("--default-limit", cfg->agent.default_limit,
+                     "Entries per /logs page when the client gives no limit (at most --max-limit).")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, wire::kMaxLimit * 10));
   sub.add_option("--max-limit", cfg->agent.max_limit, "Largest limit a client may ask for.")
@@ -175,7 +177,10 @@ RunFn setup_agent(CLI::App& sub) {
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
   add_log_level_option(sub);
-  return [cfg] {
+  return [cfg, default_limit] {
+    if (cfg->agent.default_limit > cfg->agent.max_limit && default_limit->count() == 0) {
+      cfg->agent.default_limit = cfg->agent.max_limit;
+    }
     if (cfg->agent.default_limit > cfg->agent.max_limit) {
       log::error(kComponent, "--default-limit is larger than --max-limit");
       return 2;

@@ -1,1 +1,53 @@
-// placeholder
+// The executable itself: self-contained, and its command line.
+
+#include <catch2/catch.hpp>
+#include <sstream>
+
+#include "integration/support.h"
+
+using namespace infralogs::itest;
+
+TEST_CASE("the binary needs nothing but glibc at run time", "[integration][binary]") {
+  auto r = run({"ldd", infralogs_binary()});
+  REQUIRE(r.exit_code == 0);
+  std::istringstream in(r.out);
+  std::string line;
+  int libs = 0;
+  while (std::getline(in, line)) {
+    INFO(line);
+    bool allowed = line.find("linux-vdso.so") != std::string::npos ||
+                   line.find("libc.so.6") != std::string::npos ||
+                   line.find("ld-linux-x86-64.so.2") != std::string::npos;
+    CHECK(allowed);
+    ++libs;
+  }
+  CHECK(libs >= 2);
+}
+
+TEST_CASE("the version and help flags explain the binary", "[integration][binary]") {
+  auto r = run({infralogs_binary(), "--version"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("infralogs 0.") == 0);
+  r = run({infralogs_binary(), "--help"});
+  CHECK(r.exit_code == 0);
+  for (const char* mode : {"agent", "collect", "serve", "rotate-creds", "query"}) {
+    CHECK(r.out.find(mode) != std::string::npos);
+  }
+  r = run({infralogs_binary(), "agent", "--help"});
+  CHECK(r.exit_code == 0);
+  for (const char* opt : {"--listen", "--token-file", "--directory", "--file", "--tls-cert", "--tls-client-ca"}) {
+    CHECK(r.out.find(opt) != std::string::npos);
+  }
+}
+
+TEST_CASE("modes not built yet say so and exit 2", "[integration][binary]") {
+  for (const char* mode : {"collect", "serve", "rotate-creds", "query"}) {
+    auto r = run({infralogs_binary(), mode, "--whatever"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("not built yet") != std::string::npos);
+  }
+  auto r = run({infralogs_binary()});
+  CHECK(r.exit_code != 0);
+  r = run({infralogs_binary(), "frobnicate"});
+  CHECK(r.exit_code != 0);
+}

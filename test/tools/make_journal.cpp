@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iomanip>
 #include <initializer_list>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -318,8 +319,10 @@ struct Service {
   PidMode pid_mode;
 };
 
-enum ServiceId : uint8_t { kSshd, kNginx, kCron, kPostgres, kDocker, kKernel, kSystemd };
+enum class ServiceId : uint8_t { kSshd, kNginx, kCron, kPostgres, kDocker, kKernel, kSystemd };
+using enum ServiceId;  // the template table below names services on every row
 
+// Indexed by ServiceId.
 const std::array<Service, 7> kServices = {{
     {"sshd", "sshd", "/usr/sbin/sshd", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups",
      "sshd.service", "system.slice", "/system.slice/sshd.service", "syslog", 0, 0, 4,
@@ -334,10 +337,12 @@ const std::array<Service, 7> kServices = {{
     {"dockerd", "dockerd", "/usr/bin/dockerd",
      "/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock", "docker.service",
      "system.slice", "/system.slice/docker.service", "stdout", 0, 0, 3, PidMode::kPerBoot},
-    {"kernel", "", "", "", "", "", "", "kernel", -1, -1, 0, PidMode::kNone},
+    {"kernel", "", "", "", "", "", "", "kernel", 0, 0, 0, PidMode::kNone},
     {"systemd", "systemd", "/usr/lib/systemd/systemd", "/sbin/init", "init.scope", "-.slice",
      "/init.scope", "journal", 0, 0, 3, PidMode::kInit},
 }};
+
+const Service& service_of(ServiceId id) { return kServices[static_cast<size_t>(id)]; }
 
 // What a template fills in besides the service's fixed fields.
 struct Draft {
@@ -372,8 +377,8 @@ Ipv4 random_ip(Rng& r) {
   static constexpr std::array<uint32_t, 4> kNetworks = {0xc6336400, 0xcb007100, 0xc0000200,
                                                         0x0a000000};
   const uint32_t network = r.pick(kNetworks);
-  const uint32_t host = network == 0x0a000000 ? r.between(256, 65534) : r.between(1, 254);
-  return Ipv4{network | host};
+  const uint64_t host = network == 0x0a000000 ? r.between(256, 65534) : r.between(1, 254);
+  return Ipv4{network | static_cast<uint32_t>(host)};
 }
 
 uint64_t random_port(Rng& r) { return r.between(1024, 65535); }
@@ -392,7 +397,8 @@ void render_nginx_access(Rng& r, const EntryContext& c, Draft& d) {
   static constexpr std::array<std::string_view, 4> kAgents = {
       "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", "curl/7.88.1",
       "Prometheus/2.45.0", "python-requests/2.28.1"};
-  static constexpr std::array<int, 10> kStatuses = {200, 200, 200, 200, 200, 304, 301, 404, 500, 502};
+  static constexpr std::array<int, 10> kStatuses = {200, 200, 200, 200, 200,
+                                                    304, 301, 404, 500, 502};
   const std::string_view path = r.pick(kPaths);
   append(d.message, random_ip(r), " - - [");
   append_nginx_access_time(d.message, c.realtime);
@@ -546,18 +552,20 @@ const Template kTemplates[] = {
      }},
     {kPostgres, 6, 300, [](Rng& r, Ctx c, Draft& d) {
        render_postgres_prefix(r, c, d, true);
-       append(d.message, "LOG:  duration: ", r.between(100, 9000), '.', ZeroPadded{r.below(1000), 3},
+       append(d.message, "LOG:  duration: ", r.between(100, 9000), '.',
+              ZeroPadded{r.below(1000), 3},
               " ms  statement: SELECT * FROM orders WHERE customer_id = ", r.between(1, 99999));
      }},
     {kPostgres, 6, 150, [](Rng& r, Ctx c, Draft& d) {
        render_postgres_prefix(r, c, d, false);
        append(d.message, "LOG:  automatic vacuum of table \"shop.public.orders\": index scans: 1");
      }},
-    {kPostgres, 3, 150, [](Rng& r, Ctx c, Draft& d) {  // one entry, three lines, as postgres writes it
+    {kPostgres, 3, 150, [](Rng& r, Ctx c, Draft& d) {  // one entry of three lines, as logged
        const uint64_t customer = r.between(1, 99999);
        render_postgres_prefix(r, c, d, true);
-       append(d.message, "ERROR:  duplicate key value violates unique constraint \"users_email_key\""
-              "\nDETAIL:  Key (email)=(customer", customer, "@example.com) already exists."
+       append(d.message, "ERROR:  duplicate key value violates unique constraint "
+              "\"users_email_key\"\nDETAIL:  Key (email)=(customer", customer,
+              "@example.com) already exists."
               "\nSTATEMENT:  INSERT INTO users (email, name) VALUES ($1, $2)");
      }},
     {kPostgres, 3, 100, [](Rng& r, Ctx c, Draft& d) {
@@ -727,7 +735,8 @@ HostileKind make_hostile(std::string_view kind, const std::vector<Field>& fields
   HostileKind hostile{kind, {}};
   std::string& out = hostile.body;
   const auto overrides = [&](std::string_view name) {
-    return std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return f.name == name; });
+    return std::any_of(fields.begin(), fields.end(),
+                       [&](const Field& f) { return f.name == name; });
   };
   const Field common[] = {
       {"_TRANSPORT", "journal"}, {"_PID", "4242"}, {"_UID", "1000"}, {"_GID", "1000"},
@@ -740,7 +749,8 @@ HostileKind make_hostile(std::string_view kind, const std::vector<Field>& fields
   if (!overrides("SYSLOG_IDENTIFIER")) append_field(out, "SYSLOG_IDENTIFIER", "hostile-test");
   for (const Field& f : fields) {
     if (!is_valid_field_name(f.name)) {
-      throw std::logic_error("hostile field name journal-remote would drop: " + std::string(f.name));
+      throw std::logic_error("hostile field name journal-remote would drop: " +
+                             std::string(f.name));
     }
     append_field(out, f.name, f.value);
   }
@@ -781,6 +791,7 @@ std::vector<HostileKind> size_hostile_kinds() {
   const std::string above = filled("hostile 64 KiB+1: ", 65537);
   const std::string long_name = "HOSTILE_LONG_FIELD_NAME_" + std::string(40, 'X');  // 64 chars
   const std::string long_value = filled("value of the longest valid field name: ", 240);
+  // Fields only view these strings, so they are complete before any view is taken.
   std::vector<std::string> many_names, many_values;
   std::vector<Field> many = {{"MESSAGE", "hostile many fields: 200 extra fields"}};
   for (int i = 0; i < 200; ++i) {
@@ -808,8 +819,9 @@ std::vector<HostileKind> markup_hostile_kinds() {
       make_hostile("html-script",
                    {{"SYSLOG_IDENTIFIER", "<b>evil</b>"},
                     {"MESSAGE", R"x(hostile html: <script>alert('xss')</script>)x"
-                                R"x(<img src=x onerror="alert(1)"><iframe src=javascript:alert(2)>)x"
-                                R"x(</iframe></textarea></td></pre><!-- comment --> &amp; &lt;b&gt; )x"
+                                R"x(<img src=x onerror="alert(1)">)x"
+                                R"x(<iframe src=javascript:alert(2)></iframe>)x"
+                                R"x(</textarea></td></pre><!-- comment --> &amp; &lt;b&gt; )x"
                                 R"x(<a href="javascript:alert(3)">click</a> ${7*7} {{7*7}})x"},
                     {"HTML_FIELD", "<svg/onload=alert(4)>"}}),
       make_hostile("sql-quotes",
@@ -837,7 +849,8 @@ std::vector<HostileKind> text_hostile_kinds() {
                                 "DEL\x7f C1\xc2\x85\xc2\x9b form-feed\x0c vtab\x0b esc-title "
                                 "\x1b]0;pwned\x07 tab\tok"}}),
       make_hostile("unicode",
-                   {{"MESSAGE", "hostile unicode: emoji \U0001F600\U0001F680 CJK \u65e5\u672c\u8a9e "
+                   {{"MESSAGE", "hostile unicode: emoji \U0001F600\U0001F680 "
+                                "CJK \u65e5\u672c\u8a9e "
                                 "RTL \u202egnirts desrever\u202c zero-width [\u200b\u200d] "
                                 "combining e\u0301 BOM \ufeff NBSP[\u00a0] LSEP[\u2028] "
                                 "PSEP[\u2029] astral \U00010348 fullwidth \uff21"},
@@ -849,7 +862,8 @@ std::vector<HostileKind> text_hostile_kinds() {
                    {{"MESSAGE", "hostile repeated fields: TAG three times, MESSAGE twice"},
                     {"MESSAGE", "hostile repeated fields: second MESSAGE value"},
                     {"TAG", "one"}, {"TAG", "two"}, {"TAG", "three"}}),
-      make_hostile("empty-values", {{"MESSAGE", ""}, {"EMPTY_FIELD", ""}, {"SYSLOG_IDENTIFIER", ""}}),
+      make_hostile("empty-values",
+                   {{"MESSAGE", ""}, {"EMPTY_FIELD", ""}, {"SYSLOG_IDENTIFIER", ""}}),
       make_hostile("bad-numbers",
                    {{"MESSAGE", "hostile numbers: PRIORITY and SYSLOG_PID are not numbers"},
                     {"PRIORITY", "banana"}, {"SYSLOG_PID", "-1"},
@@ -971,6 +985,7 @@ std::vector<HostileSlot> hostile_slots(const Options& o, size_t kinds) {
 
 Plan make_plan(const Options& options) {
   Plan plan{options, {}, {}, {}};
+  plan.options.boots = std::min(options.boots, options.entries);  // no empty boots
   for (size_t i = 0; i < options.hosts; ++i) plan.hosts.push_back(make_host(plan, i));
   if (options.hostile) {
     plan.hostile_kinds = hostile_kinds();
@@ -985,21 +1000,21 @@ Plan make_plan(const Options& options) {
 class EntryWriter {
  public:
   EntryWriter() {
-    for (const Service& s : kServices) service_fields_.push_back(static_fields(s));
+    for (const Service& service : kServices) service_fields_.push_back(static_fields(service));
   }
 
   void write_normal(const Host& host, const Boot& boot, uint64_t index, uint64_t realtime,
                     std::string& out) {
     Rng rng(hash_of({host.key, kSaltEntry, index}));
     const Template& t = pick_template(rng);
-    const Service& service = kServices[t.service];
+    const Service& service = service_of(t.service);
     const EntryContext context{realtime, pid_of(t.service, boot, rng)};
     draft_.message.clear();
     draft_.unit = draft_.message_id = draft_.job_type = draft_.job_result = {};
     t.render(rng, context, draft_);
 
     write_header(boot, realtime, realtime - boot.first_realtime, out);
-    out.append(service_fields_[t.service]);
+    out.append(service_fields_[static_cast<size_t>(t.service)]);
     append_field(out, "PRIORITY", t.priority);
     append_field(out, "SYSLOG_FACILITY", t.facility >= 0 ? t.facility : service.facility);
     if (service.pid_mode != PidMode::kNone) append_field(out, "_PID", context.pid);
@@ -1024,7 +1039,7 @@ class EntryWriter {
     std::string out;
     append_field(out, "_TRANSPORT", s.transport);
     append_field(out, "SYSLOG_IDENTIFIER", s.identifier);
-    if (s.uid < 0) return out;  // kernel messages carry no process fields
+    if (s.pid_mode == PidMode::kNone) return out;  // kernel messages carry no process fields
     append_field(out, "_UID", uint64_t(s.uid));
     append_field(out, "_GID", uint64_t(s.gid));
     append_field(out, "_COMM", s.comm);
@@ -1038,10 +1053,11 @@ class EntryWriter {
 
   // Daemons keep one PID per boot; sessions, cron jobs and backends get a new one each time.
   static uint64_t pid_of(ServiceId id, const Boot& boot, Rng& rng) {
-    switch (kServices[id].pid_mode) {
+    switch (service_of(id).pid_mode) {
       case PidMode::kNone: return 0;
       case PidMode::kInit: return 1;
-      case PidMode::kPerBoot: return 300 + hash_of({boot.key, kSaltDaemonPid, id}) % 3000;
+      case PidMode::kPerBoot:
+        return 300 + hash_of({boot.key, kSaltDaemonPid, static_cast<uint64_t>(id)}) % 3000;
       case PidMode::kPerEntry: return rng.between(1000, 399999);
     }
     return 0;
@@ -1188,6 +1204,14 @@ pid_t spawn_journal_remote(const Options& o, const std::string& output, int stdi
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, stdin_fd, STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&actions, stderr_fd, STDERR_FILENO);
+  // We ignore SIGPIPE; the child should not inherit that.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t default_signals;
+  sigemptyset(&default_signals);
+  sigaddset(&default_signals, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attributes, &default_signals);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
   std::string exe = o.journal_remote;
   // Debian's journal-remote.conf defaults to SplitMode=host, which wants a directory.
   std::string split = "--split-mode=none";
@@ -1195,7 +1219,8 @@ pid_t spawn_journal_remote(const Options& o, const std::string& output, int stdi
   std::string from_stdin = "-";
   char* argv[] = {exe.data(), split.data(), output_arg.data(), from_stdin.data(), nullptr};
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ);
+  const int rc = posix_spawn(&pid, exe.c_str(), &actions, &attributes, argv, environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::system_error(rc, std::generic_category(), "posix_spawn " + exe);
   return pid;
@@ -1226,30 +1251,39 @@ struct RemoteOutcome {
   std::vector<std::string> notes;  // journal-remote's other stderr lines, with repeat counts
 };
 
-// journal-remote's stderr ends with "Finishing after writing N entries"; any other line is
-// a warning worth passing on (dropped fields, rejected entries). Repeats are counted, as a
-// per-entry warning can repeat thousands of times.
-RemoteOutcome judge_remote_run(const std::string& output, uint64_t sent, int status,
-                               const std::string& log) {
+struct RemoteLog {
+  std::optional<uint64_t> written;                  // from "Finishing after writing N entries"
+  std::vector<std::pair<std::string, int>> others;  // distinct other lines, with counts
+};
+
+// Any line but the final count is a warning worth passing on (rotation, a dropped field, a
+// rejected entry). Repeats are counted, as a per-entry warning can repeat thousands of times.
+RemoteLog parse_remote_log(const std::string& log) {
   constexpr std::string_view kFinishing = "Finishing after writing ";
-  constexpr size_t kMaxNotes = 10;
-  RemoteOutcome outcome;
-  std::optional<uint64_t> written;
-  std::vector<std::pair<std::string, int>> lines;
+  constexpr size_t kMaxOthers = 10;
+  RemoteLog parsed;
   for (size_t start = 0, end; start < log.size(); start = end + 1) {
     end = std::min(log.find('\n', start), log.size());
     const std::string_view line(log.data() + start, end - start);
     if (line.starts_with(kFinishing)) {
       uint64_t n = 0;
       std::from_chars(line.data() + kFinishing.size(), line.data() + line.size(), n);
-      written = n;
+      parsed.written = n;
     } else if (!line.empty()) {
-      auto same = std::find_if(lines.begin(), lines.end(), [&](auto& l) { return l.first == line; });
-      if (same != lines.end()) ++same->second;
-      else if (lines.size() < kMaxNotes) lines.emplace_back(line, 1);
+      auto same = std::find_if(parsed.others.begin(), parsed.others.end(),
+                               [&](const auto& seen) { return seen.first == line; });
+      if (same != parsed.others.end()) ++same->second;
+      else if (parsed.others.size() < kMaxOthers) parsed.others.emplace_back(line, 1);
     }
   }
-  for (const auto& [line, count] : lines) {
+  return parsed;
+}
+
+RemoteOutcome judge_remote_run(const std::string& output, uint64_t sent, int status,
+                               const std::string& log) {
+  const RemoteLog parsed = parse_remote_log(log);
+  RemoteOutcome outcome;
+  for (const auto& [line, count] : parsed.others) {
     outcome.notes.push_back("journal-remote (" + output + "): " + line +
                             (count > 1 ? " (x" + std::to_string(count) + ")" : ""));
   }
@@ -1258,10 +1292,10 @@ RemoteOutcome judge_remote_run(const std::string& output, uint64_t sent, int sta
     outcome.error = who + "killed by signal " + std::to_string(WTERMSIG(status));
   } else if (WEXITSTATUS(status) != 0) {
     outcome.error = who + "exited with status " + std::to_string(WEXITSTATUS(status));
-  } else if (!written) {
+  } else if (!parsed.written) {
     outcome.error = who + "did not say how many entries it wrote";
-  } else if (*written != sent) {
-    outcome.error = who + "wrote " + std::to_string(*written) + " entries, " +
+  } else if (*parsed.written != sent) {
+    outcome.error = who + "wrote " + std::to_string(*parsed.written) + " entries, " +
                     std::to_string(sent) + " were sent";
   }
   return outcome;
@@ -1394,7 +1428,9 @@ std::vector<std::string> write_split_journals(const Plan& plan, std::vector<Host
       std::cerr << "make-journal: " << outcomes[h].error << '\n';
       ++failures;
     }
-    for (std::string& file : journal_files(path_of(plan.hosts[h]))) files.push_back(std::move(file));
+    for (std::string& file : journal_files(path_of(plan.hosts[h]))) {
+      files.push_back(std::move(file));
+    }
   }
   if (failures > 0) {
     throw std::runtime_error(std::to_string(failures) + " of " +
@@ -1498,8 +1534,9 @@ const Flag kFlags[] = {
      [](Options& o, std::string_view v) { o.skip = parse_number("--skip", v); }},
     {"--boots", "", "B",
      "split each host's generated entries evenly into B boots (default 2),\n"
-     "each with its own _BOOT_ID and a monotonic clock restarting near 0.\n"
-     "A --skip run therefore starts new boots, as after a reboot.",
+     "each with its own _BOOT_ID and a monotonic clock restarting near 0\n"
+     "(at most one boot per entry). A --skip run therefore starts new\n"
+     "boots, as after a reboot.",
      [](Options& o, std::string_view v) { o.boots = parse_number("--boots", v); }},
     {"--hostile", "", "",
      "add 19 hostile entries once per host (NUL bytes, invalid UTF-8, a\n"
@@ -1520,7 +1557,8 @@ const Flag kFlags[] = {
      [](Options& o, std::string_view v) { o.jobs = parse_number("--jobs", v); }},
     {"--export-only", "", "", "write the Journal Export Format stream, do not run journal-remote",
      [](Options& o, std::string_view) { o.export_only = true; }},
-    {"--journal-remote", "", "PATH", "journal-remote binary (default " "/lib/systemd/systemd-journal-remote)",
+    {"--journal-remote", "", "PATH",
+     "journal-remote binary (default /lib/systemd/systemd-journal-remote)",
      [](Options& o, std::string_view v) { o.journal_remote = v; }},
 };
 
@@ -1576,15 +1614,21 @@ void validate(const Options& o) {
   const auto fail = [](const std::string& message) { throw UsageError(message); };
   if (o.output.empty()) fail("-o/--output is required");
   if (o.hosts == 0 || o.entries == 0 || o.jobs == 0) fail("--hosts, --entries and -j must be >= 1");
-  if (o.boots == 0 || o.boots > o.entries) fail("--boots must be between 1 and --entries");
+  if (o.boots == 0) fail("--boots must be >= 1");
   const bool good_name = !o.hostname.empty() &&
       std::all_of(o.hostname.begin(), o.hostname.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
       });
-  if (!good_name) fail("--hostname: use letters, digits, '.', '_' and '-', got '" + o.hostname + "'");
+  if (!good_name) {
+    fail("--hostname: use letters, digits, '.', '_' and '-', got '" + o.hostname + "'");
+  }
   const uint64_t last_second = (UINT64_MAX - o.start_usec) / kUsecPerSec - 1;
-  if (o.skip > last_second || o.entries > last_second - o.skip) fail("--skip + --entries too large");
-  if (o.export_only && o.split_hosts) fail("--split-hosts needs journal-remote; drop --export-only");
+  if (o.skip > last_second || o.entries > last_second - o.skip) {
+    fail("--skip + --entries go past the end of time");
+  }
+  if (o.export_only && o.split_hosts) {
+    fail("--split-hosts needs journal-remote; drop --export-only");
+  }
   if (!o.export_only && o.output == "-") fail("-o - (stdout) needs --export-only");
   if (!o.export_only && !o.split_hosts && !o.output.ends_with(".journal")) {
     fail("journal-remote wants an output name ending in .journal, got '" + o.output + "'");
@@ -1625,16 +1669,18 @@ int run(const Options& options) {
   const auto started = std::chrono::steady_clock::now();
   const Plan plan = make_plan(options);
   std::vector<HostReport> reports(plan.hosts.size());
-  const std::vector<std::string> files = options.export_only ? write_export_only(plan, reports)
-                                         : options.split_hosts ? write_split_journals(plan, reports)
-                                                               : write_single_journal(plan, reports);
+  const std::vector<std::string> files =
+      options.export_only   ? write_export_only(plan, reports)
+      : options.split_hosts ? write_split_journals(plan, reports)
+                            : write_single_journal(plan, reports);
   const nlohmann::ordered_json manifest = manifest_json(plan, reports, files);
   const std::optional<std::string> path = manifest_path(options);
   if (path) write_manifest(*path, manifest);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   std::cerr << "make-journal: " << manifest["total_entries"] << " entries from "
             << plan.hosts.size() << " host(s) in " << files.size() << " file(s)"
-            << (path ? ", manifest " + *path : "") << " (" << took.count() << " s)\n";
+            << (path ? ", manifest " + *path : "") << " (" << std::fixed << std::setprecision(2)
+            << took.count() << " s)\n";
   return 0;
 }
 
