@@ -120,6 +120,13 @@ Status add_filter(const SdJournalApi& api, sd_journal* j, const Filter& f) {
   return Status::ok();
 }
 
+// Whether a data item is NAME=value with a valid field name.
+bool is_field_item(const void* data, size_t size) {
+  const char* p = static_cast<const char*>(data);
+  const void* eq = std::memchr(p, '=', size);
+  return eq && is_valid_field_name(std::string_view(p, static_cast<const char*>(eq) - p));
+}
+
 void format_id128(const sd_id128_t& id, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->resize(32);
@@ -192,7 +199,12 @@ class SdSession : public Session {
     api_.restart_data(j_);
     const void* data;
     size_t size;
-    while ((r = api_.enumerate_data(j_, &data, &size)) > 0) e->add_item(data, size);
+    while ((r = api_.enumerate_data(j_, &data, &size)) > 0) {
+      // A damaged file can hand back an item that is not NAME=value at all; journalctl stops
+      // at it ("Invalid field."), the agent leaves the entry out and counts it.
+      if (!is_field_item(data, size)) return Status::corruption("the entry has a malformed data item");
+      e->add_item(data, size);
+    }
     if (r < 0) return Status::corruption("cannot read the entry's data: " + errno_text(r));
     return Status::ok();
   }
