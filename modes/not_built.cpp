@@ -4,7 +4,6 @@
 
 namespace infralogs::modes {
 
-RunFn setup_collect(CLI::App& sub) { return not_built_yet(sub, "issue 3"); }
 RunFn setup_serve(CLI::App& sub) { return not_built_yet(sub, "issue 4"); }
 RunFn setup_rotate_creds(CLI::App& sub) { return not_built_yet(sub, "the Vault issue"); }
 RunFn setup_query(CLI::App& sub) { return not_built_yet(sub, "issue 4"); }

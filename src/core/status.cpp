@@ -10,6 +10,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kInvalidArgument: return "invalid argument";
     case StatusCode::kCorruption: return "corruption";
     case StatusCode::kPermissionDenied: return "permission denied";
+    case StatusCode::kAborted: return "aborted";
     case StatusCode::kInternal: return "internal";
   }
   return "unknown";

@@ -16,6 +16,7 @@ enum class StatusCode {
   kInvalidArgument,   // the caller asked for something malformed
   kCorruption,        // bad journal or wire data
   kPermissionDenied,  // authentication or authorisation failed
+  kAborted,           // another writer changed the state this operation expected; re-read and retry
   kInternal,
 };
 
@@ -33,6 +34,7 @@ class Status {
   static Status permission_denied(std::string msg) {
     return {StatusCode::kPermissionDenied, std::move(msg)};
   }
+  static Status aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
   static Status internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 
   bool is_ok() const { return code_ == StatusCode::kOk; }

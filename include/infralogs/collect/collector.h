@@ -1,0 +1,68 @@
+#pragma once
+// Collector: one round over every agent (the loop's logic, testable with fakes). For each
+// agent, from its stored cursor: fetch a page, store it with the new cursor in one
+// transaction, repeat until the agent has nothing more. Agents run concurrently, at most
+// `parallel` at once; one failing agent never stops the others.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "infralogs/core/status.h"
+#include "infralogs/storage/log_store.h"
+#include "infralogs/wire/agent_client.h"
+
+namespace infralogs::collect {
+
+struct CollectorOptions {
+  size_t parallel = 4;             // agents polled at once
+  size_t batch_entries = 10000;    // entries per page and per transaction
+  int attempts = 5;                // tries per fetch or store before the agent is failed
+  std::chrono::milliseconds backoff{500};  // wait before the second try; doubles after each
+  // First contact with an agent (no stored cursor): start at this realtime; nullopt takes the
+  // agent's whole journal.
+  std::optional<uint64_t> first_contact_since_usec;
+};
+
+struct AgentReport {
+  std::string name;
+  Status status;              // ok, or why the agent failed this round
+  uint64_t entries = 0;       // stored this round
+  uint64_t bytes = 0;         // received this round
+  uint64_t batches = 0;
+  uint64_t gaps = 0;          // gaps recorded this round
+  double seconds = 0;
+  bool caught_up = false;     // reached the agent's tail
+  uint64_t last_realtime_usec = 0;  // newest entry stored (0: none this round)
+};
+
+// Called after each stored batch (from the agent's thread).
+using ProgressFn = std::function<void(const AgentReport&)>;
+
+class Collector {
+ public:
+  Collector(wire::AgentClient& client, storage::LogStore& store, CollectorOptions options,
+            ProgressFn progress = {});
+
+  // One round over `agents`; returns a report per agent, in the same order. Returns early
+  // (the agents not finished report kUnavailable "stopped") when `stop` is requested; a batch
+  // being stored is committed or rolled back first, never left half-written.
+  std::vector<AgentReport> poll_once(const std::vector<wire::AgentSpec>& agents, std::stop_token stop);
+
+ private:
+  AgentReport collect_agent(const wire::AgentSpec& agent, std::stop_token stop);
+
+  wire::AgentClient& client_;
+  storage::LogStore& store_;
+  CollectorOptions options_;
+  ProgressFn progress_;
+};
+
+// Labels as a JSON object text, for the hosts table.
+std::string labels_json(const wire::AgentSpec& agent);
+
+}  // namespace infralogs::collect

@@ -1,0 +1,59 @@
+#pragma once
+// AgentClient: fetches a page of entries from an agent's /logs. Interface so the collector can
+// be tested with test/fakes/fake_agent_client.h; HttpAgentClient is the real one.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "infralogs/core/log_entry.h"
+#include "infralogs/core/status.h"
+
+namespace infralogs::wire {
+
+struct AgentSpec {
+  std::string name;   // the host name entries are stored under
+  std::string url;    // http://HOST:PORT or https://HOST:PORT
+  std::string token;  // secret: never logged
+  std::string ca_file;  // for https: CA bundle to verify the agent (empty: system default)
+  std::map<std::string, std::string> labels;
+};
+
+struct FetchRequest {
+  std::string after;                   // resume after this cursor; empty: from `since` or the head
+  std::optional<uint64_t> since_usec;  // first contact: start here (ignored with `after`)
+  size_t limit = 1000;
+};
+
+class AgentClient {
+ public:
+  virtual ~AgentClient() = default;
+  // One page. Errors: kUnavailable (cannot connect, timed out, 5xx: retry later),
+  // kPermissionDenied (401/403/429), kInvalidArgument (400), kCorruption (a response that is
+  // not the protocol: truncated, invalid JSON, an entry without a cursor, a line over the
+  // limit). Stops early with kUnavailable when `stop` is requested. Thread-safe.
+  virtual Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
+                              std::stop_token stop) = 0;
+};
+
+struct HttpAgentClientOptions {
+  std::chrono::seconds connect_timeout{5};
+  std::chrono::seconds read_timeout{30};  // the longest silence within a response
+  size_t max_line_bytes = 64u << 20;      // a longer line is refused as corruption
+  bool gzip = true;                       // ask agents to compress
+};
+
+class HttpAgentClient : public AgentClient {
+ public:
+  explicit HttpAgentClient(HttpAgentClientOptions options) : options_(options) {}
+  Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
+                      std::stop_token stop) override;
+
+ private:
+  HttpAgentClientOptions options_;
+};
+
+}  // namespace infralogs::wire

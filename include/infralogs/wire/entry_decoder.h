@@ -1,0 +1,21 @@
+#pragma once
+// Decodes the agent's /logs lines (docs/wire-protocol.md) into LogEntry values. A small
+// purpose-built JSON reader: it decodes only the selected fields and skips over the rest
+// (validating it), since the collector's ingest rate depends on it.
+// Thread-safe: no shared state.
+
+#include <string_view>
+
+#include "infralogs/core/log_entry.h"
+#include "infralogs/core/status.h"
+
+namespace infralogs::wire {
+
+// Decodes one NDJSON line. kCorruption, saying what is wrong, for invalid JSON, anything but an
+// object, or an entry without a usable __CURSOR (with s= and i=) or __REALTIME_TIMESTAMP.
+Status decode_entry(std::string_view line, LogEntry* out);
+
+// Parses a journal cursor's s= (32 hex digits, as 16 bytes) and i= (hex) parts.
+bool parse_cursor_seqnum(std::string_view cursor, std::string* seqnum_id, uint64_t* seqnum);
+
+}  // namespace infralogs::wire

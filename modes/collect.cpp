@@ -1,0 +1,306 @@
+// infralogs collect: options -> CollectConfig -> validate -> build the parts -> run rounds.
+
+#include <mysql.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "infralogs/collect/collector.h"
+#include "infralogs/collect/inventory.h"
+#include "infralogs/core/log.h"
+#include "infralogs/core/metrics.h"
+#include "infralogs/journal/query.h"
+#include "infralogs/secrets/credential_source.h"
+#include "infralogs/storage/mariadb_log_store.h"
+#include "mode.h"
+
+namespace infralogs::modes {
+namespace {
+
+constexpr std::string_view kComponent = "collect";
+
+struct CollectConfig {
+  std::string inventory;
+  std::string db_url;
+  std::string credentials_file;
+  bool once = false;
+  bool migrate = false;
+  int interval_s = 60;
+  std::string since = "24h";
+  int retain_days = 0;
+  int timeout_s = 30;
+  bool no_gzip = false;
+  std::string metrics_file;
+  collect::CollectorOptions collector;
+};
+
+uint64_t now_usec() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// "all", a duration back from now ("30m", "24h", "7d"), or a time as the agent takes it.
+Result<std::optional<uint64_t>> parse_since(const std::string& s) {
+  if (s == "all") return std::optional<uint64_t>();
+  if (s.size() >= 2 && s.find_first_not_of("0123456789") == s.size() - 1) {
+    uint64_t n = std::stoull(s.substr(0, s.size() - 1));
+    uint64_t unit = s.back() == 's' ? 1 : s.back() == 'm' ? 60 : s.back() == 'h' ? 3600 : s.back() == 'd' ? 86400 : 0;
+    if (unit) return std::optional<uint64_t>(now_usec() - std::min(now_usec(), n * unit * 1000000));
+  }
+  auto t = journal::parse_time(s);
+  if (!t) return Status::invalid_argument("--since: want all, a duration like 24h or 7d, or a time: " + t.status().message());
+  return std::optional<uint64_t>(*t);
+}
+
+std::string collector_name() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+// Prometheus textfile for node-exporter's textfile collector, replaced atomically.
+void write_metrics_file(const std::string& path, const std::vector<collect::AgentReport>& reports,
+                        double seconds, uint64_t finished_usec) {
+  MetricsRegistry r;
+  for (const auto& a : reports) {
+    MetricLabels l = {{"agent", a.name}};
+    r.gauge("infralogs_collect_agent_up", "1 when the agent's last round succeeded.", l).set(a.status.is_ok() ? 1 : 0);
+    r.gauge("infralogs_collect_agent_entries", "Entries stored from the agent in the last round.", l).set(static_cast<double>(a.entries));
+    r.gauge("infralogs_collect_agent_bytes", "Bytes received from the agent in the last round.", l).set(static_cast<double>(a.bytes));
+    r.gauge("infralogs_collect_agent_gaps", "Gaps recorded for the agent in the last round.", l).set(static_cast<double>(a.gaps));
+    r.gauge("infralogs_collect_agent_caught_up", "1 when the last round reached the agent's tail.", l).set(a.caught_up ? 1 : 0);
+    r.gauge("infralogs_collect_agent_seconds", "Seconds the last round spent on the agent.", l).set(a.seconds);
+    if (a.last_realtime_usec) {
+      r.gauge("infralogs_collect_agent_last_entry_timestamp_seconds", "Realtime of the newest entry stored.", l)
+          .set(static_cast<double>(a.last_realtime_usec) / 1e6);
+    }
+  }
+  r.gauge("infralogs_collect_run_seconds", "Duration of the last round.").set(seconds);
+  r.gauge("infralogs_collect_last_run_timestamp_seconds", "When the last round finished.").set(static_cast<double>(finished_usec) / 1e6);
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << r.render();
+  }
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+// One line per agent per round; a live progress line on a terminal.
+class Reporter {
+ public:
+  explicit Reporter(bool tty) : tty_(tty) {}
+  void progress(const collect::AgentReport& a) {
+    if (!tty_) return;
+    std::lock_guard<std::mutex> lock(m_);
+    std::fprintf(stderr, "\r\033[Kcollect: %s: %llu entries, %.1f MB, %.0f entries/s", a.name.c_str(),
+                 static_cast<unsigned long long>(a.entries), static_cast<double>(a.bytes) / 1e6,
+                 a.seconds > 0 ? static_cast<double>(a.entries) / a.seconds : 0.0);
+  }
+  void clear() {
+    if (tty_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  bool tty_;
+  std::mutex m_;
+};
+
+int run_round(collect::Collector& collector, storage::LogStore& store, const CollectConfig& cfg,
+              std::stop_token stop, Reporter& reporter, bool* all_ok) {
+  auto inventory = collect::load_inventory(cfg.inventory);
+  if (!inventory) {
+    log::error(kComponent, "cannot use --inventory", {{"error", inventory.status().message()}});
+    return 2;
+  }
+  uint64_t started = now_usec();
+  auto t0 = std::chrono::steady_clock::now();
+  auto reports = collector.poll_once(*inventory, stop);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  reporter.clear();
+  storage::RunRecord run{collector_name(), started, now_usec(), 0, 0, 0, 0, ""};
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const auto& a = reports[i];
+    nlohmann::json f = {{"agent", a.name}, {"url", (*inventory)[i].url}, {"ok", a.status.is_ok()},
+                        {"entries", a.entries}, {"bytes", a.bytes}, {"batches", a.batches}, {"gaps", a.gaps},
+                        {"seconds", a.seconds}, {"entries_per_s", a.seconds > 0 ? a.entries / a.seconds : 0},
+                        {"caught_up", a.caught_up}};
+    if (a.last_realtime_usec) f["lag_s"] = static_cast<double>(now_usec() - std::min(now_usec(), a.last_realtime_usec)) / 1e6;
+    if (!a.status.is_ok()) f["error"] = a.status.message();
+    log::write(a.status.is_ok() ? log::Level::kInfo : log::Level::kError, kComponent, "agent done", f);
+    run.entries += a.entries;
+    run.bytes += a.bytes;
+    if (a.status.is_ok()) {
+      ++run.agents_ok;
+    } else {
+      ++run.agents_failed;
+      run.summary += a.name + ": " + a.status.message() + "\n";
+    }
+  }
+  *all_ok = run.agents_failed == 0;
+  Status s = store.record_run(run);
+  if (s.is_ok()) s = store.heartbeat(run.collector);
+  if (!s.is_ok()) log::warn(kComponent, "cannot record the run", {{"error", s.message()}});
+  if (cfg.retain_days > 0) {
+    auto dropped = store.drop_partitions_before(now_usec() - static_cast<uint64_t>(cfg.retain_days) * 86400ULL * 1000000ULL);
+    if (!dropped) log::warn(kComponent, "retention: cannot drop old partitions", {{"error", dropped.status().message()}});
+    else if (*dropped > 0) log::info(kComponent, "retention: dropped day partitions", {{"partitions", *dropped}});
+  }
+  if (!cfg.metrics_file.empty()) write_metrics_file(cfg.metrics_file, reports, seconds, run.finished_usec);
+  log::info(kComponent, "round done", {{"agents_ok", run.agents_ok}, {"agents_failed", run.agents_failed},
+                                      {"entries", run.entries}, {"bytes", run.bytes}, {"seconds", seconds}});
+  if (!*all_ok) {
+    // The one-line-per-failed-agent summary, plain, for a CronJob's log.
+    for (size_t i = 0; i < reports.size(); ++i) {
+      if (!reports[i].status.is_ok()) {
+        std::fprintf(stderr, "collect: FAILED %s (%s): %s\n", reports[i].name.c_str(), (*inventory)[i].url.c_str(),
+                     reports[i].status.message().c_str());
+      }
+    }
+  }
+  return 0;
+}
+
+int run_collect(CollectConfig cfg) {
+  auto db = storage::parse_mysql_url(cfg.db_url);
+  if (!db) {
+    log::error(kComponent, db.status().message());
+    return 2;
+  }
+  auto since = parse_since(cfg.since);
+  if (!since) {
+    log::error(kComponent, since.status().message());
+    return 2;
+  }
+  cfg.collector.first_contact_since_usec = *since;
+  if (!cfg.migrate && cfg.inventory.empty()) {
+    log::error(kComponent, "--inventory is required (or --migrate)");
+    return 2;
+  }
+  mysql_library_init(0, nullptr, nullptr);
+  secrets::FileCredentialSource credentials(cfg.credentials_file);
+  if (auto c = credentials.current(); !c) {
+    log::error(kComponent, "cannot use --db-credentials-file", {{"error", c.status().message()}});
+    return 2;
+  }
+  storage::MariaDbLogStore store(*db, credentials);
+  if (cfg.migrate) {
+    Status s = store.migrate();
+    if (!s.is_ok()) {
+      log::error(kComponent, "migration failed", {{"error", s.message()}});
+      return 1;
+    }
+    log::info(kComponent, "schema is up to date", {{"version", storage::schema_version()}});
+    return 0;
+  }
+  Status schema = store.check_schema();
+  if (!schema.is_ok()) {
+    log::error(kComponent, "cannot use the database", {{"error", schema.message()}});
+    return schema.code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::stop_source stop;
+  std::thread signals([&stop, set] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGUSR2) return;  // our own wake-up at exit
+    log::info(kComponent, "stopping: finishing the current transaction", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    stop.request_stop();
+  });
+
+  wire::HttpAgentClientOptions http;
+  http.read_timeout = std::chrono::seconds(cfg.timeout_s);
+  http.gzip = !cfg.no_gzip;
+  wire::HttpAgentClient client(http);
+  Reporter reporter(isatty(STDERR_FILENO));
+  collect::Collector collector(client, store, cfg.collector,
+                               [&reporter](const collect::AgentReport& a) { reporter.progress(a); });
+  int code = 0;
+  while (true) {
+    bool all_ok = false;
+    code = run_round(collector, store, cfg, stop.get_token(), reporter, &all_ok);
+    if (code != 0) break;
+    if (cfg.once) {
+      code = all_ok ? 0 : 1;
+      break;
+    }
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock<std::mutex> lock(m);
+    if (cv.wait_for(lock, stop.get_token(), std::chrono::seconds(cfg.interval_s), [] { return false; })) break;
+    if (stop.stop_requested()) break;
+  }
+  if (stop.stop_requested() && code == 0) code = cfg.once ? 1 : 0;
+  sigaddset(&set, SIGUSR2);
+  pthread_kill(signals.native_handle(), stop.stop_requested() ? SIGUSR2 : SIGTERM);
+  if (!stop.stop_requested()) stop.request_stop();
+  signals.join();
+  return code;
+}
+
+}  // namespace
+
+RunFn setup_collect(CLI::App& sub) {
+  auto cfg = std::make_shared<CollectConfig>();
+  sub.footer(
+      "Polls every agent in the inventory from its stored cursor and writes new entries to the\n"
+      "MySQL primary; each page of entries, its rollups and the new cursor commit in one\n"
+      "transaction, so a collector killed at any moment neither loses nor duplicates an entry.\n"
+      "Inventory: {\"agents\": [{\"name\": \"vm-1\", \"url\": \"https://vm-1:19532\", \"token_file\": \"...\"}]}\n"
+      "Credentials file: {\"username\": \"...\", \"password\": \"...\"} (as a Vault Agent renders it).\n"
+      "Exit: 0 every agent ok; 1 some agent failed (one line each on stderr); 2 bad usage.\n"
+      "See docs/modes.md and docs/schema.md.");
+  sub.add_option("--inventory", cfg->inventory, "JSON file listing the agents to poll.")
+      ->envname("INFRALOGS_INVENTORY");
+  sub.add_option("--db", cfg->db_url, "The primary: mysql://HOST:PORT/DATABASE.")
+      ->envname("INFRALOGS_DB")
+      ->required();
+  sub.add_option("--db-credentials-file", cfg->credentials_file,
+                 "JSON {\"username\", \"password\"}; re-read at each new connection.")
+      ->envname("INFRALOGS_DB_CREDENTIALS_FILE")
+      ->required();
+  sub.add_flag("--once", cfg->once, "Catch every agent up to its tail, then exit (a CronJob).");
+  sub.add_flag("--migrate", cfg->migrate, "Apply missing schema migrations and exit (idempotent).");
+  sub.add_option("--interval", cfg->interval_s, "Seconds between rounds without --once.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  sub.add_option("--parallel", cfg->collector.parallel, "Agents polled at once.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{256}));
+  sub.add_option("--batch", cfg->collector.batch_entries, "Entries per page and per transaction.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  sub.add_option("--since", cfg->since,
+                 "First contact with an agent (no stored cursor): 'all' for its whole journal, a "
+                 "duration back from now (30m, 24h, 7d), or a time.")
+      ->capture_default_str();
+  sub.add_option("--retain-days", cfg->retain_days, "Drop day partitions older than this many days (0: keep all).")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  sub.add_option("--timeout", cfg->timeout_s, "Seconds an agent may stay silent within a response.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  sub.add_option("--attempts", cfg->collector.attempts, "Tries per fetch or store before an agent fails.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  sub.add_flag("--no-gzip", cfg->no_gzip, "Do not ask agents to compress (saves CPU on fast networks).");
+  sub.add_option("--metrics-file", cfg->metrics_file,
+                 "Write the round's metrics here in Prometheus text format (node-exporter textfile collector).")
+      ->envname("INFRALOGS_METRICS_FILE");
+  add_log_level_option(sub);
+  return [cfg] { return run_collect(*cfg); };
+}
+
+}  // namespace infralogs::modes

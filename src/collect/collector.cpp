@@ -1,0 +1,145 @@
+#include "infralogs/collect/collector.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "infralogs/core/log.h"
+
+namespace infralogs::collect {
+namespace {
+
+constexpr std::string_view kComponent = "collect";
+constexpr int kMaxAborts = 5;
+
+// Sleeps `d` unless `stop` is requested first; false when stopped.
+bool sleep_for(std::chrono::milliseconds d, std::stop_token stop) {
+  std::mutex m;
+  std::condition_variable_any cv;
+  std::unique_lock<std::mutex> lock(m);
+  return !cv.wait_for(lock, stop, d, [] { return false; });
+}
+
+bool retryable(const Status& s) { return s.code() == StatusCode::kUnavailable; }
+
+// Runs f until it succeeds, fails for good, attempts run out, or stop is requested.
+template <typename F>
+auto with_retries(const CollectorOptions& o, std::stop_token stop, const std::string& agent,
+                  const char* what, F f) -> decltype(f()) {
+  auto delay = o.backoff;
+  for (int attempt = 1;; ++attempt) {
+    auto r = f();
+    Status s = r.status();
+    if (s.is_ok() || !retryable(s) || attempt >= o.attempts || stop.stop_requested()) return r;
+    log::warn(kComponent, "retrying", {{"agent", agent}, {"step", what}, {"attempt", attempt},
+                                       {"wait_ms", delay.count()}, {"error", s.message()}});
+    if (!sleep_for(delay, stop)) return r;
+    delay *= 2;
+  }
+}
+
+// Adapts a Status-returning call to with_retries.
+struct StatusResult {
+  Status s;
+  Status status() const { return s; }
+};
+
+}  // namespace
+
+std::string labels_json(const wire::AgentSpec& agent) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : agent.labels) j[k] = v;
+  j["url"] = agent.url;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Collector::Collector(wire::AgentClient& client, storage::LogStore& store, CollectorOptions options,
+                     ProgressFn progress)
+    : client_(client), store_(store), options_(options), progress_(std::move(progress)) {}
+
+AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_token stop) {
+  AgentReport rep;
+  rep.name = agent.name;
+  auto started = std::chrono::steady_clock::now();
+  auto finish = [&](Status s) {
+    rep.status = std::move(s);
+    rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return rep;
+  };
+  auto host = with_retries(options_, stop, agent.name, "host", [&] { return store_.host_id(agent.name, labels_json(agent)); });
+  if (!host) return finish(host.status());
+  auto cursor = with_retries(options_, stop, agent.name, "cursor", [&] { return store_.last_cursor(*host); });
+  if (!cursor) return finish(cursor.status());
+  std::string after = *cursor;
+  int aborts = 0;
+  while (true) {
+    if (stop.stop_requested()) return finish(Status::unavailable("stopped"));
+    wire::FetchRequest req;
+    req.after = after;
+    req.limit = options_.batch_entries;
+    if (after.empty()) req.since_usec = options_.first_contact_since_usec;
+    auto batch = with_retries(options_, stop, agent.name, "fetch", [&] { return client_.fetch(agent, req, stop); });
+    if (!batch) return finish(batch.status());
+    rep.bytes += batch->wire_bytes;
+    if (batch->entries.empty()) {
+      rep.caught_up = true;
+      return finish(Status::ok());
+    }
+    std::optional<Gap> gap;
+    if (!after.empty() && !batch->cursor_found) {
+      gap = Gap{after, batch->entries.front().cursor, batch->entries.front().realtime_usec,
+                "the agent no longer has the stored cursor (journal vacuumed or rotated past it); "
+                "entries between it and first_cursor are lost"};
+      log::warn(kComponent, "gap: the agent no longer has the stored cursor; continuing from its oldest entry after it",
+                {{"agent", agent.name}, {"last_cursor", after}, {"first_cursor", gap->first_cursor}});
+    }
+    // The append itself is never interrupted: a stop request takes effect after it.
+    auto stored = with_retries(options_, std::stop_token(), agent.name, "store", [&] {
+      return StatusResult{store_.append(*host, after, *batch, gap)};
+    });
+    if (stored.s.code() == StatusCode::kAborted) {
+      // Another collector stored this page first: start again from the stored cursor.
+      if (++aborts > kMaxAborts) return finish(stored.s);
+      auto c = with_retries(options_, stop, agent.name, "cursor", [&] { return store_.last_cursor(*host); });
+      if (!c) return finish(c.status());
+      after = *c;
+      continue;
+    }
+    if (!stored.s.is_ok()) return finish(stored.s);
+    if (gap) ++rep.gaps;
+    after = batch->entries.back().cursor;
+    rep.entries += batch->entries.size();
+    rep.last_realtime_usec = batch->entries.back().realtime_usec;
+    ++rep.batches;
+    if (progress_) progress_(rep);
+    if (!batch->more) {
+      rep.caught_up = true;
+      return finish(Status::ok());
+    }
+  }
+}
+
+std::vector<AgentReport> Collector::poll_once(const std::vector<wire::AgentSpec>& agents, std::stop_token stop) {
+  std::vector<AgentReport> reports(agents.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < agents.size();) {
+      try {
+        reports[i] = collect_agent(agents[i], stop);
+      } catch (const std::exception& e) {  // one agent's bug never stops the others
+        reports[i].name = agents[i].name;
+        reports[i].status = Status::internal(std::string("unexpected error: ") + e.what());
+      }
+    }
+  };
+  size_t n = std::max<size_t>(1, std::min(options_.parallel, agents.size()));
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < n; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  return reports;
+}
+
+}  // namespace infralogs::collect

@@ -1,0 +1,96 @@
+#include "infralogs/collect/inventory.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace infralogs::collect {
+namespace {
+
+std::string resolve(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
+  return base_dir + "/" + p;
+}
+
+Result<std::string> read_token(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::invalid_argument("cannot read token file " + path);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    size_t e = line.find_last_not_of(" \t\r");
+    return line.substr(b, e - b + 1);
+  }
+  return Status::invalid_argument("token file " + path + " holds no token");
+}
+
+std::string string_or(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
+}  // namespace
+
+Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text, const std::string& base_dir) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("agents") || !j["agents"].is_array()) {
+    return Status::invalid_argument("inventory: want a JSON object with an \"agents\" array");
+  }
+  std::string default_token_file = string_or(j, "token_file");
+  std::vector<wire::AgentSpec> out;
+  std::set<std::string> names;
+  size_t index = 0;
+  for (const auto& a : j["agents"]) {
+    std::string where = "inventory: agent #" + std::to_string(index++);
+    if (!a.is_object()) return Status::invalid_argument(where + " is not an object");
+    wire::AgentSpec spec;
+    spec.name = string_or(a, "name");
+    spec.url = string_or(a, "url");
+    if (spec.name.empty()) return Status::invalid_argument(where + " has no \"name\"");
+    where = "inventory: agent " + spec.name;
+    if (!names.insert(spec.name).second) return Status::invalid_argument(where + " is listed twice");
+    if (spec.url.rfind("http://", 0) != 0 && spec.url.rfind("https://", 0) != 0) {
+      return Status::invalid_argument(where + ": \"url\" must start with http:// or https://");
+    }
+    while (!spec.url.empty() && spec.url.back() == '/') spec.url.pop_back();
+    spec.ca_file = resolve(base_dir, string_or(a, "ca_file"));
+    if (a.contains("labels")) {
+      if (!a["labels"].is_object()) return Status::invalid_argument(where + ": \"labels\" must be an object");
+      for (const auto& [k, v] : a["labels"].items()) {
+        if (!v.is_string()) return Status::invalid_argument(where + ": label " + k + " must be a string");
+        spec.labels[k] = v.get<std::string>();
+      }
+    }
+    std::string token_env = string_or(a, "token_env");
+    std::string token_file = resolve(base_dir, string_or(a, "token_file"));
+    if (token_file.empty() && token_env.empty()) token_file = resolve(base_dir, default_token_file);
+    if (!token_env.empty()) {
+      const char* v = std::getenv(token_env.c_str());
+      if (!v || !*v) return Status::invalid_argument(where + ": environment variable " + token_env + " is not set");
+      spec.token = v;
+    } else if (!token_file.empty()) {
+      auto t = read_token(token_file);
+      if (!t) return Status::invalid_argument(where + ": " + t.status().message());
+      spec.token = *t;
+    } else {
+      return Status::invalid_argument(where + " has no \"token_file\" or \"token_env\"");
+    }
+    out.push_back(std::move(spec));
+  }
+  if (out.empty()) return Status::invalid_argument("inventory: no agents");
+  return out;
+}
+
+Result<std::vector<wire::AgentSpec>> load_inventory(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::invalid_argument("cannot read inventory " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  size_t slash = path.rfind('/');
+  return parse_inventory(ss.str(), slash == std::string::npos ? "." : path.substr(0, slash));
+}
+
+}  // namespace infralogs::collect

@@ -1,0 +1,737 @@
+#include "infralogs/storage/mariadb_log_store.h"
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include <charconv>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <tuple>
+
+#include "migrations.h"
+
+namespace infralogs::storage {
+namespace {
+
+constexpr uint64_t kDayUsec = 86400ULL * 1000000ULL;
+constexpr uint64_t kHourUsec = 3600ULL * 1000000ULL;
+constexpr int kNoPriority = 255;  // rollups: PRIORITY missing or not 0..7
+
+bool is_connection_error(unsigned int e) {
+  return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONN_HOST_ERROR ||
+         e == CR_CONNECTION_ERROR || e == CR_UNKNOWN_HOST || e == CR_SERVER_LOST_EXTENDED ||
+         e == ER_SERVER_SHUTDOWN || e == ER_CONNECTION_KILLED || e == CR_COMMANDS_OUT_OF_SYNC;
+}
+
+Status status_for(unsigned int e, const std::string& what) {
+  if (is_connection_error(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
+    return Status::unavailable(what);
+  }
+  if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR || e == ER_TABLEACCESS_DENIED_ERROR ||
+      e == ER_COLUMNACCESS_DENIED_ERROR || e == ER_SPECIFIC_ACCESS_DENIED_ERROR) {
+    return Status::permission_denied(what);
+  }
+  if (e == ER_DUP_ENTRY) return Status::aborted(what);
+  return Status::internal(what);
+}
+
+std::string day_name(uint64_t day) {
+  std::time_t t = static_cast<std::time_t>(day * 86400);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "p%Y%m%d", &tm);
+  return buf;
+}
+
+std::string hour_text(uint64_t usec) {
+  std::time_t t = static_cast<std::time_t>(usec / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[24];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:00:00", &tm);
+  return buf;
+}
+
+// Typed parameters for one execution of a prepared statement; values live until it runs.
+class Params {
+ public:
+  void u64(uint64_t v) { add(MYSQL_TYPE_LONGLONG, &(nums_[n_] = v), true); }
+  void str(std::string_view s) {
+    strs_[n_] = std::string(s);
+    MYSQL_BIND& b = add(MYSQL_TYPE_BLOB, strs_[n_].data(), false);
+    lens_[n_ - 1] = strs_[n_ - 1].size();
+    b.buffer_length = lens_[n_ - 1];
+    b.length = &lens_[n_ - 1];
+  }
+  void null() { add(MYSQL_TYPE_NULL, nullptr, false); }
+  MYSQL_BIND* binds() { return binds_; }
+
+ private:
+  MYSQL_BIND& add(enum_field_types t, void* buf, bool is_unsigned) {
+    MYSQL_BIND& b = binds_[n_];
+    std::memset(&b, 0, sizeof b);
+    b.buffer_type = t;
+    b.buffer = buf;
+    b.is_unsigned = is_unsigned;
+    ++n_;
+    return b;
+  }
+  static constexpr int kMax = 16;
+  MYSQL_BIND binds_[kMax];
+  uint64_t nums_[kMax] = {};
+  std::string strs_[kMax];
+  unsigned long lens_[kMax] = {};
+  int n_ = 0;
+};
+
+}  // namespace
+
+struct MariaDbLogStore::Connection {
+  MYSQL* m = nullptr;
+  std::map<std::string, MYSQL_STMT*> stmts;
+  bool broken = false;
+
+  ~Connection() {
+    for (auto& [sql, st] : stmts) mysql_stmt_close(st);
+    if (m) mysql_close(m);
+  }
+
+  Status fail(const std::string& what, unsigned int e, const char* msg) {
+    if (is_connection_error(e)) broken = true;
+    return status_for(e, what + ": " + msg);
+  }
+  Status fail(const std::string& what) { return fail(what, mysql_errno(m), mysql_error(m)); }
+  Status fail(const std::string& what, MYSQL_STMT* st) {
+    return fail(what, mysql_stmt_errno(st), mysql_stmt_error(st));
+  }
+
+  // A text query, for DDL and transaction control only (never with data in it).
+  Status query(const std::string& sql) {
+    if (mysql_real_query(m, sql.data(), sql.size()) != 0) return fail("query");
+    if (MYSQL_RES* r = mysql_store_result(m)) mysql_free_result(r);
+    return Status::ok();
+  }
+
+  Result<MYSQL_STMT*> prepare(const std::string& sql) {
+    auto it = stmts.find(sql);
+    if (it != stmts.end()) return it->second;
+    MYSQL_STMT* st = mysql_stmt_init(m);
+    if (!st) return fail("mysql_stmt_init");
+    if (mysql_stmt_prepare(st, sql.data(), sql.size()) != 0) {
+      Status s = fail("prepare", st);
+      mysql_stmt_close(st);
+      return s;
+    }
+    stmts[sql] = st;
+    return st;
+  }
+
+  // Runs a statement with these parameters; returns affected rows.
+  Result<uint64_t> exec(const std::string& sql, Params& p) {
+    auto st = prepare(sql);
+    if (!st) return st.status();
+    unsigned int one = 1;
+    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &one);
+    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0) return fail("bind", *st);
+    if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
+    return static_cast<uint64_t>(mysql_stmt_affected_rows(*st));
+  }
+
+  // Runs a query returning at most one row of text columns; *found says whether there was one.
+  Status select_row(const std::string& sql, Params& p, std::vector<std::string>* row, bool* found) {
+    std::vector<std::vector<std::string>> rows;
+    Status s = select_rows(sql, p, &rows);
+    *found = s.is_ok() && !rows.empty();
+    if (*found) *row = std::move(rows[0]);
+    return s;
+  }
+
+  // Runs a query; every row's columns as text (NULL as "").
+  Status select_rows(const std::string& sql, Params& p, std::vector<std::vector<std::string>>* rows) {
+    rows->clear();
+    auto st = prepare(sql);
+    if (!st) return st.status();
+    unsigned int one = 1;
+    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &one);
+    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0) return fail("bind", *st);
+    if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
+    unsigned int n = mysql_stmt_field_count(*st);
+    std::vector<MYSQL_BIND> out(n);
+    std::vector<unsigned long> lens(n);
+    std::vector<my_bool> nulls(n);
+    std::vector<std::string> bufs(n, std::string(256, '\0'));
+    for (unsigned i = 0; i < n; ++i) {
+      std::memset(&out[i], 0, sizeof out[i]);
+      out[i].buffer_type = MYSQL_TYPE_STRING;
+      out[i].buffer = bufs[i].data();
+      out[i].buffer_length = bufs[i].size();
+      out[i].length = &lens[i];
+      out[i].is_null = &nulls[i];
+    }
+    if (mysql_stmt_bind_result(*st, out.data()) != 0) return fail("bind result", *st);
+    if (mysql_stmt_store_result(*st) != 0) return fail("store result", *st);
+    int r;
+    while ((r = mysql_stmt_fetch(*st)) == 0 || r == MYSQL_DATA_TRUNCATED) {
+      std::vector<std::string>& row = rows->emplace_back(n);
+      for (unsigned i = 0; i < n; ++i) {
+        if (nulls[i]) continue;
+        if (lens[i] > bufs[i].size()) {  // longer than the buffer: fetch the column whole
+          row[i].resize(lens[i]);
+          MYSQL_BIND col{};
+          col.buffer_type = MYSQL_TYPE_STRING;
+          col.buffer = row[i].data();
+          col.buffer_length = lens[i];
+          mysql_stmt_fetch_column(*st, &col, i, 0);
+        } else {
+          row[i].assign(bufs[i].data(), lens[i]);
+        }
+      }
+    }
+    mysql_stmt_free_result(*st);
+    if (r == 1) return fail("fetch", *st);
+    return Status::ok();
+  }
+};
+
+Result<MariaDbOptions> parse_mysql_url(std::string_view url) {
+  constexpr std::string_view kScheme = "mysql://";
+  auto bad = [&](const char* why) {
+    return Status::invalid_argument("--db '" + std::string(url) + "': " + why + " (want mysql://HOST:PORT/DATABASE)");
+  };
+  if (url.substr(0, kScheme.size()) != kScheme) return bad("not a mysql:// URL");
+  std::string_view rest = url.substr(kScheme.size());
+  if (rest.find('@') != std::string_view::npos) return bad("credentials do not go in the URL");
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash + 1 == rest.size()) return bad("no database");
+  MariaDbOptions o;
+  o.database = std::string(rest.substr(slash + 1));
+  if (o.database.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
+      std::string::npos) {
+    return bad("database names are letters, digits and _");
+  }
+  std::string_view hostport = rest.substr(0, slash);
+  size_t colon = hostport.rfind(':');
+  if (colon != std::string_view::npos) {
+    int port = 0;
+    auto [p, ec] = std::from_chars(hostport.data() + colon + 1, hostport.data() + hostport.size(), port);
+    if (ec != std::errc() || p != hostport.data() + hostport.size() || port <= 0 || port > 65535) {
+      return bad("bad port");
+    }
+    o.port = port;
+    hostport = hostport.substr(0, colon);
+  }
+  if (hostport.empty()) return bad("no host");
+  o.host = std::string(hostport);
+  return o;
+}
+
+int schema_version() { return migrations().back().version; }
+
+MariaDbLogStore::MariaDbLogStore(MariaDbOptions options, secrets::CredentialSource& credentials)
+    : options_(std::move(options)), credentials_(credentials) {}
+
+MariaDbLogStore::~MariaDbLogStore() = default;
+
+Result<std::unique_ptr<MariaDbLogStore::Connection>> MariaDbLogStore::acquire() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+  }
+  Result<Credentials> creds = credentials_.current();
+  if (!creds) return creds.status();
+  auto c = std::make_unique<Connection>();
+  c->m = mysql_init(nullptr);
+  if (!c->m) return Status::internal("mysql_init failed");
+  unsigned int connect_timeout = static_cast<unsigned int>(options_.connect_timeout.count());
+  unsigned int read_timeout = static_cast<unsigned int>(options_.read_timeout.count());
+  unsigned int write_timeout = static_cast<unsigned int>(options_.write_timeout.count());
+  unsigned long max_packet = 1UL << 30;
+  my_bool no = 0;
+  mysql_options(c->m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+  mysql_options(c->m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+  mysql_options(c->m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+  mysql_options(c->m, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
+  mysql_options(c->m, MYSQL_OPT_LOCAL_INFILE, &no);
+  mysql_options(c->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  mysql_options(c->m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+  if (!mysql_real_connect(c->m, options_.host.c_str(), creds->username.c_str(), creds->password.c_str(),
+                          options_.database.c_str(), static_cast<unsigned int>(options_.port), nullptr, 0)) {
+    unsigned int e = mysql_errno(c->m);
+    std::string what = "cannot connect to " + options_.host + ":" + std::to_string(options_.port) + "/" +
+                       options_.database + " as " + creds->username + ": " + mysql_error(c->m);
+    if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR) return Status::permission_denied(what);
+    if (e == ER_BAD_DB_ERROR) return Status::invalid_argument(what);
+    return Status::unavailable(what);
+  }
+  return c;
+}
+
+void MariaDbLogStore::release(std::unique_ptr<Connection> c) {
+  if (!c || c->broken) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  idle_.push_back(std::move(c));
+}
+
+Status MariaDbLogStore::migrate() {
+  auto c = acquire();
+  if (!c) return c.status();
+  Connection& conn = **c;
+  Status s = conn.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INT NOT NULL PRIMARY KEY, "
+      "name VARCHAR(255) NOT NULL, applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) "
+      "ENGINE=InnoDB");
+  if (!s.is_ok()) return s;
+  // One migrator at a time; the others wait, then find nothing left to do.
+  Params lock_params;
+  std::vector<std::string> row;
+  bool found = false;
+  s = conn.select_row("SELECT GET_LOCK('infralogs.migrate', 120)", lock_params, &row, &found);
+  if (!s.is_ok()) return s;
+  if (!found || row[0] != "1") return Status::unavailable("timed out waiting for another migration");
+  Params none;
+  s = conn.select_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", none, &row, &found);
+  int current = s.is_ok() ? std::stoi(row[0]) : 0;
+  for (const Migration& m : migrations()) {
+    if (!s.is_ok() || m.version <= current) continue;
+    for (const char* sql : m.statements) {
+      s = conn.query(sql);
+      if (!s.is_ok()) {
+        s = Status(s.code() == StatusCode::kInternal ? Status::internal("migration " + std::to_string(m.version) + ": " + s.message()) : s);
+        break;
+      }
+    }
+    if (!s.is_ok()) break;
+    Params p;
+    p.u64(static_cast<uint64_t>(m.version));
+    p.str(m.name);
+    auto r = conn.exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", p);
+    if (!r) s = r.status();
+  }
+  Params unlock;
+  conn.select_row("SELECT RELEASE_LOCK('infralogs.migrate')", unlock, &row, &found);
+  release(std::move(*c));
+  return s;
+}
+
+Status MariaDbLogStore::check_schema() {
+  auto c = acquire();
+  if (!c) return c.status();
+  Params none;
+  std::vector<std::string> row;
+  bool found = false;
+  Status s = (*c)->select_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", none, &row, &found);
+  release(std::move(*c));
+  if (!s.is_ok()) {
+    if (s.message().find("doesn't exist") != std::string::npos) {
+      return Status::invalid_argument("the database has no infralogs schema: run 'infralogs collect --migrate' first");
+    }
+    return s;
+  }
+  int v = std::stoi(row[0]);
+  if (v < schema_version()) {
+    return Status::invalid_argument("the database schema is version " + std::to_string(v) + ", this binary needs " +
+                                    std::to_string(schema_version()) + ": run 'infralogs collect --migrate'");
+  }
+  return Status::ok();
+}
+
+Result<uint32_t> MariaDbLogStore::host_id(const std::string& name, const std::string& labels_json) {
+  auto c = acquire();
+  if (!c) return c.status();
+  Connection& conn = **c;
+  Params ins;
+  ins.str(name);
+  ins.str(labels_json);
+  auto r = conn.exec("INSERT INTO hosts (name, labels) VALUES (?, ?) ON DUPLICATE KEY UPDATE labels = VALUES(labels)", ins);
+  if (!r) return r.status();
+  Params sel;
+  sel.str(name);
+  std::vector<std::string> row;
+  bool found = false;
+  Status s = conn.select_row("SELECT host_id FROM hosts WHERE name = ?", sel, &row, &found);
+  if (!s.is_ok()) return s;
+  if (!found) return Status::internal("host " + name + " vanished after insert");
+  uint32_t id = static_cast<uint32_t>(std::stoul(row[0]));
+  // Every host has a checkpoint row, so append() can lock it.
+  Params cp;
+  cp.u64(id);
+  auto r2 = conn.exec("INSERT IGNORE INTO checkpoints (host_id, cursor) VALUES (?, '')", cp);
+  if (!r2) return r2.status();
+  release(std::move(*c));
+  return id;
+}
+
+Result<std::string> MariaDbLogStore::last_cursor(uint32_t host) {
+  auto c = acquire();
+  if (!c) return c.status();
+  Params p;
+  p.u64(host);
+  std::vector<std::string> row;
+  bool found = false;
+  Status s = (*c)->select_row("SELECT cursor FROM checkpoints WHERE host_id = ?", p, &row, &found);
+  if (!s.is_ok()) return s;
+  release(std::move(*c));
+  return found ? row[0] : std::string();
+}
+
+namespace {
+
+// Column arrays for one bulk INSERT into entries (MariaDB column-wise array binding: fixed-size
+// values in plain arrays, variable-size ones as arrays of pointers and lengths).
+struct EntryColumns {
+  static constexpr int kCount = 15;
+  explicit EntryColumns(size_t n)
+      : host(n), seqnum(n), realtime(n), monotonic(n), priority(n), pid(n), uid(n) {
+    for (int c = 0; c < kCount; ++c) {
+      ptr[c].resize(n);
+      len[c].resize(n);
+      ind[c].assign(n, STMT_INDICATOR_NONE);
+    }
+  }
+  void text(int c, size_t i, const std::string& v, size_t width) {
+    ptr[c][i] = v.data();
+    len[c][i] = std::min(v.size(), width);
+  }
+  void text(int c, size_t i, const std::optional<std::string>& v, size_t width) {
+    if (v) text(c, i, *v, width);
+    else ind[c][i] = STMT_INDICATOR_NULL;
+  }
+  void bind(MYSQL_BIND* b) {
+    std::memset(b, 0, sizeof(MYSQL_BIND) * kCount);
+    auto fixed = [&](int c, enum_field_types t, void* buf) {
+      b[c].buffer_type = t;
+      b[c].buffer = buf;
+      b[c].is_unsigned = 1;
+      b[c].u.indicator = ind[c].data();
+    };
+    auto var = [&](int c) {
+      b[c].buffer_type = MYSQL_TYPE_BLOB;
+      b[c].buffer = ptr[c].data();
+      b[c].length = len[c].data();
+      b[c].u.indicator = ind[c].data();
+    };
+    fixed(0, MYSQL_TYPE_LONG, host.data());
+    var(1);
+    fixed(2, MYSQL_TYPE_LONGLONG, seqnum.data());
+    fixed(3, MYSQL_TYPE_LONGLONG, realtime.data());
+    fixed(4, MYSQL_TYPE_LONGLONG, monotonic.data());
+    var(5);
+    fixed(6, MYSQL_TYPE_TINY, priority.data());
+    var(7);
+    var(8);
+    fixed(9, MYSQL_TYPE_LONG, pid.data());
+    fixed(10, MYSQL_TYPE_LONG, uid.data());
+    var(11);
+    var(12);
+    var(13);
+    var(14);
+  }
+
+  std::vector<uint32_t> host;
+  std::vector<uint64_t> seqnum, realtime, monotonic;
+  std::vector<uint8_t> priority;
+  std::vector<uint32_t> pid, uid;
+  std::vector<const char*> ptr[kCount];
+  std::vector<unsigned long> len[kCount];
+  std::vector<char> ind[kCount];
+};
+
+constexpr const char* kInsertEntry =
+    "INSERT INTO entries (host_id, seqnum_id, seqnum, realtime_us, monotonic_us, boot_id, priority, "
+    "unit, identifier, pid, uid, comm, transport, message, fields) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr const char* kUpsertRollup =
+    "INSERT INTO rollups_hourly (hour_start, host_id, unit, priority, entries, bytes) VALUES (?, ?, ?, ?, ?, ?) "
+    "ON DUPLICATE KEY UPDATE entries = entries + VALUES(entries), bytes = bytes + VALUES(bytes)";
+
+size_t entry_bytes(const LogEntry& e) { return e.fields_json.size() + (e.message ? e.message->size() : 0); }
+
+Status insert_entry_chunk(MariaDbLogStore::Connection& conn, uint32_t host, const std::vector<LogEntry>& es,
+                          size_t begin, size_t end) {
+  size_t n = end - begin;
+  EntryColumns cols(n);
+  for (size_t i = 0; i < n; ++i) {
+    const LogEntry& e = es[begin + i];
+    cols.host[i] = host;
+    cols.text(1, i, e.seqnum_id, 16);
+    cols.seqnum[i] = e.seqnum;
+    cols.realtime[i] = e.realtime_usec;
+    cols.monotonic[i] = e.monotonic_usec;
+    if (e.boot_id.size() == 16) cols.text(5, i, e.boot_id, 16);
+    else cols.ind[5][i] = STMT_INDICATOR_NULL;
+    if (e.priority) cols.priority[i] = static_cast<uint8_t>(*e.priority);
+    else cols.ind[6][i] = STMT_INDICATOR_NULL;
+    // Columns are capped at their width; `fields` keeps every value whole.
+    cols.text(7, i, e.unit, 255);
+    cols.text(8, i, e.identifier, 255);
+    if (e.pid) cols.pid[i] = *e.pid;
+    else cols.ind[9][i] = STMT_INDICATOR_NULL;
+    if (e.uid) cols.uid[i] = *e.uid;
+    else cols.ind[10][i] = STMT_INDICATOR_NULL;
+    cols.text(11, i, e.comm, 255);
+    cols.text(12, i, e.transport, 64);
+    cols.text(13, i, e.message, SIZE_MAX);
+    cols.text(14, i, e.fields_json, SIZE_MAX);
+  }
+  auto st = conn.prepare(kInsertEntry);
+  if (!st) return st.status();
+  MYSQL_BIND binds[EntryColumns::kCount];
+  cols.bind(binds);
+  unsigned int rows = static_cast<unsigned int>(n);
+  mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &rows);
+  if (mysql_stmt_bind_param(*st, binds) != 0) return conn.fail("bind entries", *st);
+  if (mysql_stmt_execute(*st) != 0) return conn.fail("insert entries", *st);
+  return Status::ok();
+}
+
+Status upsert_rollups(MariaDbLogStore::Connection& conn, uint32_t host, const std::vector<LogEntry>& es) {
+  std::map<std::tuple<std::string, std::string, int>, std::pair<uint64_t, uint64_t>> sums;
+  for (const LogEntry& e : es) {
+    auto& v = sums[{hour_text(e.realtime_usec / kHourUsec * kHourUsec), e.unit ? e.unit->substr(0, 255) : "",
+                    e.priority ? *e.priority : kNoPriority}];
+    v.first += 1;
+    v.second += entry_bytes(e);
+  }
+  size_t n = sums.size();
+  std::vector<const char*> hour_ptr(n), unit_ptr(n);
+  std::vector<unsigned long> hour_len(n), unit_len(n);
+  std::vector<uint32_t> hosts(n, host);
+  std::vector<uint8_t> prio(n);
+  std::vector<uint64_t> counts(n), bytes(n);
+  size_t i = 0;
+  for (const auto& [key, v] : sums) {
+    hour_ptr[i] = std::get<0>(key).data();
+    hour_len[i] = std::get<0>(key).size();
+    unit_ptr[i] = std::get<1>(key).data();
+    unit_len[i] = std::get<1>(key).size();
+    prio[i] = static_cast<uint8_t>(std::get<2>(key));
+    counts[i] = v.first;
+    bytes[i] = v.second;
+    ++i;
+  }
+  MYSQL_BIND b[6];
+  std::memset(b, 0, sizeof b);
+  b[0].buffer_type = MYSQL_TYPE_STRING;
+  b[0].buffer = hour_ptr.data();
+  b[0].length = hour_len.data();
+  b[1].buffer_type = MYSQL_TYPE_LONG;
+  b[1].buffer = hosts.data();
+  b[1].is_unsigned = 1;
+  b[2].buffer_type = MYSQL_TYPE_BLOB;
+  b[2].buffer = unit_ptr.data();
+  b[2].length = unit_len.data();
+  b[3].buffer_type = MYSQL_TYPE_TINY;
+  b[3].buffer = prio.data();
+  b[3].is_unsigned = 1;
+  b[4].buffer_type = MYSQL_TYPE_LONGLONG;
+  b[4].buffer = counts.data();
+  b[4].is_unsigned = 1;
+  b[5].buffer_type = MYSQL_TYPE_LONGLONG;
+  b[5].buffer = bytes.data();
+  b[5].is_unsigned = 1;
+  auto st = conn.prepare(kUpsertRollup);
+  if (!st) return st.status();
+  unsigned int rows = static_cast<unsigned int>(n);
+  mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &rows);
+  if (mysql_stmt_bind_param(*st, b) != 0) return conn.fail("bind rollups", *st);
+  if (mysql_stmt_execute(*st) != 0) return conn.fail("upsert rollups", *st);
+  return Status::ok();
+}
+
+}  // namespace
+
+Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor, const Batch& batch,
+                               const std::optional<Gap>& gap) {
+  if (batch.entries.empty()) return Status::ok();
+  std::vector<uint64_t> times;
+  times.reserve(batch.entries.size());
+  for (const LogEntry& e : batch.entries) times.push_back(e.realtime_usec);
+  Status s = ensure_partitions(times);
+  if (!s.is_ok()) return s;
+
+  auto c = acquire();
+  if (!c) return c.status();
+  Connection& conn = **c;
+  auto run = [&]() -> Status {
+    if (mysql_autocommit(conn.m, 0) != 0) return conn.fail("autocommit off");
+    Params lock;
+    lock.u64(host);
+    std::vector<std::string> row;
+    bool found = false;
+    // Lock the host's checkpoint: a second collector on the same host waits here, then sees
+    // the cursor moved and gives up its batch (kAborted).
+    Status st = conn.select_row("SELECT cursor FROM checkpoints WHERE host_id = ? FOR UPDATE", lock, &row, &found);
+    if (!st.is_ok()) return st;
+    std::string stored = found ? row[0] : "";
+    if (stored != expected_cursor) return Status::aborted("the host's cursor moved (another collector stored this batch)");
+    size_t begin = 0;
+    while (begin < batch.entries.size()) {
+      size_t end = begin, bytes = 0;
+      while (end < batch.entries.size() && end - begin < options_.insert_chunk_rows &&
+             (end == begin || bytes + entry_bytes(batch.entries[end]) <= options_.insert_chunk_bytes)) {
+        bytes += entry_bytes(batch.entries[end]);
+        ++end;
+      }
+      st = insert_entry_chunk(conn, host, batch.entries, begin, end);
+      if (!st.is_ok()) return st;
+      begin = end;
+    }
+    st = upsert_rollups(conn, host, batch.entries);
+    if (!st.is_ok()) return st;
+    if (gap) {
+      Params g;
+      g.u64(host);
+      g.str(gap->last_cursor);
+      g.str(gap->first_cursor);
+      g.u64(gap->first_realtime_usec);
+      g.str(gap->reason.substr(0, 1000));
+      auto r = conn.exec("INSERT INTO gaps (host_id, last_cursor, first_cursor, first_realtime_us, reason) "
+                         "VALUES (?, ?, ?, ?, ?)", g);
+      if (!r) return r.status();
+    }
+    const LogEntry& last = batch.entries.back();
+    Params u;
+    u.str(last.cursor);
+    u.u64(last.realtime_usec);
+    u.u64(batch.entries.size());
+    u.u64(host);
+    auto r = conn.exec("UPDATE checkpoints SET cursor = ?, realtime_us = ?, entries = entries + ?, "
+                       "updated_at = NOW(6) WHERE host_id = ?", u);
+    if (!r) return r.status();
+    if (mysql_commit(conn.m) != 0) return conn.fail("commit");
+    return Status::ok();
+  };
+  s = run();
+  if (!s.is_ok() && !conn.broken) mysql_rollback(conn.m);
+  if (!conn.broken && mysql_autocommit(conn.m, 1) != 0) conn.broken = true;
+  release(std::move(*c));
+  return s;
+}
+
+Status MariaDbLogStore::ensure_partitions(const std::vector<uint64_t>& realtimes) {
+  std::set<uint64_t> days;
+  for (uint64_t t : realtimes) days.insert(t / kDayUsec);
+  if (days.empty()) return Status::ok();
+  std::lock_guard<std::mutex> lock(partition_mutex_);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto c = acquire();
+    if (!c) return c.status();
+    Connection& conn = **c;
+    if (!partitions_loaded_) {
+      Params none;
+      std::vector<std::vector<std::string>> rows;
+      Status s = conn.select_rows(
+          "SELECT PARTITION_DESCRIPTION FROM information_schema.PARTITIONS "
+          "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'entries' AND PARTITION_NAME <> 'pmax'",
+          none, &rows);
+      if (!s.is_ok()) return s;
+      max_partition_day_ = 0;
+      have_partitions_ = !rows.empty();
+      for (const auto& r : rows) {
+        uint64_t less_than = std::stoull(r[0]);
+        max_partition_day_ = std::max(max_partition_day_, less_than / kDayUsec - 1);
+      }
+      partitions_loaded_ = true;
+    }
+    std::vector<uint64_t> wanted;
+    for (uint64_t d : days) {
+      if (!have_partitions_ || d > max_partition_day_) wanted.push_back(d);
+    }
+    if (wanted.empty()) {
+      release(std::move(*c));
+      return Status::ok();
+    }
+    // New days only ever split off the top (pmax): days below the highest partition are
+    // already covered by the partition above them.
+    std::string sql = "ALTER TABLE entries REORGANIZE PARTITION pmax INTO (";
+    for (uint64_t d : wanted) {
+      sql += "PARTITION " + day_name(d) + " VALUES LESS THAN (" + std::to_string((d + 1) * kDayUsec) + "), ";
+    }
+    sql += "PARTITION pmax VALUES LESS THAN MAXVALUE)";
+    Status s = conn.query(sql);
+    if (s.is_ok()) {
+      max_partition_day_ = std::max(max_partition_day_, wanted.back());
+      have_partitions_ = true;
+      release(std::move(*c));
+      return Status::ok();
+    }
+    unsigned int e = mysql_errno(conn.m);
+    release(std::move(*c));
+    // Another collector added partitions meanwhile: re-read them and try again.
+    if (e != ER_SAME_NAME_PARTITION && e != ER_RANGE_NOT_INCREASING_ERROR) {
+      return Status(s.code() == StatusCode::kInternal ? Status::internal("adding day partitions: " + s.message()) : s);
+    }
+    partitions_loaded_ = false;
+  }
+  return Status::unavailable("adding day partitions: the partition list kept changing");
+}
+
+Result<int> MariaDbLogStore::drop_partitions_before(uint64_t before_usec) {
+  std::lock_guard<std::mutex> lock(partition_mutex_);
+  auto c = acquire();
+  if (!c) return c.status();
+  Connection& conn = **c;
+  Params none;
+  std::vector<std::vector<std::string>> rows;
+  Status s = conn.select_rows(
+      "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM information_schema.PARTITIONS "
+      "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'entries' AND PARTITION_NAME <> 'pmax'",
+      none, &rows);
+  if (!s.is_ok()) return s;
+  std::string names;
+  int n = 0;
+  for (const auto& r : rows) {
+    if (std::stoull(r[1]) <= before_usec) {
+      names += (n++ ? ", " : "") + r[0];
+    }
+  }
+  if (n > 0) {
+    s = conn.query("ALTER TABLE entries DROP PARTITION " + names);
+    if (!s.is_ok()) return s;
+    partitions_loaded_ = false;
+  }
+  release(std::move(*c));
+  return n;
+}
+
+Status MariaDbLogStore::record_run(const RunRecord& run) {
+  auto c = acquire();
+  if (!c) return c.status();
+  Params p;
+  p.str(run.collector);
+  p.u64(run.started_usec);
+  p.u64(run.finished_usec);
+  p.u64(run.agents_ok);
+  p.u64(run.agents_failed);
+  p.u64(run.entries);
+  p.u64(run.bytes);
+  p.str(run.summary);
+  auto r = (*c)->exec(
+      "INSERT INTO collector_runs (collector, started_at, finished_at, agents_ok, agents_failed, entries, bytes, "
+      "summary) VALUES (?, FROM_UNIXTIME(? / 1000000), FROM_UNIXTIME(? / 1000000), ?, ?, ?, ?, ?)",
+      p);
+  if (!r) return r.status();
+  release(std::move(*c));
+  return Status::ok();
+}
+
+Status MariaDbLogStore::heartbeat(const std::string& collector) {
+  auto c = acquire();
+  if (!c) return c.status();
+  Params p;
+  p.str(collector);
+  auto r = (*c)->exec("REPLACE INTO heartbeat (id, ts, collector) VALUES (1, NOW(6), ?)", p);
+  if (!r) return r.status();
+  release(std::move(*c));
+  return Status::ok();
+}
+
+}  // namespace infralogs::storage

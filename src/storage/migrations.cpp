@@ -1,0 +1,87 @@
+#include "migrations.h"
+
+namespace infralogs::storage {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       "hosts, entries by day, checkpoints, hourly rollups, gaps, collector runs, heartbeat",
+       {
+           R"sql(CREATE TABLE IF NOT EXISTS hosts (
+  host_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  name VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  labels LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
+  first_seen TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  UNIQUE KEY uk_hosts_name (name)
+) ENGINE=InnoDB)sql",
+           // One row per journal entry. The key is the journal's own (seqnum ID, seqnum) per
+           // host; realtime_us is in it because the table is partitioned by day on it.
+           R"sql(CREATE TABLE IF NOT EXISTS entries (
+  host_id INT UNSIGNED NOT NULL,
+  seqnum_id BINARY(16) NOT NULL,
+  seqnum BIGINT UNSIGNED NOT NULL,
+  realtime_us BIGINT UNSIGNED NOT NULL,
+  monotonic_us BIGINT UNSIGNED NOT NULL,
+  boot_id BINARY(16) NULL,
+  priority TINYINT UNSIGNED NULL,
+  unit VARBINARY(255) NULL,
+  identifier VARBINARY(255) NULL,
+  pid INT UNSIGNED NULL,
+  uid INT UNSIGNED NULL,
+  comm VARBINARY(255) NULL,
+  transport VARBINARY(64) NULL,
+  message LONGBLOB NULL,
+  fields LONGBLOB NOT NULL,
+  PRIMARY KEY (host_id, seqnum_id, seqnum, realtime_us),
+  KEY ix_entries_host_time (host_id, realtime_us)
+) ENGINE=InnoDB
+PARTITION BY RANGE (realtime_us) (PARTITION pmax VALUES LESS THAN MAXVALUE))sql",
+           R"sql(CREATE TABLE IF NOT EXISTS checkpoints (
+  host_id INT UNSIGNED NOT NULL PRIMARY KEY,
+  cursor VARBINARY(1024) NOT NULL,
+  realtime_us BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  entries BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+) ENGINE=InnoDB)sql",
+           R"sql(CREATE TABLE IF NOT EXISTS rollups_hourly (
+  hour_start DATETIME NOT NULL,
+  host_id INT UNSIGNED NOT NULL,
+  unit VARBINARY(255) NOT NULL,
+  priority TINYINT UNSIGNED NOT NULL,
+  entries BIGINT UNSIGNED NOT NULL,
+  bytes BIGINT UNSIGNED NOT NULL,
+  PRIMARY KEY (hour_start, host_id, unit, priority),
+  KEY ix_rollups_host (host_id, hour_start)
+) ENGINE=InnoDB)sql",
+           R"sql(CREATE TABLE IF NOT EXISTS gaps (
+  gap_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  host_id INT UNSIGNED NOT NULL,
+  last_cursor VARBINARY(1024) NOT NULL,
+  first_cursor VARBINARY(1024) NOT NULL,
+  first_realtime_us BIGINT UNSIGNED NOT NULL,
+  reason VARCHAR(1000) NOT NULL,
+  detected_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  KEY ix_gaps_host (host_id, detected_at)
+) ENGINE=InnoDB)sql",
+           R"sql(CREATE TABLE IF NOT EXISTS collector_runs (
+  run_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  collector VARCHAR(255) NOT NULL,
+  started_at TIMESTAMP(6) NOT NULL,
+  finished_at TIMESTAMP(6) NOT NULL,
+  agents_ok INT UNSIGNED NOT NULL,
+  agents_failed INT UNSIGNED NOT NULL,
+  entries BIGINT UNSIGNED NOT NULL,
+  bytes BIGINT UNSIGNED NOT NULL,
+  summary TEXT NOT NULL
+) ENGINE=InnoDB)sql",
+           R"sql(CREATE TABLE IF NOT EXISTS heartbeat (
+  id TINYINT UNSIGNED NOT NULL PRIMARY KEY,
+  ts TIMESTAMP(6) NOT NULL,
+  collector VARCHAR(255) NOT NULL
+) ENGINE=InnoDB)sql",
+       }},
+  };
+  return kMigrations;
+}
+
+}  // namespace infralogs::storage

@@ -1,0 +1,115 @@
+#include "infralogs/wire/agent_client.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "infralogs/wire/entry_decoder.h"
+#include "infralogs/wire/protocol.h"
+
+namespace infralogs::wire {
+namespace {
+
+std::string error_text(const httplib::Response& res, const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"].get<std::string>();
+  return "HTTP " + std::to_string(res.status);
+}
+
+Status status_for_http(int code, const std::string& what) {
+  if (code == 401 || code == 403 || code == 429) return Status::permission_denied(what);
+  if (code == 400) return Status::invalid_argument(what);
+  return Status::unavailable(what);
+}
+
+}  // namespace
+
+Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest& request,
+                                     std::stop_token stop) {
+  httplib::Client cli(agent.url);
+  if (!cli.is_valid()) return Status::invalid_argument("not an agent URL: '" + agent.url + "'");
+  cli.set_connection_timeout(options_.connect_timeout);
+  cli.set_read_timeout(options_.read_timeout);
+  cli.set_bearer_token_auth(agent.token.c_str());
+  cli.set_decompress(true);
+  if (!agent.ca_file.empty()) {
+    cli.set_ca_cert_path(agent.ca_file.c_str());
+    cli.enable_server_certificate_verification(true);
+  }
+  std::stop_callback on_stop(stop, [&cli] { cli.stop(); });
+
+  std::string path = std::string(kLogsPath) + "?limit=" + std::to_string(request.limit);
+  if (!request.after.empty()) {
+    path += "&after=" + httplib::detail::encode_query_param(request.after);
+  } else if (request.since_usec) {
+    path += "&since=" + std::to_string(*request.since_usec);
+  }
+  httplib::Headers headers;
+  if (options_.gzip) headers.emplace("Accept-Encoding", "gzip");
+
+  Batch batch;
+  int http_status = 0;
+  std::string error_body;
+  std::string pending;  // the part of a line not yet ended by '\n'
+  Status decode_error = Status::ok();
+  auto on_response = [&](const httplib::Response& res) {
+    http_status = res.status;
+    if (res.status == 200) {
+      batch.more = res.get_header_value(kHeaderMore) == "true";
+      batch.cursor_found = res.get_header_value(kHeaderCursorFound) != "false";
+    }
+    return true;
+  };
+  auto on_data = [&](const char* data, size_t size) {
+    if (http_status != 200) {
+      if (error_body.size() < 4096) error_body.append(data, std::min(size, 4096 - error_body.size()));
+      return true;
+    }
+    batch.wire_bytes += size;
+    const char* end = data + size;
+    while (data < end) {
+      const char* nl = static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
+      size_t take = nl ? static_cast<size_t>(nl - data) : static_cast<size_t>(end - data);
+      if (pending.size() + take > options_.max_line_bytes) {
+        decode_error = Status::corruption("a line longer than " + std::to_string(options_.max_line_bytes) + " bytes");
+        return false;
+      }
+      if (!nl) {
+        pending.append(data, take);
+        return true;
+      }
+      std::string_view line;
+      if (pending.empty()) {
+        line = std::string_view(data, take);
+      } else {
+        pending.append(data, take);
+        line = pending;
+      }
+      if (!line.empty()) {
+        LogEntry& e = batch.entries.emplace_back();
+        Status s = decode_entry(line, &e);
+        if (!s.is_ok()) {
+          decode_error = Status::corruption("entry " + std::to_string(batch.entries.size()) + ": " + s.message());
+          return false;
+        }
+      }
+      pending.clear();
+      data = nl + 1;
+    }
+    return true;
+  };
+  auto res = cli.Get(path.c_str(), headers, on_response, on_data);
+  std::string where = agent.name + " (" + agent.url + "): GET /logs: ";
+  if (!decode_error.is_ok()) return Status::corruption(where + decode_error.message());
+  if (stop.stop_requested()) return Status::unavailable(where + "stopped");
+  if (!res) return Status::unavailable(where + httplib::to_string(res.error()));
+  if (http_status != 200) return status_for_http(http_status, where + error_text(res.value(), error_body));
+  if (!pending.empty()) return Status::corruption(where + "the response ended inside a line (truncated)");
+  if (res->get_header_value(kHeaderProtocol) != std::to_string(kProtocolVersion)) {
+    return Status::corruption(where + "not an infralogs agent (protocol header '" +
+                              res->get_header_value(kHeaderProtocol) + "')");
+  }
+  return batch;
+}
+
+}  // namespace infralogs::wire

@@ -1,0 +1,82 @@
+#pragma once
+// FakeAgentClient: agents whose journals are vectors of entries, with cursors "c<seqnum>",
+// failure injection per agent and vacuuming (dropping the oldest entries).
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "infralogs/wire/agent_client.h"
+
+namespace infralogs::test {
+
+class FakeAgentClient : public wire::AgentClient {
+ public:
+  struct Agent {
+    std::vector<LogEntry> journal;
+    std::deque<Status> failures;  // returned (in order) by the next fetches
+    int fetches = 0;
+  };
+  std::mutex mutex;
+  std::map<std::string, Agent> agents;
+
+  // Appends n entries to the agent's journal, seqnums continuing.
+  void add_entries(const std::string& agent, int n, uint64_t start_usec = 1000000) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto& j = agents[agent].journal;
+    for (int k = 0; k < n; ++k) {
+      uint64_t seq = j.empty() ? 1 : j.back().seqnum + 1;
+      LogEntry e;
+      e.cursor = "c" + std::to_string(seq);
+      e.seqnum_id = std::string(16, 'S');
+      e.seqnum = seq;
+      e.realtime_usec = start_usec + seq;
+      e.message = agent + " message " + std::to_string(seq);
+      e.fields_json = "{}";
+      j.push_back(std::move(e));
+    }
+  }
+  // Drops the n oldest entries, as journald's vacuuming does.
+  void vacuum(const std::string& agent, size_t n) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto& j = agents[agent].journal;
+    j.erase(j.begin(), j.begin() + static_cast<long>(std::min(n, j.size())));
+  }
+
+  Result<Batch> fetch(const wire::AgentSpec& spec, const wire::FetchRequest& req, std::stop_token) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = agents.find(spec.name);
+    if (it == agents.end()) return Status::unavailable(spec.name + ": connection refused");
+    Agent& a = it->second;
+    ++a.fetches;
+    if (!a.failures.empty()) {
+      Status s = a.failures.front();
+      a.failures.pop_front();
+      return s;
+    }
+    Batch b;
+    size_t start = 0;
+    if (!req.after.empty()) {
+      uint64_t after = std::stoull(req.after.substr(1));
+      start = a.journal.size();
+      for (size_t i = 0; i < a.journal.size(); ++i) {
+        if (a.journal[i].seqnum >= after) {
+          start = i;
+          break;
+        }
+      }
+      b.cursor_found = start < a.journal.size() && a.journal[start].seqnum == after;
+      if (b.cursor_found) ++start;
+    } else if (req.since_usec) {
+      while (start < a.journal.size() && a.journal[start].realtime_usec < *req.since_usec) ++start;
+    }
+    for (size_t i = start; i < a.journal.size() && b.entries.size() < req.limit; ++i) b.entries.push_back(a.journal[i]);
+    b.more = start + b.entries.size() < a.journal.size();
+    b.wire_bytes = b.entries.size() * 100;
+    return b;
+  }
+};
+
+}  // namespace infralogs::test

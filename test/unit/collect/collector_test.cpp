@@ -1,0 +1,162 @@
+#include "infralogs/collect/collector.h"
+
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "fakes/fake_agent_client.h"
+#include "fakes/in_memory_log_store.h"
+
+using namespace infralogs;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<wire::AgentSpec> specs(std::initializer_list<const char*> names) {
+  std::vector<wire::AgentSpec> out;
+  for (const char* n : names) out.push_back({n, std::string("http://") + n, "token", "", {}});
+  return out;
+}
+
+collect::CollectorOptions fast_options() {
+  collect::CollectorOptions o;
+  o.batch_entries = 7;
+  o.backoff = 1ms;
+  o.attempts = 3;
+  return o;
+}
+
+std::vector<uint64_t> seqnums(const std::vector<LogEntry>& es) {
+  std::vector<uint64_t> out;
+  for (const auto& e : es) out.push_back(e.seqnum);
+  return out;
+}
+
+std::vector<uint64_t> range(uint64_t from, uint64_t to) {
+  std::vector<uint64_t> out;
+  for (uint64_t i = from; i <= to; ++i) out.push_back(i);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("collector stores every agent's entries exactly once across rounds", "[collect]") {
+  test::FakeAgentClient client;
+  test::InMemoryLogStore store;
+  client.add_entries("a", 50);
+  client.add_entries("b", 3);
+  collect::Collector c(client, store, fast_options());
+  auto reports = c.poll_once(specs({"a", "b"}), {});
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[0].status.is_ok());
+  CHECK(reports[0].entries == 50);
+  CHECK(reports[0].caught_up);
+  CHECK(reports[0].batches == 8);
+  CHECK(reports[1].entries == 3);
+  client.add_entries("a", 10);
+  reports = c.poll_once(specs({"a", "b"}), {});
+  CHECK(reports[0].entries == 10);
+  CHECK(reports[1].entries == 0);
+  CHECK(seqnums(store.entries[store.hosts["a"]]) == range(1, 60));
+  CHECK(seqnums(store.entries[store.hosts["b"]]) == range(1, 3));
+}
+
+TEST_CASE("one failing agent does not stop the others", "[collect]") {
+  test::FakeAgentClient client;
+  test::InMemoryLogStore store;
+  client.add_entries("good", 20);
+  client.add_entries("bad", 20);
+  client.agents["bad"].failures = {Status::corruption("invalid JSON")};
+  collect::Collector c(client, store, fast_options());
+  auto reports = c.poll_once(specs({"bad", "down", "good"}), {});
+  CHECK(reports[0].status.code() == StatusCode::kCorruption);
+  CHECK(reports[0].entries == 0);
+  CHECK(reports[1].status.code() == StatusCode::kUnavailable);
+  CHECK(reports[2].status.is_ok());
+  CHECK(reports[2].entries == 20);
+  // The corrupt response committed nothing; the next round takes everything.
+  reports = c.poll_once(specs({"bad"}), {});
+  CHECK(reports[0].entries == 20);
+  CHECK(seqnums(store.entries[store.hosts["bad"]]) == range(1, 20));
+}
+
+TEST_CASE("collector retries unavailable agents and stores with backoff", "[collect]") {
+  test::FakeAgentClient client;
+  test::InMemoryLogStore store;
+  client.add_entries("a", 10);
+  client.agents["a"].failures = {Status::unavailable("timed out"), Status::unavailable("refused")};
+  store.append_failures = {Status::unavailable("server gone")};
+  collect::Collector c(client, store, fast_options());
+  auto reports = c.poll_once(specs({"a"}), {});
+  CHECK(reports[0].status.is_ok());
+  CHECK(seqnums(store.entries[store.hosts["a"]]) == range(1, 10));
+
+  SECTION("but gives up after the attempts run out") {
+    client.add_entries("a", 5);
+    client.agents["a"].failures = {Status::unavailable("1"), Status::unavailable("2"), Status::unavailable("3")};
+    reports = c.poll_once(specs({"a"}), {});
+    CHECK(reports[0].status.code() == StatusCode::kUnavailable);
+    CHECK(reports[0].status.message() == "3");
+  }
+  SECTION("and does not retry refusals") {
+    client.add_entries("a", 5);
+    client.agents["a"].failures = {Status::permission_denied("401")};
+    int before = client.agents["a"].fetches;
+    reports = c.poll_once(specs({"a"}), {});
+    CHECK(reports[0].status.code() == StatusCode::kPermissionDenied);
+    CHECK(client.agents["a"].fetches == before + 1);
+  }
+}
+
+TEST_CASE("a vacuumed cursor records a gap and collection continues", "[collect]") {
+  test::FakeAgentClient client;
+  test::InMemoryLogStore store;
+  client.add_entries("a", 10);
+  collect::Collector c(client, store, fast_options());
+  c.poll_once(specs({"a"}), {});
+  client.add_entries("a", 20);
+  client.vacuum("a", 15);  // entries 1..15 gone, including the stored cursor c10
+  auto reports = c.poll_once(specs({"a"}), {});
+  CHECK(reports[0].status.is_ok());
+  CHECK(reports[0].gaps == 1);
+  REQUIRE(store.gaps.size() == 1);
+  CHECK(store.gaps[0].second.last_cursor == "c10");
+  CHECK(store.gaps[0].second.first_cursor == "c16");
+  std::vector<uint64_t> want = range(1, 10);
+  for (uint64_t s : range(16, 30)) want.push_back(s);
+  CHECK(seqnums(store.entries[store.hosts["a"]]) == want);
+}
+
+TEST_CASE("a batch another collector stored first is not stored twice", "[collect]") {
+  test::FakeAgentClient client;
+  test::InMemoryLogStore store;
+  client.add_entries("a", 10);
+  collect::Collector c(client, store, fast_options());
+  // The first append is refused as if a racing collector had moved the cursor meanwhile.
+  store.append_failures = {Status::aborted("cursor moved")};
+  auto reports = c.poll_once(specs({"a"}), {});
+  CHECK(reports[0].status.is_ok());
+  CHECK(seqnums(store.entries[store.hosts["a"]]) == range(1, 10));
+}
+
+TEST_CASE("first contact starts at the since policy, not the whole journal", "[collect]") {
+  test::FakeAgentClient client;
+  test::InMemoryLogStore store;
+  client.add_entries("a", 100, 1000000);
+  auto o = fast_options();
+  o.first_contact_since_usec = 1000000 + 91;
+  collect::Collector c(client, store, o);
+  c.poll_once(specs({"a"}), {});
+  CHECK(seqnums(store.entries[store.hosts["a"]]) == range(91, 100));
+}
+
+TEST_CASE("a stop request ends the round early", "[collect]") {
+  test::FakeAgentClient client;
+  test::InMemoryLogStore store;
+  client.add_entries("a", 10);
+  collect::Collector c(client, store, fast_options());
+  std::stop_source stop;
+  stop.request_stop();
+  auto reports = c.poll_once(specs({"a"}), stop.get_token());
+  CHECK_FALSE(reports[0].status.is_ok());
+  CHECK(store.entries[store.hosts["a"]].empty());
+}
