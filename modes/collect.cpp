@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -129,7 +130,7 @@ int run_round(collect::Collector& collector, storage::LogStore& store, const Col
   for (size_t i = 0; i < reports.size(); ++i) {
     const auto& a = reports[i];
     nlohmann::json f = {{"agent", a.name}, {"url", (*inventory)[i].url}, {"ok", a.status.is_ok()},
-                        {"entries", a.entries}, {"bytes", a.bytes}, {"batches", a.batches}, {"gaps", a.gaps},
+                        {"entries", a.entries}, {"bytes", a.bytes}, {"batches", a.batches}, {"gaps", a.gaps}, {"races", a.races},
                         {"seconds", a.seconds}, {"entries_per_s", a.seconds > 0 ? a.entries / a.seconds : 0},
                         {"caught_up", a.caught_up}};
     if (a.last_realtime_usec) f["lag_s"] = static_cast<double>(now_usec() - std::min(now_usec(), a.last_realtime_usec)) / 1e6;
@@ -212,10 +213,11 @@ int run_collect(CollectConfig cfg) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::stop_source stop;
-  std::thread signals([&stop, set] {
+  std::atomic<bool> exiting{false};
+  std::thread signals([&stop, &exiting, set] {
     int sig = 0;
     sigwait(&set, &sig);
-    if (sig == SIGUSR2) return;  // our own wake-up at exit
+    if (exiting) return;  // our own wake-up at exit
     log::info(kComponent, "stopping: finishing the current transaction", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     stop.request_stop();
   });
@@ -243,9 +245,10 @@ int run_collect(CollectConfig cfg) {
     if (stop.stop_requested()) break;
   }
   if (stop.stop_requested() && code == 0) code = cfg.once ? 1 : 0;
-  sigaddset(&set, SIGUSR2);
-  pthread_kill(signals.native_handle(), stop.stop_requested() ? SIGUSR2 : SIGTERM);
-  if (!stop.stop_requested()) stop.request_stop();
+  if (!stop.stop_requested()) {
+    exiting = true;
+    pthread_kill(signals.native_handle(), SIGTERM);
+  }
   signals.join();
   return code;
 }

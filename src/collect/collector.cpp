@@ -13,7 +13,6 @@ namespace infralogs::collect {
 namespace {
 
 constexpr std::string_view kComponent = "collect";
-constexpr int kMaxAborts = 5;
 
 // Sleeps `d` unless `stop` is requested first; false when stopped.
 bool sleep_for(std::chrono::milliseconds d, std::stop_token stop) {
@@ -74,7 +73,6 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
   auto cursor = with_retries(options_, stop, agent.name, "cursor", [&] { return store_.last_cursor(*host); });
   if (!cursor) return finish(cursor.status());
   std::string after = *cursor;
-  int aborts = 0;
   while (true) {
     if (stop.stop_requested()) return finish(Status::unavailable("stopped"));
     wire::FetchRequest req;
@@ -101,10 +99,13 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
       return StatusResult{store_.append(*host, after, *batch, gap)};
     });
     if (stored.s.code() == StatusCode::kAborted) {
-      // Another collector stored this page first: start again from the stored cursor.
-      if (++aborts > kMaxAborts) return finish(stored.s);
+      // Another collector stored this page first: go on from the cursor it stored. Each such
+      // retry means the host's cursor moved, so racing collectors always make progress; if it
+      // did not move, the batch clashes with what is stored and this agent fails.
       auto c = with_retries(options_, stop, agent.name, "cursor", [&] { return store_.last_cursor(*host); });
       if (!c) return finish(c.status());
+      if (*c == after) return finish(stored.s);
+      ++rep.races;
       after = *c;
       continue;
     }

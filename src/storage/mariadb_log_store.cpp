@@ -133,8 +133,8 @@ struct MariaDbLogStore::Connection {
   Result<uint64_t> exec(const std::string& sql, Params& p) {
     auto st = prepare(sql);
     if (!st) return st.status();
-    unsigned int one = 1;
-    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &one);
+    unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
+    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &single);
     if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0) return fail("bind", *st);
     if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
     return static_cast<uint64_t>(mysql_stmt_affected_rows(*st));
@@ -154,8 +154,8 @@ struct MariaDbLogStore::Connection {
     rows->clear();
     auto st = prepare(sql);
     if (!st) return st.status();
-    unsigned int one = 1;
-    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &one);
+    unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
+    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &single);
     if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0) return fail("bind", *st);
     if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
     unsigned int n = mysql_stmt_field_count(*st);
@@ -362,7 +362,7 @@ Result<uint32_t> MariaDbLogStore::host_id(const std::string& name, const std::st
   // Every host has a checkpoint row, so append() can lock it.
   Params cp;
   cp.u64(id);
-  auto r2 = conn.exec("INSERT IGNORE INTO checkpoints (host_id, cursor) VALUES (?, '')", cp);
+  auto r2 = conn.exec("INSERT IGNORE INTO checkpoints (host_id, journal_cursor) VALUES (?, '')", cp);
   if (!r2) return r2.status();
   release(std::move(*c));
   return id;
@@ -375,7 +375,7 @@ Result<std::string> MariaDbLogStore::last_cursor(uint32_t host) {
   p.u64(host);
   std::vector<std::string> row;
   bool found = false;
-  Status s = (*c)->select_row("SELECT cursor FROM checkpoints WHERE host_id = ?", p, &row, &found);
+  Status s = (*c)->select_row("SELECT journal_cursor FROM checkpoints WHERE host_id = ?", p, &row, &found);
   if (!s.is_ok()) return s;
   release(std::move(*c));
   return found ? row[0] : std::string();
@@ -568,7 +568,7 @@ Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor
     bool found = false;
     // Lock the host's checkpoint: a second collector on the same host waits here, then sees
     // the cursor moved and gives up its batch (kAborted).
-    Status st = conn.select_row("SELECT cursor FROM checkpoints WHERE host_id = ? FOR UPDATE", lock, &row, &found);
+    Status st = conn.select_row("SELECT journal_cursor FROM checkpoints WHERE host_id = ? FOR UPDATE", lock, &row, &found);
     if (!st.is_ok()) return st;
     std::string stored = found ? row[0] : "";
     if (stored != expected_cursor) return Status::aborted("the host's cursor moved (another collector stored this batch)");
@@ -603,7 +603,7 @@ Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor
     u.u64(last.realtime_usec);
     u.u64(batch.entries.size());
     u.u64(host);
-    auto r = conn.exec("UPDATE checkpoints SET cursor = ?, realtime_us = ?, entries = entries + ?, "
+    auto r = conn.exec("UPDATE checkpoints SET journal_cursor = ?, realtime_us = ?, entries = entries + ?, "
                        "updated_at = NOW(6) WHERE host_id = ?", u);
     if (!r) return r.status();
     if (mysql_commit(conn.m) != 0) return conn.fail("commit");

@@ -38,7 +38,7 @@ const std::vector<Migration>& migrations() {
 PARTITION BY RANGE (realtime_us) (PARTITION pmax VALUES LESS THAN MAXVALUE))sql",
            R"sql(CREATE TABLE IF NOT EXISTS checkpoints (
   host_id INT UNSIGNED NOT NULL PRIMARY KEY,
-  cursor VARBINARY(1024) NOT NULL,
+  journal_cursor VARBINARY(1024) NOT NULL,
   realtime_us BIGINT UNSIGNED NOT NULL DEFAULT 0,
   entries BIGINT UNSIGNED NOT NULL DEFAULT 0,
   updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)

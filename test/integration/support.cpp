@@ -134,6 +134,39 @@ std::vector<nlohmann::json> journalctl_json(const std::vector<std::string>& args
   return parse_ndjson(r.out);
 }
 
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv) {
+  pid_ = spawn(argv, {}, dir_.path() + "/out", dir_.path() + "/log");
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (status_ == -2 && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void BackgroundProcess::signal(int sig) {
+  if (status_ == -2) kill(pid_, sig);
+}
+
+int BackgroundProcess::wait() {
+  if (status_ != -2) return status_;
+  int st = 0;
+  waitpid(pid_, &st, 0);
+  status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return status_;
+}
+
+std::optional<int> BackgroundProcess::poll() {
+  if (status_ != -2) return status_;
+  int st = 0;
+  if (waitpid(pid_, &st, WNOHANG) != pid_) return std::nullopt;
+  status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return status_;
+}
+
+std::string BackgroundProcess::log() const { return read_file(dir_.path() + "/log") + read_file(dir_.path() + "/out"); }
+
 AgentProcess::AgentProcess(const std::vector<std::string>& args) {
   log_path_ = dir_.path() + "/agent.log";
   std::vector<std::string> argv = {infralogs_binary(), "agent", "--listen", "127.0.0.1:0"};

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,29 @@ std::vector<nlohmann::json> journalctl_json(const std::vector<std::string>& args
 
 // Parses NDJSON text into objects.
 std::vector<nlohmann::json> parse_ndjson(const std::string& body);
+
+// A process running in the background, its stdout and stderr in a log file; killed with
+// SIGKILL on destruction if still running.
+class BackgroundProcess {
+ public:
+  explicit BackgroundProcess(const std::vector<std::string>& argv);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig);
+  // Waits for the exit; the exit status, or -1 when a signal ended it.
+  int wait();
+  // The exit status if it has exited, else nullopt.
+  std::optional<int> poll();
+  std::string log() const;
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int status_ = -2;
+};
 
 // The real `infralogs agent` on 127.0.0.1 and a free port; stopped with SIGTERM on destruction.
 class AgentProcess {

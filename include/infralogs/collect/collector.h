@@ -35,6 +35,7 @@ struct AgentReport {
   uint64_t bytes = 0;         // received this round
   uint64_t batches = 0;
   uint64_t gaps = 0;          // gaps recorded this round
+  uint64_t races = 0;         // pages another collector stored first (not stored twice)
   double seconds = 0;
   bool caught_up = false;     // reached the agent's tail
   uint64_t last_realtime_usec = 0;  // newest entry stored (0: none this round)

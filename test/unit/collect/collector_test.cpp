@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <set>
+#include <thread>
 
 #include "fakes/fake_agent_client.h"
 #include "fakes/in_memory_log_store.h"
@@ -126,16 +127,32 @@ TEST_CASE("a vacuumed cursor records a gap and collection continues", "[collect]
   CHECK(seqnums(store.entries[store.hosts["a"]]) == want);
 }
 
-TEST_CASE("a batch another collector stored first is not stored twice", "[collect]") {
+TEST_CASE("racing collectors store every entry once and both succeed", "[collect]") {
+  test::FakeAgentClient client;
+  test::InMemoryLogStore store;
+  client.add_entries("a", 3000);
+  client.add_entries("b", 3000);
+  collect::Collector c1(client, store, fast_options()), c2(client, store, fast_options());
+  std::vector<collect::AgentReport> r1, r2;
+  std::thread t1([&] { r1 = c1.poll_once(specs({"a", "b"}), {}); });
+  std::thread t2([&] { r2 = c2.poll_once(specs({"b", "a"}), {}); });
+  t1.join();
+  t2.join();
+  for (const auto& r : r1) CHECK(r.status.is_ok());
+  for (const auto& r : r2) CHECK(r.status.is_ok());
+  CHECK(seqnums(store.entries[store.hosts["a"]]) == range(1, 3000));
+  CHECK(seqnums(store.entries[store.hosts["b"]]) == range(1, 3000));
+}
+
+TEST_CASE("a batch refused while the cursor did not move fails the agent", "[collect]") {
   test::FakeAgentClient client;
   test::InMemoryLogStore store;
   client.add_entries("a", 10);
   collect::Collector c(client, store, fast_options());
-  // The first append is refused as if a racing collector had moved the cursor meanwhile.
-  store.append_failures = {Status::aborted("cursor moved")};
+  store.append_failures = {Status::aborted("duplicate entry")};
   auto reports = c.poll_once(specs({"a"}), {});
-  CHECK(reports[0].status.is_ok());
-  CHECK(seqnums(store.entries[store.hosts["a"]]) == range(1, 10));
+  CHECK(reports[0].status.code() == StatusCode::kAborted);
+  CHECK(store.entries[store.hosts["a"]].empty());
 }
 
 TEST_CASE("first contact starts at the since policy, not the whole journal", "[collect]") {

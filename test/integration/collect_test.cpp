@@ -1,0 +1,415 @@
+// infralogs collect against the real MariaDB primary and replica, real agents on generated
+// journals, and journalctl as the oracle.
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "infralogs/journal/entry_format.h"
+#include "integration/db_support.h"
+#include "integration/support.h"
+
+using namespace infralogs::itest;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kToken = "collect-test-token";
+
+// Hosts vm-01..vm-NN, each a journal file served by its own agent.
+struct Fleet {
+  TempDir dir;
+  std::vector<std::string> names, files;
+  std::vector<std::unique_ptr<AgentProcess>> agents;
+  std::string tokens, inventory;
+
+  Fleet(int hosts, int entries, bool hostile = true) {
+    std::string out = dir.path() + "/journals";
+    std::filesystem::create_directory(out);
+    std::vector<std::string> args = {"--split-hosts", "--hosts", std::to_string(hosts), "--entries", std::to_string(entries)};
+    if (hostile) args.push_back("--hostile");
+    generate_journal(out, args);
+    tokens = dir.write("tokens", std::string(kToken) + "\n");
+    for (int i = 1; i <= hosts; ++i) {
+      std::string name = (i < 10 ? "vm-0" : "vm-") + std::to_string(i);
+      names.push_back(name);
+      files.push_back(out + "/" + name + ".journal");
+      agents.push_back(std::make_unique<AgentProcess>(std::vector<std::string>{"--token-file", tokens, "--file", files.back()}));
+    }
+    write_inventory();
+  }
+
+  // extra: more agents as {name, url, token}.
+  void write_inventory(const std::vector<std::array<std::string, 3>>& extra = {}) {
+    json inv = {{"agents", json::array()}};
+    for (size_t i = 0; i < names.size(); ++i) {
+      inv["agents"].push_back({{"name", names[i]}, {"url", "http://127.0.0.1:" + std::to_string(agents[i]->port())},
+                               {"token_file", tokens}, {"labels", {{"rack", "r" + std::to_string(i)}}}});
+    }
+    for (const auto& [name, url, token] : extra) {
+      inv["agents"].push_back({{"name", name}, {"url", url}, {"token_file", dir.write(name + ".token", token + "\n")}});
+    }
+    inventory = dir.write("inventory.json", inv.dump(2));
+  }
+};
+
+std::vector<std::string> collect_args(const Fleet& f, const MariaDbPair::Database& db, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {infralogs_binary(), "collect", "--once", "--since", "all", "--inventory", f.inventory,
+                                "--db", db.primary_url, "--db-credentials-file", db.collector_credentials};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+std::string unhex(const std::string& h) {
+  std::string out;
+  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+json json_value(const std::string& bytes) {
+  if (infralogs::journal::is_printable_utf8(bytes, true)) return bytes;
+  json a = json::array();
+  for (unsigned char c : bytes) a.push_back(c);
+  return a;
+}
+
+size_t count(MariaDbPair& pair, const std::string& sql) { return std::stoull(pair.replica(sql)[0][0]); }
+
+// The replica holds exactly the journal's entries for `host`, byte for byte.
+void check_host_matches_journal(MariaDbPair& pair, const std::string& db, const std::string& host,
+                                const std::vector<std::string>& journal_args) {
+  auto want = journalctl_json(journal_args);
+  Rows rows = pair.replica("SELECT HEX(e.message), HEX(e.fields) FROM " + db + ".entries e JOIN " + db +
+                           ".hosts h USING (host_id) WHERE h.name = '" + host + "' ORDER BY e.realtime_us, e.seqnum");
+  INFO("host " << host);
+  REQUIRE(rows.size() == want.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    json got = json::parse(unhex(rows[i][1]));
+    if (rows[i][0] != "NULL" && !got.contains("MESSAGE")) got["MESSAGE"] = json_value(unhex(rows[i][0]));
+    if (got != want[i]) {
+      INFO("entry " << i << "\nstored:     " << got.dump().substr(0, 1500) << "\njournalctl: " << want[i].dump().substr(0, 1500));
+      CHECK(got == want[i]);
+      return;
+    }
+  }
+}
+
+// Rollups add up to the entries, per host.
+void check_rollups(MariaDbPair& pair, const std::string& db) {
+  Rows r = pair.replica("SELECT h.name, (SELECT COUNT(*) FROM " + db + ".entries e WHERE e.host_id = h.host_id), "
+                        "(SELECT COALESCE(SUM(entries), 0) FROM " + db + ".rollups_hourly r WHERE r.host_id = h.host_id), "
+                        "(SELECT entries FROM " + db + ".checkpoints c WHERE c.host_id = h.host_id) FROM " + db + ".hosts h");
+  for (const auto& row : r) {
+    INFO("host " << row[0]);
+    CHECK(row[1] == row[2]);
+    CHECK(row[1] == row[3]);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("collect stores every agent's journal exactly, hostile entries byte for byte", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(3, 600);
+  TempDir out;
+  std::string metrics = out.path() + "/collect.prom";
+  auto r = run(collect_args(fleet, db, {"--batch", "250", "--metrics-file", metrics}));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  // One structured line per agent.
+  for (const auto& name : fleet.names) {
+    CHECK(r.err.find("\"agent\":\"" + name + "\"") != std::string::npos);
+  }
+  pair.sync_replica();
+  for (size_t i = 0; i < fleet.names.size(); ++i) {
+    check_host_matches_journal(pair, db.name, fleet.names[i], {"--file", fleet.files[i]});
+  }
+  check_rollups(pair, db.name);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.heartbeat") == 1);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.collector_runs WHERE agents_ok = 3 AND agents_failed = 0") == 1);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries WHERE priority IS NULL") >= 3);  // PRIORITY=banana
+  std::string prom = run({"cat", metrics}).out;
+  CHECK(prom.find("infralogs_collect_agent_up{agent=\"vm-02\"} 1") != std::string::npos);
+
+  SECTION("a second run finds nothing new, and new entries are picked up") {
+    r = run(collect_args(fleet, db));
+    REQUIRE(r.exit_code == 0);
+    size_t before = count(pair, "SELECT COUNT(*) FROM infralogs.entries");
+    pair.sync_replica();
+    CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == before);
+    generate_journal(fleet.files[0], {"--hosts", "1", "--entries", "40", "--skip", "600"});
+    r = run(collect_args(fleet, db));
+    REQUIRE(r.exit_code == 0);
+    pair.sync_replica();
+    check_host_matches_journal(pair, db.name, fleet.names[0], {"--file", fleet.files[0]});
+  }
+}
+
+TEST_CASE("collect killed with SIGKILL at 20 random moments loses and duplicates nothing", "[integration][collect][crash]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(3, 40000, false);
+  std::mt19937 rng(42);
+  std::uniform_int_distribution<int> delay_ms(20, 300);
+  int killed_mid_run = 0;
+  for (int k = 0; k < 20; ++k) {
+    BackgroundProcess p(collect_args(fleet, db, {"--batch", "300"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    if (!p.poll()) ++killed_mid_run;
+    p.signal(SIGKILL);
+    p.wait();
+  }
+  CHECK(killed_mid_run >= 10);
+  auto r = run(collect_args(fleet, db));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  pair.sync_replica();
+  for (size_t i = 0; i < fleet.names.size(); ++i) {
+    auto want = journalctl_json({"--file", fleet.files[i]});
+    size_t got = count(pair, "SELECT COUNT(*) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) WHERE h.name = '" +
+                                 fleet.names[i] + "'");
+    CHECK(got == want.size());
+    size_t distinct = count(pair, "SELECT COUNT(DISTINCT e.seqnum) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) "
+                                  "WHERE h.name = '" + fleet.names[i] + "'");
+    CHECK(distinct == want.size());
+  }
+  check_rollups(pair, db.name);
+}
+
+TEST_CASE("an agent down for a run is caught up when it is back", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(2, 300);
+  int dead_port = free_port();
+  fleet.write_inventory({{"vm-late", "http://127.0.0.1:" + std::to_string(dead_port), kToken}});
+  auto r = run(collect_args(fleet, db, {"--attempts", "2"}));
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("collect: FAILED vm-late (http://127.0.0.1:" + std::to_string(dead_port) + ")") != std::string::npos);
+  pair.sync_replica();
+  check_host_matches_journal(pair, db.name, "vm-01", {"--file", fleet.files[0]});
+  // The agent comes back (on a new port, so the inventory changes too).
+  TempDir late;
+  std::string file = late.path() + "/late.journal";
+  generate_journal(file, {"--entries", "200", "--hostile", "--hostname", "late"});
+  AgentProcess agent({"--token-file", fleet.tokens, "--file", file});
+  fleet.write_inventory({{"vm-late", "http://127.0.0.1:" + std::to_string(agent.port()), kToken}});
+  r = run(collect_args(fleet, db));
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  pair.sync_replica();
+  check_host_matches_journal(pair, db.name, "vm-late", {"--file", file});
+}
+
+TEST_CASE("collect rides out a primary restart mid-run", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(2, 20000, false);
+  BackgroundProcess p(collect_args(fleet, db, {"--batch", "500", "--attempts", "8"}));
+  // Wait until it is writing, then restart the primary under it.
+  for (int i = 0; i < 200 && std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0]) == 0; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  pair.restart_primary();
+  int code = p.wait();
+  INFO(p.log());
+  CHECK(code == 0);
+  CHECK(p.log().find("retrying") != std::string::npos);
+  pair.sync_replica();
+  for (size_t i = 0; i < fleet.names.size(); ++i) {
+    auto want = journalctl_json({"--file", fleet.files[i]});
+    CHECK(count(pair, "SELECT COUNT(DISTINCT e.seqnum) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) "
+                      "WHERE h.name = '" + fleet.names[i] + "'") == want.size());
+  }
+  check_rollups(pair, db.name);
+}
+
+TEST_CASE("an agent returning garbage is refused and nothing of it is stored", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(1, 200);
+  const std::string good_line = R"({"__CURSOR":"s=0123456789abcdef0123456789abcdef;i=1;b=0123456789abcdef0123456789abcdef;m=1;t=1;x=1","__REALTIME_TIMESTAMP":"1735689600000000","MESSAGE":"ok"})";
+  httplib::Server fake;
+  fake.Get("/logs", [&](const httplib::Request& req, httplib::Response& res) {
+    std::string kind = req.get_header_value("Authorization").substr(7);
+    res.set_header("Infralogs-Protocol", kind == "badproto" ? "7" : "1");
+    res.set_header("Infralogs-More", "false");
+    if (kind == "invalid") res.set_content(good_line + "\n{\"__CURSOR\": nope}\n", "application/x-ndjson");
+    if (kind == "nocursor") res.set_content(good_line + "\n{\"__REALTIME_TIMESTAMP\":\"5\",\"MESSAGE\":\"x\"}\n", "application/x-ndjson");
+    if (kind == "badproto") res.set_content(good_line + "\n", "application/x-ndjson");
+    if (kind == "error") {
+      res.status = 500;
+      res.set_content("{\"error\":\"boom\"}", "application/json");
+    }
+    if (kind == "truncated") {
+      res.set_chunked_content_provider("application/x-ndjson", [&](size_t, httplib::DataSink& sink) {
+        std::string partial = good_line + "\n" + good_line.substr(0, 40);
+        sink.write(partial.data(), partial.size());
+        sink.done();
+        return true;
+      });
+    }
+    if (kind == "huge") {
+      res.set_chunked_content_provider("application/x-ndjson", [sent = size_t{0}](size_t, httplib::DataSink& sink) mutable {
+        std::string block(1 << 20, 'x');
+        if (sent == 0) block = "{\"__CURSOR\":\"" + block.substr(13);
+        sent += block.size();
+        if (!sink.write(block.data(), block.size())) return false;
+        if (sent > (70u << 20)) sink.done();
+        return true;
+      });
+    }
+  });
+  int port = fake.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { fake.listen_after_bind(); });
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
+  fleet.write_inventory({{"bad-invalid", url, "invalid"}, {"bad-nocursor", url, "nocursor"}, {"bad-proto", url, "badproto"},
+                         {"bad-error", url, "error"}, {"bad-truncated", url, "truncated"}, {"bad-huge", url, "huge"}});
+  auto r = run(collect_args(fleet, db, {"--attempts", "1"}));
+  fake.stop();
+  t.join();
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  for (const char* want : {"FAILED bad-invalid", "entry 2: expected a string", "FAILED bad-nocursor", "entry has no __CURSOR",
+                           "FAILED bad-proto", "not an infralogs agent", "FAILED bad-error", "boom", "FAILED bad-truncated",
+                           "truncated", "FAILED bad-huge", "a line longer than"}) {
+    CHECK(r.err.find(want) != std::string::npos);
+  }
+  pair.sync_replica();
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) WHERE h.name LIKE 'bad-%'") == 0);
+  check_host_matches_journal(pair, db.name, "vm-01", {"--file", fleet.files[0]});
+}
+
+TEST_CASE("a journal vacuumed past the stored cursor gives a gap row and collection goes on", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  TempDir dir;
+  std::string jdir = dir.path() + "/journal";
+  std::filesystem::create_directory(jdir);
+  generate_journal(jdir + "/old.journal", {"--entries", "100", "--hostname", "gap"});
+  std::string tokens = dir.write("tokens", std::string(kToken) + "\n");
+  AgentProcess agent({"--token-file", tokens, "--directory", jdir});
+  json inv = {{"agents", {{{"name", "gap-01"}, {"url", "http://127.0.0.1:" + std::to_string(agent.port())}, {"token_file", tokens}}}}};
+  std::string inventory = dir.write("inventory.json", inv.dump());
+  auto collect = [&] {
+    return run({infralogs_binary(), "collect", "--once", "--since", "all", "--inventory", inventory, "--db", db.primary_url,
+                "--db-credentials-file", db.collector_credentials});
+  };
+  REQUIRE(collect().exit_code == 0);
+  // Newer entries land in a new file; then the old file is vacuumed away.
+  generate_journal(jdir + "/new.journal", {"--entries", "50", "--skip", "100", "--hostname", "gap"});
+  std::filesystem::remove(jdir + "/old.journal");
+  auto r = collect();
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("gap: the agent no longer has the stored cursor") != std::string::npos);
+  pair.sync_replica();
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.gaps") == 1);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == 150);
+  Rows gap = pair.replica("SELECT last_cursor, first_cursor, reason FROM infralogs.gaps");
+  CHECK(gap[0][2].find("vacuumed") != std::string::npos);
+  CHECK(gap[0][0] != gap[0][1]);
+}
+
+TEST_CASE("migrations and collectors running at once change nothing", "[integration][collect]") {
+  MariaDbPair pair;
+  pair.primary("CREATE DATABASE racing");
+  auto db = pair.create_database("infralogs");
+  std::string url = "mysql://127.0.0.1:" + std::to_string(pair.primary_port()) + "/racing";
+  {
+    BackgroundProcess a({infralogs_binary(), "collect", "--migrate", "--db", url, "--db-credentials-file", db.admin_credentials});
+    BackgroundProcess b({infralogs_binary(), "collect", "--migrate", "--db", url, "--db-credentials-file", db.admin_credentials});
+    CHECK(a.wait() == 0);
+    CHECK(b.wait() == 0);
+  }
+  CHECK(pair.primary("SELECT COUNT(*) FROM racing.schema_migrations")[0][0] == "1");
+  auto again = run({infralogs_binary(), "collect", "--migrate", "--db", db.primary_url, "--db-credentials-file", db.admin_credentials});
+  CHECK(again.exit_code == 0);
+  CHECK(pair.primary("SELECT COUNT(*) FROM infralogs.schema_migrations")[0][0] == "1");
+
+  Fleet fleet(3, 3000, false);
+  BackgroundProcess c1(collect_args(fleet, db, {"--batch", "300"}));
+  BackgroundProcess c2(collect_args(fleet, db, {"--batch", "300"}));
+  INFO(c1.log() << c2.log());
+  CHECK(c1.wait() == 0);
+  CHECK(c2.wait() == 0);
+  pair.sync_replica();
+  for (size_t i = 0; i < fleet.names.size(); ++i) {
+    check_host_matches_journal(pair, db.name, fleet.names[i], {"--file", fleet.files[i]});
+  }
+  check_rollups(pair, db.name);
+}
+
+TEST_CASE("accounts have least privilege: collector writes, reader reads", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  auto sql = [&](const char* user, const char* pw, int port, const std::string& q) {
+    return run({"mariadb", "--no-defaults", "-h127.0.0.1", "-P" + std::to_string(port), std::string("-u") + user,
+                std::string("-p") + pw, "-N", "-B", "-e", q});
+  };
+  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "SELECT COUNT(*) FROM infralogs.checkpoints").exit_code == 0);
+  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "DELETE FROM infralogs.hosts").exit_code != 0);
+  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "SELECT * FROM infralogs.entries").exit_code != 0);
+  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "DROP TABLE infralogs.gaps").exit_code != 0);
+  pair.sync_replica();
+  CHECK(sql("infralogs_read", "read-pw", pair.replica_port(), "SELECT COUNT(*) FROM infralogs.entries").exit_code == 0);
+  CHECK(sql("infralogs_read", "read-pw", pair.replica_port(), "INSERT INTO infralogs.heartbeat VALUES (2, NOW(), 'x')").exit_code != 0);
+  CHECK(sql("infralogs_read", "read-pw", pair.primary_port(), "DELETE FROM infralogs.heartbeat").exit_code != 0);
+}
+
+TEST_CASE("collect ends within 2 s of SIGTERM and leaves no half batch", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(2, 20000, false);
+  BackgroundProcess p(collect_args(fleet, db, {"--batch", "2000"}));
+  for (int i = 0; i < 200 && std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0]) == 0; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  p.signal(SIGTERM);
+  int code = p.wait();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  INFO(p.log());
+  CHECK(seconds < 2.0);
+  CHECK(code == 1);  // --once did not finish
+  CHECK(p.log().find("stopping") != std::string::npos);
+  // What was stored is whole batches, and a rerun completes exactly.
+  check_rollups(pair, db.name);
+  auto r = run(collect_args(fleet, db));
+  REQUIRE(r.exit_code == 0);
+  pair.sync_replica();
+  for (size_t i = 0; i < fleet.names.size(); ++i) {
+    auto want = journalctl_json({"--file", fleet.files[i]});
+    CHECK(count(pair, "SELECT COUNT(DISTINCT e.seqnum) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) "
+                      "WHERE h.name = '" + fleet.names[i] + "'") == want.size());
+  }
+}
+
+TEST_CASE("collect refuses bad options and a database without the schema clearly", "[integration][collect][cli]") {
+  TempDir d;
+  std::string creds = d.write("creds.json", R"({"username": "u", "password": "secret-pw-123"})");
+  auto r = run({infralogs_binary(), "collect", "--once", "--inventory", "/nonexistent", "--db", "postgres://x/y",
+                "--db-credentials-file", creds});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("mysql://HOST:PORT/DATABASE") != std::string::npos);
+  r = run({infralogs_binary(), "collect", "--once", "--inventory", "/nonexistent", "--db", "mysql://127.0.0.1:1/x",
+           "--db-credentials-file", d.write("bad.json", "{}")});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("needs string keys") != std::string::npos);
+  r = run({infralogs_binary(), "collect", "--once", "--inventory", "/nonexistent", "--db", "mysql://127.0.0.1:1/x",
+           "--db-credentials-file", creds});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("cannot connect to 127.0.0.1:1/x as u") != std::string::npos);
+  CHECK(r.err.find("secret-pw-123") == std::string::npos);
+  r = run({infralogs_binary(), "collect", "--once", "--since", "yesterday-ish", "--inventory", "/x", "--db",
+           "mysql://127.0.0.1:1/x", "--db-credentials-file", creds});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--since") != std::string::npos);
+}

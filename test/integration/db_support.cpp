@@ -1,0 +1,134 @@
+#include "integration/db_support.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace infralogs::itest {
+namespace {
+
+std::string env_value(const std::string& env_file, const std::string& key) {
+  std::ifstream in(env_file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + "=", 0) == 0) {
+      std::string v = line.substr(key.size() + 1);
+      if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'')) v = v.substr(1, v.size() - 2);
+      return v;
+    }
+  }
+  return "";
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+void MariaDbPair::pair(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {std::string(INFRALOGS_SOURCE_DIR) + "/scripts/mariadb-pair"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  CommandResult r = run(argv);
+  INFO("mariadb-pair " << args[0] << ":\n" << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+MariaDbPair::MariaDbPair() {
+  primary_port_ = free_port();
+  do {
+    replica_port_ = free_port();
+  } while (replica_port_ == primary_port_);
+  pair({"start", dir_.path(), "--primary-port", std::to_string(primary_port_), "--replica-port",
+        std::to_string(replica_port_)});
+  started_ = true;
+  primary_socket_ = env_value(dir_.path() + "/env", "PRIMARY_SOCKET");
+  replica_socket_ = env_value(dir_.path() + "/env", "REPLICA_SOCKET");
+  REQUIRE(!primary_socket_.empty());
+  REQUIRE(!replica_socket_.empty());
+}
+
+MariaDbPair::~MariaDbPair() {
+  if (started_) run({std::string(INFRALOGS_SOURCE_DIR) + "/scripts/mariadb-pair", "stop", dir_.path()});
+}
+
+Rows MariaDbPair::run_sql(const std::string& socket, const std::string& sql) {
+  CommandResult r = run({"mariadb", "--no-defaults", "-uroot", "--socket=" + socket, "-N", "-B", "-e", sql});
+  INFO("SQL: " << sql.substr(0, 500) << "\n" << r.err);
+  REQUIRE(r.exit_code == 0);
+  Rows rows;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cols;
+    size_t start = 0;
+    while (true) {
+      size_t tab = line.find('\t', start);
+      cols.push_back(line.substr(start, tab == std::string::npos ? tab : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    rows.push_back(std::move(cols));
+  }
+  return rows;
+}
+
+Rows MariaDbPair::primary(const std::string& sql) { return run_sql(primary_socket_, sql); }
+Rows MariaDbPair::replica(const std::string& sql) { return run_sql(replica_socket_, sql); }
+
+void MariaDbPair::sync_replica() {
+  std::string pos = primary("SELECT @@gtid_binlog_pos")[0][0];
+  Rows r = replica("SELECT MASTER_GTID_WAIT('" + pos + "', 60)");
+  REQUIRE(r[0][0] == "0");
+}
+
+void MariaDbPair::restart_primary() { pair({"restart-primary", dir_.path()}); }
+void MariaDbPair::stop_replica() { pair({"stop-replica", dir_.path()}); }
+void MariaDbPair::start_replica() { pair({"start-replica", dir_.path()}); }
+
+MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
+  Database db;
+  db.name = name;
+  db.primary_url = "mysql://127.0.0.1:" + std::to_string(primary_port_) + "/" + name;
+  db.replica_url = "mysql://127.0.0.1:" + std::to_string(replica_port_) + "/" + name;
+  db.admin_credentials = dir_.path() + "/admin.json";
+  primary("CREATE DATABASE " + name);
+  CommandResult r = run({infralogs_binary(), "collect", "--migrate", "--db", db.primary_url,
+                         "--db-credentials-file", db.admin_credentials});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::string collector = "'" + name + "_collect'@'127.0.0.1'", reader = "'" + name + "_read'@'127.0.0.1'";
+  primary("CREATE USER " + collector + " IDENTIFIED BY 'collect-pw'; CREATE USER " + reader +
+          " IDENTIFIED BY 'read-pw'");
+  std::string grants = read_all(std::string(INFRALOGS_SOURCE_DIR) + "/scripts/sql/grants.sql");
+  grants = std::regex_replace(grants, std::regex("@DB@"), name);
+  grants = std::regex_replace(grants, std::regex("@COLLECTOR@"), collector);
+  grants = std::regex_replace(grants, std::regex("@READER@"), reader);
+  primary(grants);
+  db.collector_credentials = dir_.write(name + "-collect.json", R"({"username": ")" + name + R"(_collect", "password": "collect-pw"})");
+  db.reader_credentials = dir_.write(name + "-read.json", R"({"username": ")" + name + R"(_read", "password": "read-pw"})");
+  return db;
+}
+
+}  // namespace infralogs::itest
