@@ -99,7 +99,7 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
     return true;
   };
   auto res = cli.Get(path.c_str(), headers, on_response, on_data);
-  std::string where = agent.name + " (" + agent.url + "): GET /logs: ";
+  std::string where = "GET /logs: ";
   if (!decode_error.is_ok()) return Status::corruption(where + decode_error.message());
   if (stop.stop_requested()) return Status::unavailable(where + "stopped");
   if (!res) return Status::unavailable(where + httplib::to_string(res.error()));

@@ -277,7 +277,7 @@ TEST_CASE("an agent returning garbage is refused and nothing of it is stored", "
   t.join();
   INFO(r.err);
   CHECK(r.exit_code == 1);
-  for (const char* want : {"FAILED bad-invalid", "entry 2: expected a string", "FAILED bad-nocursor", "entry has no __CURSOR",
+  for (const char* want : {"FAILED bad-invalid", "entry 2: unexpected value", "FAILED bad-nocursor", "entry has no __CURSOR",
                            "FAILED bad-proto", "not an infralogs agent", "FAILED bad-error", "boom", "FAILED bad-truncated",
                            "truncated", "FAILED bad-huge", "a line longer than"}) {
     CHECK(r.err.find(want) != std::string::npos);
