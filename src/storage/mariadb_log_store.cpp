@@ -1,8 +1,5 @@
 #include "infralogs/storage/mariadb_log_store.h"
 
-#include <errmsg.h>
-#include <mysql.h>
-#include <mysqld_error.h>
 
 #include <charconv>
 #include <cstring>
@@ -10,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "mariadb_connection.h"
 #include "migrations.h"
 
 namespace infralogs::storage {
@@ -18,24 +16,6 @@ namespace {
 constexpr uint64_t kDayUsec = 86400ULL * 1000000ULL;
 constexpr uint64_t kHourUsec = 3600ULL * 1000000ULL;
 constexpr int kNoPriority = 255;  // rollups: PRIORITY missing or not 0..7
-
-bool is_connection_error(unsigned int e) {
-  return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONN_HOST_ERROR ||
-         e == CR_CONNECTION_ERROR || e == CR_UNKNOWN_HOST || e == CR_SERVER_LOST_EXTENDED ||
-         e == ER_SERVER_SHUTDOWN || e == ER_CONNECTION_KILLED || e == CR_COMMANDS_OUT_OF_SYNC;
-}
-
-Status status_for(unsigned int e, const std::string& what) {
-  if (is_connection_error(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
-    return Status::unavailable(what);
-  }
-  if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR || e == ER_TABLEACCESS_DENIED_ERROR ||
-      e == ER_COLUMNACCESS_DENIED_ERROR || e == ER_SPECIFIC_ACCESS_DENIED_ERROR) {
-    return Status::permission_denied(what);
-  }
-  if (e == ER_DUP_ENTRY) return Status::aborted(what);
-  return Status::internal(what);
-}
 
 std::string day_name(uint64_t day) {
   std::time_t t = static_cast<std::time_t>(day * 86400);
@@ -55,146 +35,7 @@ std::string hour_text(uint64_t usec) {
   return buf;
 }
 
-// Typed parameters for one execution of a prepared statement; values live until it runs.
-class Params {
- public:
-  void u64(uint64_t v) { add(MYSQL_TYPE_LONGLONG, &(nums_[n_] = v), true); }
-  void str(std::string_view s) {
-    strs_[n_] = std::string(s);
-    MYSQL_BIND& b = add(MYSQL_TYPE_BLOB, strs_[n_].data(), false);
-    lens_[n_ - 1] = strs_[n_ - 1].size();
-    b.buffer_length = lens_[n_ - 1];
-    b.length = &lens_[n_ - 1];
-  }
-  void null() { add(MYSQL_TYPE_NULL, nullptr, false); }
-  MYSQL_BIND* binds() { return binds_; }
-
- private:
-  MYSQL_BIND& add(enum_field_types t, void* buf, bool is_unsigned) {
-    MYSQL_BIND& b = binds_[n_];
-    std::memset(&b, 0, sizeof b);
-    b.buffer_type = t;
-    b.buffer = buf;
-    b.is_unsigned = is_unsigned;
-    ++n_;
-    return b;
-  }
-  static constexpr int kMax = 16;
-  MYSQL_BIND binds_[kMax];
-  uint64_t nums_[kMax] = {};
-  std::string strs_[kMax];
-  unsigned long lens_[kMax] = {};
-  int n_ = 0;
-};
-
 }  // namespace
-
-struct MariaDbLogStore::Connection {
-  MYSQL* m = nullptr;
-  std::map<std::string, MYSQL_STMT*> stmts;
-  bool broken = false;
-
-  ~Connection() {
-    for (auto& [sql, st] : stmts) mysql_stmt_close(st);
-    if (m) mysql_close(m);
-  }
-
-  Status fail(const std::string& what, unsigned int e, const char* msg) {
-    if (is_connection_error(e)) broken = true;
-    return status_for(e, what + ": " + msg);
-  }
-  Status fail(const std::string& what) { return fail(what, mysql_errno(m), mysql_error(m)); }
-  Status fail(const std::string& what, MYSQL_STMT* st) {
-    return fail(what, mysql_stmt_errno(st), mysql_stmt_error(st));
-  }
-
-  // A text query, for DDL and transaction control only (never with data in it).
-  Status query(const std::string& sql) {
-    if (mysql_real_query(m, sql.data(), sql.size()) != 0) return fail("query");
-    if (MYSQL_RES* r = mysql_store_result(m)) mysql_free_result(r);
-    return Status::ok();
-  }
-
-  Result<MYSQL_STMT*> prepare(const std::string& sql) {
-    auto it = stmts.find(sql);
-    if (it != stmts.end()) return it->second;
-    MYSQL_STMT* st = mysql_stmt_init(m);
-    if (!st) return fail("mysql_stmt_init");
-    if (mysql_stmt_prepare(st, sql.data(), sql.size()) != 0) {
-      Status s = fail("prepare", st);
-      mysql_stmt_close(st);
-      return s;
-    }
-    stmts[sql] = st;
-    return st;
-  }
-
-  // Runs a statement with these parameters; returns affected rows.
-  Result<uint64_t> exec(const std::string& sql, Params& p) {
-    auto st = prepare(sql);
-    if (!st) return st.status();
-    unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
-    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &single);
-    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0) return fail("bind", *st);
-    if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
-    return static_cast<uint64_t>(mysql_stmt_affected_rows(*st));
-  }
-
-  // Runs a query returning at most one row of text columns; *found says whether there was one.
-  Status select_row(const std::string& sql, Params& p, std::vector<std::string>* row, bool* found) {
-    std::vector<std::vector<std::string>> rows;
-    Status s = select_rows(sql, p, &rows);
-    *found = s.is_ok() && !rows.empty();
-    if (*found) *row = std::move(rows[0]);
-    return s;
-  }
-
-  // Runs a query; every row's columns as text (NULL as "").
-  Status select_rows(const std::string& sql, Params& p, std::vector<std::vector<std::string>>* rows) {
-    rows->clear();
-    auto st = prepare(sql);
-    if (!st) return st.status();
-    unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
-    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &single);
-    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0) return fail("bind", *st);
-    if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
-    unsigned int n = mysql_stmt_field_count(*st);
-    std::vector<MYSQL_BIND> out(n);
-    std::vector<unsigned long> lens(n);
-    std::vector<my_bool> nulls(n);
-    std::vector<std::string> bufs(n, std::string(256, '\0'));
-    for (unsigned i = 0; i < n; ++i) {
-      std::memset(&out[i], 0, sizeof out[i]);
-      out[i].buffer_type = MYSQL_TYPE_STRING;
-      out[i].buffer = bufs[i].data();
-      out[i].buffer_length = bufs[i].size();
-      out[i].length = &lens[i];
-      out[i].is_null = &nulls[i];
-    }
-    if (mysql_stmt_bind_result(*st, out.data()) != 0) return fail("bind result", *st);
-    if (mysql_stmt_store_result(*st) != 0) return fail("store result", *st);
-    int r;
-    while ((r = mysql_stmt_fetch(*st)) == 0 || r == MYSQL_DATA_TRUNCATED) {
-      std::vector<std::string>& row = rows->emplace_back(n);
-      for (unsigned i = 0; i < n; ++i) {
-        if (nulls[i]) continue;
-        if (lens[i] > bufs[i].size()) {  // longer than the buffer: fetch the column whole
-          row[i].resize(lens[i]);
-          MYSQL_BIND col{};
-          col.buffer_type = MYSQL_TYPE_STRING;
-          col.buffer = row[i].data();
-          col.buffer_length = lens[i];
-          mysql_stmt_fetch_column(*st, &col, i, 0);
-        } else {
-          row[i].assign(bufs[i].data(), lens[i]);
-        }
-      }
-    }
-    mysql_stmt_free_result(*st);
-    if (r == 1) return fail("fetch", *st);
-    return Status::ok();
-  }
-};
 
 Result<MariaDbOptions> parse_mysql_url(std::string_view url) {
   constexpr std::string_view kScheme = "mysql://";
@@ -235,7 +76,7 @@ MariaDbLogStore::MariaDbLogStore(MariaDbOptions options, secrets::CredentialSour
 
 MariaDbLogStore::~MariaDbLogStore() = default;
 
-Result<std::unique_ptr<MariaDbLogStore::Connection>> MariaDbLogStore::acquire() {
+Result<std::unique_ptr<Connection>> MariaDbLogStore::acquire() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!idle_.empty()) {
@@ -244,33 +85,7 @@ Result<std::unique_ptr<MariaDbLogStore::Connection>> MariaDbLogStore::acquire() 
       return c;
     }
   }
-  Result<Credentials> creds = credentials_.current();
-  if (!creds) return creds.status();
-  auto c = std::make_unique<Connection>();
-  c->m = mysql_init(nullptr);
-  if (!c->m) return Status::internal("mysql_init failed");
-  unsigned int connect_timeout = static_cast<unsigned int>(options_.connect_timeout.count());
-  unsigned int read_timeout = static_cast<unsigned int>(options_.read_timeout.count());
-  unsigned int write_timeout = static_cast<unsigned int>(options_.write_timeout.count());
-  unsigned long max_packet = 1UL << 30;
-  my_bool no = 0;
-  mysql_options(c->m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-  mysql_options(c->m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
-  mysql_options(c->m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
-  mysql_options(c->m, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
-  mysql_options(c->m, MYSQL_OPT_LOCAL_INFILE, &no);
-  mysql_options(c->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  mysql_options(c->m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-  if (!mysql_real_connect(c->m, options_.host.c_str(), creds->username.c_str(), creds->password.c_str(),
-                          options_.database.c_str(), static_cast<unsigned int>(options_.port), nullptr, 0)) {
-    unsigned int e = mysql_errno(c->m);
-    std::string what = "cannot connect to " + options_.host + ":" + std::to_string(options_.port) + "/" +
-                       options_.database + " as " + creds->username + ": " + mysql_error(c->m);
-    if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR) return Status::permission_denied(what);
-    if (e == ER_BAD_DB_ERROR) return Status::invalid_argument(what);
-    return Status::unavailable(what);
-  }
-  return c;
+  return connect_mariadb(options_, credentials_);
 }
 
 void MariaDbLogStore::release(std::unique_ptr<Connection> c) {
@@ -448,13 +263,17 @@ constexpr const char* kInsertEntry =
     "unit, identifier, pid, uid, comm, transport, message, fields) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+constexpr const char* kUpsertIdentifierRollup =
+    "INSERT INTO rollups_identifier_hourly (hour_start, host_id, identifier, priority, entries) VALUES (?, ?, ?, ?, ?) "
+    "ON DUPLICATE KEY UPDATE entries = entries + VALUES(entries)";
+
 constexpr const char* kUpsertRollup =
     "INSERT INTO rollups_hourly (hour_start, host_id, unit, priority, entries, bytes) VALUES (?, ?, ?, ?, ?, ?) "
     "ON DUPLICATE KEY UPDATE entries = entries + VALUES(entries), bytes = bytes + VALUES(bytes)";
 
 size_t entry_bytes(const LogEntry& e) { return e.fields_json.size() + (e.message ? e.message->size() : 0); }
 
-Status insert_entry_chunk(MariaDbLogStore::Connection& conn, uint32_t host, const std::vector<LogEntry>& es,
+Status insert_entry_chunk(Connection& conn, uint32_t host, const std::vector<LogEntry>& es,
                           size_t begin, size_t end) {
   size_t n = end - begin;
   EntryColumns cols(n);
@@ -492,10 +311,13 @@ Status insert_entry_chunk(MariaDbLogStore::Connection& conn, uint32_t host, cons
   return Status::ok();
 }
 
-Status upsert_rollups(MariaDbLogStore::Connection& conn, uint32_t host, const std::vector<LogEntry>& es) {
+// Upserts the hourly counts of the batch by (hour, host, unit or identifier, priority).
+Status upsert_rollups(Connection& conn, uint32_t host, const std::vector<LogEntry>& es,
+                      bool by_identifier) {
   std::map<std::tuple<std::string, std::string, int>, std::pair<uint64_t, uint64_t>> sums;
   for (const LogEntry& e : es) {
-    auto& v = sums[{hour_text(e.realtime_usec / kHourUsec * kHourUsec), e.unit ? e.unit->substr(0, 255) : "",
+    const std::optional<std::string>& dim = by_identifier ? e.identifier : e.unit;
+    auto& v = sums[{hour_text(e.realtime_usec / kHourUsec * kHourUsec), dim ? dim->substr(0, 255) : "",
                     e.priority ? *e.priority : kNoPriority}];
     v.first += 1;
     v.second += entry_bytes(e);
@@ -537,7 +359,7 @@ Status upsert_rollups(MariaDbLogStore::Connection& conn, uint32_t host, const st
   b[5].buffer_type = MYSQL_TYPE_LONGLONG;
   b[5].buffer = bytes.data();
   b[5].is_unsigned = 1;
-  auto st = conn.prepare(kUpsertRollup);
+  auto st = conn.prepare(by_identifier ? kUpsertIdentifierRollup : kUpsertRollup);
   if (!st) return st.status();
   unsigned int rows = static_cast<unsigned int>(n);
   mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &rows);
@@ -584,7 +406,9 @@ Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor
       if (!st.is_ok()) return st;
       begin = end;
     }
-    st = upsert_rollups(conn, host, batch.entries);
+    st = upsert_rollups(conn, host, batch.entries, false);
+    if (!st.is_ok()) return st;
+    st = upsert_rollups(conn, host, batch.entries, true);
     if (!st.is_ok()) return st;
     if (gap) {
       Params g;

@@ -5,7 +5,7 @@ namespace infralogs::storage {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations = {
       {1,
-       "hosts, entries by day, checkpoints, hourly rollups, gaps, collector runs, heartbeat",
+       "hosts, entries by day, checkpoints, hourly rollups by unit and by identifier, gaps, collector runs, heartbeat",
        {
            R"sql(CREATE TABLE IF NOT EXISTS hosts (
   host_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -33,7 +33,9 @@ const std::vector<Migration>& migrations() {
   message LONGBLOB NULL,
   fields LONGBLOB NOT NULL,
   PRIMARY KEY (host_id, seqnum_id, seqnum, realtime_us),
-  KEY ix_entries_host_time (host_id, realtime_us)
+  KEY ix_entries_host_time (host_id, realtime_us),
+  KEY ix_entries_time (realtime_us),
+  KEY ix_entries_unit_time (unit, realtime_us)
 ) ENGINE=InnoDB
 PARTITION BY RANGE (realtime_us) (PARTITION pmax VALUES LESS THAN MAXVALUE))sql",
            R"sql(CREATE TABLE IF NOT EXISTS checkpoints (
@@ -52,6 +54,14 @@ PARTITION BY RANGE (realtime_us) (PARTITION pmax VALUES LESS THAN MAXVALUE))sql"
   bytes BIGINT UNSIGNED NOT NULL,
   PRIMARY KEY (hour_start, host_id, unit, priority),
   KEY ix_rollups_host (host_id, hour_start)
+) ENGINE=InnoDB)sql",
+           R"sql(CREATE TABLE IF NOT EXISTS rollups_identifier_hourly (
+  hour_start DATETIME NOT NULL,
+  host_id INT UNSIGNED NOT NULL,
+  identifier VARBINARY(255) NOT NULL,
+  priority TINYINT UNSIGNED NOT NULL,
+  entries BIGINT UNSIGNED NOT NULL,
+  PRIMARY KEY (hour_start, host_id, identifier, priority)
 ) ENGINE=InnoDB)sql",
            R"sql(CREATE TABLE IF NOT EXISTS gaps (
   gap_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

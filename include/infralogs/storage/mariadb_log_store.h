@@ -17,6 +17,8 @@
 
 namespace infralogs::storage {
 
+struct Connection;  // src/storage/mariadb_connection.h
+
 struct MariaDbOptions {
   std::string host = "127.0.0.1";
   int port = 3306;
@@ -54,8 +56,6 @@ class MariaDbLogStore : public LogStore {
 
   // Creates the day partitions the given realtimes need (public for tests and the benchmark).
   Status ensure_partitions(const std::vector<uint64_t>& realtimes_usec);
-
-  struct Connection;
 
  private:
   Result<std::unique_ptr<Connection>> acquire();
