@@ -59,6 +59,10 @@ Collector::Collector(wire::AgentClient& client, storage::LogStore& store, Collec
                      ProgressFn progress)
     : client_(client), store_(store), options_(options), progress_(std::move(progress)) {}
 
+Status Collector::mark_polled(uint32_t host, std::stop_token stop, const std::string& agent) {
+  return with_retries(options_, stop, agent, "mark polled", [&] { return StatusResult{store_.mark_polled(host)}; }).s;
+}
+
 AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_token stop) {
   AgentReport rep;
   rep.name = agent.name;
@@ -84,7 +88,7 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
     rep.bytes += batch->wire_bytes;
     if (batch->entries.empty()) {
       rep.caught_up = true;
-      return finish(Status::ok());
+      return finish(mark_polled(*host, stop, agent.name));
     }
     std::optional<Gap> gap;
     if (!after.empty() && !batch->cursor_found) {
@@ -118,7 +122,7 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
     if (progress_) progress_(rep);
     if (!batch->more) {
       rep.caught_up = true;
-      return finish(Status::ok());
+      return finish(mark_polled(*host, stop, agent.name));
     }
   }
 }

@@ -10,48 +10,6 @@ namespace {
 
 constexpr std::string_view kBootIdPrefix = "_BOOT_ID=";
 
-// Decodes one UTF-8 sequence at s[i] like systemd's utf8_encoded_valid_unichar(): returns its
-// length and sets *cp, or 0 when it is malformed, overlong, a surrogate or out of range.
-size_t decode_utf8(const unsigned char* s, size_t n, size_t i, uint32_t* cp) {
-  unsigned char c = s[i];
-  size_t len;
-  uint32_t v;
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  } else if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    v = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    v = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    v = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > n) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    unsigned char cc = s[i + k];
-    if ((cc & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (cc & 0x3F);
-  }
-  size_t need = v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4;
-  if (need != len) return 0;  // overlong
-  *cp = v;
-  return len;
-}
-
-// systemd's unichar_is_valid().
-bool is_valid_unichar(uint32_t c) {
-  if (c >= 0x110000) return false;
-  if ((c & 0xFFFFF800) == 0xD800) return false;  // surrogates
-  if (c >= 0xFDD0 && c <= 0xFDEF) return false;
-  if ((c & 0xFFFE) == 0xFFFE) return false;
-  return true;
-}
-
 void append_u64(uint64_t v, std::string* out) {
   char buf[24];
   char* p = buf + sizeof buf;
@@ -81,30 +39,6 @@ bool field_wanted(std::string_view name, const FieldSet& fields) {
 }
 
 }  // namespace
-
-bool is_printable_utf8(std::string_view sv, bool allow_newline) {
-  const auto* s = reinterpret_cast<const unsigned char*>(sv.data());
-  size_t n = sv.size();
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      if (c < 0x20) {
-        if (c != '\t' && !(allow_newline && c == '\n')) return false;
-      } else if (c == 0x7F) {
-        return false;
-      }
-      ++i;
-      continue;
-    }
-    uint32_t cp;
-    size_t len = decode_utf8(s, n, i, &cp);
-    if (len == 0 || !is_valid_unichar(cp)) return false;
-    if (cp >= 0x80 && cp <= 0x9F) return false;  // C1 controls
-    i += len;
-  }
-  return true;
-}
 
 void append_json_string(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";

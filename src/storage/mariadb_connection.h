@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -131,8 +132,11 @@ struct Connection {
   }
 
   // Runs a query; every row's columns as text (NULL as "").
-  Status select_rows(const std::string& sql, Params& p, std::vector<std::vector<std::string>>* rows) {
+  // With `null_flags`, also which columns were NULL.
+  Status select_rows(const std::string& sql, Params& p, std::vector<std::vector<std::string>>* rows,
+                     std::vector<std::vector<bool>>* null_flags = nullptr) {
     rows->clear();
+    if (null_flags) null_flags->clear();
     auto st = prepare(sql);
     if (!st) return st.status();
     unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
@@ -157,6 +161,7 @@ struct Connection {
     int r;
     while ((r = mysql_stmt_fetch(*st)) == 0 || r == MYSQL_DATA_TRUNCATED) {
       std::vector<std::string>& row = rows->emplace_back(n);
+      if (null_flags) null_flags->emplace_back(nulls.begin(), nulls.end());
       for (unsigned i = 0; i < n; ++i) {
         if (nulls[i]) continue;
         if (lens[i] > bufs[i].size()) {  // longer than the buffer: fetch the column whole
@@ -180,5 +185,35 @@ struct Connection {
 
 // Opens a connection with the source's current credentials.
 Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& options, secrets::CredentialSource& credentials);
+
+// Idle connections for reuse. Thread-safe. A connection marked broken is closed on release.
+class ConnectionPool {
+ public:
+  ConnectionPool(const MariaDbOptions& options, secrets::CredentialSource& credentials)
+      : options_(options), credentials_(credentials) {}
+
+  Result<std::unique_ptr<Connection>> acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+    }
+    return connect_mariadb(options_, credentials_);
+  }
+  void release(std::unique_ptr<Connection> c) {
+    if (!c || c->broken) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(std::move(c));
+  }
+
+ private:
+  const MariaDbOptions& options_;
+  secrets::CredentialSource& credentials_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mutex_
+};
 
 }  // namespace infralogs::storage

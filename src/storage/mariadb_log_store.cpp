@@ -547,6 +547,17 @@ Status MariaDbLogStore::record_run(const RunRecord& run) {
   return Status::ok();
 }
 
+Status MariaDbLogStore::mark_polled(uint32_t host) {
+  auto c = acquire();
+  if (!c) return c.status();
+  Params p;
+  p.u64(host);
+  auto r = (*c)->exec("UPDATE checkpoints SET polled_at = NOW(6) WHERE host_id = ?", p);
+  if (!r) return r.status();
+  release(std::move(*c));
+  return Status::ok();
+}
+
 Status MariaDbLogStore::heartbeat(const std::string& collector) {
   auto c = acquire();
   if (!c) return c.status();

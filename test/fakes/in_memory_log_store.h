@@ -64,6 +64,12 @@ class InMemoryLogStore : public storage::LogStore {
     return Status::ok();
   }
   Status heartbeat(const std::string&) override { return Status::ok(); }
+  Status mark_polled(uint32_t host) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    polled.insert(host);
+    return Status::ok();
+  }
+  std::set<uint32_t> polled;
   Result<int> drop_partitions_before(uint64_t) override { return 0; }
 };
 

@@ -56,6 +56,7 @@ class Collector {
 
  private:
   AgentReport collect_agent(const wire::AgentSpec& agent, std::stop_token stop);
+  Status mark_polled(uint32_t host, std::stop_token stop, const std::string& agent);
 
   wire::AgentClient& client_;
   storage::LogStore& store_;

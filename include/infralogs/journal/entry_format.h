@@ -10,13 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "infralogs/core/utf8.h"
 #include "infralogs/journal/entry.h"
 
 namespace infralogs::journal {
 
-// systemd's utf8_is_printable_newline(): valid UTF-8 (no overlong forms, surrogates or
-// noncharacters), no C0 control but TAB (and LF when allow_newline), no DEL, no C1 control.
-bool is_printable_utf8(std::string_view s, bool allow_newline);
+using infralogs::is_printable_utf8;
 
 // Which data fields to output; empty means all. The address fields (__CURSOR,
 // __REALTIME_TIMESTAMP, __MONOTONIC_TIMESTAMP, _BOOT_ID) are always written.

@@ -44,6 +44,9 @@ class LogStore {
   virtual Status append(uint32_t host, const std::string& expected_cursor, const Batch& batch,
                         const std::optional<Gap>& gap) = 0;
 
+  // Notes that the host's agent was polled to its tail just now (the dashboard's "last collected").
+  virtual Status mark_polled(uint32_t host) = 0;
+
   virtual Status record_run(const RunRecord& run) = 0;
   // Marks the data fresh as of now (the dashboard reads it from the replica).
   virtual Status heartbeat(const std::string& collector) = 0;

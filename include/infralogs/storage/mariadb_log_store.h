@@ -50,6 +50,7 @@ class MariaDbLogStore : public LogStore {
   Result<std::string> last_cursor(uint32_t host) override;
   Status append(uint32_t host, const std::string& expected_cursor, const Batch& batch,
                 const std::optional<Gap>& gap) override;
+  Status mark_polled(uint32_t host) override;
   Status record_run(const RunRecord& run) override;
   Status heartbeat(const std::string& collector) override;
   Result<int> drop_partitions_before(uint64_t before_usec) override;

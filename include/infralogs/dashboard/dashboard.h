@@ -1,0 +1,53 @@
+#pragma once
+// Dashboard: answers the API of docs/dashboard-api.md as JSON, from a LogReader (the replica).
+// It owns no state but its options; thread-safe as the reader is.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "infralogs/core/status.h"
+#include "infralogs/dashboard/anomalies.h"
+#include "infralogs/storage/log_reader.h"
+
+namespace infralogs::dashboard {
+
+struct DashboardOptions {
+  std::chrono::seconds stale_after{15 * 60};  // heartbeat or host poll older than this is stale
+  size_t top_n = 10;
+  AnomalyOptions anomalies;
+  std::function<uint64_t()> now_usec;  // the clock; defaults to the system clock
+};
+
+// A value for JSON: the text when it is printable UTF-8 (newlines and tabs allowed), else
+// {"bytes": [...]}.
+nlohmann::json text_or_bytes(const std::string& value);
+
+class Dashboard {
+ public:
+  Dashboard(storage::LogReader& reader, DashboardOptions options);
+
+  // The window from optional from/to (µs); without them, the 24 hours ending at the end of the
+  // newest hour with data (or now, when there is none). kInvalidArgument when from >= to.
+  Result<storage::TimeWindow> window(std::optional<uint64_t> from, std::optional<uint64_t> to, bool* is_default);
+
+  Result<nlohmann::json> overview(const storage::TimeWindow& w, const std::optional<std::string>& host);
+  Result<nlohmann::json> hosts(const storage::TimeWindow& w);
+  // Never fails: a replica that does not answer is reported in the JSON.
+  nlohmann::json freshness();
+  Result<nlohmann::json> gaps(const storage::TimeWindow& w, const std::optional<std::string>& host);
+  Result<nlohmann::json> search(const storage::SearchQuery& q);
+  // kNotFound when there is no such entry.
+  Result<nlohmann::json> entry(const storage::SearchKey& key);
+
+ private:
+  uint64_t now() const;
+
+  storage::LogReader& reader_;
+  DashboardOptions options_;
+};
+
+}  // namespace infralogs::dashboard

@@ -1,0 +1,23 @@
+#pragma once
+// The dashboard's HTTP endpoints (docs/dashboard-api.md): the JSON API under /api/, the pages
+// and their embedded static files, /healthz and /metrics. Every response carries a
+// Content-Security-Policy that forbids inline and foreign script, and nosniff.
+
+#include <httplib.h>
+
+#include "infralogs/core/metrics.h"
+#include "infralogs/dashboard/dashboard.h"
+#include "infralogs/http/static_assets.h"
+#include "infralogs/storage/log_reader.h"
+
+namespace infralogs::http {
+
+inline constexpr const char* kDashboardCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+// Attaches the endpoints. The references must outlive the server.
+void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& dashboard, storage::LogReader& reader,
+                             MetricsRegistry& metrics, const std::vector<StaticAsset>& assets);
+
+}  // namespace infralogs::http

@@ -1,0 +1,117 @@
+// infralogs serve: options -> ServeConfig -> validate -> build the parts -> serve.
+
+#include <mysql.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "infralogs/core/log.h"
+#include "infralogs/core/metrics.h"
+#include "infralogs/dashboard/dashboard.h"
+#include "infralogs/http/dashboard_routes.h"
+#include "infralogs/http/server.h"
+#include "infralogs/secrets/credential_source.h"
+#include "infralogs/storage/mariadb_log_reader.h"
+#include "mode.h"
+
+namespace infralogs::modes {
+namespace {
+
+constexpr std::string_view kComponent = "serve";
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string db_url;
+  std::string credentials_file;
+  int stale_after_s = 900;
+  size_t threads = 8;
+};
+
+int run_serve(const ServeConfig& cfg) {
+  size_t colon = cfg.listen.rfind(':');
+  if (colon == std::string::npos || cfg.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+      colon + 1 == cfg.listen.size()) {
+    log::error(kComponent, "--listen must be ADDR:PORT", {{"listen", cfg.listen}});
+    return 2;
+  }
+  std::string host = cfg.listen.substr(0, colon);
+  int port = std::stoi(cfg.listen.substr(colon + 1));
+  auto db = storage::parse_mysql_url(cfg.db_url);
+  if (!db) {
+    log::error(kComponent, db.status().message());
+    return 2;
+  }
+  mysql_library_init(0, nullptr, nullptr);
+  secrets::FileCredentialSource credentials(cfg.credentials_file);
+  if (auto c = credentials.current(); !c) {
+    log::error(kComponent, "cannot use --db-credentials-file", {{"error", c.status().message()}});
+    return 2;
+  }
+  db->connect_timeout = std::chrono::seconds(3);
+  db->read_timeout = std::chrono::seconds(30);
+  storage::MariaDbLogReader reader(*db, credentials);
+  if (Status s = reader.ping(); !s.is_ok()) {
+    log::warn(kComponent, "the replica does not answer yet; pages say so until it does", {{"error", s.message()}});
+  }
+  dashboard::DashboardOptions options;
+  options.stale_after = std::chrono::seconds(cfg.stale_after_s);
+  dashboard::Dashboard dash(reader, options);
+  MetricsRegistry metrics;
+  auto server = http::JournalHttpServer::create({});
+  if (!server) return 1;
+  size_t threads = cfg.threads;
+  (*server)->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http::attach_dashboard_routes(**server, dash, reader, metrics, http::embedded_assets());
+  int bound = port == 0 ? (*server)->bind_to_any_port(host) : ((*server)->bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
+    log::error(kComponent, "cannot listen", {{"listen", cfg.listen}});
+    return 1;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  httplib::Server& srv = **server;
+  std::thread signals([&srv, set] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    srv.stop();
+  });
+  log::info(kComponent, "listening", {{"address", host}, {"port", bound}, {"db", cfg.db_url}});
+  bool ok = srv.listen_after_bind();
+  pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  log::info(kComponent, "stopped");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+RunFn setup_serve(CLI::App& sub) {
+  auto cfg = std::make_shared<ServeConfig>();
+  sub.footer(
+      "The internal dashboard: overview, host pages and search, drawn with BokehJS (embedded: no\n"
+      "internet needed), over a JSON API under /api/ (docs/dashboard-api.md). Reads only the\n"
+      "replica, with a read-only account. /healthz: 200 while the replica answers. Put it behind\n"
+      "the VPN: it has no login of its own.");
+  sub.add_option("--listen", cfg->listen, "Address and port, ADDR:PORT (port 0: any free port, logged).")
+      ->envname("INFRALOGS_LISTEN")
+      ->capture_default_str();
+  sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")->envname("INFRALOGS_DB")->required();
+  sub.add_option("--db-credentials-file", cfg->credentials_file, "JSON {\"username\", \"password\"} of a read-only account.")
+      ->envname("INFRALOGS_DB_CREDENTIALS_FILE")
+      ->required();
+  sub.add_option("--stale-after", cfg->stale_after_s,
+                 "Seconds after which the collector's heartbeat, or a host's last poll, counts as stale.")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 86400 * 30));
+  sub.add_option("--threads", cfg->threads, "Requests served at once.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{256}));
+  add_log_level_option(sub);
+  return [cfg] { return run_serve(*cfg); };
+}
+
+}  // namespace infralogs::modes

@@ -1,0 +1,136 @@
+#include "infralogs/dashboard/cli_format.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+#include "infralogs/core/utf8.h"
+#include "infralogs/dashboard/dashboard.h"
+
+namespace infralogs::dashboard {
+namespace {
+
+constexpr const char* kPriorityNames[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+
+std::string iso_time(uint64_t usec) {
+  std::time_t secs = static_cast<std::time_t>(usec / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%06uZ", buf, static_cast<unsigned>(usec % 1000000));
+  return out;
+}
+
+std::string prio(const std::optional<int>& p) { return p && *p >= 0 && *p < 8 ? kPriorityNames[*p] : "-"; }
+
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string opt_text(const std::optional<std::string>& v) { return v ? escape_text(*v) : ""; }
+
+// Like escape_text, but a message's newlines and tabs stay (short format indents them).
+std::string message_text(const std::optional<std::string>& v, bool keep_newlines) {
+  if (!v) return "";
+  if (keep_newlines && is_printable_utf8(*v, true)) return *v;
+  return escape_text(*v);
+}
+
+std::string fit(const std::string& s, size_t width) {
+  if (s.size() <= width) return s + std::string(width - s.size(), ' ');
+  return s.substr(0, width - 1) + "~";
+}
+
+}  // namespace
+
+bool parse_cli_format(const std::string& name, CliFormat* out) {
+  if (name == "short") *out = CliFormat::kShort;
+  else if (name == "json") *out = CliFormat::kJson;
+  else if (name == "csv") *out = CliFormat::kCsv;
+  else if (name == "table") *out = CliFormat::kTable;
+  else return false;
+  return true;
+}
+
+std::string escape_text(const std::string& value) {
+  if (is_printable_utf8(value, false) && value.find('\t') == std::string::npos) return value;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : value) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::string format_rows(const std::vector<storage::SearchRow>& rows, CliFormat format) {
+  std::string out;
+  if (format == CliFormat::kCsv) out += "time,host,priority,unit,identifier,pid,message\n";
+  if (format == CliFormat::kTable) {
+    out += fit("TIME", 27) + " " + fit("HOST", 14) + " " + fit("PRIO", 7) + " " + fit("UNIT", 22) + " " + fit("IDENT", 14) +
+           " MESSAGE\n";
+  }
+  for (const auto& r : rows) {
+    std::string t = iso_time(r.key.realtime_usec);
+    std::string ident = opt_text(r.identifier);
+    std::string pid = r.pid ? std::to_string(*r.pid) : "";
+    switch (format) {
+      case CliFormat::kShort: {
+        std::string head = t + " " + escape_text(r.host) + " " + (ident.empty() ? opt_text(r.unit) : ident) +
+                           (pid.empty() ? "" : "[" + pid + "]") + ": ";
+        std::string msg = message_text(r.message, true);
+        size_t start = 0;
+        out += head;
+        while (true) {  // continuation lines indented under the first, as journalctl does
+          size_t nl = msg.find('\n', start);
+          out += msg.substr(start, nl == std::string::npos ? nl : nl - start) + "\n";
+          if (nl == std::string::npos) break;
+          out += std::string(head.size(), ' ');
+          start = nl + 1;
+        }
+        break;
+      }
+      case CliFormat::kJson: {
+        nlohmann::json j = {{"time", t},
+                            {"realtime_usec", r.key.realtime_usec},
+                            {"host", text_or_bytes(r.host)},
+                            {"priority", r.priority ? nlohmann::json(*r.priority) : nlohmann::json(nullptr)},
+                            {"unit", r.unit ? text_or_bytes(*r.unit) : nlohmann::json(nullptr)},
+                            {"identifier", r.identifier ? text_or_bytes(*r.identifier) : nlohmann::json(nullptr)},
+                            {"pid", r.pid ? nlohmann::json(*r.pid) : nlohmann::json(nullptr)},
+                            {"message", r.message ? text_or_bytes(*r.message) : nlohmann::json(nullptr)},
+                            {"id", r.key.to_string()}};
+        out += j.dump() + "\n";
+        break;
+      }
+      case CliFormat::kCsv:
+        out += csv_field(t) + "," + csv_field(escape_text(r.host)) + "," + prio(r.priority) + "," +
+               csv_field(opt_text(r.unit)) + "," + csv_field(ident) + "," + pid + "," +
+               csv_field(message_text(r.message, true)) + "\n";
+        break;
+      case CliFormat::kTable:
+        out += fit(t, 27) + " " + fit(escape_text(r.host), 14) + " " + fit(prio(r.priority), 7) + " " +
+               fit(opt_text(r.unit), 22) + " " + fit(ident, 14) + " " + message_text(r.message, false) + "\n";
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace infralogs::dashboard

@@ -1,0 +1,359 @@
+// Browser test of the dashboard pages served by `infralogs serve` (or anything serving the same
+// pages and API). Debian Chromium, headless, driven by playwright-core from web/node_modules.
+//
+//   node test/browser/dashboard_test.mjs --url http://127.0.0.1:PORT --artifacts DIR \
+//        --expect FILE.json [--only NAME] [--chromium /usr/bin/chromium]
+//
+// Prints "ok NAME" or "FAIL NAME: why" per case ("skip NAME: why" for a case that does not apply),
+// then exactly one line "N passed, M failed"; exits 1 if any case failed, 2 on bad usage.
+// See test/browser/README.md.
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// playwright-core is resolved from web/node_modules (installed by `cd web && npm ci`).
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const CASES = ['overview', 'search', 'xss', 'freshness', 'host'];
+const RUN_BUDGET_MS = 55_000; // the whole run, browser start included
+const CASE_TIMEOUT_MS = 20_000;
+const MIN_PIXELS = 2000; // non-background pixels a chart canvas must have
+const MIN_COLORED = 300; // of which saturated (data glyphs, not grey axes and text)
+const CHARTS = ['chart-volume', 'chart-errors', 'chart-heatmap'];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function usage(msg) {
+  console.error('dashboard_test: ' + msg);
+  console.error('usage: node test/browser/dashboard_test.mjs --url URL --artifacts DIR --expect FILE.json [--only NAME] [--chromium PATH]');
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const a = { chromium: process.env.CHROMIUM || '/usr/bin/chromium' };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = argv[i + 1];
+    if (!['--url', '--artifacts', '--expect', '--only', '--chromium'].includes(k)) usage('unknown argument ' + k);
+    if (v == null) usage(k + ' needs a value');
+    a[k.slice(2)] = v;
+    i++;
+  }
+  if (!a.url || !a.artifacts || !a.expect) usage('--url, --artifacts and --expect are required');
+  if (a.only && !CASES.includes(a.only)) usage('--only must be one of ' + CASES.join(', '));
+  a.url = a.url.replace(/\/+$/, '');
+  return a;
+}
+
+const args = parseArgs(process.argv.slice(2));
+let expect;
+try {
+  expect = JSON.parse(fs.readFileSync(args.expect, 'utf8'));
+} catch (e) {
+  usage('cannot read --expect ' + args.expect + ': ' + e.message);
+}
+fs.mkdirSync(args.artifacts, { recursive: true });
+if (!fs.existsSync(args.chromium)) usage(args.chromium + ' not found (apt-get install -y chromium)');
+
+let passed = 0;
+let failed = 0;
+let finished = false;
+function report(name, err) {
+  if (err) { failed++; console.log('FAIL ' + name + ': ' + err); } else { passed++; console.log('ok ' + name); }
+}
+function summary() {
+  if (finished) return;
+  finished = true;
+  console.log(passed + ' passed, ' + failed + ' failed');
+}
+
+class CaseFailure extends Error {}
+function check(cond, why) { if (!cond) throw new CaseFailure(why); }
+
+// --- Instrumentation per page: JS errors, console errors, CSP violations, dialogs ----------------
+
+const pageProblems = new WeakMap();
+
+function problemsOf(page) {
+  let p = pageProblems.get(page);
+  if (!p) {
+    p = { pageErrors: [], consoleErrors: [], csp: [], dialogs: [] };
+    pageProblems.set(page, p);
+  }
+  return p;
+}
+
+function watch(page) {
+  const p = problemsOf(page);
+  page.on('pageerror', (e) => p.pageErrors.push(String(e && e.stack ? e.stack.split('\n')[0] : e)));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const loc = m.location() || {};
+    if (/\/favicon\.ico$/.test(loc.url || '')) return;
+    p.consoleErrors.push({ text: m.text(), url: loc.url || '' });
+  });
+  page.on('dialog', (d) => {
+    p.dialogs.push(d.type() + ': ' + d.message());
+    d.dismiss().catch(() => {});
+  });
+  return p;
+}
+
+// Fails the case on any JS error, CSP violation or dialog; console errors too, except (when
+// allowFailedLoads) the "Failed to load resource" lines Chromium logs for API answers like 503.
+function assertClean(page, allowFailedLoads) {
+  const p = problemsOf(page);
+  check(p.pageErrors.length === 0, 'JavaScript error: ' + p.pageErrors.join(' | '));
+  check(p.csp.length === 0, 'CSP violation: ' + p.csp.join(' | '));
+  check(p.dialogs.length === 0, 'dialog opened (script ran from data?): ' + p.dialogs.join(' | '));
+  const errs = p.consoleErrors.filter((c) => !(allowFailedLoads && /^Failed to load resource: the server responded with a status of 5\d\d/.test(c.text)));
+  check(errs.length === 0, 'console error: ' + errs.map((c) => c.text + (c.url ? ' (' + c.url + ')' : '')).join(' | '));
+}
+
+// --- In-page helpers (run inside the page by page.evaluate) ---------------------------------------
+
+// Counts the chart's canvas pixels that are neither transparent nor white, walking shadow roots.
+function countChartPixels(id) {
+  const root = document.getElementById(id);
+  if (!root) return { error: 'no element #' + id };
+  const canvases = [];
+  (function walk(node) {
+    if (node instanceof HTMLCanvasElement) canvases.push(node);
+    if (node.shadowRoot) walk(node.shadowRoot);
+    for (const c of node.children || []) walk(c);
+  })(root);
+  let nonBackground = 0;
+  let colored = 0;
+  for (const c of canvases) {
+    if (!c.width || !c.height) continue;
+    const ctx = c.getContext('2d');
+    if (!ctx) continue;
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) {
+      if (d[i + 3] < 16) continue;
+      const r = d[i], g = d[i + 1], b = d[i + 2];
+      if (r >= 250 && g >= 250 && b >= 250) continue;
+      nonBackground++;
+      if (Math.max(r, g, b) - Math.min(r, g, b) >= 40) colored++;
+    }
+  }
+  return { canvases: canvases.length, nonBackground, colored, state: root.dataset.state || '', text: root.textContent.slice(0, 200) };
+}
+
+// Every element of the document, shadow trees included.
+function suspiciousElements(allowedScripts) {
+  const found = [];
+  (function walk(node) {
+    for (const el of node.children || []) {
+      const tag = el.tagName.toLowerCase();
+      if (tag === 'img' && el.getAttribute('src') === 'x') found.push('<img src="x">');
+      if (tag === 'script' && !allowedScripts.includes(el.getAttribute('src') || '')) found.push('<script src="' + (el.getAttribute('src') || '') + '">');
+      for (const a of el.attributes) if (/^on/i.test(a.name)) found.push('<' + tag + ' ' + a.name + '>');
+      if (['b', 'i'].includes(tag) && el.closest('td, dd, th')) found.push('<' + tag + '> inside a data cell');
+      if (el.shadowRoot) walk(el.shadowRoot);
+      walk(el);
+    }
+  })(document);
+  return found;
+}
+const ALLOWED_SCRIPTS = ['/static/bokeh.min.js', '/static/bokeh-api.min.js', '/static/app.js'];
+
+// --- Shared steps ---------------------------------------------------------------------------------
+
+async function open(page, pathAndQuery) {
+  const resp = await page.goto(args.url + pathAndQuery, { waitUntil: 'load', timeout: 15_000 });
+  check(resp, 'no response for ' + pathAndQuery);
+  check(resp.status() === 200, pathAndQuery + ' answered HTTP ' + resp.status());
+  // app.js sets body[data-ready] when the first load (API calls, charts, tables) has finished.
+  await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 })
+    .catch(() => { throw new CaseFailure('page did not finish loading (body[data-ready] never set)'); });
+}
+
+async function waitForChartPixels(page, id) {
+  const deadline = Date.now() + 8000;
+  let last = null;
+  for (;;) {
+    last = await page.evaluate(countChartPixels, id);
+    if (last.error) throw new CaseFailure(last.error);
+    if (last.nonBackground >= MIN_PIXELS && last.colored >= MIN_COLORED) return last;
+    if (last.state === 'error' || Date.now() > deadline) break;
+    await page.waitForTimeout(200);
+  }
+  throw new CaseFailure('#' + id + ' is not drawn: ' + last.canvases + ' canvas(es), ' + last.nonBackground
+    + ' non-background px (need ' + MIN_PIXELS + '), ' + last.colored + ' coloured px (need ' + MIN_COLORED + ')'
+    + (last.state ? ', state ' + last.state : '') + (last.text ? ', text "' + last.text.trim() + '"' : ''));
+}
+
+async function assertNoXss(page) {
+  await page.waitForTimeout(1000);
+  const xss = await page.evaluate(() => typeof window.__xss === 'undefined' ? null : String(window.__xss));
+  check(xss === null, 'window.__xss was set to ' + xss + ': data ran as script');
+  const bad = await page.evaluate(suspiciousElements, ALLOWED_SCRIPTS);
+  check(bad.length === 0, 'elements created from data: ' + [...new Set(bad)].join(', '));
+}
+
+async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(args.artifacts, name + '.png'), fullPage: true });
+}
+
+function searchExpect() {
+  const s = expect.search;
+  check(s && typeof s.host === 'string' && typeof s.q === 'string', 'expect file has no search.host / search.q');
+  return s;
+}
+
+// --- Cases ------------------------------------------------------------------------------------------
+
+async function caseOverview(page) {
+  await open(page, '/');
+  const info = [];
+  for (const id of CHARTS) {
+    const px = await waitForChartPixels(page, id);
+    info.push(id + ' ' + px.nonBackground + '/' + px.colored + ' px');
+  }
+  const hostRows = await page.locator('#hosts-table tbody tr').count();
+  check(hostRows >= 1, 'hosts table has no rows');
+  await screenshot(page, 'overview');
+  await assertNoXss(page);
+  assertClean(page, false);
+  return info.join(', ') + ', ' + hostRows + ' host rows';
+}
+
+// Index of the first results row whose message cell contains text, or -1.
+function findRow(page, text) {
+  return page.evaluate((t) => [...document.querySelectorAll('#results-body tr')]
+    .findIndex((tr) => (tr.querySelector('td.message') || {}).textContent.includes(t)), text);
+}
+
+async function caseSearch(page) {
+  const s = searchExpect();
+  const want = typeof s.expect_text === 'string' ? s.expect_text : s.q;
+  await open(page, '/search?' + new URLSearchParams({ host: s.host, q: s.q }));
+  const rows = await page.locator('#results-body tr').count();
+  check(rows >= 1, 'no results for host=' + s.host + ' q=' + s.q + ' (' + (await page.locator('#search-status').textContent()).trim() + ')');
+  const i = await findRow(page, want);
+  check(i >= 0, 'none of ' + rows + ' rows has a message containing "' + want + '"');
+  await page.locator('#results-body tr').nth(i).click();
+  await page.waitForSelector('#entry-detail #entry-fields tr[data-field="MESSAGE"]', { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('entry detail shows no MESSAGE field after clicking the row'); });
+  check(await page.locator('#entry-detail').isVisible(), '#entry-detail is not visible');
+  const fields = await page.locator('#entry-fields tbody tr').count();
+  const msg = await page.locator('#entry-fields tr[data-field="MESSAGE"] td').textContent();
+  check(msg.includes(want), 'MESSAGE in the detail panel does not contain "' + want + '": ' + msg.slice(0, 200));
+  await screenshot(page, 'search');
+  await assertNoXss(page);
+  assertClean(page, false);
+  return rows + ' rows, ' + fields + ' fields';
+}
+
+async function caseXss(page) {
+  const x = expect.xss;
+  check(x && typeof x.host === 'string' && typeof x.q === 'string', 'expect file has no xss.host / xss.q');
+  await open(page, '/search?' + new URLSearchParams({ host: x.host, q: x.q }));
+  const cells = await page.evaluate((q) => [...document.querySelectorAll('#results-body td.message')]
+    .map((td) => td.textContent).filter((t) => t.includes(q)), x.q);
+  check(cells.length >= 1, 'no result row has a message containing "' + x.q + '"');
+  check(cells.some((t) => t.includes('<img') || t.includes('<script')),
+    'no matching message shows "<img" or "<script" as text: ' + JSON.stringify(cells.slice(0, 3)));
+  await assertNoXss(page);
+  // The entry detail renders every field of the hostile entry: check it too.
+  const i = await findRow(page, x.q);
+  await page.locator('#results-body tr').nth(i).click();
+  await page.waitForSelector('#entry-fields tr[data-field="MESSAGE"]', { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('entry detail of the hostile entry did not load'); });
+  const detail = await page.locator('#entry-fields tr[data-field="MESSAGE"] td').textContent();
+  check(detail.includes('<img') || detail.includes('<script'), 'detail MESSAGE does not show the markup as text: ' + detail.slice(0, 200));
+  await screenshot(page, 'xss');
+  await assertNoXss(page);
+  assertClean(page, false);
+  return cells.length + ' hostile rows shown as text';
+}
+
+async function caseFreshness(page) {
+  await open(page, '/');
+  const banner = page.locator('#freshness-banner');
+  check(await banner.isVisible(), '#freshness-banner is not visible while the replica is stopped');
+  const text = (await banner.textContent()).trim();
+  check(/replica/i.test(text), 'banner does not mention the replica: "' + text + '"');
+  check(await page.locator('header nav a').first().isVisible(), 'header navigation is not visible');
+  check(await page.locator('#range-preset option').count() > 0, 'header range picker was not set up');
+  await screenshot(page, 'freshness');
+  assertClean(page, true);
+  return 'banner "' + text.slice(0, 100) + '"';
+}
+
+async function caseHost(page) {
+  const s = searchExpect();
+  await open(page, '/host?' + new URLSearchParams({ host: s.host }));
+  const px = await waitForChartPixels(page, 'chart-volume');
+  await screenshot(page, 'host');
+  await assertNoXss(page);
+  assertClean(page, false);
+  return 'chart-volume ' + px.nonBackground + '/' + px.colored + ' px';
+}
+
+const RUNNERS = { overview: caseOverview, search: caseSearch, xss: caseXss, freshness: caseFreshness, host: caseHost };
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new CaseFailure(what + ' took longer than ' + ms / 1000 + ' s')), ms);
+  })]).finally(() => clearTimeout(timer));
+}
+
+async function main() {
+  const selected = args.only ? [args.only] : CASES;
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'infralogs-chromium-'));
+  const budget = setTimeout(() => {
+    console.log('FAIL run: the whole run took longer than ' + RUN_BUDGET_MS / 1000 + ' s');
+    failed++;
+    summary();
+    process.exit(1);
+  }, RUN_BUDGET_MS);
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: args.chromium, headless: true, args: CHROMIUM_ARGS,
+      viewport: { width: 1400, height: 900 }, timeout: 20_000,
+    });
+    // CSP violations anywhere in the page (shadow trees included; the event is composed).
+    await context.exposeBinding('__infralogsTestCsp', (src, v) => { problemsOf(src.page).csp.push(v); });
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.__infralogsTestCsp(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + (e.sample ? ' "' + e.sample + '"' : ''));
+      }, true);
+    });
+    for (const name of selected) {
+      if (name === 'freshness' && !expect.replica_stopped) { console.log('skip freshness: expect.replica_stopped is false'); continue; }
+      if (name !== 'freshness' && expect.replica_stopped) { console.log('skip ' + name + ': the replica is stopped (only freshness applies)'); continue; }
+      const page = await context.newPage();
+      watch(page);
+      page.setDefaultTimeout(10_000);
+      try {
+        const detail = await withTimeout(RUNNERS[name](page), CASE_TIMEOUT_MS, name);
+        if (detail) console.log('# ' + name + ': ' + detail);
+        report(name, null);
+      } catch (e) {
+        let why = e instanceof CaseFailure ? e.message : (e && e.message ? e.message.split('\n')[0] : String(e));
+        const js = problemsOf(page).pageErrors;
+        if (js.length && !why.startsWith('JavaScript error')) why += ' (JavaScript error: ' + js.join(' | ') + ')';
+        report(name, why);
+        await screenshot(page, name).catch(() => {});
+      } finally {
+        await page.close().catch(() => {});
+      }
+    }
+  } catch (e) {
+    report('browser', 'cannot run Chromium: ' + (e && e.message ? e.message.split('\n')[0] : String(e)));
+  } finally {
+    if (context) await context.close().catch(() => {});
+    fs.rmSync(profile, { recursive: true, force: true });
+    clearTimeout(budget);
+  }
+  summary();
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+main();
