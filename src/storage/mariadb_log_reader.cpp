@@ -82,12 +82,17 @@ MariaDbLogReader::~MariaDbLogReader() = default;
 
 namespace {
 
+// Runs a query on a pooled connection. A pooled connection can have died while idle (server
+// restart, wait_timeout): then the query is tried once more on a new connection.
 Status run_query(ConnectionPool& pool, const std::string& sql, Params& p, Rows* rows, Nulls* nulls = nullptr) {
-  auto c = pool.acquire();
-  if (!c) return c.status();
-  Status s = (*c)->select_rows(sql, p, rows, nulls);
-  pool.release(std::move(*c));
-  return s;
+  for (int attempt = 0;; ++attempt) {
+    auto c = pool.acquire();
+    if (!c) return c.status();
+    Status s = (*c)->select_rows(sql, p, rows, nulls);
+    bool broken = (*c)->broken;
+    pool.release(std::move(*c));
+    if (!broken || attempt == 1) return s;
+  }
 }
 
 }  // namespace

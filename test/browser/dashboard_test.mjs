@@ -128,6 +128,8 @@ function countChartPixels(id) {
   let colored = 0;
   for (const c of canvases) {
     if (!c.width || !c.height) continue;
+    // A canvas of absurd size means the layout broke (e.g. Bokeh's styles blocked by CSP).
+    if (c.width * c.height > 16e6) return { error: '#' + id + ' has a ' + c.width + 'x' + c.height + ' canvas: the chart layout is broken' };
     const ctx = c.getContext('2d');
     if (!ctx) continue;
     const d = ctx.getImageData(0, 0, c.width, c.height).data;

@@ -167,9 +167,9 @@ std::optional<int> BackgroundProcess::poll() {
 
 std::string BackgroundProcess::log() const { return read_file(dir_.path() + "/log") + read_file(dir_.path() + "/out"); }
 
-AgentProcess::AgentProcess(const std::vector<std::string>& args) {
+AgentProcess::AgentProcess(const std::vector<std::string>& args, const std::string& mode) {
   log_path_ = dir_.path() + "/agent.log";
-  std::vector<std::string> argv = {infralogs_binary(), "agent", "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = {infralogs_binary(), mode, "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, {}, dir_.path() + "/agent.out", log_path_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -183,11 +183,11 @@ AgentProcess::AgentProcess(const std::vector<std::string>& args) {
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      FAIL("agent exited at start: " << read_file(log_path_));
+      FAIL(mode << " exited at start: " << read_file(log_path_));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  FAIL("agent did not start listening: " << read_file(log_path_));
+  FAIL(mode << " did not start listening: " << read_file(log_path_));
 }
 
 AgentProcess::~AgentProcess() {

@@ -72,11 +72,12 @@ class BackgroundProcess {
   int status_ = -2;
 };
 
-// The real `infralogs agent` on 127.0.0.1 and a free port; stopped with SIGTERM on destruction.
+// The real `infralogs agent` (or `serve`) on 127.0.0.1 and a free port; stopped with SIGTERM
+// on destruction.
 class AgentProcess {
  public:
-  // `args` follow `infralogs agent --listen 127.0.0.1:0`.
-  explicit AgentProcess(const std::vector<std::string>& args);
+  // `args` follow `infralogs MODE --listen 127.0.0.1:0` (MODE agent or serve).
+  explicit AgentProcess(const std::vector<std::string>& args, const std::string& mode = "agent");
   ~AgentProcess();
   AgentProcess(const AgentProcess&) = delete;
   AgentProcess& operator=(const AgentProcess&) = delete;
