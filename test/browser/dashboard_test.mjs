@@ -308,13 +308,17 @@ function withTimeout(promise, ms, what) {
 async function main() {
   const selected = args.only ? [args.only] : CASES;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'infralogs-chromium-'));
+  let context;
   const budget = setTimeout(() => {
     console.log('FAIL run: the whole run took longer than ' + RUN_BUDGET_MS / 1000 + ' s');
     failed++;
     summary();
-    process.exit(1);
+    const closing = context ? context.close().catch(() => {}) : Promise.resolve();
+    Promise.race([closing, new Promise((r) => setTimeout(r, 3000))]).finally(() => {
+      fs.rmSync(profile, { recursive: true, force: true });
+      process.exit(1);
+    });
   }, RUN_BUDGET_MS);
-  let context;
   try {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: args.chromium, headless: true, args: CHROMIUM_ARGS,
