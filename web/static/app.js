@@ -302,6 +302,7 @@
     window.addEventListener('popstate', () => {
       state = readState();
       syncHeaderControls();
+      scheduleRefresh();
       if (page.restore) page.restore();
       reload();
     });
@@ -581,11 +582,8 @@
     const o = opts || {};
     return h('table', { className: 'data' + (o.className ? ' ' + o.className : ''), id: o.id },
       h('thead', null, h('tr', null, columns.map((c) => h('th', { className: c.num ? 'num' : null, scope: 'col' }, c.label)))),
-      h('tbody', { id: o.bodyId }, rows.map((r) => {
-        const tr = h('tr', { className: o.rowClass ? o.rowClass(r) : null },
-          columns.map((c) => h('td', { className: (c.num ? 'num' : '') + (c.cls ? ' ' + c.cls : '') || null }, c.cell(r))));
-        return tr;
-      })));
+      h('tbody', null, rows.map((r) => h('tr', { className: o.rowClass ? o.rowClass(r) : null },
+        columns.map((c) => h('td', { className: [c.num ? 'num' : '', c.cls || ''].join(' ').trim() || null }, c.cell(r)))))));
   }
 
   function showTable(targetId, columns, rows, emptyText, opts) {
@@ -945,7 +943,7 @@
   const PAGES = {
     overview: { init: initOverview, load: loadOverview },
     host: { load: loadHost },
-    search: { init: initSearch, load: loadSearch, restore: restoreSearchForm },
+    search: { init: initSearch, load: loadSearch, restore: () => { restoreSearchForm(); if (!state.entry) closeDetail(); } },
   };
   const page = PAGES[document.body.dataset.page] || { load: async () => {} };
 

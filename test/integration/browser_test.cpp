@@ -1,0 +1,59 @@
+// The dashboard in headless Debian Chromium, driven by test/browser/dashboard_test.mjs
+// (npm playwright-core): charts drawn, search, hostile entries shown as text, the freshness
+// banner. Screenshots are kept in build/test-artifacts/browser/.
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "integration/collected.h"
+
+using namespace infralogs::itest;
+using nlohmann::json;
+
+namespace {
+
+CommandResult run_browser(const std::string& url, const std::string& artifacts, const json& expect,
+                          const std::vector<std::string>& extra = {}) {
+  std::filesystem::create_directories(artifacts);
+  std::string expect_file = artifacts + "/expect.json";
+  std::ofstream(expect_file) << expect.dump(2);
+  std::vector<std::string> argv = {"node", std::string(INFRALOGS_SOURCE_DIR) + "/test/browser/dashboard_test.mjs",
+                                   "--url", url, "--artifacts", artifacts, "--expect", expect_file};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return run(argv);
+}
+
+}  // namespace
+
+TEST_CASE("the dashboard draws, searches and shows hostile entries as text in Chromium", "[browser]") {
+  Collected data;
+  AgentProcess serve({"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials}, "serve");
+  std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
+  // A known entry to search for: an ordinary message from vm-01.
+  auto entries = journalctl_json({"--file", data.files[0]});
+  std::string known;
+  for (size_t i = entries.size() / 2; i < entries.size() && known.empty(); ++i) {
+    const json& m = entries[i]["MESSAGE"];
+    if (m.is_string() && m.get<std::string>().size() > 30 && m.get<std::string>().find('\n') == std::string::npos) {
+      known = m.get<std::string>();
+    }
+  }
+  REQUIRE(!known.empty());
+  json expect = {{"search", {{"host", "vm-01"}, {"q", known.substr(0, 40)}, {"expect_text", known.substr(0, 40)}}},
+                 {"xss", {{"host", "vm-01"}, {"q", "hostile html"}}},
+                 {"replica_stopped", false}};
+  std::string artifacts = std::string(INFRALOGS_BINARY_DIR) + "/test-artifacts/browser";
+  auto r = run_browser(url, artifacts, expect);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find(" passed, 0 failed") != std::string::npos);
+  CHECK(std::filesystem::exists(artifacts + "/overview.png"));
+
+  data.pair.stop_replica();
+  expect["replica_stopped"] = true;
+  r = run_browser(url, artifacts, expect, {"--only", "freshness"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(std::filesystem::exists(artifacts + "/freshness.png"));
+}
