@@ -2,6 +2,7 @@
 // bad requests, health and damaged journals.
 
 #include <httplib.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -292,4 +293,45 @@ TEST_CASE("agent stops cleanly on SIGTERM", "[integration][cli]") {
   AgentProcess agent({"--token-file", s.tokens, "--file", s.journal});
   CHECK(agent.stop() == 0);
   CHECK(agent.log().find("\"stopped\"") != std::string::npos);
+}
+
+TEST_CASE("agent runs unprivileged in the systemd-journal group and says why without it", "[integration][privileges]") {
+  if (geteuid() != 0) {
+    WARN("needs root to switch users; skipped");
+    return;
+  }
+  TempDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+  std::string journal = dir.path() + "/private.journal";
+  generate_journal(journal, {"--entries", "30"});
+  REQUIRE(run({"chgrp", "systemd-journal", journal}).exit_code == 0);
+  REQUIRE(run({"chmod", "0640", journal}).exit_code == 0);
+  std::string tokens = dir.write("tokens", "t\n");
+  REQUIRE(run({"chmod", "0644", tokens}).exit_code == 0);
+  for (const auto& [groups, want_status] : {std::pair<std::string, int>{"systemd-journal", 200}, {"nogroup", 503}}) {
+    INFO("groups " << groups);
+    BackgroundProcess agent({"setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=" + groups, "--",
+                             infralogs_binary(), "agent", "--listen", "127.0.0.1:0", "--token-file", tokens, "--file", journal});
+    int port = 0;
+    for (int i = 0; i < 100 && port == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      for (const auto& line : parse_ndjson(agent.log().substr(0, agent.log().rfind('\n') + 1))) {
+        if (line.value("msg", "") == "listening") port = line.value("port", 0);
+      }
+    }
+    REQUIRE(port != 0);
+    CHECK(agent.log().find("running as root") == std::string::npos);
+    httplib::Client c("127.0.0.1", port);
+    auto res = c.Get("/healthz");
+    REQUIRE(res);
+    CHECK(res->status == want_status);
+    if (want_status == 503) CHECK(json::parse(res->body)["reason"].get<std::string>().find("Permission denied") != std::string::npos);
+    c.set_bearer_token_auth("t");
+    auto logs = c.Get("/logs?limit=100");
+    REQUIRE(logs);
+    CHECK(logs->status == want_status);
+    if (want_status == 200) CHECK(parse_ndjson(logs->body).size() == 30);
+    agent.signal(SIGTERM);
+    agent.wait();
+  }
 }

@@ -242,18 +242,23 @@
     try {
       resp = await fetch(url.toString(), { headers: { Accept: 'application/json' }, cache: 'no-store' });
     } catch (e) {
-      return { ok: false, status: 0, message: 'Dashboard server unreachable (' + e.message + ')' };
+      const msg = 'Dashboard server unreachable (' + e.message + ')';
+      return { ok: false, status: 0, message: msg, short: msg };
     }
     let body = null;
     try { body = await resp.json(); } catch (_) { body = null; }
     if (!resp.ok) {
       const err = body && typeof body.error === 'string' ? body.error : 'HTTP ' + resp.status;
       let msg;
-      if (resp.status === 503) msg = 'Replica unavailable: ' + err + ' — this data cannot be shown right now.';
+      let short = null; // for the second and later places a page shows the same failure
+      if (resp.status === 503) {
+        msg = 'Replica unavailable: ' + err + ' — this data cannot be shown right now.';
+        short = 'Replica unavailable — this data cannot be shown right now.';
+      }
       else if (resp.status === 400) msg = 'Bad request' + (body && body.parameter ? ' (parameter "' + body.parameter + '")' : '') + ': ' + err;
       else if (resp.status === 404) msg = 'Not found: ' + err;
       else msg = 'Request failed (HTTP ' + resp.status + '): ' + err;
-      return { ok: false, status: resp.status, message: msg };
+      return { ok: false, status: resp.status, message: msg, short: short || msg };
     }
     if (body == null || typeof body !== 'object') {
       return { ok: false, status: resp.status, message: 'The server answered with something that is not JSON.' };
@@ -626,23 +631,23 @@
 
   function unitColumns(withSearchLink) {
     return [
-      { label: 'Unit', cls: 'mono', cell: (r) => (withSearchLink && typeof r.unit === 'string'
+      { label: 'Unit', cls: 'mono', cell: (r) => (withSearchLink && typeof r.unit === 'string' && r.unit !== ''
         ? h('a', { href: pageUrl('/search', { unit: r.unit, host: withSearchLink.host || '', priority: '3' }), title: 'search error entries of this unit' }, r.unit)
-        : valueNode(r.unit, '(no unit)')) },
+        : valueNode(r.unit || null, '(no unit)')) },
       { label: 'Errors', num: true, cell: (r) => fmtCount(r.errors) },
       { label: 'Entries', num: true, cell: (r) => fmtCount(r.entries) },
     ];
   }
 
   const IDENT_COLUMNS = [
-    { label: 'Identifier', cls: 'mono', cell: (r) => valueNode(r.identifier, '(no identifier)') },
+    { label: 'Identifier', cls: 'mono', cell: (r) => valueNode(r.identifier || null, '(no identifier)') },
     { label: 'Errors', num: true, cell: (r) => fmtCount(r.errors) },
     { label: 'Entries', num: true, cell: (r) => fmtCount(r.entries) },
   ];
 
   const ANOMALY_COLUMNS = [
     { label: 'Host', cell: (r) => hostLink(r.host) },
-    { label: 'Unit', cls: 'mono', cell: (r) => valueNode(r.unit, '(no unit)') },
+    { label: 'Unit', cls: 'mono', cell: (r) => valueNode(r.unit || null, '(no unit)') },
     { label: 'Hour (UTC)', cls: 'time', cell: (r) => hourLabel(r.hour) },
     { label: 'Kind', cell: (r) => h('span', { className: 'badge badge-kind' }, valueNode(r.kind)) },
     { label: 'Value', num: true, cell: (r) => fmtNumber(r.value) },
@@ -681,14 +686,14 @@
     } else {
       lastOverview = null;
       setContent('totals', message('error', ov.message));
-      for (const id of ['chart-volume', 'chart-errors', 'chart-heatmap']) chartMessage(id, 'error', ov.message);
-      for (const id of ['top-units', 'top-identifiers', 'anomalies']) setContent(id, message('error', ov.message));
+      for (const id of ['chart-volume', 'chart-errors', 'chart-heatmap']) chartMessage(id, 'error', ov.short);
+      for (const id of ['top-units', 'top-identifiers', 'anomalies']) setContent(id, message('error', ov.short));
     }
     if (hosts.ok) {
       if (!ov.ok) showWindow(hosts.data.window);
       showTable('hosts', HOST_COLUMNS, hosts.data.hosts, 'No hosts known.', { id: 'hosts-table', rowClass: (r) => (r.stale ? 'stale' : null) });
     } else {
-      setContent('hosts', message('error', hosts.message));
+      setContent('hosts', message('error', ov.ok ? hosts.message : hosts.short));
     }
   }
 
@@ -747,8 +752,8 @@
       showTable('top-identifiers', IDENT_COLUMNS, d.top_identifiers, 'No identifiers in this window.');
       showTable('anomalies', ANOMALY_COLUMNS, d.anomalies, 'No anomalies for this host in this window.');
     } else {
-      for (const id of ['chart-volume', 'chart-errors']) chartMessage(id, 'error', ov.message);
-      for (const id of ['top-units', 'top-identifiers', 'anomalies']) setContent(id, message('error', ov.message));
+      for (const id of ['chart-volume', 'chart-errors']) chartMessage(id, 'error', hosts.ok ? ov.message : ov.short);
+      for (const id of ['top-units', 'top-identifiers', 'anomalies']) setContent(id, message('error', ov.short));
     }
 
     if (gaps.ok) {
@@ -760,7 +765,7 @@
         { label: 'First cursor after', cls: 'cursor', cell: (r) => valueNode(r.first_cursor) },
       ], gaps.data.gaps, 'No gaps detected in this window.');
     } else {
-      setContent('gaps', message('error', gaps.message));
+      setContent('gaps', message('error', gaps.short));
     }
   }
 
@@ -885,8 +890,8 @@
         h('td', { className: 'time', title: isoUs(e.time, 6) }, isoUs(e.time, 3)),
         h('td', { className: 'host' }, valueNode(e.host)),
         h('td', null, h('span', { className: 'prio prio-' + pname }, pname)),
-        h('td', { className: 'mono unit' }, valueNode(e.unit)),
-        h('td', { className: 'mono ident' }, valueNode(e.identifier)),
+        h('td', { className: 'mono unit' }, valueNode(e.unit || null)),
+        h('td', { className: 'mono ident' }, valueNode(e.identifier || null)),
         h('td', { className: 'message' }, valueNode(e.message, '(no message)')));
       tr.addEventListener('click', () => showEntry(String(e.id), tr, true));
       tr.addEventListener('keydown', (ev) => {
