@@ -21,6 +21,9 @@ json window_json(const storage::TimeWindow& w, bool is_default) {
 
 json opt_text(const std::optional<std::string>& v) { return v ? text_or_bytes(*v) : json(nullptr); }
 
+// Rollups store "" for "no unit" or "no identifier"; the API says null.
+json name_or_null(const std::string& v) { return v.empty() ? json(nullptr) : text_or_bytes(v); }
+
 }  // namespace
 
 json text_or_bytes(const std::string& value) {
@@ -120,18 +123,18 @@ Result<json> Dashboard::overview(const storage::TimeWindow& w, const std::option
   });
   json top_units = json::array();
   for (size_t i = 0; i < unit_list.size() && i < options_.top_n; ++i) {
-    top_units.push_back({{"unit", text_or_bytes(unit_list[i].first)},
+    top_units.push_back({{"unit", name_or_null(unit_list[i].first)},
                          {"errors", unit_list[i].second.second},
                          {"entries", unit_list[i].second.first}});
   }
   json top_idents = json::array();
   for (const auto& t : *idents) {
-    top_idents.push_back({{"identifier", text_or_bytes(t.name)}, {"errors", t.errors}, {"entries", t.entries}});
+    top_idents.push_back({{"identifier", name_or_null(t.name)}, {"errors", t.errors}, {"entries", t.entries}});
   }
   json anomalies = json::array();
   for (const auto& a : find_anomalies(*cells, w, options_.anomalies)) {
     if (anomalies.size() >= 50) break;
-    anomalies.push_back({{"host", text_or_bytes(a.host)}, {"unit", text_or_bytes(a.unit)}, {"hour", a.hour_usec},
+    anomalies.push_back({{"host", text_or_bytes(a.host)}, {"unit", name_or_null(a.unit)}, {"hour", a.hour_usec},
                          {"kind", a.kind}, {"value", a.value}, {"baseline", a.baseline}, {"score", a.score}});
   }
   json bp = json::object();
