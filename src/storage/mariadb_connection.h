@@ -186,7 +186,7 @@ struct Connection {
 // Opens a connection with the source's current credentials.
 Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& options, secrets::CredentialSource& credentials);
 
-// Idle connections for reuse. Thread-safe. A connection marked broken is closed on release.
+// Idle connections for reuse. Thread-safe.
 class ConnectionPool {
  public:
   ConnectionPool(const MariaDbOptions& options, secrets::CredentialSource& credentials)
@@ -203,9 +203,15 @@ class ConnectionPool {
     }
     return connect_mariadb(options_, credentials_);
   }
+  // A broken connection is closed, and so are the idle ones: after a server restart they are
+  // all dead, and the next caller should not have to find that out one by one.
   void release(std::unique_ptr<Connection> c) {
-    if (!c || c->broken) return;
+    if (!c) return;
     std::lock_guard<std::mutex> lock(mutex_);
+    if (c->broken) {
+      idle_.clear();
+      return;
+    }
     idle_.push_back(std::move(c));
   }
 

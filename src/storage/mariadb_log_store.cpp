@@ -72,27 +72,15 @@ Result<MariaDbOptions> parse_mysql_url(std::string_view url) {
 int schema_version() { return migrations().back().version; }
 
 MariaDbLogStore::MariaDbLogStore(MariaDbOptions options, secrets::CredentialSource& credentials)
-    : options_(std::move(options)), credentials_(credentials) {}
+    : options_(std::move(options)),
+      credentials_(credentials),
+      pool_(std::make_unique<ConnectionPool>(options_, credentials_)) {}
 
 MariaDbLogStore::~MariaDbLogStore() = default;
 
-Result<std::unique_ptr<Connection>> MariaDbLogStore::acquire() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!idle_.empty()) {
-      auto c = std::move(idle_.back());
-      idle_.pop_back();
-      return c;
-    }
-  }
-  return connect_mariadb(options_, credentials_);
-}
+Result<std::unique_ptr<Connection>> MariaDbLogStore::acquire() { return pool_->acquire(); }
 
-void MariaDbLogStore::release(std::unique_ptr<Connection> c) {
-  if (!c || c->broken) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  idle_.push_back(std::move(c));
-}
+void MariaDbLogStore::release(std::unique_ptr<Connection> c) { pool_->release(std::move(c)); }
 
 Status MariaDbLogStore::migrate() {
   auto c = acquire();

@@ -17,7 +17,8 @@
 
 namespace infralogs::storage {
 
-struct Connection;  // src/storage/mariadb_connection.h
+struct Connection;      // src/storage/mariadb_connection.h
+class ConnectionPool;
 
 struct MariaDbOptions {
   std::string host = "127.0.0.1";
@@ -64,8 +65,7 @@ class MariaDbLogStore : public LogStore {
 
   MariaDbOptions options_;
   secrets::CredentialSource& credentials_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mutex_
+  std::unique_ptr<ConnectionPool> pool_;
   std::mutex partition_mutex_;                     // one partition change at a time per process
   bool partitions_loaded_ = false;                 // guarded by partition_mutex_
   bool have_partitions_ = false;                   // guarded by partition_mutex_
