@@ -7,6 +7,7 @@
 #include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <algorithm>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -412,4 +413,72 @@ TEST_CASE("collect refuses bad options and a database without the schema clearly
            "mysql://127.0.0.1:1/x", "--db-credentials-file", creds});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--since") != std::string::npos);
+}
+
+TEST_CASE("retention drops whole day partitions, never rows", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(1, 200, false);
+  REQUIRE(run(collect_args(fleet, db)).exit_code == 0);
+  auto partitions = [&] {
+    return pair.primary("SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'infralogs' "
+                        "AND TABLE_NAME = 'entries' ORDER BY PARTITION_ORDINAL_POSITION");
+  };
+  Rows before = partitions();
+  REQUIRE(before.size() == 2);  // the generated journal's day (2025-01-01) and pmax
+  CHECK(before[0][0] == "p20250101");
+  CHECK(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0] == "200");
+  // The data is from 2025: keeping 10000 days keeps it, keeping 30 days drops its partition.
+  auto r = run(collect_args(fleet, db, {"--retain-days", "10000"}));
+  REQUIRE(r.exit_code == 0);
+  CHECK(partitions().size() == 2);
+  r = run(collect_args(fleet, db, {"--retain-days", "30"}));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("retention: dropped day partitions") != std::string::npos);
+  Rows after = partitions();
+  REQUIRE(after.size() == 1);
+  CHECK(after[0][0] == "pmax");
+  CHECK(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0] == "0");
+  // The binlog shows a partition drop, not row deletes.
+  Rows binlog = pair.primary("SHOW BINLOG EVENTS");
+  bool dropped = false;
+  for (const auto& row : binlog) {
+    for (const auto& col : row) dropped = dropped || col.find("DROP PARTITION") != std::string::npos;
+  }
+  CHECK(dropped);
+}
+
+TEST_CASE("without --once collect polls every interval until SIGTERM", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(1, 100, false);
+  std::vector<std::string> args = collect_args(fleet, db, {"--interval", "1"});
+  args.erase(std::find(args.begin(), args.end(), "--once"));
+  BackgroundProcess p(args);
+  auto stored = [&] { return std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0]); };
+  for (int i = 0; i < 100 && stored() < 100; ++i) std::this_thread::sleep_for(50ms);
+  CHECK(stored() == 100);
+  generate_journal(fleet.files[0], {"--entries", "30", "--skip", "100"});
+  for (int i = 0; i < 100 && stored() < 130; ++i) std::this_thread::sleep_for(50ms);
+  CHECK(stored() == 130);
+  p.signal(SIGTERM);
+  CHECK(p.wait() == 0);
+  CHECK(pair.primary("SELECT COUNT(*) >= 2 FROM infralogs.collector_runs")[0][0] == "1");
+}
+
+TEST_CASE("first contact takes the last 24 hours by default, never a replay of old journal", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(1, 100, false);  // entries from 2025-01-01: older than 24 hours
+  std::vector<std::string> args = collect_args(fleet, db);
+  auto since = std::find(args.begin(), args.end(), "--since");
+  args.erase(since, since + 2);
+  auto r = run(args);
+  REQUIRE(r.exit_code == 0);
+  CHECK(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0] == "0");
+  // An explicit policy takes them.
+  r = run(collect_args(fleet, db));
+  REQUIRE(r.exit_code == 0);
+  CHECK(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0] == "100");
 }
