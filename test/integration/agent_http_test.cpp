@@ -335,3 +335,35 @@ TEST_CASE("agent runs unprivileged in the systemd-journal group and says why wit
     agent.wait();
   }
 }
+
+TEST_CASE("a journal file removed mid-response does not cut the response short", "[integration][damaged]") {
+  TempDir dir;
+  std::string jdir = dir.path() + "/j";
+  std::filesystem::create_directory(jdir);
+  generate_journal(jdir + "/system.journal", {"--entries", "20000"});
+  std::string tokens = dir.write("tokens", "t\n");
+  AgentProcess agent({"--token-file", tokens, "--directory", jdir});
+  httplib::Client c("127.0.0.1", agent.port());
+  c.set_bearer_token_auth("t");
+  size_t lines = 0;
+  bool removed = false;
+  auto res = c.Get("/logs?limit=100000", [&](const char* data, size_t size) {
+    lines += static_cast<size_t>(std::count(data, data + size, '\n'));
+    if (!removed) {  // rotated and vacuumed away while the agent is streaming it
+      std::filesystem::remove(jdir + "/system.journal");
+      removed = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return true;
+  });
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(removed);
+  CHECK(lines == 20000);
+  // Afterwards the directory is empty: an empty page, and /healthz says why.
+  auto after = c.Get("/logs");
+  REQUIRE(after);
+  CHECK(after->status == 200);
+  CHECK(after->body.empty());
+  CHECK(c.Get("/healthz")->status == 503);
+}
