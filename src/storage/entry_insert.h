@@ -1,0 +1,23 @@
+#pragma once
+// Inserting entries rows: MariaDB's bulk array binding (one execution for many rows), the
+// fastest path the C client offers (bench/insert_paths measures it against the others).
+// Private to src/storage/ (and the insert-path benchmark).
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "infralogs/core/log_entry.h"
+#include "infralogs/core/status.h"
+#include "mariadb_connection.h"
+
+namespace infralogs::storage {
+
+// The entries INSERT with its 15 parameters, in the column order of the table.
+extern const char* const kInsertEntry;
+
+// Inserts es[begin, end) for `host` in one bulk execution. The caller keeps the payload under
+// the server's max_allowed_packet and owns the transaction.
+Status insert_entries_bulk(Connection& conn, uint32_t host, const std::vector<LogEntry>& es, size_t begin, size_t end);
+
+}  // namespace infralogs::storage
