@@ -98,8 +98,9 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
       log::warn(kComponent, "gap: the agent no longer has the stored cursor; continuing from its oldest entry after it",
                 {{"agent", agent.name}, {"last_cursor", after}, {"first_cursor", gap->first_cursor}});
     }
-    // The append itself is never interrupted: a stop request takes effect after it.
-    auto stored = with_retries(options_, std::stop_token(), agent.name, "store", [&] {
+    // An append in flight is never interrupted (it commits or rolls back); a stop request only
+    // cuts the waits between retries.
+    auto stored = with_retries(options_, stop, agent.name, "store", [&] {
       return StatusResult{store_.append(*host, after, *batch, gap)};
     });
     if (stored.s.code() == StatusCode::kAborted) {
