@@ -483,3 +483,17 @@ TEST_CASE("first contact takes the last 24 hours by default, never a replay of o
   REQUIRE(r.exit_code == 0);
   CHECK(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0] == "100");
 }
+
+TEST_CASE("collect shows a live progress line on a terminal only", "[integration][collect]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(1, 3000, false);
+  std::string cmd;
+  for (const auto& a : collect_args(fleet, db, {"--batch", "500"})) cmd += a + " ";
+  auto tty = run({"script", "-qec", cmd, "/dev/null"});
+  INFO(tty.out);
+  REQUIRE(tty.exit_code == 0);
+  CHECK(tty.out.find("\r\033[Kcollect: vm-01: ") != std::string::npos);
+  auto piped = run({"sh", "-c", cmd + "--since all 2>&1 | cat"});
+  CHECK(piped.out.find("\033[K") == std::string::npos);
+}

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -197,4 +198,19 @@ TEST_CASE("query fails clearly on bad options and an unreachable database", "[in
   r = run({infralogs_binary(), "query", "--db-credentials-file", creds});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("--db") != std::string::npos);
+}
+
+TEST_CASE("query pages through $PAGER on a terminal and writes plainly to a pipe", "[integration][query]") {
+  Collected data;
+  std::string cmd = infralogs_binary() + " query --db " + data.db.replica_url + " --db-credentials-file " +
+                    data.db.reader_credentials + " -n 3";
+  // `script` gives the command a terminal.
+  auto tty = run({"script", "-qec", cmd, "/dev/null"}, {"PAGER=sed s/^/PAGED:/"});
+  REQUIRE(tty.exit_code == 0);
+  CHECK(std::count(tty.out.begin(), tty.out.end(), '\n') >= 3);
+  CHECK(tty.out.find("PAGED:") != std::string::npos);
+  auto pipe = run({"sh", "-c", cmd + " | cat"}, {"PAGER=sed s/^/PAGED:/"});
+  REQUIRE(pipe.exit_code == 0);
+  CHECK(pipe.out.find("PAGED:") == std::string::npos);
+  CHECK(std::count(pipe.out.begin(), pipe.out.end(), '\n') == 3);
 }
