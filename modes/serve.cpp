@@ -62,6 +62,7 @@ int run_serve(const ServeConfig& cfg) {
   if (!server) return 1;
   size_t threads = cfg.threads;
   (*server)->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  (*server)->set_tcp_nodelay(true);
   http::attach_dashboard_routes(**server, dash, reader, metrics, http::embedded_assets());
   int bound = port == 0 ? (*server)->bind_to_any_port(host) : ((*server)->bind_to_port(host, port) ? port : -1);
   if (bound < 0) {

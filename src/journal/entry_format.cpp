@@ -1,5 +1,7 @@
 #include "infralogs/journal/entry_format.h"
 
+#include "infralogs/core/utf8.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -20,17 +22,55 @@ void append_u64(uint64_t v, std::string* out) {
   out->append(p, buf + sizeof buf - p);
 }
 
-void append_json_value(std::string_view value, std::string* out) {
-  if (is_printable_utf8(value, true)) {
-    append_json_string(value, out);
-    return;
-  }
+void append_byte_array(std::string_view value, std::string* out) {
   out->push_back('[');
+  char num[4];
   for (size_t i = 0; i < value.size(); ++i) {
-    if (i) out->push_back(',');
-    append_u64(static_cast<unsigned char>(value[i]), out);
+    unsigned v = static_cast<unsigned char>(value[i]);
+    size_t len = 0;
+    if (i) num[len++] = ',';
+    if (v >= 100) num[len++] = static_cast<char>('0' + v / 100);
+    if (v >= 10) num[len++] = static_cast<char>('0' + v / 10 % 10);
+    num[len++] = static_cast<char>('0' + v % 10);
+    out->append(num, len);
   }
   out->push_back(']');
+}
+
+// A value as journalctl prints it: a JSON string when it is printable UTF-8 (TAB and LF allowed),
+// else an array of byte numbers. One pass: copies runs of plain bytes, escapes as it goes, and
+// starts over as a byte array at the first byte that is not printable.
+void append_json_value(std::string_view value, std::string* out) {
+  const auto* s = reinterpret_cast<const unsigned char*>(value.data());
+  size_t n = value.size(), i = 0, run = 0, start = out->size();
+  out->push_back('"');
+  while (i < n) {
+    while (i + 8 <= n && is_plain_ascii8(s + i)) i += 8;
+    if (i >= n) break;
+    unsigned char c = s[i];
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    if (c >= 0x80) {
+      size_t len = printable_utf8_sequence(s, n, i);
+      if (len == 0) break;
+      i += len;
+      continue;
+    }
+    const char* esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\t' ? "\\t" : nullptr;
+    if (!esc) break;  // another control character or DEL
+    out->append(value.data() + run, i - run);
+    out->append(esc, 2);
+    run = ++i;
+  }
+  if (i < n) {
+    out->resize(start);
+    append_byte_array(value, out);
+    return;
+  }
+  out->append(value.data() + run, n - run);
+  out->push_back('"');
 }
 
 bool field_wanted(std::string_view name, const FieldSet& fields) {

@@ -1,10 +1,12 @@
 #include "infralogs/journal/sd_journal_reader.h"
 
 #include <dirent.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 
 #include "sd_journal_api.h"
@@ -64,6 +66,27 @@ Result<sd_journal*> open_journal(const SdJournalApi& api, const ReaderOptions& o
 
 int add_match(const SdJournalApi& api, sd_journal* j, const std::string& m) {
   return api.add_match(j, m.data(), m.size());
+}
+
+// libsystemd keeps up to 64 windows of 8 MiB of journal files mapped per open journal, and every
+// page touched stays resident while mapped: a long read would hold hundreds of MiB. The
+// mappings are read-only and shared, so MADV_DONTNEED only drops pages from this process's page
+// tables (they stay in the page cache and fault back in if read again): the agent's memory stays
+// bounded without reopening the journal. Safe against other threads reading the same files.
+void trim_journal_mappings() {
+  FILE* maps = std::fopen("/proc/self/maps", "re");
+  if (!maps) return;
+  char line[4096];
+  while (std::fgets(line, sizeof line, maps)) {
+    std::string_view l(line);
+    while (!l.empty() && (l.back() == '\n' || l.back() == ' ')) l.remove_suffix(1);
+    if (!has_suffix(l, ".journal") && !has_suffix(l, ".journal~")) continue;
+    unsigned long start = 0, end = 0;
+    char perms[8] = {0};
+    if (std::sscanf(line, "%lx-%lx %7s", &start, &end, perms) != 3 || perms[1] == 'w') continue;
+    madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+  }
+  std::fclose(maps);
 }
 
 // journalctl's add_matches_for_unit() (src/shared/logs-show.c, systemd 252).
@@ -138,8 +161,9 @@ void format_id128(const sd_id128_t& id, std::string* out) {
 
 class SdSession : public Session {
  public:
-  SdSession(const SdJournalApi& api, sd_journal* j, Position position, std::optional<uint64_t> until)
-      : api_(api), j_(j), position_(std::move(position)), until_(until) {}
+  SdSession(const SdJournalApi& api, const ReaderOptions& options, sd_journal* j, Position position, Filter filter)
+      : api_(api), options_(options), j_(j), position_(std::move(position)), filter_(std::move(filter)),
+        until_(filter_.until_usec) {}
   ~SdSession() override { api_.close(j_); }
 
   Status seek() {
@@ -164,6 +188,10 @@ class SdSession : public Session {
 
   Result<bool> advance() override {
     if (ended_) return false;
+    if (options_.trim_every > 0 && ++since_trim_ >= options_.trim_every) {
+      since_trim_ = 0;
+      trim_journal_mappings();
+    }
     int r = started_ ? api_.next(j_) : first_move();
     started_ = true;
     if (r < 0) return Status::corruption("cannot read the next journal entry: " + errno_text(r));
@@ -230,9 +258,12 @@ class SdSession : public Session {
   }
 
   const SdJournalApi& api_;
+  const ReaderOptions& options_;
   sd_journal* j_;
   Position position_;
+  Filter filter_;
   std::optional<uint64_t> until_;
+  size_t since_trim_ = 0;
   bool started_ = false;
   bool ended_ = false;
   bool cursor_found_ = true;
@@ -248,7 +279,7 @@ Result<std::unique_ptr<Session>> SdJournalReader::open(const Position& position,
   if (!api) return Status::unavailable(error);
   Result<sd_journal*> j = open_journal(*api, options_);
   if (!j) return j.status();
-  auto session = std::make_unique<SdSession>(*api, *j, position, filter.until_usec);
+  auto session = std::make_unique<SdSession>(*api, options_, *j, position, filter);
   Status s = add_filter(*api, *j, filter);
   if (!s.is_ok()) return s;
   s = session->seek();
