@@ -367,3 +367,43 @@ TEST_CASE("a journal file removed mid-response does not cut the response short",
   CHECK(after->body.empty());
   CHECK(c.Get("/healthz")->status == 503);
 }
+
+namespace {
+
+long vm_hwm_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("agent memory stays bounded however large the response", "[integration][memory]") {
+  TempDir dir;
+  std::string journal = dir.path() + "/big.journal";
+  generate_journal(journal, {"--hosts", "4", "--entries", "15000"});
+  std::string tokens = dir.write("tokens", "t\n");
+  auto peak_after_full_read = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"--token-file", tokens, "--file", journal, "--max-limit", "100000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    AgentProcess agent(args);
+    httplib::Client c("127.0.0.1", agent.port());
+    c.set_bearer_token_auth("t");
+    size_t lines = 0;
+    auto res = c.Get("/logs?limit=100000", [&](const char* d, size_t n) {
+      lines += static_cast<size_t>(std::count(d, d + n, '\n'));
+      return true;
+    });
+    REQUIRE(res);
+    CHECK(lines == 60000);
+    return vm_hwm_kb(agent.pid());
+  };
+  long trimmed = peak_after_full_read({});
+  long untrimmed = peak_after_full_read({"--trim-every", "0"});
+  INFO("peak RSS with trimming " << trimmed << " kB, without " << untrimmed << " kB");
+  CHECK(trimmed < 20 * 1024);
+  CHECK(untrimmed > trimmed + 10 * 1024);
+}
