@@ -188,11 +188,13 @@ class SdSession : public Session {
 
   Result<bool> advance() override {
     if (ended_) return false;
-    if (options_.trim_every > 0 && ++since_trim_ >= options_.trim_every) {
+    bool first = !started_;
+    int r = started_ ? api_.next(j_) : first_move();
+    // Trim after the first move too: seeking a cursor bisects every file's entry arrays.
+    if (options_.trim_every > 0 && (first || ++since_trim_ >= options_.trim_every)) {
       since_trim_ = 0;
       trim_journal_mappings();
     }
-    int r = started_ ? api_.next(j_) : first_move();
     started_ = true;
     if (r < 0) return Status::corruption("cannot read the next journal entry: " + errno_text(r));
     if (r == 0) {
