@@ -313,7 +313,7 @@ TEST_CASE("agent runs unprivileged in the systemd-journal group and says why wit
     BackgroundProcess agent({"setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=" + groups, "--",
                              infralogs_binary(), "agent", "--listen", "127.0.0.1:0", "--token-file", tokens, "--file", journal});
     int port = 0;
-    for (int i = 0; i < 100 && port == 0; ++i) {
+    for (int i = 0; i < 400 && port == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
       for (const auto& line : parse_ndjson(agent.log().substr(0, agent.log().rfind('\n') + 1))) {
         if (line.value("msg", "") == "listening") port = line.value("port", 0);
