@@ -21,7 +21,7 @@
 namespace infralogs::dashboard {
 
 struct AnomalyOptions {
-  size_t baseline_hours = 24 * 7;
+  size_t baseline_hours = 24;
   size_t min_baseline_hours = 12;
   double min_count = 20;
   double min_ratio = 3;
