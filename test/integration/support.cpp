@@ -172,7 +172,8 @@ AgentProcess::AgentProcess(const std::vector<std::string>& args, const std::stri
   std::vector<std::string> argv = {infralogs_binary(), mode, "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, {}, dir_.path() + "/agent.out", log_path_);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // Generous: on a loaded 2-core machine a start can take seconds.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     for (const auto& line : parse_ndjson_lines_safe(read_file(log_path_))) {
       if (line.value("msg", "") == "listening") {
@@ -187,6 +188,10 @@ AgentProcess::AgentProcess(const std::vector<std::string>& args, const std::stri
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  // The destructor does not run for a constructor that fails: stop the child here.
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
   FAIL(mode << " did not start listening: " << read_file(log_path_));
 }
 
