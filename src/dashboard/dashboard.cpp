@@ -15,10 +15,6 @@ constexpr uint64_t kHourUsec = 3600ULL * 1000000ULL;
 constexpr uint64_t kDayUsec = 24 * kHourUsec;
 constexpr int kNoPriority = 255;
 
-json window_json(const storage::TimeWindow& w, bool is_default) {
-  return {{"from", w.from_usec}, {"to", w.to_usec}, {"default", is_default}};
-}
-
 json opt_text(const std::optional<std::string>& v) { return v ? text_or_bytes(*v) : json(nullptr); }
 
 // Rollups store "" for "no unit" or "no identifier"; the API says null.
