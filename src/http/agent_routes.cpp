@@ -544,21 +544,7 @@ void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader
     res.set_content(metrics.render(), "text/plain; version=0.0.4");
   });
 
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty() || res.is_chunked_content_provider_) return;
-    send_json_error(res, res.status, res.status == 404 ? "not found" : httplib::detail::status_message(res.status));
-  });
-  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                                  std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    }
-    log::error(kComponent, "request failed", {{"path", req.path}, {"error", what}});
-    send_json_error(res, 500, "internal error");
-  });
+  install_json_error_handlers(server, kComponent);
   server.set_logger([m](const httplib::Request& req, const httplib::Response& res) {
     m->request(path_label(req.path), res.status).inc();
     log::debug(kComponent, "request",

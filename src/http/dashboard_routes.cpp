@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infralogs/core/log.h"
+#include "infralogs/http/server.h"
 #include "infralogs/journal/query.h"
 
 namespace infralogs::http {
@@ -195,20 +196,7 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d, s
     res.set_content(metrics.render(), "text/plain; version=0.0.4");
   });
 
-  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    send_error(res, res.status, res.status == 404 ? "not found" : httplib::detail::status_message(res.status));
-  });
-  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    }
-    log::error(kComponent, "request failed", {{"path", req.path}, {"error", what}});
-    send_error(res, 500, "internal error");
-  });
+  install_json_error_handlers(server, kComponent);
   server.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
     std::string path = req.path.rfind("/api/", 0) == 0 || req.path == "/healthz" || req.path == "/metrics" ? req.path
                        : req.path.rfind("/static/", 0) == 0                                              ? "/static"

@@ -1,5 +1,9 @@
 #include "infralogs/http/server.h"
 
+#include <nlohmann/json.hpp>
+
+#include "infralogs/core/log.h"
+
 #include <cctype>
 #include <string_view>
 
@@ -162,6 +166,29 @@ bool JournalHttpServer::process_and_close_socket(socket_t sock) {
   httplib::detail::shutdown_socket(sock);
   httplib::detail::close_socket(sock);
   return ret;
+}
+
+void install_json_error_handlers(httplib::Server& server, std::string_view component) {
+  auto send = [](httplib::Response& res, int status, const std::string& message) {
+    res.status = status;
+    nlohmann::json body = {{"error", message}};
+    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
+  };
+  server.set_error_handler([send](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty() || res.is_chunked_content_provider_) return;
+    send(res, res.status, res.status == 404 ? "not found" : httplib::detail::status_message(res.status));
+  });
+  std::string name(component);
+  server.set_exception_handler([send, name](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    }
+    log::error(name, "request failed", {{"path", req.path}, {"error", what}});
+    send(res, 500, "internal error");
+  });
 }
 
 }  // namespace infralogs::http

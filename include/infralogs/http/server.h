@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <httplib.h>
 
@@ -36,5 +37,9 @@ class JournalHttpServer : public httplib::Server {
   SSL_CTX* ctx_ = nullptr;  // null: plain HTTP
   std::mutex ctx_mutex_;
 };
+
+// A JSON body ({"error": ...}) for every 4xx/5xx response that has none, and for an exception
+// escaping a handler a JSON 500, logged with the path under `component`.
+void install_json_error_handlers(httplib::Server& server, std::string_view component);
 
 }  // namespace infralogs::http
