@@ -259,9 +259,20 @@ TEST_CASE("metrics count requests by path and status", "[http]") {
   TestAgent agent(2);
   auto c = agent.client();
   c.Get("/logs");
-  auto res = c.Get("/metrics");
-  REQUIRE(res);
-  CHECK(res->body.find("infralogs_agent_http_requests_total{path=\"/logs\",code=\"200\"} 1") != std::string::npos);
-  CHECK(res->body.find("infralogs_agent_entries_served_total 2") != std::string::npos);
-  CHECK(res->body.find("process_resident_memory_bytes") != std::string::npos);
+  // The server counts a request after its response is written, so the client can get there
+  // first: poll briefly.
+  std::string body;
+  for (int i = 0; i < 200; ++i) {
+    auto res = c.Get("/metrics");
+    REQUIRE(res);
+    body = res->body;
+    if (body.find("infralogs_agent_entries_served_total 2") != std::string::npos &&
+        body.find("infralogs_agent_http_requests_total{path=\"/logs\",code=\"200\"} 1") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(body.find("infralogs_agent_http_requests_total{path=\"/logs\",code=\"200\"} 1") != std::string::npos);
+  CHECK(body.find("infralogs_agent_entries_served_total 2") != std::string::npos);
+  CHECK(body.find("process_resident_memory_bytes") != std::string::npos);
 }
