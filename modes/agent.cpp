@@ -44,17 +44,6 @@ bool split_listen(const std::string& s, std::string* host, int* port) {
   return !host->empty() && *port <= 65535;
 }
 
-// Stops the server on SIGTERM or SIGINT. Signals are blocked in every thread and taken here
-// with sigwait, so no handler runs in an arbitrary thread.
-std::thread start_signal_thread(httplib::Server& server, sigset_t set) {
-  return std::thread([&server, set] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    log::info(kComponent, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    server.stop();
-  });
-}
-
 int run_agent(const AgentConfig& cfg) {
   std::string host;
   int port = 0;
@@ -113,20 +102,15 @@ int run_agent(const AgentConfig& cfg) {
     log::error(kComponent, "cannot listen", {{"listen", cfg.listen}, {"error", std::strerror(errno)}});
     return 1;
   }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  std::thread signals = start_signal_thread(srv, set);
+  SignalWatcher signals([&srv](const char* signal) {
+    log::info(kComponent, "stopping", {{"signal", signal}});
+    srv.stop();
+  });
   log::info(kComponent, "listening",
             {{"address", host}, {"port", bound}, {"tls", !cfg.tls.cert_file.empty()},
              {"client_certs", !cfg.tls.client_ca_file.empty()},
              {"tokens", (*tokens)->token_count()}, {"protocol", wire::kProtocolVersion}});
   bool ok = srv.listen_after_bind();
-  // listen_after_bind returns after stop(); make sure the signal thread ends too.
-  pthread_kill(signals.native_handle(), SIGTERM);
-  signals.join();
   log::info(kComponent, "stopped");
   return ok ? 0 : 1;
 }

@@ -207,18 +207,9 @@ int run_collect(CollectConfig cfg) {
     return schema.code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
 
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::stop_source stop;
-  std::atomic<bool> exiting{false};
-  std::thread signals([&stop, &exiting, set] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    if (exiting) return;  // our own wake-up at exit
-    log::info(kComponent, "stopping: finishing the current transaction", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  SignalWatcher signals([&stop](const char* signal) {
+    log::info(kComponent, "stopping: finishing the current transaction", {{"signal", signal}});
     stop.request_stop();
   });
 
@@ -245,11 +236,6 @@ int run_collect(CollectConfig cfg) {
     if (stop.stop_requested()) break;
   }
   if (stop.stop_requested() && code == 0) code = cfg.once ? 1 : 0;
-  if (!stop.stop_requested()) {
-    exiting = true;
-    pthread_kill(signals.native_handle(), SIGTERM);
-  }
-  signals.join();
   return code;
 }
 

@@ -1,5 +1,7 @@
 // infralogs: one executable, one subcommand per mode (see docs/modes.md).
 
+#include <pthread.h>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -30,6 +32,26 @@ void add_log_level_option(CLI::App& sub) {
          "Least severe log level written: debug, info, warn, error (default info). Logs are "
          "JSON lines on stderr.")
       ->envname("INFRALOGS_LOG_LEVEL");
+}
+
+SignalWatcher::SignalWatcher(std::function<void(const char* signal)> on_signal) {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGTERM);
+  sigaddset(&set_, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  thread_ = std::thread([this, on_signal = std::move(on_signal)] {
+    int sig = 0;
+    sigwait(&set_, &sig);
+    if (exiting_) return;  // the destructor's wake-up
+    on_signal(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  });
+}
+
+SignalWatcher::~SignalWatcher() {
+  exiting_ = true;
+  // Wakes the thread if it still waits; a thread that already took a signal has returned.
+  pthread_kill(thread_.native_handle(), SIGTERM);
+  thread_.join();
 }
 
 namespace {

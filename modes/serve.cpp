@@ -69,21 +69,13 @@ int run_serve(const ServeConfig& cfg) {
     log::error(kComponent, "cannot listen", {{"listen", cfg.listen}});
     return 1;
   }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   httplib::Server& srv = **server;
-  std::thread signals([&srv, set] {
-    int sig = 0;
-    sigwait(&set, &sig);
+  SignalWatcher signals([&srv](const char* signal) {
+    log::info(kComponent, "stopping", {{"signal", signal}});
     srv.stop();
   });
   log::info(kComponent, "listening", {{"address", host}, {"port", bound}, {"db", cfg.db_url}});
   bool ok = srv.listen_after_bind();
-  pthread_kill(signals.native_handle(), SIGTERM);
-  signals.join();
   log::info(kComponent, "stopped");
   return ok ? 0 : 1;
 }
