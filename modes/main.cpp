@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -72,6 +73,9 @@ const Mode kModes[] = {
 
 int main(int argc, char** argv) {
   using namespace infralogs::modes;
+  // A peer that hangs up mid-response must cost a write error, not the process: OpenSSL writes
+  // with write(2), which raises SIGPIPE on a closed connection.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"infralogs " INFRALOGS_VERSION
                ": the systemd journal of a fleet of machines, collected into MySQL.\n"
                "Run 'infralogs MODE --help' for a mode's options."};

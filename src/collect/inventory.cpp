@@ -1,5 +1,7 @@
 #include "infralogs/collect/inventory.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -57,6 +59,16 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text, co
     }
     while (!spec.url.empty() && spec.url.back() == '/') spec.url.pop_back();
     spec.ca_file = resolve(base_dir, string_or(a, "ca_file"));
+    spec.client_cert_file = resolve(base_dir, string_or(a, "client_cert_file"));
+    spec.client_key_file = resolve(base_dir, string_or(a, "client_key_file"));
+    if (spec.client_cert_file.empty() != spec.client_key_file.empty()) {
+      return Status::invalid_argument(where + ": \"client_cert_file\" and \"client_key_file\" go together");
+    }
+    for (const std::string* f : {&spec.ca_file, &spec.client_cert_file, &spec.client_key_file}) {
+      if (!f->empty() && ::access(f->c_str(), R_OK) != 0) {
+        return Status::invalid_argument(where + ": cannot read " + *f);
+      }
+    }
     if (a.contains("labels")) {
       if (!a["labels"].is_object()) return Status::invalid_argument(where + ": \"labels\" must be an object");
       for (const auto& [k, v] : a["labels"].items()) {

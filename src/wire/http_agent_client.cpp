@@ -26,7 +26,7 @@ Status status_for_http(int code, const std::string& what) {
 
 Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest& request,
                                      std::stop_token stop) {
-  httplib::Client cli(agent.url);
+  httplib::Client cli(agent.url, agent.client_cert_file, agent.client_key_file);
   if (!cli.is_valid()) return Status::invalid_argument("not an agent URL: '" + agent.url + "'");
   cli.set_connection_timeout(options_.connect_timeout);
   cli.set_read_timeout(options_.read_timeout);

@@ -210,6 +210,54 @@ TEST_CASE("an agent down for a run is caught up when it is back", "[integration]
   check_host_matches_journal(pair, db.name, "vm-late", {"--file", file});
 }
 
+TEST_CASE("collect reaches agents over HTTPS with a client certificate, and says why without one", "[integration][collect][tls]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet(1, 200);
+  TempDir pki;
+  std::string d = pki.path();
+  auto openssl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    auto r = run(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  };
+  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem", "-days",
+           "2", "-subj", "/CN=infralogs test CA"});
+  pki.write("san.ext", "subjectAltName=IP:127.0.0.1\n");
+  for (std::string who : {"agent", "collector"}) {
+    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/" + who + ".key", "-out", d + "/" + who + ".csr",
+             "-subj", "/CN=" + who});
+    openssl({"x509", "-req", "-in", d + "/" + who + ".csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
+             "-CAcreateserial", "-out", d + "/" + who + ".pem", "-days", "2", "-extfile", d + "/san.ext"});
+  }
+  AgentProcess agent({"--token-file", fleet.tokens, "--file", fleet.files[0], "--tls-cert", d + "/agent.pem",
+                      "--tls-key", d + "/agent.key", "--tls-client-ca", d + "/ca.pem"});
+  std::string url = "https://127.0.0.1:" + std::to_string(agent.port());
+  auto write_inventory = [&](bool with_cert) {
+    json a = {{"name", "vm-01"}, {"url", url}, {"token_file", fleet.tokens}, {"ca_file", d + "/ca.pem"}};
+    if (with_cert) {
+      a["client_cert_file"] = d + "/collector.pem";
+      a["client_key_file"] = d + "/collector.key";
+    }
+    fleet.inventory = fleet.dir.write("inventory.json", json{{"agents", {a}}}.dump());
+  };
+
+  write_inventory(false);
+  auto r = run(collect_args(fleet, db, {"--attempts", "1"}));
+  INFO(r.err);
+  CHECK(r.exit_code == 1);  // an exit, not a signal
+  CHECK(r.err.find("collect: FAILED vm-01 (" + url + ")") != std::string::npos);
+  CHECK(count(pair, "SELECT COUNT(*) FROM " + db.name + ".entries") == 0);
+
+  write_inventory(true);
+  r = run(collect_args(fleet, db));
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  pair.sync_replica();
+  check_host_matches_journal(pair, db.name, "vm-01", {"--file", fleet.files[0]});
+}
+
 TEST_CASE("collect rides out a primary restart mid-run", "[integration][collect]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");

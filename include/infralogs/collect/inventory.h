@@ -1,7 +1,8 @@
 #pragma once
 // The collector's inventory: which agents to poll (docs/modes.md).
 //   {"agents": [{"name": "vm-1", "url": "https://vm-1:19532", "token_file": "/run/secrets/vm-1",
-//                "labels": {"env": "prod"}, "ca_file": "/etc/ssl/infralogs-ca.pem"}, ...],
+//                "labels": {"env": "prod"}, "ca_file": "/etc/ssl/infralogs-ca.pem",
+//                "client_cert_file": "collector.pem", "client_key_file": "collector.key"}, ...],
 //    "token_file": "/run/secrets/agents"}      (optional default for agents without one)
 // A token may also be named by "token_env": an environment variable holding it.
 

@@ -14,7 +14,13 @@ namespace {
 
 std::vector<wire::AgentSpec> specs(std::initializer_list<const char*> names) {
   std::vector<wire::AgentSpec> out;
-  for (const char* n : names) out.push_back({n, std::string("http://") + n, "token", "", {}});
+  for (const char* n : names) {
+    wire::AgentSpec spec;
+    spec.name = n;
+    spec.url = std::string("http://") + n;
+    spec.token = "token";
+    out.push_back(std::move(spec));
+  }
   return out;
 }
 
