@@ -37,7 +37,7 @@ struct CollectConfig {
   std::string since = "24h";
   int retain_days = 0;
   int timeout_s = 30;
-  bool no_gzip = false;
+  bool gzip = false;
   std::string metrics_file;
   collect::CollectorOptions collector;
 };
@@ -215,7 +215,7 @@ int run_collect(CollectConfig cfg) {
 
   wire::HttpAgentClientOptions http;
   http.read_timeout = std::chrono::seconds(cfg.timeout_s);
-  http.gzip = !cfg.no_gzip;
+  http.gzip = cfg.gzip;
   wire::HttpAgentClient client(http);
   Reporter reporter(isatty(STDERR_FILENO));
   collect::Collector collector(client, store, cfg.collector,
@@ -284,7 +284,9 @@ RunFn setup_collect(CLI::App& sub) {
   sub.add_option("--attempts", cfg->collector.attempts, "Tries per fetch or store before an agent fails.")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
-  sub.add_flag("--no-gzip", cfg->no_gzip, "Do not ask agents to compress (saves CPU on fast networks).");
+  sub.add_flag("--gzip", cfg->gzip,
+               "Ask agents to compress responses: for slow or metered links. Off by default: on a LAN "
+               "it costs more CPU on both ends than the bandwidth saves (docs/performance.md).");
   sub.add_option("--metrics-file", cfg->metrics_file,
                  "Write the round's metrics here in Prometheus text format (node-exporter textfile collector).")
       ->envname("INFRALOGS_METRICS_FILE");

@@ -1,10 +1,11 @@
 // Measures the ways the MariaDB C client can insert entries rows, on the real table:
 //   row:        one prepared single-row INSERT executed per row
 //   multi-row:  a prepared INSERT with 100 VALUES tuples per execution
-//   bulk:       MariaDB's array binding, one execution per chunk (what the collector uses)
+//   bulk:       MariaDB's array binding, one execution per chunk of 5000 rows (the collector's)
+//   load-data:  LOAD DATA LOCAL INFILE from memory, one statement per batch
 // Each commits every --batch rows, as the collector commits per page. Prints one JSON line per
 // method and run. Usage: insert-paths-bench --db mysql://H:P/DB --db-credentials-file F
-//   [--rows N] [--batch N] [--repeat N]
+//   [--rows N] [--batch N] [--repeat N] [--only METHOD]
 
 #include <chrono>
 #include <cstdio>
@@ -123,7 +124,7 @@ Status insert_bulk(Connection& c, const std::vector<LogEntry>& es, size_t begin,
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string db_url, creds;
+  std::string db_url, creds, only;
   size_t rows = 200000, batch = 10000, repeat = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -132,12 +133,14 @@ int main(int argc, char** argv) {
     else if (a == "--rows") rows = std::stoul(argv[i + 1]);
     else if (a == "--batch") batch = std::stoul(argv[i + 1]);
     else if (a == "--repeat") repeat = std::stoul(argv[i + 1]);
+    else if (a == "--only") only = argv[i + 1];
   }
   auto opts = parse_mysql_url(db_url);
   if (!opts) {
     std::fprintf(stderr, "%s\n", opts.status().message().c_str());
     return 2;
   }
+  opts->allow_local_infile = true;  // for the load-data method
   rows = rows / batch * batch;
   mysql_library_init(0, nullptr, nullptr);
   secrets::FileCredentialSource source(creds);
@@ -163,9 +166,14 @@ int main(int argc, char** argv) {
       {"row", [&](size_t b, size_t e) { return insert_rows(c, es, b, e, 1); }},
       {"multi-row-100", [&](size_t b, size_t e) { return insert_rows(c, es, b, e, 100); }},
       {"bulk", [&](size_t b, size_t e) { return insert_bulk(c, es, b, e); }},
+      {"load-data", [&](size_t b, size_t e) {
+         bool refused = false;
+         return insert_entries_load_data(c, 1, es, b, e, &refused);
+       }},
   };
   for (size_t r = 0; r < repeat; ++r) {
     for (const auto& m : methods) {
+      if (!only.empty() && only != m.name) continue;
       Status s = c.query("TRUNCATE TABLE entries");
       auto t0 = std::chrono::steady_clock::now();
       for (size_t i = 0; s.is_ok() && i < rows; i += batch) {

@@ -1,7 +1,9 @@
 #include "entry_insert.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 
 namespace infralogs::storage {
 namespace {
@@ -113,5 +115,130 @@ Status insert_entries_bulk(Connection& conn, uint32_t host, const std::vector<Lo
   return Status::ok();
 }
 
+void append_load_data_field(std::string& out, std::string_view v) {
+  size_t start = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    char c = v[i], esc;
+    switch (c) {
+      case '\\': esc = '\\'; break;
+      case '\t': esc = 't'; break;
+      case '\n': esc = 'n'; break;
+      case '\0': esc = '0'; break;
+      default: continue;
+    }
+    out.append(v.data() + start, i - start);
+    out.push_back('\\');
+    out.push_back(esc);
+    start = i + 1;
+  }
+  out.append(v.data() + start, v.size() - start);
+}
+
+namespace {
+
+constexpr const char* kLoadEntries =
+    "LOAD DATA LOCAL INFILE 'infralogs-entries' INTO TABLE entries CHARACTER SET binary "
+    "FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' STARTING BY '' "
+    "(host_id, seqnum_id, seqnum, realtime_us, monotonic_us, boot_id, priority, unit, identifier, pid, uid, comm, "
+    "transport, message, fields)";
+
+void put_number(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+
+void put_text(std::string& out, const std::optional<std::string>& v, size_t width) {
+  if (v) append_load_data_field(out, std::string_view(*v).substr(0, width));
+  else out += "\\N";
+}
+
+template <typename T>
+void put_number(std::string& out, const std::optional<T>& v) {
+  if (v) put_number(out, static_cast<uint64_t>(*v));
+  else out += "\\N";
+}
+
+// The first warnings of the last statement, for the error message.
+std::string warnings(Connection& conn) {
+  std::string out;
+  if (mysql_real_query(conn.m, "SHOW WARNINGS LIMIT 3", 21) != 0) return out;
+  MYSQL_RES* r = mysql_store_result(conn.m);
+  if (!r) return out;
+  while (MYSQL_ROW row = mysql_fetch_row(r)) {
+    if (!out.empty()) out += "; ";
+    out += row[2] ? row[2] : "";
+  }
+  mysql_free_result(r);
+  return out;
+}
+
+}  // namespace
+
+Status insert_entries_load_data(Connection& conn, uint32_t host, const std::vector<LogEntry>& es, size_t begin,
+                                size_t end, bool* refused) {
+  *refused = false;
+  std::string rows;
+  size_t bytes = 0;
+  for (size_t i = begin; i < end; ++i) {
+    bytes += es[i].fields_json.size() + (es[i].message ? es[i].message->size() : 0) + 160;
+  }
+  rows.reserve(bytes + bytes / 16);
+  for (size_t i = begin; i < end; ++i) {
+    const LogEntry& e = es[i];
+    put_number(rows, host);
+    rows += '\t';
+    append_load_data_field(rows, std::string_view(e.seqnum_id).substr(0, 16));
+    rows += '\t';
+    put_number(rows, e.seqnum);
+    rows += '\t';
+    put_number(rows, e.realtime_usec);
+    rows += '\t';
+    put_number(rows, e.monotonic_usec);
+    rows += '\t';
+    if (e.boot_id.size() == 16) append_load_data_field(rows, e.boot_id);
+    else rows += "\\N";
+    rows += '\t';
+    put_number(rows, e.priority);
+    rows += '\t';
+    // Columns are capped at their width; `fields` keeps every value whole.
+    put_text(rows, e.unit, 255);
+    rows += '\t';
+    put_text(rows, e.identifier, 255);
+    rows += '\t';
+    put_number(rows, e.pid);
+    rows += '\t';
+    put_number(rows, e.uid);
+    rows += '\t';
+    put_text(rows, e.comm, 255);
+    rows += '\t';
+    put_text(rows, e.transport, 64);
+    rows += '\t';
+    put_text(rows, e.message, SIZE_MAX);
+    rows += '\t';
+    append_load_data_field(rows, e.fields_json);
+    rows += '\n';
+  }
+  conn.infile_rows = &rows;
+  conn.infile_sent = 0;
+  int rc = mysql_real_query(conn.m, kLoadEntries, std::strlen(kLoadEntries));
+  conn.infile_rows = nullptr;
+  if (rc != 0) {
+    unsigned int e = mysql_errno(conn.m);
+    if (e == ER_NOT_ALLOWED_COMMAND || e == ER_LOAD_INFILE_CAPABILITY_DISABLED) {
+      *refused = true;
+      return Status::internal(std::string("LOAD DATA LOCAL INFILE: ") + mysql_error(conn.m));
+    }
+    return conn.fail("load entries");
+  }
+  uint64_t stored = mysql_affected_rows(conn.m);
+  unsigned int warned = mysql_warning_count(conn.m);
+  if (stored != end - begin || warned != 0) {
+    return Status::internal("load entries: the server stored " + std::to_string(stored) + " of " +
+                            std::to_string(end - begin) + " rows with " + std::to_string(warned) +
+                            " warnings: " + warnings(conn));
+  }
+  return Status::ok();
+}
 
 }  // namespace infralogs::storage

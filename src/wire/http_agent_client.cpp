@@ -1,6 +1,9 @@
 #include "infralogs/wire/agent_client.h"
 
 #include <httplib.h>
+#include <zlib.h>
+
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +34,8 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   cli.set_connection_timeout(options_.connect_timeout);
   cli.set_read_timeout(options_.read_timeout);
   cli.set_bearer_token_auth(agent.token.c_str());
-  cli.set_decompress(true);
+  // We inflate ourselves, so wire_bytes counts the bytes that crossed the network.
+  cli.set_decompress(false);
   if (!agent.ca_file.empty()) {
     cli.set_ca_cert_path(agent.ca_file.c_str());
     cli.enable_server_certificate_verification(true);
@@ -52,20 +56,34 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   std::string error_body;
   std::string pending;  // the part of a line not yet ended by '\n'
   Status decode_error = Status::ok();
+  std::unique_ptr<z_stream, void (*)(z_stream*)> inflater(nullptr, [](z_stream* z) {
+    inflateEnd(z);
+    delete z;
+  });
   auto on_response = [&](const httplib::Response& res) {
     http_status = res.status;
+    std::string encoding = res.get_header_value("Content-Encoding");
+    if (encoding == "gzip") {
+      inflater.reset(new z_stream{});
+      if (inflateInit2(inflater.get(), 16 + MAX_WBITS) != Z_OK) {
+        decode_error = Status::internal("zlib inflateInit2 failed");
+        return false;
+      }
+    } else if (!encoding.empty() && encoding != "identity") {
+      decode_error = Status::corruption("unexpected Content-Encoding '" + encoding + "'");
+      return false;
+    }
     if (res.status == 200) {
       batch.more = res.get_header_value(kHeaderMore) == "true";
       batch.cursor_found = res.get_header_value(kHeaderCursorFound) != "false";
     }
     return true;
   };
-  auto on_data = [&](const char* data, size_t size) {
+  auto on_lines = [&](const char* data, size_t size) {
     if (http_status != 200) {
       if (error_body.size() < 4096) error_body.append(data, std::min(size, 4096 - error_body.size()));
       return true;
     }
-    batch.wire_bytes += size;
     const char* end = data + size;
     while (data < end) {
       const char* nl = static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
@@ -98,6 +116,30 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
     }
     return true;
   };
+  std::string inflated;
+  bool stream_ended = false;
+  auto on_data = [&](const char* data, size_t size) {
+    if (http_status == 200) batch.wire_bytes += size;
+    if (!inflater) return on_lines(data, size);
+    z_stream& z = *inflater;
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+    z.avail_in = static_cast<uInt>(size);
+    inflated.resize(256 << 10);
+    while (z.avail_in > 0 && !stream_ended) {
+      z.next_out = reinterpret_cast<Bytef*>(inflated.data());
+      z.avail_out = static_cast<uInt>(inflated.size());
+      int rc = inflate(&z, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        decode_error = Status::corruption(std::string("bad gzip data: ") + (z.msg ? z.msg : "inflate failed"));
+        return false;
+      }
+      size_t produced = inflated.size() - z.avail_out;
+      if (produced > 0 && !on_lines(inflated.data(), produced)) return false;
+      if (rc == Z_STREAM_END) stream_ended = true;
+      if (rc == Z_BUF_ERROR && produced == 0) break;
+    }
+    return true;
+  };
   auto res = cli.Get(path.c_str(), headers, on_response, on_data);
   std::string where = "GET /logs: ";
   if (!decode_error.is_ok()) return Status::corruption(where + decode_error.message());
@@ -105,6 +147,9 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   if (!res) return Status::unavailable(where + httplib::to_string(res.error()));
   if (http_status != 200) return status_for_http(http_status, where + error_text(res.value(), error_body));
   if (!pending.empty()) return Status::corruption(where + "the response ended inside a line (truncated)");
+  if (inflater && !stream_ended && inflater->total_in > 0) {
+    return Status::corruption(where + "the gzip stream ended early (truncated)");
+  }
   if (res->get_header_value(kHeaderProtocol) != std::to_string(kProtocolVersion)) {
     return Status::corruption(where + "not an infralogs agent (protocol header '" +
                               res->get_header_value(kHeaderProtocol) + "')");

@@ -154,6 +154,38 @@ TEST_CASE("collect stores every agent's journal exactly, hostile entries byte fo
   }
 }
 
+TEST_CASE("collect --gzip moves fewer bytes and stores the same entries", "[integration][collect]") {
+  MariaDbPair pair;
+  auto plain = pair.create_database("plain");
+  auto zipped = pair.create_database("zipped");
+  Fleet fleet(2, 800);
+  TempDir out;
+  auto bytes_of = [&](const MariaDbPair::Database& db, std::vector<std::string> extra) {
+    std::string metrics = out.path() + "/" + db.name + ".prom";
+    extra.insert(extra.end(), {"--metrics-file", metrics, "--batch", "300"});
+    auto r = run(collect_args(fleet, db, extra));
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    std::string prom = run({"cat", metrics}).out;
+    std::string key = "infralogs_collect_agent_bytes{agent=\"vm-01\"} ";
+    size_t at = prom.find(key);
+    REQUIRE(at != std::string::npos);
+    return std::stod(prom.substr(at + key.size()));
+  };
+  double plain_bytes = bytes_of(plain, {});
+  double gzip_bytes = bytes_of(zipped, {"--gzip"});
+  INFO("plain " << plain_bytes << " bytes, gzip " << gzip_bytes << " bytes");
+  CHECK(gzip_bytes > 0);
+  CHECK(gzip_bytes * 3 < plain_bytes);
+  pair.sync_replica();
+  check_host_matches_journal(pair, zipped.name, "vm-01", {"--file", fleet.files[0]});
+  auto digest = [&](const std::string& db) {
+    return pair.replica("SELECT h.name, COUNT(*), SUM(CRC32(e.fields)), SUM(CRC32(COALESCE(e.message, ''))) FROM " + db +
+                        ".entries e JOIN " + db + ".hosts h USING (host_id) GROUP BY h.name ORDER BY h.name");
+  };
+  CHECK(digest("plain") == digest("zipped"));
+}
+
 TEST_CASE("collect killed with SIGKILL at 20 random moments loses and duplicates nothing", "[integration][collect][crash]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
