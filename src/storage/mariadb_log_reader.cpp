@@ -234,8 +234,15 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
   Params p;
   // The fragments are fixed text; every value is a bound parameter.
   std::string sql =
-      "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, e.identifier, e.pid, e.message "
-      "FROM entries e JOIN hosts h ON h.host_id = e.host_id WHERE e.realtime_us >= ? AND e.realtime_us < ? ";
+      "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, e.identifier, e.pid, e.message ";
+  // Without a host or unit, the planner would start from hosts and read each host's whole
+  // window before sorting; walking the time index newest first stops at the page's last row.
+  if (!q.host && !q.unit) {
+    sql += "FROM entries e FORCE INDEX (ix_entries_time) STRAIGHT_JOIN hosts h ON h.host_id = e.host_id ";
+  } else {
+    sql += "FROM entries e JOIN hosts h ON h.host_id = e.host_id ";
+  }
+  sql += "WHERE e.realtime_us >= ? AND e.realtime_us < ? ";
   p.u64(q.window.from_usec);
   uint64_t to = q.window.to_usec;
   if (q.after) to = std::min(to, q.after->realtime_usec + 1);
