@@ -237,7 +237,8 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
       "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, e.identifier, e.pid, e.message ";
   // Without a host or unit, the planner would start from hosts and read each host's whole
   // window before sorting; walking the time index newest first stops at the page's last row.
-  if (!q.host && !q.unit) {
+  bool by_time_index = !q.host && !q.unit;
+  if (by_time_index) {
     sql += "FROM entries e FORCE INDEX (ix_entries_time) STRAIGHT_JOIN hosts h ON h.host_id = e.host_id ";
   } else {
     sql += "FROM entries e JOIN hosts h ON h.host_id = e.host_id ";
@@ -272,7 +273,14 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
     p.str(q.after->seqnum_id);
     p.u64(q.after->seqnum);
   }
-  sql += "ORDER BY e.realtime_us DESC, e.host_id DESC, e.seqnum_id DESC, e.seqnum DESC LIMIT ?";
+  if (by_time_index) {
+    // ix_entries_time holds (realtime_us, then the primary key), so a backward scan returns
+    // exactly the order below; spelling it out would make MariaDB sort the whole window, as it
+    // does not use a partitioned table's primary key columns in a secondary index for ORDER BY.
+    sql += "ORDER BY e.realtime_us DESC LIMIT ?";
+  } else {
+    sql += "ORDER BY e.realtime_us DESC, e.host_id DESC, e.seqnum_id DESC, e.seqnum DESC LIMIT ?";
+  }
   p.u64(q.limit + 1);
   Rows rows;
   Nulls nulls;

@@ -89,6 +89,30 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
     }
     CHECK(ids.size() == all.size());
   }
+  SECTION("search without host or unit pages through every entry once, equal timestamps included") {
+    // Whole 10-second stamps: many entries, of one host and of several, share a timestamp,
+    // so page boundaries fall inside runs of equal times.
+    data.pair.primary("UPDATE infralogs.entries SET realtime_us = realtime_us - realtime_us % 10000000");
+    data.pair.sync_replica();
+    std::vector<json> all;
+    std::string after;
+    for (int i = 0; i < 1000; ++i) {
+      json page = get_json(c, "/api/search?limit=7" + (after.empty() ? "" : "&after=" + after));
+      for (auto& e : page["entries"]) all.push_back(e);
+      if (page["next"].is_null()) break;
+      after = page["next"];
+    }
+    CHECK(all.size() == total);
+    std::set<std::string> ids;
+    size_t ties = 0;
+    for (size_t i = 0; i < all.size(); ++i) {
+      ids.insert(all[i]["id"].get<std::string>());
+      if (i && all[i - 1]["time"] == all[i]["time"]) ++ties;
+      if (i) CHECK(all[i - 1]["time"].get<uint64_t>() >= all[i]["time"].get<uint64_t>());
+    }
+    CHECK(ids.size() == total);
+    CHECK(ties > total / 2);
+  }
   SECTION("search filters by unit, priority and text") {
     for (const auto& e : get_json(c, "/api/search?unit=nginx.service&limit=500")["entries"]) CHECK(e["unit"] == "nginx.service");
     for (const auto& e : get_json(c, "/api/search?priority=err&limit=500")["entries"]) CHECK(e["priority"].get<int>() <= 3);
