@@ -26,6 +26,7 @@ struct ServeConfig {
   std::string credentials_file;
   int stale_after_s = 900;
   size_t threads = 8;
+  size_t search_walk_rows = 200000;
 };
 
 int run_serve(const ServeConfig& cfg) {
@@ -50,6 +51,7 @@ int run_serve(const ServeConfig& cfg) {
   }
   db->connect_timeout = std::chrono::seconds(3);
   db->read_timeout = std::chrono::seconds(30);
+  db->search_walk_rows = cfg.search_walk_rows;
   storage::MariaDbLogReader reader(*db, credentials);
   if (Status s = reader.ping(); !s.is_ok()) {
     log::warn(kComponent, "the replica does not answer yet; pages say so until it does", {{"error", s.message()}});
@@ -103,6 +105,12 @@ RunFn setup_serve(CLI::App& sub) {
   sub.add_option("--threads", cfg->threads, "Requests served at once.")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{256}));
+  sub.add_option("--search-walk-rows", cfg->search_walk_rows,
+                 "A search without host or unit walks the time index newest first and stops at a full "
+                 "page; past this many rows examined (rare or absent text) it reads the whole window "
+                 "instead.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000000}));
   add_log_level_option(sub);
   return [cfg] { return run_serve(*cfg); };
 }

@@ -84,11 +84,14 @@ namespace {
 
 // Runs a query on a pooled connection. A pooled connection can have died while idle (server
 // restart, wait_timeout): then the query is tried once more on a new connection.
-Status run_query(ConnectionPool& pool, const std::string& sql, Params& p, Rows* rows, Nulls* nulls = nullptr) {
+// With `warnings`, also how many warnings the statement gave.
+Status run_query(ConnectionPool& pool, const std::string& sql, Params& p, Rows* rows, Nulls* nulls = nullptr,
+                 unsigned int* warnings = nullptr) {
   for (int attempt = 0;; ++attempt) {
     auto c = pool.acquire();
     if (!c) return c.status();
     Status s = (*c)->select_rows(sql, p, rows, nulls);
+    if (warnings) *warnings = s.is_ok() ? mysql_warning_count((*c)->m) : 0;
     bool broken = (*c)->broken;
     pool.release(std::move(*c));
     if (!broken || attempt == 1) return s;
@@ -231,61 +234,78 @@ Result<std::optional<uint64_t>> MariaDbLogReader::heartbeat_usec() {
 }
 
 Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
-  Params p;
   // The fragments are fixed text; every value is a bound parameter.
-  std::string sql =
-      "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, e.identifier, e.pid, e.message ";
-  // Without a host or unit, the planner would start from hosts and read each host's whole
-  // window before sorting; walking the time index newest first stops at the page's last row.
-  bool by_time_index = !q.host && !q.unit;
-  if (by_time_index) {
-    sql += "FROM entries e FORCE INDEX (ix_entries_time) STRAIGHT_JOIN hosts h ON h.host_id = e.host_id ";
-  } else {
-    sql += "FROM entries e JOIN hosts h ON h.host_id = e.host_id ";
-  }
-  sql += "WHERE e.realtime_us >= ? AND e.realtime_us < ? ";
-  p.u64(q.window.from_usec);
-  uint64_t to = q.window.to_usec;
-  if (q.after) to = std::min(to, q.after->realtime_usec + 1);
-  p.u64(to);
-  if (q.host) {
-    sql += "AND e.host_id = (SELECT host_id FROM hosts WHERE name = ?) ";
-    p.str(*q.host);
-  }
-  if (q.unit) {
-    sql += "AND e.unit = ? ";
-    p.str(*q.unit);
-  }
-  if (q.max_priority) {
-    sql += "AND e.priority <= ? ";
-    p.u64(static_cast<uint64_t>(*q.max_priority));
-  }
-  if (!q.text.empty()) {
-    // LOCATE on a BLOB compares bytes: case-sensitive, and no LIKE wildcards to escape.
-    sql += "AND LOCATE(?, e.message) > 0 ";
-    p.str(q.text);
-  }
-  if (q.after) {
-    sql += "AND (e.realtime_us < ? OR (e.realtime_us = ? AND (e.host_id, e.seqnum_id, e.seqnum) < (?, ?, ?))) ";
-    p.u64(q.after->realtime_usec);
-    p.u64(q.after->realtime_usec);
-    p.u64(q.after->host_id);
-    p.str(q.after->seqnum_id);
-    p.u64(q.after->seqnum);
-  }
-  if (by_time_index) {
-    // ix_entries_time holds (realtime_us, then the primary key), so a backward scan returns
-    // exactly the order below; spelling it out would make MariaDB sort the whole window, as it
-    // does not use a partitioned table's primary key columns in a secondary index for ORDER BY.
-    sql += "ORDER BY e.realtime_us DESC LIMIT ?";
-  } else {
-    sql += "ORDER BY e.realtime_us DESC, e.host_id DESC, e.seqnum_id DESC, e.seqnum DESC LIMIT ?";
-  }
-  p.u64(q.limit + 1);
+  auto build = [&q, this](bool time_walk, Params& p) {
+    std::string sql =
+        "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, e.identifier, e.pid, "
+        "e.message ";
+    if (time_walk) {
+      sql += "FROM entries e FORCE INDEX (ix_entries_time) STRAIGHT_JOIN hosts h ON h.host_id = e.host_id ";
+    } else {
+      sql += "FROM entries e JOIN hosts h ON h.host_id = e.host_id ";
+    }
+    sql += "WHERE e.realtime_us >= ? AND e.realtime_us < ? ";
+    p.u64(q.window.from_usec);
+    uint64_t to = q.window.to_usec;
+    if (q.after) to = std::min(to, q.after->realtime_usec + 1);
+    p.u64(to);
+    if (q.host) {
+      sql += "AND e.host_id = (SELECT host_id FROM hosts WHERE name = ?) ";
+      p.str(*q.host);
+    }
+    if (q.unit) {
+      sql += "AND e.unit = ? ";
+      p.str(*q.unit);
+    }
+    if (q.max_priority) {
+      sql += "AND e.priority <= ? ";
+      p.u64(static_cast<uint64_t>(*q.max_priority));
+    }
+    if (!q.text.empty()) {
+      // LOCATE on a BLOB compares bytes: case-sensitive, and no LIKE wildcards to escape.
+      sql += "AND LOCATE(?, e.message) > 0 ";
+      p.str(q.text);
+    }
+    if (q.after) {
+      sql += "AND (e.realtime_us < ? OR (e.realtime_us = ? AND (e.host_id, e.seqnum_id, e.seqnum) < (?, ?, ?))) ";
+      p.u64(q.after->realtime_usec);
+      p.u64(q.after->realtime_usec);
+      p.u64(q.after->host_id);
+      p.str(q.after->seqnum_id);
+      p.u64(q.after->seqnum);
+    }
+    if (time_walk) {
+      // ix_entries_time holds (realtime_us, then the primary key), so a backward scan returns
+      // exactly the full-key order; spelling that out would make MariaDB sort the whole window,
+      // as it does not use a partitioned table's primary key columns in a secondary index for
+      // ORDER BY. The walk gives up after search_walk_rows rows (rare or absent text).
+      sql += "ORDER BY e.realtime_us DESC LIMIT ? ROWS EXAMINED " + std::to_string(options_.search_walk_rows);
+    } else {
+      sql += "ORDER BY e.realtime_us DESC, e.host_id DESC, e.seqnum_id DESC, e.seqnum DESC LIMIT ?";
+    }
+    p.u64(q.limit + 1);
+    return sql;
+  };
   Rows rows;
   Nulls nulls;
-  Status s = run_query(*pool_, sql, p, &rows, &nulls);
-  if (!s.is_ok()) return s;
+  Status s;
+  // Without a host or unit, the planner would start from hosts and read each host's whole
+  // window before sorting. Walking the time index newest first stops at the page's last row:
+  // milliseconds when matches are common. When they are rare the walk runs out of its budget
+  // (a warning and a short page), and the query runs again with the planner's whole-window plan.
+  bool walked = false;
+  if (!q.host && !q.unit) {
+    Params p;
+    unsigned int warnings = 0;
+    s = run_query(*pool_, build(true, p), p, &rows, &nulls, &warnings);
+    if (!s.is_ok()) return s;
+    walked = warnings == 0 || rows.size() > q.limit;
+  }
+  if (!walked) {
+    Params p;
+    s = run_query(*pool_, build(false, p), p, &rows, &nulls);
+    if (!s.is_ok()) return s;
+  }
   SearchPage page;
   for (size_t i = 0; i < rows.size() && i < q.limit; ++i) {
     const auto& r = rows[i];

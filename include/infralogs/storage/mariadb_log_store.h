@@ -35,6 +35,9 @@ struct MariaDbOptions {
   // Lets LOAD DATA LOCAL INFILE send rows from memory (the insert-path benchmark only; the
   // client's handler never reads a file the server names either way).
   bool allow_local_infile = false;
+  // MariaDbLogReader: rows (entries and hosts) a search without host or unit may examine
+  // walking the time index newest first, before it reads the whole window instead.
+  size_t search_walk_rows = 200000;
 };
 
 // Parses mysql://HOST:PORT/DATABASE (PORT defaults to 3306). Credentials are not accepted in
