@@ -155,6 +155,10 @@ bool produce(PageStream& st, AgentMetrics& m, size_t chunk_bytes, httplib::DataS
     --st.remaining;
     ++st.sent;
   }
+  // Close the journal before the last bytes go out: a client that opens a new connection for
+  // its next page as soon as this one ends would otherwise overlap two open journals, and the
+  // process would briefly hold both sets of mapped pages (5 MiB more peak RSS when paging).
+  if (finished) st.session.reset();
   std::string_view out = st.buf;
   if (st.gzip) {
     st.zbuf.clear();

@@ -385,6 +385,35 @@ long vm_hwm_kb(pid_t pid) {
 
 }  // namespace
 
+TEST_CASE("agent closes the journal before a page's last bytes go out", "[integration][memory]") {
+  // A client that opens a new connection for its next page as soon as one ends must not find
+  // the previous page's journal still mapped: two open journals double the peak RSS.
+  TempDir dir;
+  std::string journal = dir.path() + "/j.journal";
+  generate_journal(journal, {"--entries", "3000"});
+  std::string tokens = dir.write("tokens", "t\n");
+  AgentProcess agent({"--token-file", tokens, "--file", journal});
+  auto journal_mappings = [&] {
+    std::ifstream maps("/proc/" + std::to_string(agent.pid()) + "/maps");
+    size_t n = 0;
+    for (std::string line; std::getline(maps, line);) n += line.find(".journal") != std::string::npos;
+    return n;
+  };
+  std::string after;
+  for (int page = 0; page < 20; ++page) {
+    httplib::Client c("127.0.0.1", agent.port());
+    c.set_bearer_token_auth("t");
+    auto res = c.Get("/logs?limit=100" + (after.empty() ? "" : "&after=" + httplib::detail::encode_query_param(after)));
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    auto entries = parse_ndjson(res->body);
+    REQUIRE(entries.size() == 100);
+    after = entries.back()["__CURSOR"].get<std::string>();
+    INFO("page " << page);
+    CHECK(journal_mappings() == 0);
+  }
+}
+
 TEST_CASE("agent memory stays bounded however large the response", "[integration][memory]") {
   TempDir dir;
   std::string journal = dir.path() + "/big.journal";
