@@ -1,35 +1,6 @@
 #include "mariadb_connection.h"
 
-#include <algorithm>
-#include <cstdio>
-
 namespace infralogs::storage {
-namespace {
-
-// LOAD DATA LOCAL INFILE handler: streams Connection::infile_rows. The file name the server
-// names is ignored; with no load running the request is refused.
-int infile_init(void** ptr, const char*, void* userdata) {
-  *ptr = userdata;
-  return static_cast<Connection*>(userdata)->infile_rows ? 0 : 1;
-}
-
-int infile_read(void* ptr, char* buf, unsigned int len) {
-  auto* c = static_cast<Connection*>(ptr);
-  if (!c->infile_rows) return -1;
-  size_t n = std::min<size_t>(len, c->infile_rows->size() - c->infile_sent);
-  std::memcpy(buf, c->infile_rows->data() + c->infile_sent, n);
-  c->infile_sent += n;
-  return static_cast<int>(n);
-}
-
-void infile_end(void*) {}
-
-int infile_error(void*, char* msg, unsigned int len) {
-  std::snprintf(msg, len, "%s", "infralogs sends rows with LOAD DATA LOCAL only, never a file the server names");
-  return CR_UNKNOWN_ERROR;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& options, secrets::CredentialSource& credentials) {
   Result<Credentials> creds = credentials.current();
@@ -46,10 +17,7 @@ Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& option
   mysql_options(c->m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
   mysql_options(c->m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
   mysql_options(c->m, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
-  // LOCAL INFILE only ever carries rows from memory (insert_entries_load_data): the handler
-  // below never opens a file, whatever the server asks.
   mysql_options(c->m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
-  mysql_set_local_infile_handler(c->m, infile_init, infile_read, infile_end, infile_error, c.get());
   mysql_options(c->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   mysql_options(c->m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
   if (!mysql_real_connect(c->m, options.host.c_str(), creds->username.c_str(), creds->password.c_str(),

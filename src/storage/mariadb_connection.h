@@ -75,11 +75,6 @@ struct Connection {
   MYSQL* m = nullptr;
   std::map<std::string, MYSQL_STMT*> stmts;
   bool broken = false;
-  // The rows a LOAD DATA LOCAL INFILE on this connection sends (entry_insert.cpp). The client's
-  // infile handler serves only this buffer, never a file, and only while a load is running: a
-  // server asking for a file at any other time is refused.
-  const std::string* infile_rows = nullptr;
-  size_t infile_sent = 0;
 
   ~Connection() {
     for (auto& [sql, st] : stmts) mysql_stmt_close(st);

@@ -32,8 +32,9 @@ struct MariaDbOptions {
   // server's max_allowed_packet).
   size_t insert_chunk_rows = 5000;
   size_t insert_chunk_bytes = 8u << 20;
-  // Lets LOAD DATA LOCAL INFILE send rows from memory (the insert-path benchmark only; the
-  // client's handler never reads a file the server names either way).
+  // Allows LOAD DATA LOCAL INFILE on the connection: bench/insert_paths only, which installs its
+  // own handler serving rows from memory. Never set it with the client's default handler, which
+  // sends whatever file the server names.
   bool allow_local_infile = false;
   // MariaDbLogReader: rows (entries and hosts) a search without host or unit may examine
   // walking the time index newest first, before it reads the whole window instead.
