@@ -26,6 +26,19 @@ json get_json(httplib::Client& c, const std::string& path, int want_status = 200
   return json::parse(res->body);
 }
 
+// Every entry of a search, following `next` page by page (`query`: the parameters, with limit).
+std::vector<json> search_all(httplib::Client& c, const std::string& query) {
+  std::vector<json> all;
+  std::string after;
+  for (int page = 0; page < 1000; ++page) {
+    json res = get_json(c, "/api/search?" + query + (after.empty() ? "" : "&after=" + after));
+    for (auto& e : res["entries"]) all.push_back(e);
+    if (res["next"].is_null()) break;
+    after = res["next"];
+  }
+  return all;
+}
+
 uint64_t sum(const json& a) {
   uint64_t s = 0;
   for (const auto& v : a) s += v.get<uint64_t>();
@@ -72,14 +85,7 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
   CHECK(get_json(c, "/api/gaps")["gaps"].empty());
 
   SECTION("search pages with keyset paging through every match, newest first") {
-    std::vector<json> all;
-    std::string after;
-    for (int i = 0; i < 100; ++i) {
-      json page = get_json(c, "/api/search?host=vm-01&limit=37" + (after.empty() ? "" : "&after=" + after));
-      for (auto& e : page["entries"]) all.push_back(e);
-      if (page["next"].is_null()) break;
-      after = page["next"];
-    }
+    std::vector<json> all = search_all(c, "host=vm-01&limit=37");
     CHECK(all.size() == journalctl_json({"--file", data.files[0]}).size());
     std::set<std::string> ids;
     for (size_t i = 0; i < all.size(); ++i) {
@@ -94,14 +100,7 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
     // so page boundaries fall inside runs of equal times.
     data.pair.primary("UPDATE infralogs.entries SET realtime_us = realtime_us - realtime_us % 10000000");
     data.pair.sync_replica();
-    std::vector<json> all;
-    std::string after;
-    for (int i = 0; i < 1000; ++i) {
-      json page = get_json(c, "/api/search?limit=7" + (after.empty() ? "" : "&after=" + after));
-      for (auto& e : page["entries"]) all.push_back(e);
-      if (page["next"].is_null()) break;
-      after = page["next"];
-    }
+    std::vector<json> all = search_all(c, "limit=7");
     CHECK(all.size() == total);
     std::set<std::string> ids;
     size_t ties = 0;
@@ -122,17 +121,9 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
     CHECK(rare["entries"].size() == 3);
     CHECK(rare["entries"] == get_json(c, "/api/search?q=hostile%20html")["entries"]);
     // Paging through everything: every page longer than the walk allows.
-    size_t n = 0;
-    std::string after;
-    for (int i = 0; i < 100; ++i) {
-      json page = get_json(t, "/api/search?limit=50" + (after.empty() ? "" : "&after=" + after));
-      json same = get_json(c, "/api/search?limit=50" + (after.empty() ? "" : "&after=" + after));
-      CHECK(page == same);
-      n += page["entries"].size();
-      if (page["next"].is_null()) break;
-      after = page["next"];
-    }
-    CHECK(n == total);
+    std::vector<json> all = search_all(t, "limit=50");
+    CHECK(all.size() == total);
+    CHECK(all == search_all(c, "limit=50"));
   }
   SECTION("search filters by unit, priority and text") {
     for (const auto& e : get_json(c, "/api/search?unit=nginx.service&limit=500")["entries"]) CHECK(e["unit"] == "nginx.service");
