@@ -37,7 +37,8 @@ bool split_listen(const std::string& s, std::string* host, int* port) {
   size_t colon = s.rfind(':');
   if (colon == std::string::npos || colon + 1 == s.size()) return false;
   *host = s.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
   std::string p = s.substr(colon + 1);
   if (p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5) return false;
   *port = std::stoi(p);
@@ -70,8 +71,9 @@ int run_agent(const AgentConfig& cfg) {
     return 2;
   }
   if (geteuid() == 0) {
-    log::warn(kComponent, "running as root; run the agent as an unprivileged user in the "
-                          "systemd-journal group instead");
+    log::warn(kComponent,
+              "running as root; run the agent as an unprivileged user in the "
+              "systemd-journal group instead");
   }
 
   // Each request thread would otherwise get its own malloc arena that keeps its freed buffers:
@@ -99,7 +101,8 @@ int run_agent(const AgentConfig& cfg) {
 
   int bound = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
-    log::error(kComponent, "cannot listen", {{"listen", cfg.listen}, {"error", std::strerror(errno)}});
+    log::error(kComponent, "cannot listen",
+               {{"listen", cfg.listen}, {"error", std::strerror(errno)}});
     return 1;
   }
   SignalWatcher signals([&srv](const char* signal) {
@@ -107,9 +110,12 @@ int run_agent(const AgentConfig& cfg) {
     srv.stop();
   });
   log::info(kComponent, "listening",
-            {{"address", host}, {"port", bound}, {"tls", !cfg.tls.cert_file.empty()},
+            {{"address", host},
+             {"port", bound},
+             {"tls", !cfg.tls.cert_file.empty()},
              {"client_certs", !cfg.tls.client_ca_file.empty()},
-             {"tokens", (*tokens)->token_count()}, {"protocol", wire::kProtocolVersion}});
+             {"tokens", (*tokens)->token_count()},
+             {"protocol", wire::kProtocolVersion}});
   bool ok = srv.listen_after_bind();
   log::info(kComponent, "stopped");
   return ok ? 0 : 1;
@@ -121,12 +127,15 @@ RunFn setup_agent(CLI::App& sub) {
   auto cfg = std::make_shared<AgentConfig>();
   sub.footer(
       "The agent reads the journal through libsystemd and serves it to collectors:\n"
-      "  GET /logs?after=CURSOR&limit=N   NDJSON, one entry per line as `journalctl -o json --all`\n"
+      "  GET /logs?after=CURSOR&limit=N   NDJSON, one entry per line as `journalctl -o json "
+      "--all`\n"
       "  GET /entries                     systemd-journal-gatewayd's protocol\n"
       "  GET /healthz (no token), GET /metrics (Prometheus)\n"
       "Tokens: `Authorization: Bearer TOKEN`, or TOKEN as the HTTP Basic password.\n"
       "Run it as an unprivileged user in the systemd-journal group. See docs/modes.md.");
-  sub.add_option("--listen", cfg->listen, "Address and port to listen on, ADDR:PORT (port 0: any free port, logged at start).")
+  sub.add_option(
+         "--listen", cfg->listen,
+         "Address and port to listen on, ADDR:PORT (port 0: any free port, logged at start).")
       ->envname("INFRALOGS_LISTEN")
       ->capture_default_str();
   sub.add_option("--token-file", cfg->token_file,
@@ -134,10 +143,12 @@ RunFn setup_agent(CLI::App& sub) {
       ->envname("INFRALOGS_TOKEN_FILE")
       ->required()
       ->check(CLI::ExistingFile);
-  sub.add_option("--directory,-D", cfg->reader.directories,
-                 "Serve the journal files in this directory instead of the system journal (repeatable).")
+  sub.add_option(
+         "--directory,-D", cfg->reader.directories,
+         "Serve the journal files in this directory instead of the system journal (repeatable).")
       ->check(CLI::ExistingDirectory);
-  sub.add_option("--file", cfg->reader.files, "Serve this journal file instead of the system journal (repeatable).")
+  sub.add_option("--file", cfg->reader.files,
+                 "Serve this journal file instead of the system journal (repeatable).")
       ->check(CLI::ExistingFile);
   sub.add_option("--tls-cert", cfg->tls.cert_file, "PEM certificate chain: serve HTTPS.")
       ->envname("INFRALOGS_TLS_CERT")
@@ -152,14 +163,15 @@ RunFn setup_agent(CLI::App& sub) {
   CLI::Option* default_limit =
       sub.add_option("--default-limit", cfg->agent.default_limit,
                      "Entries per /logs page when the client gives no limit (at most --max-limit).")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, wire::kMaxLimit * 10));
+          ->capture_default_str()
+          ->check(CLI::Range(size_t{1}, wire::kMaxLimit * 10));
   sub.add_option("--max-limit", cfg->agent.max_limit, "Largest limit a client may ask for.")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, wire::kMaxLimit * 10));
-  sub.add_option("--trim-every", cfg->reader.trim_every,
-                 "Drop the journal file pages read so far from memory after this many entries of one "
-                 "response (0: never). Lower: less memory, a little slower.")
+  sub.add_option(
+         "--trim-every", cfg->reader.trim_every,
+         "Drop the journal file pages read so far from memory after this many entries of one "
+         "response (0: never). Lower: less memory, a little slower.")
       ->capture_default_str();
   sub.add_option("--threads", cfg->threads, "Requests served at once.")
       ->capture_default_str()
@@ -168,7 +180,8 @@ RunFn setup_agent(CLI::App& sub) {
                  "Failed authentications a client address may make per window before it gets 429.")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{1000000}));
-  sub.add_option("--auth-fail-window", cfg->auth_fail_window_s, "Length of that window, in seconds.")
+  sub.add_option("--auth-fail-window", cfg->auth_fail_window_s,
+                 "Length of that window, in seconds.")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
   add_log_level_option(sub);

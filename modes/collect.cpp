@@ -53,11 +53,17 @@ Result<std::optional<uint64_t>> parse_since(const std::string& s) {
   if (s == "all") return std::optional<uint64_t>();
   if (s.size() >= 2 && s.find_first_not_of("0123456789") == s.size() - 1) {
     uint64_t n = std::stoull(s.substr(0, s.size() - 1));
-    uint64_t unit = s.back() == 's' ? 1 : s.back() == 'm' ? 60 : s.back() == 'h' ? 3600 : s.back() == 'd' ? 86400 : 0;
+    uint64_t unit = s.back() == 's'   ? 1
+                    : s.back() == 'm' ? 60
+                    : s.back() == 'h' ? 3600
+                    : s.back() == 'd' ? 86400
+                                      : 0;
     if (unit) return std::optional<uint64_t>(now_usec() - std::min(now_usec(), n * unit * 1000000));
   }
   auto t = journal::parse_time(s);
-  if (!t) return Status::invalid_argument("--since: want all, a duration like 24h or 7d, or a time: " + t.status().message());
+  if (!t)
+    return Status::invalid_argument("--since: want all, a duration like 24h or 7d, or a time: " +
+                                    t.status().message());
   return std::optional<uint64_t>(*t);
 }
 
@@ -73,19 +79,29 @@ void write_metrics_file(const std::string& path, const std::vector<collect::Agen
   MetricsRegistry r;
   for (const auto& a : reports) {
     MetricLabels l = {{"agent", a.name}};
-    r.gauge("infralogs_collect_agent_up", "1 when the agent's last round succeeded.", l).set(a.status.is_ok() ? 1 : 0);
-    r.gauge("infralogs_collect_agent_entries", "Entries stored from the agent in the last round.", l).set(static_cast<double>(a.entries));
-    r.gauge("infralogs_collect_agent_bytes", "Bytes received from the agent in the last round.", l).set(static_cast<double>(a.bytes));
-    r.gauge("infralogs_collect_agent_gaps", "Gaps recorded for the agent in the last round.", l).set(static_cast<double>(a.gaps));
-    r.gauge("infralogs_collect_agent_caught_up", "1 when the last round reached the agent's tail.", l).set(a.caught_up ? 1 : 0);
-    r.gauge("infralogs_collect_agent_seconds", "Seconds the last round spent on the agent.", l).set(a.seconds);
+    r.gauge("infralogs_collect_agent_up", "1 when the agent's last round succeeded.", l)
+        .set(a.status.is_ok() ? 1 : 0);
+    r.gauge("infralogs_collect_agent_entries", "Entries stored from the agent in the last round.",
+            l)
+        .set(static_cast<double>(a.entries));
+    r.gauge("infralogs_collect_agent_bytes", "Bytes received from the agent in the last round.", l)
+        .set(static_cast<double>(a.bytes));
+    r.gauge("infralogs_collect_agent_gaps", "Gaps recorded for the agent in the last round.", l)
+        .set(static_cast<double>(a.gaps));
+    r.gauge("infralogs_collect_agent_caught_up", "1 when the last round reached the agent's tail.",
+            l)
+        .set(a.caught_up ? 1 : 0);
+    r.gauge("infralogs_collect_agent_seconds", "Seconds the last round spent on the agent.", l)
+        .set(a.seconds);
     if (a.last_realtime_usec) {
-      r.gauge("infralogs_collect_agent_last_entry_timestamp_seconds", "Realtime of the newest entry stored.", l)
+      r.gauge("infralogs_collect_agent_last_entry_timestamp_seconds",
+              "Realtime of the newest entry stored.", l)
           .set(static_cast<double>(a.last_realtime_usec) / 1e6);
     }
   }
   r.gauge("infralogs_collect_run_seconds", "Duration of the last round.").set(seconds);
-  r.gauge("infralogs_collect_last_run_timestamp_seconds", "When the last round finished.").set(static_cast<double>(finished_usec) / 1e6);
+  r.gauge("infralogs_collect_last_run_timestamp_seconds", "When the last round finished.")
+      .set(static_cast<double>(finished_usec) / 1e6);
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
@@ -101,8 +117,9 @@ class Reporter {
   void progress(const collect::AgentReport& a) {
     if (!tty_) return;
     std::lock_guard<std::mutex> lock(m_);
-    std::fprintf(stderr, "\r\033[Kcollect: %s: %llu entries, %.1f MB, %.0f entries/s", a.name.c_str(),
-                 static_cast<unsigned long long>(a.entries), static_cast<double>(a.bytes) / 1e6,
+    std::fprintf(stderr, "\r\033[Kcollect: %s: %llu entries, %.1f MB, %.0f entries/s",
+                 a.name.c_str(), static_cast<unsigned long long>(a.entries),
+                 static_cast<double>(a.bytes) / 1e6,
                  a.seconds > 0 ? static_cast<double>(a.entries) / a.seconds : 0.0);
   }
   void clear() {
@@ -129,13 +146,19 @@ int run_round(collect::Collector& collector, storage::LogStore& store, const Col
   storage::RunRecord run{collector_name(), started, now_usec(), 0, 0, 0, 0, ""};
   for (size_t i = 0; i < reports.size(); ++i) {
     const auto& a = reports[i];
-    nlohmann::json f = {{"agent", a.name}, {"url", (*inventory)[i].url}, {"ok", a.status.is_ok()},
-                        {"entries", a.entries}, {"bytes", a.bytes}, {"batches", a.batches}, {"gaps", a.gaps}, {"races", a.races},
-                        {"seconds", a.seconds}, {"entries_per_s", a.seconds > 0 ? a.entries / a.seconds : 0},
-                        {"caught_up", a.caught_up}};
-    if (a.last_realtime_usec) f["lag_s"] = static_cast<double>(now_usec() - std::min(now_usec(), a.last_realtime_usec)) / 1e6;
+    nlohmann::json f = {
+        {"agent", a.name},         {"url", (*inventory)[i].url},
+        {"ok", a.status.is_ok()},  {"entries", a.entries},
+        {"bytes", a.bytes},        {"batches", a.batches},
+        {"gaps", a.gaps},          {"races", a.races},
+        {"seconds", a.seconds},    {"entries_per_s", a.seconds > 0 ? a.entries / a.seconds : 0},
+        {"caught_up", a.caught_up}};
+    if (a.last_realtime_usec)
+      f["lag_s"] =
+          static_cast<double>(now_usec() - std::min(now_usec(), a.last_realtime_usec)) / 1e6;
     if (!a.status.is_ok()) f["error"] = a.status.message();
-    log::write(a.status.is_ok() ? log::Level::kInfo : log::Level::kError, kComponent, "agent done", f);
+    log::write(a.status.is_ok() ? log::Level::kInfo : log::Level::kError, kComponent, "agent done",
+               f);
     run.entries += a.entries;
     run.bytes += a.bytes;
     if (a.status.is_ok()) {
@@ -150,19 +173,28 @@ int run_round(collect::Collector& collector, storage::LogStore& store, const Col
   if (s.is_ok()) s = store.heartbeat(run.collector);
   if (!s.is_ok()) log::warn(kComponent, "cannot record the run", {{"error", s.message()}});
   if (cfg.retain_days > 0) {
-    auto dropped = store.drop_partitions_before(now_usec() - static_cast<uint64_t>(cfg.retain_days) * 86400ULL * 1000000ULL);
-    if (!dropped) log::warn(kComponent, "retention: cannot drop old partitions", {{"error", dropped.status().message()}});
-    else if (*dropped > 0) log::info(kComponent, "retention: dropped day partitions", {{"partitions", *dropped}});
+    auto dropped = store.drop_partitions_before(
+        now_usec() - static_cast<uint64_t>(cfg.retain_days) * 86400ULL * 1000000ULL);
+    if (!dropped)
+      log::warn(kComponent, "retention: cannot drop old partitions",
+                {{"error", dropped.status().message()}});
+    else if (*dropped > 0)
+      log::info(kComponent, "retention: dropped day partitions", {{"partitions", *dropped}});
   }
-  if (!cfg.metrics_file.empty()) write_metrics_file(cfg.metrics_file, reports, seconds, run.finished_usec);
-  log::info(kComponent, "round done", {{"agents_ok", run.agents_ok}, {"agents_failed", run.agents_failed},
-                                      {"entries", run.entries}, {"bytes", run.bytes}, {"seconds", seconds}});
+  if (!cfg.metrics_file.empty())
+    write_metrics_file(cfg.metrics_file, reports, seconds, run.finished_usec);
+  log::info(kComponent, "round done",
+            {{"agents_ok", run.agents_ok},
+             {"agents_failed", run.agents_failed},
+             {"entries", run.entries},
+             {"bytes", run.bytes},
+             {"seconds", seconds}});
   if (!*all_ok) {
     // The one-line-per-failed-agent summary, plain, for a CronJob's log.
     for (size_t i = 0; i < reports.size(); ++i) {
       if (!reports[i].status.is_ok()) {
-        std::fprintf(stderr, "collect: FAILED %s (%s): %s\n", reports[i].name.c_str(), (*inventory)[i].url.c_str(),
-                     reports[i].status.message().c_str());
+        std::fprintf(stderr, "collect: FAILED %s (%s): %s\n", reports[i].name.c_str(),
+                     (*inventory)[i].url.c_str(), reports[i].status.message().c_str());
       }
     }
   }
@@ -218,8 +250,9 @@ int run_collect(CollectConfig cfg) {
   http.gzip = cfg.gzip;
   wire::HttpAgentClient client(http);
   Reporter reporter(isatty(STDERR_FILENO));
-  collect::Collector collector(client, store, cfg.collector,
-                               [&reporter](const collect::AgentReport& a) { reporter.progress(a); });
+  collect::Collector collector(
+      client, store, cfg.collector,
+      [&reporter](const collect::AgentReport& a) { reporter.progress(a); });
   int code = 0;
   while (true) {
     bool all_ok = false;
@@ -232,7 +265,9 @@ int run_collect(CollectConfig cfg) {
     std::mutex m;
     std::condition_variable_any cv;
     std::unique_lock<std::mutex> lock(m);
-    if (cv.wait_for(lock, stop.get_token(), std::chrono::seconds(cfg.interval_s), [] { return false; })) break;
+    if (cv.wait_for(lock, stop.get_token(), std::chrono::seconds(cfg.interval_s),
+                    [] { return false; }))
+      break;
     if (stop.stop_requested()) break;
   }
   if (stop.stop_requested() && code == 0) code = cfg.once ? 1 : 0;
@@ -247,8 +282,10 @@ RunFn setup_collect(CLI::App& sub) {
       "Polls every agent in the inventory from its stored cursor and writes new entries to the\n"
       "MySQL primary; each page of entries, its rollups and the new cursor commit in one\n"
       "transaction, so a collector killed at any moment neither loses nor duplicates an entry.\n"
-      "Inventory: {\"agents\": [{\"name\": \"vm-1\", \"url\": \"https://vm-1:19532\", \"token_file\": \"...\"}]}\n"
-      "Credentials file: {\"username\": \"...\", \"password\": \"...\"} (as a Vault Agent renders it).\n"
+      "Inventory: {\"agents\": [{\"name\": \"vm-1\", \"url\": \"https://vm-1:19532\", "
+      "\"token_file\": \"...\"}]}\n"
+      "Credentials file: {\"username\": \"...\", \"password\": \"...\"} (as a Vault Agent renders "
+      "it).\n"
       "Exit: 0 every agent ok; 1 some agent failed (one line each on stderr); 2 bad usage.\n"
       "See docs/modes.md and docs/schema.md.");
   sub.add_option("--inventory", cfg->inventory, "JSON file listing the agents to poll.")
@@ -275,20 +312,24 @@ RunFn setup_collect(CLI::App& sub) {
                  "First contact with an agent (no stored cursor): 'all' for its whole journal, a "
                  "duration back from now (30m, 24h, 7d), or a time.")
       ->capture_default_str();
-  sub.add_option("--retain-days", cfg->retain_days, "Drop day partitions older than this many days (0: keep all).")
+  sub.add_option("--retain-days", cfg->retain_days,
+                 "Drop day partitions older than this many days (0: keep all).")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   sub.add_option("--timeout", cfg->timeout_s, "Seconds an agent may stay silent within a response.")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
-  sub.add_option("--attempts", cfg->collector.attempts, "Tries per fetch or store before an agent fails.")
+  sub.add_option("--attempts", cfg->collector.attempts,
+                 "Tries per fetch or store before an agent fails.")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
-  sub.add_flag("--gzip", cfg->gzip,
-               "Ask agents to compress responses: for slow or metered links. Off by default: on a LAN "
-               "it costs more CPU on both ends than the bandwidth saves (docs/performance.md).");
+  sub.add_flag(
+      "--gzip", cfg->gzip,
+      "Ask agents to compress responses: for slow or metered links. Off by default: on a LAN "
+      "it costs more CPU on both ends than the bandwidth saves (docs/performance.md).");
   sub.add_option("--metrics-file", cfg->metrics_file,
-                 "Write the round's metrics here in Prometheus text format (node-exporter textfile collector).")
+                 "Write the round's metrics here in Prometheus text format (node-exporter textfile "
+                 "collector).")
       ->envname("INFRALOGS_METRICS_FILE");
   add_log_level_option(sub);
   return [cfg] { return run_collect(*cfg); };

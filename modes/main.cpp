@@ -27,7 +27,8 @@ void add_log_level_option(CLI::App& sub) {
          "--log-level",
          [](const std::string& v) {
            log::Level level;
-           if (!log::parse_level(v, &level)) throw CLI::ValidationError("--log-level", "want debug, info, warn or error");
+           if (!log::parse_level(v, &level))
+             throw CLI::ValidationError("--log-level", "want debug, info, warn or error");
            log::set_min_level(level);
          },
          "Least severe log level written: debug, info, warn, error (default info). Logs are "
@@ -58,7 +59,8 @@ SignalWatcher::~SignalWatcher() {
 namespace {
 
 const Mode kModes[] = {
-    {"agent", "Serve this machine's systemd journal over token-protected HTTP(S) (/logs, /entries).",
+    {"agent",
+     "Serve this machine's systemd journal over token-protected HTTP(S) (/logs, /entries).",
      setup_agent},
     {"collect", "Poll every agent and write new entries to the MySQL primary, exactly once.",
      setup_collect},

@@ -5,11 +5,10 @@
 
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <functional>
 #include <thread>
-
-#include <CLI/CLI.hpp>
 
 namespace infralogs::modes {
 

@@ -1,5 +1,7 @@
 // infralogs query: journalctl-like questions to the replica, from a terminal.
 
+#include "infralogs/journal/query.h"
+
 #include <mysql.h>
 #include <unistd.h>
 
@@ -10,7 +12,6 @@
 
 #include "infralogs/core/log.h"
 #include "infralogs/dashboard/cli_format.h"
-#include "infralogs/journal/query.h"
 #include "infralogs/secrets/credential_source.h"
 #include "infralogs/storage/mariadb_log_reader.h"
 #include "mode.h"
@@ -28,15 +29,20 @@ struct QueryConfig {
 };
 
 uint64_t now_usec() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
 // A time, or a duration back from now ("30m", "2h", "7d").
 Result<uint64_t> parse_when(const std::string& s) {
   if (s.size() >= 2 && s.find_first_not_of("0123456789") == s.size() - 1) {
     uint64_t n = std::stoull(s.substr(0, s.size() - 1));
-    uint64_t unit = s.back() == 's' ? 1 : s.back() == 'm' ? 60 : s.back() == 'h' ? 3600 : s.back() == 'd' ? 86400 : 0;
+    uint64_t unit = s.back() == 's'   ? 1
+                    : s.back() == 'm' ? 60
+                    : s.back() == 'h' ? 3600
+                    : s.back() == 'd' ? 86400
+                                      : 0;
     if (unit) return now_usec() - std::min(now_usec(), n * unit * 1000000);
   }
   return journal::parse_time(s);
@@ -63,7 +69,8 @@ void emit(const std::string& text, bool pager) {
 
 int run_query(const QueryConfig& cfg) {
   dashboard::CliFormat format;
-  if (!dashboard::parse_cli_format(cfg.output, &format)) return fail("-o: want short, json, csv or table", 2);
+  if (!dashboard::parse_cli_format(cfg.output, &format))
+    return fail("-o: want short, json, csv or table", 2);
   auto db = storage::parse_mysql_url(cfg.db_url);
   if (!db) return fail(db.status().message(), 2);
   storage::SearchQuery q;
@@ -110,20 +117,26 @@ RunFn setup_query(CLI::App& sub) {
       "replica. --grep matches bytes of the message (a substring, case-sensitive, not a regex).\n"
       "Times: @SECONDS, microseconds, YYYY-MM-DDTHH:MM:SS[Z] (UTC), or a duration back from now\n"
       "(30m, 2h, 7d). Exit: 0 ok, 1 database error, 2 bad usage.");
-  sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")->envname("INFRALOGS_DB")->required();
-  sub.add_option("--db-credentials-file", cfg->credentials_file, "JSON {\"username\", \"password\"}.")
+  sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")
+      ->envname("INFRALOGS_DB")
+      ->required();
+  sub.add_option("--db-credentials-file", cfg->credentials_file,
+                 "JSON {\"username\", \"password\"}.")
       ->envname("INFRALOGS_DB_CREDENTIALS_FILE")
       ->required();
   sub.add_option("-H,--host", cfg->host, "Only this host (the inventory name).");
-  sub.add_option("-u,--unit", cfg->unit, "Only this systemd unit (.service is added when no suffix).");
-  sub.add_option("-p,--priority", cfg->priority, "Only this priority and more severe: 0-7 or emerg..debug.");
+  sub.add_option("-u,--unit", cfg->unit,
+                 "Only this systemd unit (.service is added when no suffix).");
+  sub.add_option("-p,--priority", cfg->priority,
+                 "Only this priority and more severe: 0-7 or emerg..debug.");
   sub.add_option("-S,--since", cfg->since, "Entries at or after this time.");
   sub.add_option("-U,--until", cfg->until, "Entries before this time.");
   sub.add_option("-g,--grep", cfg->grep, "Only entries whose message contains this text.");
   sub.add_option("-n,--lines", cfg->lines, "How many entries (the newest).")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
-  sub.add_option("-o,--output", cfg->output, "short, json (one object per line), csv or table.")->capture_default_str();
+  sub.add_option("-o,--output", cfg->output, "short, json (one object per line), csv or table.")
+      ->capture_default_str();
   sub.add_flag("--no-pager", cfg->no_pager, "Do not page output on a terminal.");
   return [cfg] { return run_query(*cfg); };
 }

@@ -31,7 +31,8 @@ struct ServeConfig {
 
 int run_serve(const ServeConfig& cfg) {
   size_t colon = cfg.listen.rfind(':');
-  if (colon == std::string::npos || cfg.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+  if (colon == std::string::npos ||
+      cfg.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
       colon + 1 == cfg.listen.size()) {
     log::error(kComponent, "--listen must be ADDR:PORT", {{"listen", cfg.listen}});
     return 2;
@@ -54,7 +55,8 @@ int run_serve(const ServeConfig& cfg) {
   db->search_walk_rows = cfg.search_walk_rows;
   storage::MariaDbLogReader reader(*db, credentials);
   if (Status s = reader.ping(); !s.is_ok()) {
-    log::warn(kComponent, "the replica does not answer yet; pages say so until it does", {{"error", s.message()}});
+    log::warn(kComponent, "the replica does not answer yet; pages say so until it does",
+              {{"error", s.message()}});
   }
   dashboard::DashboardOptions options;
   options.stale_after = std::chrono::seconds(cfg.stale_after_s);
@@ -66,7 +68,8 @@ int run_serve(const ServeConfig& cfg) {
   (*server)->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   (*server)->set_tcp_nodelay(true);
   http::attach_dashboard_routes(**server, dash, reader, metrics, http::embedded_assets());
-  int bound = port == 0 ? (*server)->bind_to_any_port(host) : ((*server)->bind_to_port(host, port) ? port : -1);
+  int bound = port == 0 ? (*server)->bind_to_any_port(host)
+                        : ((*server)->bind_to_port(host, port) ? port : -1);
   if (bound < 0) {
     log::error(kComponent, "cannot listen", {{"listen", cfg.listen}});
     return 1;
@@ -91,24 +94,30 @@ RunFn setup_serve(CLI::App& sub) {
       "internet needed), over a JSON API under /api/ (docs/dashboard-api.md). Reads only the\n"
       "replica, with a read-only account. /healthz: 200 while the replica answers. Put it behind\n"
       "the VPN: it has no login of its own.");
-  sub.add_option("--listen", cfg->listen, "Address and port, ADDR:PORT (port 0: any free port, logged).")
+  sub.add_option("--listen", cfg->listen,
+                 "Address and port, ADDR:PORT (port 0: any free port, logged).")
       ->envname("INFRALOGS_LISTEN")
       ->capture_default_str();
-  sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")->envname("INFRALOGS_DB")->required();
-  sub.add_option("--db-credentials-file", cfg->credentials_file, "JSON {\"username\", \"password\"} of a read-only account.")
+  sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")
+      ->envname("INFRALOGS_DB")
+      ->required();
+  sub.add_option("--db-credentials-file", cfg->credentials_file,
+                 "JSON {\"username\", \"password\"} of a read-only account.")
       ->envname("INFRALOGS_DB_CREDENTIALS_FILE")
       ->required();
-  sub.add_option("--stale-after", cfg->stale_after_s,
-                 "Seconds after which the collector's heartbeat, or a host's last poll, counts as stale.")
+  sub.add_option(
+         "--stale-after", cfg->stale_after_s,
+         "Seconds after which the collector's heartbeat, or a host's last poll, counts as stale.")
       ->capture_default_str()
       ->check(CLI::Range(10, 86400 * 30));
   sub.add_option("--threads", cfg->threads, "Requests served at once.")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{256}));
-  sub.add_option("--search-walk-rows", cfg->search_walk_rows,
-                 "A search without host or unit walks the time index newest first and stops at a full "
-                 "page; past this many rows examined (rare or absent text) it reads the whole window "
-                 "instead.")
+  sub.add_option(
+         "--search-walk-rows", cfg->search_walk_rows,
+         "A search without host or unit walks the time index newest first and stops at a full "
+         "page; past this many rows examined (rare or absent text) it reads the whole window "
+         "instead.")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000000}));
   add_log_level_option(sub);

@@ -17,10 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "infralogs/secrets/credential_source.h"
-#include "infralogs/storage/mariadb_log_store.h"
 #include "../../src/storage/entry_insert.h"
 #include "../../src/storage/mariadb_connection.h"
+#include "infralogs/secrets/credential_source.h"
+#include "infralogs/storage/mariadb_log_store.h"
 
 using namespace infralogs;
 using namespace infralogs::storage;
@@ -30,8 +30,9 @@ namespace {
 std::vector<LogEntry> make_entries(size_t n) {
   std::mt19937_64 rng(7);
   std::vector<LogEntry> out(n);
-  const char* words[] = {"connection", "from", "accepted", "failed", "password", "user", "session", "opened",
-                         "closed", "GET", "/index.html", "200", "upstream", "timed", "out", "kernel:", "eth0"};
+  const char* words[] = {"connection", "from",   "accepted", "failed",  "password",    "user",
+                         "session",    "opened", "closed",   "GET",     "/index.html", "200",
+                         "upstream",   "timed",  "out",      "kernel:", "eth0"};
   for (size_t i = 0; i < n; ++i) {
     LogEntry& e = out[i];
     e.seqnum_id = std::string(16, '\x42');
@@ -49,15 +50,22 @@ std::vector<LogEntry> make_entries(size_t n) {
     std::string msg;
     while (msg.size() < 80 + rng() % 120) msg += std::string(words[rng() % 17]) + " ";
     e.message = msg;
-    e.cursor = "s=42424242424242424242424242424242;i=" + std::to_string(i + 1) + ";b=17;m=1;t=1;x=1";
-    e.fields_json = "{\"__CURSOR\":\"" + e.cursor + "\",\"__REALTIME_TIMESTAMP\":\"" + std::to_string(e.realtime_usec) +
-                    "\",\"__MONOTONIC_TIMESTAMP\":\"" + std::to_string(e.monotonic_usec) +
-                    "\",\"_BOOT_ID\":\"17171717171717171717171717171717\",\"PRIORITY\":\"" + std::to_string(*e.priority) +
-                    "\",\"_SYSTEMD_UNIT\":\"nginx.service\",\"SYSLOG_IDENTIFIER\":\"nginx\",\"_PID\":\"1234\",\"_UID\":\"33\","
-                    "\"_GID\":\"33\",\"_COMM\":\"nginx\",\"_EXE\":\"/usr/sbin/nginx\",\"_CMDLINE\":\"nginx: worker process\","
-                    "\"_TRANSPORT\":\"stdout\",\"_HOSTNAME\":\"vm-01\",\"_MACHINE_ID\":\"0123456789abcdef0123456789abcdef\","
-                    "\"_SYSTEMD_SLICE\":\"system.slice\",\"_SYSTEMD_CGROUP\":\"/system.slice/nginx.service\","
-                    "\"SYSLOG_FACILITY\":\"3\",\"_CAP_EFFECTIVE\":\"0\"}";
+    e.cursor =
+        "s=42424242424242424242424242424242;i=" + std::to_string(i + 1) + ";b=17;m=1;t=1;x=1";
+    e.fields_json =
+        "{\"__CURSOR\":\"" + e.cursor + "\",\"__REALTIME_TIMESTAMP\":\"" +
+        std::to_string(e.realtime_usec) + "\",\"__MONOTONIC_TIMESTAMP\":\"" +
+        std::to_string(e.monotonic_usec) +
+        "\",\"_BOOT_ID\":\"17171717171717171717171717171717\",\"PRIORITY\":\"" +
+        std::to_string(*e.priority) +
+        "\",\"_SYSTEMD_UNIT\":\"nginx.service\",\"SYSLOG_IDENTIFIER\":\"nginx\",\"_PID\":\"1234\","
+        "\"_UID\":\"33\","
+        "\"_GID\":\"33\",\"_COMM\":\"nginx\",\"_EXE\":\"/usr/sbin/nginx\",\"_CMDLINE\":\"nginx: "
+        "worker process\","
+        "\"_TRANSPORT\":\"stdout\",\"_HOSTNAME\":\"vm-01\",\"_MACHINE_ID\":"
+        "\"0123456789abcdef0123456789abcdef\","
+        "\"_SYSTEMD_SLICE\":\"system.slice\",\"_SYSTEMD_CGROUP\":\"/system.slice/nginx.service\","
+        "\"SYSLOG_FACILITY\":\"3\",\"_CAP_EFFECTIVE\":\"0\"}";
   }
   return out;
 }
@@ -96,7 +104,8 @@ void bind_row(const LogEntry& e, const uint32_t& host, MYSQL_BIND* b, unsigned l
   str(14, e.fields_json);
 }
 
-Status insert_rows(Connection& c, const std::vector<LogEntry>& es, size_t begin, size_t end, size_t per_statement) {
+Status insert_rows(Connection& c, const std::vector<LogEntry>& es, size_t begin, size_t end,
+                   size_t per_statement) {
   uint32_t host = 1;
   std::string sql = std::string(kInsertEntry);
   std::string tuple = sql.substr(sql.find("(?"));
@@ -163,8 +172,10 @@ class RowWriter {
     out_.append(v.data() + start, v.size() - start);
   }
   void text(const std::optional<std::string>& v, size_t width) {
-    if (v) text(*v, width);
-    else null();
+    if (v)
+      text(*v, width);
+    else
+      null();
   }
   void number(uint64_t v) {
     sep();
@@ -173,8 +184,10 @@ class RowWriter {
   }
   template <typename T>
   void number(const std::optional<T>& v) {
-    if (v) number(static_cast<uint64_t>(*v));
-    else null();
+    if (v)
+      number(static_cast<uint64_t>(*v));
+    else
+      null();
   }
   void null() {
     sep();
@@ -196,10 +209,12 @@ class RowWriter {
 
 constexpr const char* kLoadEntries =
     "LOAD DATA LOCAL INFILE 'rows' INTO TABLE entries CHARACTER SET binary "
-    "(host_id, seqnum_id, seqnum, realtime_us, monotonic_us, boot_id, priority, unit, identifier, pid, uid, comm, "
+    "(host_id, seqnum_id, seqnum, realtime_us, monotonic_us, boot_id, priority, unit, identifier, "
+    "pid, uid, comm, "
     "transport, message, fields)";
 
-Status insert_load_data(Connection& c, InfileRows& in, const std::vector<LogEntry>& es, size_t begin, size_t end) {
+Status insert_load_data(Connection& c, InfileRows& in, const std::vector<LogEntry>& es,
+                        size_t begin, size_t end) {
   in.rows.clear();
   in.sent = 0;
   RowWriter w(in.rows);
@@ -210,8 +225,10 @@ Status insert_load_data(Connection& c, InfileRows& in, const std::vector<LogEntr
     w.number(e.seqnum);
     w.number(e.realtime_usec);
     w.number(e.monotonic_usec);
-    if (e.boot_id.size() == 16) w.text(e.boot_id);
-    else w.null();
+    if (e.boot_id.size() == 16)
+      w.text(e.boot_id);
+    else
+      w.null();
     w.number(e.priority);
     w.text(e.unit, 255);
     w.text(e.identifier, 255);
@@ -223,11 +240,13 @@ Status insert_load_data(Connection& c, InfileRows& in, const std::vector<LogEntr
     w.text(e.fields_json);
     w.end_row();
   }
-  if (mysql_real_query(c.m, kLoadEntries, std::strlen(kLoadEntries)) != 0) return c.fail("load data");
+  if (mysql_real_query(c.m, kLoadEntries, std::strlen(kLoadEntries)) != 0)
+    return c.fail("load data");
   uint64_t stored = mysql_affected_rows(c.m);
   if (stored != end - begin || mysql_warning_count(c.m) != 0) {
-    return Status::internal("load data stored " + std::to_string(stored) + " of " + std::to_string(end - begin) +
-                            " rows, with " + std::to_string(mysql_warning_count(c.m)) + " warnings");
+    return Status::internal("load data stored " + std::to_string(stored) + " of " +
+                            std::to_string(end - begin) + " rows, with " +
+                            std::to_string(mysql_warning_count(c.m)) + " warnings");
   }
   return Status::ok();
 }
@@ -247,12 +266,18 @@ int main(int argc, char** argv) {
   size_t rows = 200000, batch = 10000, repeat = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--db") db_url = argv[i + 1];
-    else if (a == "--db-credentials-file") creds = argv[i + 1];
-    else if (a == "--rows") rows = std::stoul(argv[i + 1]);
-    else if (a == "--batch") batch = std::stoul(argv[i + 1]);
-    else if (a == "--repeat") repeat = std::stoul(argv[i + 1]);
-    else if (a == "--only") only = argv[i + 1];
+    if (a == "--db")
+      db_url = argv[i + 1];
+    else if (a == "--db-credentials-file")
+      creds = argv[i + 1];
+    else if (a == "--rows")
+      rows = std::stoul(argv[i + 1]);
+    else if (a == "--batch")
+      batch = std::stoul(argv[i + 1]);
+    else if (a == "--repeat")
+      repeat = std::stoul(argv[i + 1]);
+    else if (a == "--only")
+      only = argv[i + 1];
   }
   auto opts = parse_mysql_url(db_url);
   if (!opts) {
@@ -304,8 +329,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s: %s\n", m.name, s.to_string().c_str());
         return 1;
       }
-      std::printf("{\"method\":\"%s\",\"run\":%zu,\"rows\":%zu,\"seconds\":%.3f,\"rows_per_s\":%.0f}\n", m.name, r + 1,
-                  rows, secs, static_cast<double>(rows) / secs);
+      std::printf(
+          "{\"method\":\"%s\",\"run\":%zu,\"rows\":%zu,\"seconds\":%.3f,\"rows_per_s\":%.0f}\n",
+          m.name, r + 1, rows, secs, static_cast<double>(rows) / secs);
       std::fflush(stdout);
     }
   }

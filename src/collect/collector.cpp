@@ -3,9 +3,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "infralogs/core/log.h"
 
@@ -33,8 +32,12 @@ auto with_retries(const CollectorOptions& o, std::stop_token stop, const std::st
     auto r = f();
     Status s = r.status();
     if (s.is_ok() || !retryable(s) || attempt >= o.attempts || stop.stop_requested()) return r;
-    log::warn(kComponent, "retrying", {{"agent", agent}, {"step", what}, {"attempt", attempt},
-                                       {"wait_ms", delay.count()}, {"error", s.message()}});
+    log::warn(kComponent, "retrying",
+              {{"agent", agent},
+               {"step", what},
+               {"attempt", attempt},
+               {"wait_ms", delay.count()},
+               {"error", s.message()}});
     if (!sleep_for(delay, stop)) return r;
     delay *= 2;
   }
@@ -60,7 +63,9 @@ Collector::Collector(wire::AgentClient& client, storage::LogStore& store, Collec
     : client_(client), store_(store), options_(options), progress_(std::move(progress)) {}
 
 Status Collector::mark_polled(uint32_t host, std::stop_token stop, const std::string& agent) {
-  return with_retries(options_, stop, agent, "mark polled", [&] { return StatusResult{store_.mark_polled(host)}; }).s;
+  return with_retries(options_, stop, agent, "mark polled",
+                      [&] { return StatusResult{store_.mark_polled(host)}; })
+      .s;
 }
 
 AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_token stop) {
@@ -72,9 +77,11 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
     rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return rep;
   };
-  auto host = with_retries(options_, stop, agent.name, "host", [&] { return store_.host_id(agent.name, labels_json(agent)); });
+  auto host = with_retries(options_, stop, agent.name, "host",
+                           [&] { return store_.host_id(agent.name, labels_json(agent)); });
   if (!host) return finish(host.status());
-  auto cursor = with_retries(options_, stop, agent.name, "cursor", [&] { return store_.last_cursor(*host); });
+  auto cursor =
+      with_retries(options_, stop, agent.name, "cursor", [&] { return store_.last_cursor(*host); });
   if (!cursor) return finish(cursor.status());
   std::string after = *cursor;
   while (true) {
@@ -83,7 +90,8 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
     req.after = after;
     req.limit = options_.batch_entries;
     if (after.empty()) req.since_usec = options_.first_contact_since_usec;
-    auto batch = with_retries(options_, stop, agent.name, "fetch", [&] { return client_.fetch(agent, req, stop); });
+    auto batch = with_retries(options_, stop, agent.name, "fetch",
+                              [&] { return client_.fetch(agent, req, stop); });
     if (!batch) return finish(batch.status());
     rep.bytes += batch->wire_bytes;
     if (batch->entries.empty()) {
@@ -95,8 +103,11 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
       gap = Gap{after, batch->entries.front().cursor, batch->entries.front().realtime_usec,
                 "the agent no longer has the stored cursor (journal vacuumed or rotated past it); "
                 "entries between it and first_cursor are lost"};
-      log::warn(kComponent, "gap: the agent no longer has the stored cursor; continuing from its oldest entry after it",
-                {{"agent", agent.name}, {"last_cursor", after}, {"first_cursor", gap->first_cursor}});
+      log::warn(
+          kComponent,
+          "gap: the agent no longer has the stored cursor; continuing from its oldest entry after "
+          "it",
+          {{"agent", agent.name}, {"last_cursor", after}, {"first_cursor", gap->first_cursor}});
     }
     // An append in flight is never interrupted (it commits or rolls back); a stop request only
     // cuts the waits between retries.
@@ -107,7 +118,8 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
       // Another collector stored this page first: go on from the cursor it stored. Each such
       // retry means the host's cursor moved, so racing collectors always make progress; if it
       // did not move, the batch clashes with what is stored and this agent fails.
-      auto c = with_retries(options_, stop, agent.name, "cursor", [&] { return store_.last_cursor(*host); });
+      auto c = with_retries(options_, stop, agent.name, "cursor",
+                            [&] { return store_.last_cursor(*host); });
       if (!c) return finish(c.status());
       if (*c == after) return finish(stored.s);
       ++rep.races;
@@ -128,7 +140,8 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
   }
 }
 
-std::vector<AgentReport> Collector::poll_once(const std::vector<wire::AgentSpec>& agents, std::stop_token stop) {
+std::vector<AgentReport> Collector::poll_once(const std::vector<wire::AgentSpec>& agents,
+                                              std::stop_token stop) {
   std::vector<AgentReport> reports(agents.size());
   std::atomic<size_t> next{0};
   auto worker = [&] {

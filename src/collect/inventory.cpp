@@ -4,10 +4,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 namespace infralogs::collect {
 namespace {
@@ -36,7 +35,8 @@ std::string string_or(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
-Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text, const std::string& base_dir) {
+Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text,
+                                                     const std::string& base_dir) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object() || !j.contains("agents") || !j["agents"].is_array()) {
     return Status::invalid_argument("inventory: want a JSON object with an \"agents\" array");
@@ -53,7 +53,8 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text, co
     spec.url = string_or(a, "url");
     if (spec.name.empty()) return Status::invalid_argument(where + " has no \"name\"");
     where = "inventory: agent " + spec.name;
-    if (!names.insert(spec.name).second) return Status::invalid_argument(where + " is listed twice");
+    if (!names.insert(spec.name).second)
+      return Status::invalid_argument(where + " is listed twice");
     if (spec.url.rfind("http://", 0) != 0 && spec.url.rfind("https://", 0) != 0) {
       return Status::invalid_argument(where + ": \"url\" must start with http:// or https://");
     }
@@ -62,7 +63,8 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text, co
     spec.client_cert_file = resolve(base_dir, string_or(a, "client_cert_file"));
     spec.client_key_file = resolve(base_dir, string_or(a, "client_key_file"));
     if (spec.client_cert_file.empty() != spec.client_key_file.empty()) {
-      return Status::invalid_argument(where + ": \"client_cert_file\" and \"client_key_file\" go together");
+      return Status::invalid_argument(where +
+                                      ": \"client_cert_file\" and \"client_key_file\" go together");
     }
     for (const std::string* f : {&spec.ca_file, &spec.client_cert_file, &spec.client_key_file}) {
       if (!f->empty() && ::access(f->c_str(), R_OK) != 0) {
@@ -70,9 +72,11 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text, co
       }
     }
     if (a.contains("labels")) {
-      if (!a["labels"].is_object()) return Status::invalid_argument(where + ": \"labels\" must be an object");
+      if (!a["labels"].is_object())
+        return Status::invalid_argument(where + ": \"labels\" must be an object");
       for (const auto& [k, v] : a["labels"].items()) {
-        if (!v.is_string()) return Status::invalid_argument(where + ": label " + k + " must be a string");
+        if (!v.is_string())
+          return Status::invalid_argument(where + ": label " + k + " must be a string");
         spec.labels[k] = v.get<std::string>();
       }
     }
@@ -81,7 +85,9 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text, co
     if (token_file.empty() && token_env.empty()) token_file = resolve(base_dir, default_token_file);
     if (!token_env.empty()) {
       const char* v = std::getenv(token_env.c_str());
-      if (!v || !*v) return Status::invalid_argument(where + ": environment variable " + token_env + " is not set");
+      if (!v || !*v)
+        return Status::invalid_argument(where + ": environment variable " + token_env +
+                                        " is not set");
       spec.token = v;
     } else if (!token_file.empty()) {
       auto t = read_token(token_file);

@@ -15,10 +15,14 @@ std::mutex g_write_mutex;
 
 const char* level_name(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -41,9 +45,10 @@ std::string utc_now() {
 void set_min_level(Level level) { g_min_level = level; }
 
 bool parse_level(std::string_view name, Level* out) {
-  static constexpr std::pair<std::string_view, Level> kNames[] = {
-      {"debug", Level::kDebug}, {"info", Level::kInfo}, {"warn", Level::kWarn},
-      {"error", Level::kError}};
+  static constexpr std::pair<std::string_view, Level> kNames[] = {{"debug", Level::kDebug},
+                                                                  {"info", Level::kInfo},
+                                                                  {"warn", Level::kWarn},
+                                                                  {"error", Level::kError}};
   for (const auto& [n, l] : kNames) {
     if (n == name) {
       *out = l;
@@ -56,10 +61,8 @@ bool parse_level(std::string_view name, Level* out) {
 void write(Level level, std::string_view component, std::string_view msg,
            const nlohmann::json& fields) {
   if (level < g_min_level.load(std::memory_order_relaxed)) return;
-  nlohmann::json line = {{"ts", utc_now()},
-                         {"level", level_name(level)},
-                         {"component", component},
-                         {"msg", msg}};
+  nlohmann::json line = {
+      {"ts", utc_now()}, {"level", level_name(level)}, {"component", component}, {"msg", msg}};
   if (fields.is_object()) {
     for (const auto& [k, v] : fields.items()) line[k] = v;
   }

@@ -13,10 +13,14 @@ std::string render_metric_labels(const MetricLabels& labels) {
     out += labels[i].first;
     out += "=\"";
     for (char c : labels[i].second) {
-      if (c == '\\') out += "\\\\";
-      else if (c == '"') out += "\\\"";
-      else if (c == '\n') out += "\\n";
-      else out += c;
+      if (c == '\\')
+        out += "\\\\";
+      else if (c == '"')
+        out += "\\\"";
+      else if (c == '\n')
+        out += "\\n";
+      else
+        out += c;
     }
     out += '"';
   }
@@ -59,8 +63,10 @@ std::string MetricsRegistry::render() const {
     }
     for (const auto& [labels, g] : f.gauges) {
       double v = g->value();
-      if (std::isnan(v)) std::snprintf(num, sizeof num, "NaN");
-      else std::snprintf(num, sizeof num, "%.17g", v);
+      if (std::isnan(v))
+        std::snprintf(num, sizeof num, "NaN");
+      else
+        std::snprintf(num, sizeof num, "%.17g", v);
       out += name + labels + " " + num + "\n";
     }
   }

@@ -48,7 +48,8 @@ void check(const std::string& host, const std::string& unit, const Series& s, ui
 }  // namespace
 
 std::vector<Anomaly> find_anomalies(const std::vector<storage::HostUnitHour>& cells,
-                                    const storage::TimeWindow& window, const AnomalyOptions& options) {
+                                    const storage::TimeWindow& window,
+                                    const AnomalyOptions& options) {
   std::map<std::pair<std::string, std::string>, Series> pairs;
   for (const auto& c : cells) {
     auto& v = pairs[{c.host, c.unit}].by_hour[c.hour_usec / kHourUsec];
@@ -61,7 +62,8 @@ std::vector<Anomaly> find_anomalies(const std::vector<storage::HostUnitHour>& ce
     check(key.first, key.second, series, first, end, false, options, &out);
     check(key.first, key.second, series, first, end, true, options, &out);
   }
-  std::sort(out.begin(), out.end(), [](const Anomaly& a, const Anomaly& b) { return a.score > b.score; });
+  std::sort(out.begin(), out.end(),
+            [](const Anomaly& a, const Anomaly& b) { return a.score > b.score; });
   return out;
 }
 

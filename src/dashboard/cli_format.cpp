@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <ctime>
-
 #include <nlohmann/json.hpp>
 
 #include "infralogs/core/utf8.h"
@@ -11,7 +10,8 @@
 namespace infralogs::dashboard {
 namespace {
 
-constexpr const char* kPriorityNames[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+constexpr const char* kPriorityNames[] = {"emerg",   "alert",  "crit", "err",
+                                          "warning", "notice", "info", "debug"};
 
 std::string iso_time(uint64_t usec) {
   std::time_t secs = static_cast<std::time_t>(usec / 1000000);
@@ -24,7 +24,9 @@ std::string iso_time(uint64_t usec) {
   return out;
 }
 
-std::string prio(const std::optional<int>& p) { return p && *p >= 0 && *p < 8 ? kPriorityNames[*p] : "-"; }
+std::string prio(const std::optional<int>& p) {
+  return p && *p >= 0 && *p < 8 ? kPriorityNames[*p] : "-";
+}
 
 std::string csv_field(const std::string& v) {
   if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
@@ -53,11 +55,16 @@ std::string fit(const std::string& s, size_t width) {
 }  // namespace
 
 bool parse_cli_format(const std::string& name, CliFormat* out) {
-  if (name == "short") *out = CliFormat::kShort;
-  else if (name == "json") *out = CliFormat::kJson;
-  else if (name == "csv") *out = CliFormat::kCsv;
-  else if (name == "table") *out = CliFormat::kTable;
-  else return false;
+  if (name == "short")
+    *out = CliFormat::kShort;
+  else if (name == "json")
+    *out = CliFormat::kJson;
+  else if (name == "csv")
+    *out = CliFormat::kCsv;
+  else if (name == "table")
+    *out = CliFormat::kTable;
+  else
+    return false;
   return true;
 }
 
@@ -83,8 +90,8 @@ std::string format_rows(const std::vector<storage::SearchRow>& rows, CliFormat f
   std::string out;
   if (format == CliFormat::kCsv) out += "time,host,priority,unit,identifier,pid,message\n";
   if (format == CliFormat::kTable) {
-    out += fit("TIME", 27) + " " + fit("HOST", 14) + " " + fit("PRIO", 7) + " " + fit("UNIT", 22) + " " + fit("IDENT", 14) +
-           " MESSAGE\n";
+    out += fit("TIME", 27) + " " + fit("HOST", 14) + " " + fit("PRIO", 7) + " " + fit("UNIT", 22) +
+           " " + fit("IDENT", 14) + " MESSAGE\n";
   }
   for (const auto& r : rows) {
     std::string t = iso_time(r.key.realtime_usec);
@@ -92,7 +99,8 @@ std::string format_rows(const std::vector<storage::SearchRow>& rows, CliFormat f
     std::string pid = r.pid ? std::to_string(*r.pid) : "";
     switch (format) {
       case CliFormat::kShort: {
-        std::string head = t + " " + escape_text(r.host) + " " + (ident.empty() ? opt_text(r.unit) : ident) +
+        std::string head = t + " " + escape_text(r.host) + " " +
+                           (ident.empty() ? opt_text(r.unit) : ident) +
                            (pid.empty() ? "" : "[" + pid + "]") + ": ";
         std::string msg = message_text(r.message, true);
         size_t start = 0;
@@ -107,15 +115,16 @@ std::string format_rows(const std::vector<storage::SearchRow>& rows, CliFormat f
         break;
       }
       case CliFormat::kJson: {
-        nlohmann::json j = {{"time", t},
-                            {"realtime_usec", r.key.realtime_usec},
-                            {"host", text_or_bytes(r.host)},
-                            {"priority", r.priority ? nlohmann::json(*r.priority) : nlohmann::json(nullptr)},
-                            {"unit", r.unit ? text_or_bytes(*r.unit) : nlohmann::json(nullptr)},
-                            {"identifier", r.identifier ? text_or_bytes(*r.identifier) : nlohmann::json(nullptr)},
-                            {"pid", r.pid ? nlohmann::json(*r.pid) : nlohmann::json(nullptr)},
-                            {"message", r.message ? text_or_bytes(*r.message) : nlohmann::json(nullptr)},
-                            {"id", r.key.to_string()}};
+        nlohmann::json j = {
+            {"time", t},
+            {"realtime_usec", r.key.realtime_usec},
+            {"host", text_or_bytes(r.host)},
+            {"priority", r.priority ? nlohmann::json(*r.priority) : nlohmann::json(nullptr)},
+            {"unit", r.unit ? text_or_bytes(*r.unit) : nlohmann::json(nullptr)},
+            {"identifier", r.identifier ? text_or_bytes(*r.identifier) : nlohmann::json(nullptr)},
+            {"pid", r.pid ? nlohmann::json(*r.pid) : nlohmann::json(nullptr)},
+            {"message", r.message ? text_or_bytes(*r.message) : nlohmann::json(nullptr)},
+            {"id", r.key.to_string()}};
         out += j.dump() + "\n";
         break;
       }
@@ -125,8 +134,9 @@ std::string format_rows(const std::vector<storage::SearchRow>& rows, CliFormat f
                csv_field(message_text(r.message, true)) + "\n";
         break;
       case CliFormat::kTable:
-        out += fit(t, 27) + " " + fit(escape_text(r.host), 14) + " " + fit(prio(r.priority), 7) + " " +
-               fit(opt_text(r.unit), 22) + " " + fit(ident, 14) + " " + message_text(r.message, false) + "\n";
+        out += fit(t, 27) + " " + fit(escape_text(r.host), 14) + " " + fit(prio(r.priority), 7) +
+               " " + fit(opt_text(r.unit), 22) + " " + fit(ident, 14) + " " +
+               message_text(r.message, false) + "\n";
         break;
     }
   }

@@ -39,7 +39,8 @@ uint64_t Dashboard::now() const {
                                    .count());
 }
 
-Result<storage::TimeWindow> Dashboard::window(std::optional<uint64_t> from, std::optional<uint64_t> to, bool* is_default) {
+Result<storage::TimeWindow> Dashboard::window(std::optional<uint64_t> from,
+                                              std::optional<uint64_t> to, bool* is_default) {
   *is_default = !from && !to;
   storage::TimeWindow w;
   if (!to) {
@@ -58,11 +59,13 @@ Result<storage::TimeWindow> Dashboard::window(std::optional<uint64_t> from, std:
   return w;
 }
 
-Result<json> Dashboard::overview(const storage::TimeWindow& w, const std::optional<std::string>& host) {
+Result<json> Dashboard::overview(const storage::TimeWindow& w,
+                                 const std::optional<std::string>& host) {
   auto volume = reader_.volume_by_priority(w, host);
   if (!volume) return volume.status();
   uint64_t baseline_usec = options_.anomalies.baseline_hours * kHourUsec;
-  storage::TimeWindow wide{w.from_usec > baseline_usec ? w.from_usec - baseline_usec : 0, w.to_usec};
+  storage::TimeWindow wide{w.from_usec > baseline_usec ? w.from_usec - baseline_usec : 0,
+                           w.to_usec};
   auto cells = reader_.host_unit_hours(wide, host);
   if (!cells) return cells.status();
   auto idents = reader_.top_identifiers(w, host, options_.top_n);
@@ -81,7 +84,8 @@ Result<json> Dashboard::overview(const storage::TimeWindow& w, const std::option
   for (const auto& v : *volume) {
     uint64_t h = v.hour_usec / kHourUsec;
     if (h < first || h >= end) continue;
-    std::string key = v.priority == kNoPriority || v.priority > 7 ? "none" : std::to_string(v.priority);
+    std::string key =
+        v.priority == kNoPriority || v.priority > 7 ? "none" : std::to_string(v.priority);
     by_priority[key][h - first] += v.entries;
     total += v.entries;
     if (v.priority <= 3) {
@@ -113,9 +117,11 @@ Result<json> Dashboard::overview(const storage::TimeWindow& w, const std::option
     heat_entries.push_back(row.first);
     heat_errors.push_back(row.second);
   }
-  std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> unit_list(units.begin(), units.end());
+  std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> unit_list(units.begin(),
+                                                                               units.end());
   std::sort(unit_list.begin(), unit_list.end(), [](const auto& a, const auto& b) {
-    return a.second.second != b.second.second ? a.second.second > b.second.second : a.second.first > b.second.first;
+    return a.second.second != b.second.second ? a.second.second > b.second.second
+                                              : a.second.first > b.second.first;
   });
   json top_units = json::array();
   for (size_t i = 0; i < unit_list.size() && i < options_.top_n; ++i) {
@@ -125,19 +131,29 @@ Result<json> Dashboard::overview(const storage::TimeWindow& w, const std::option
   }
   json top_idents = json::array();
   for (const auto& t : *idents) {
-    top_idents.push_back({{"identifier", name_or_null(t.name)}, {"errors", t.errors}, {"entries", t.entries}});
+    top_idents.push_back(
+        {{"identifier", name_or_null(t.name)}, {"errors", t.errors}, {"entries", t.entries}});
   }
   json anomalies = json::array();
   for (const auto& a : find_anomalies(*cells, w, options_.anomalies)) {
     if (anomalies.size() >= 50) break;
-    anomalies.push_back({{"host", text_or_bytes(a.host)}, {"unit", name_or_null(a.unit)}, {"hour", a.hour_usec},
-                         {"kind", a.kind}, {"value", a.value}, {"baseline", a.baseline}, {"score", a.score}});
+    anomalies.push_back({{"host", text_or_bytes(a.host)},
+                         {"unit", name_or_null(a.unit)},
+                         {"hour", a.hour_usec},
+                         {"kind", a.kind},
+                         {"value", a.value},
+                         {"baseline", a.baseline},
+                         {"score", a.score}});
   }
   json bp = json::object();
   for (auto& [k, v] : by_priority) bp[k] = v;
   return json{{"totals", {{"entries", total}, {"errors", total_errors}, {"hosts", heat.size()}}},
               {"volume", {{"hours", hours}, {"by_priority", bp}, {"errors", errors}}},
-              {"heatmap", {{"hosts", heat_hosts}, {"hours", hours}, {"entries", heat_entries}, {"errors", heat_errors}}},
+              {"heatmap",
+               {{"hosts", heat_hosts},
+                {"hours", hours},
+                {"entries", heat_entries},
+                {"errors", heat_errors}}},
               {"top_units", top_units},
               {"top_identifiers", top_idents},
               {"anomalies", anomalies}};
@@ -152,16 +168,22 @@ Result<json> Dashboard::hosts(const storage::TimeWindow& w) {
   for (const auto& h : *hosts) {
     json labels = json::parse(h.labels_json, nullptr, false);
     if (labels.is_discarded()) labels = json::object();
-    json row = {{"host", text_or_bytes(h.host)},     {"labels", labels},
-                {"last_entry", nullptr},             {"last_collected", nullptr},
-                {"entries", h.entries},              {"errors", h.errors},
-                {"lag_s", nullptr},                  {"stale", true}};
+    json row = {{"host", text_or_bytes(h.host)},
+                {"labels", labels},
+                {"last_entry", nullptr},
+                {"last_collected", nullptr},
+                {"entries", h.entries},
+                {"errors", h.errors},
+                {"lag_s", nullptr},
+                {"stale", true}};
     if (h.last_entry_usec) row["last_entry"] = *h.last_entry_usec;
     if (h.last_collected_usec) {
       row["last_collected"] = *h.last_collected_usec;
       row["stale"] = t > *h.last_collected_usec + stale_usec;
       if (h.last_entry_usec) {
-        row["lag_s"] = static_cast<double>(*h.last_collected_usec - std::min(*h.last_collected_usec, *h.last_entry_usec)) / 1e6;
+        row["lag_s"] = static_cast<double>(*h.last_collected_usec -
+                                           std::min(*h.last_collected_usec, *h.last_entry_usec)) /
+                       1e6;
       }
     }
     out.push_back(row);
@@ -170,7 +192,10 @@ Result<json> Dashboard::hosts(const storage::TimeWindow& w) {
 }
 
 json Dashboard::freshness() {
-  json out = {{"replica_ok", false}, {"heartbeat", nullptr}, {"age_s", nullptr}, {"stale", true},
+  json out = {{"replica_ok", false},
+              {"heartbeat", nullptr},
+              {"age_s", nullptr},
+              {"stale", true},
               {"threshold_s", options_.stale_after.count()}};
   auto hb = reader_.heartbeat_usec();
   if (!hb) {
@@ -193,9 +218,12 @@ Result<json> Dashboard::gaps(const storage::TimeWindow& w, const std::optional<s
   if (!gaps) return gaps.status();
   json out = json::array();
   for (const auto& g : *gaps) {
-    out.push_back({{"host", text_or_bytes(g.host)}, {"last_cursor", text_or_bytes(g.last_cursor)},
-                   {"first_cursor", text_or_bytes(g.first_cursor)}, {"first_entry", g.first_entry_usec},
-                   {"reason", text_or_bytes(g.reason)}, {"detected", g.detected_usec}});
+    out.push_back({{"host", text_or_bytes(g.host)},
+                   {"last_cursor", text_or_bytes(g.last_cursor)},
+                   {"first_cursor", text_or_bytes(g.first_cursor)},
+                   {"first_entry", g.first_entry_usec},
+                   {"reason", text_or_bytes(g.reason)},
+                   {"detected", g.detected_usec}});
   }
   return json{{"gaps", out}};
 }
@@ -214,7 +242,8 @@ Result<json> Dashboard::search(const storage::SearchQuery& q) {
                     {"pid", r.pid ? json(*r.pid) : json(nullptr)},
                     {"message", opt_text(r.message)}});
   }
-  return json{{"entries", rows}, {"next", page->next ? json(page->next->to_string()) : json(nullptr)}};
+  return json{{"entries", rows},
+              {"next", page->next ? json(page->next->to_string()) : json(nullptr)}};
 }
 
 Result<json> Dashboard::entry(const storage::SearchKey& key) {
@@ -234,7 +263,9 @@ Result<json> Dashboard::entry(const storage::SearchKey& key) {
       fields["MESSAGE"] = bytes;
     }
   }
-  return json{{"id", key.to_string()}, {"host", text_or_bytes((*d)->host)}, {"time", (*d)->realtime_usec},
+  return json{{"id", key.to_string()},
+              {"host", text_or_bytes((*d)->host)},
+              {"time", (*d)->realtime_usec},
               {"fields", fields}};
 }
 

@@ -6,9 +6,8 @@
 #include <fstream>
 #include <limits>
 #include <memory>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "infralogs/core/log.h"
 #include "infralogs/http/server.h"
@@ -33,14 +32,16 @@ void send_json_error(httplib::Response& res, int status, const std::string& mess
 struct AgentMetrics {
   explicit AgentMetrics(MetricsRegistry& r)
       : registry(r),
-        entries(r.counter("infralogs_agent_entries_served_total", "Journal entries sent to clients.")),
+        entries(
+            r.counter("infralogs_agent_entries_served_total", "Journal entries sent to clients.")),
         bytes(r.counter("infralogs_agent_bytes_served_total",
                         "Response body bytes sent for /logs and /entries, after compression.")),
         read_errors(r.counter("infralogs_agent_journal_read_errors_total",
                               "Journal reads that failed: a corrupted entry or file, or a file "
                               "rotated away mid-read.")),
         skipped(r.counter("infralogs_agent_entries_skipped_total",
-                          "Entries left out of a response because they could not be read whole.")) {}
+                          "Entries left out of a response because they could not be read whole.")) {
+  }
 
   Counter& auth_failure(const char* reason) {
     return registry.counter("infralogs_agent_auth_failures_total",
@@ -48,7 +49,8 @@ struct AgentMetrics {
                             {{"reason", reason}});
   }
   Counter& request(const std::string& path, int status) {
-    return registry.counter("infralogs_agent_http_requests_total", "HTTP requests by path and status.",
+    return registry.counter("infralogs_agent_http_requests_total",
+                            "HTTP requests by path and status.",
                             {{"path", path}, {"code", std::to_string(status)}});
   }
 
@@ -106,9 +108,15 @@ struct PageStream {
 
 void encode(PageStream& st) {
   switch (st.format) {
-    case Format::kJson: journal::append_json(st.entry, st.fields, &st.buf); break;
-    case Format::kExport: journal::append_export(st.entry, &st.buf); break;
-    case Format::kShort: journal::append_short(st.entry, &st.buf); break;
+    case Format::kJson:
+      journal::append_json(st.entry, st.fields, &st.buf);
+      break;
+    case Format::kExport:
+      journal::append_export(st.entry, &st.buf);
+      break;
+    case Format::kShort:
+      journal::append_short(st.entry, &st.buf);
+      break;
     case Format::kEventStream:
       st.buf.append("data: ");
       journal::append_json(st.entry, st.fields, &st.buf);
@@ -200,9 +208,12 @@ void stream_response(httplib::Response& res, std::shared_ptr<PageStream> st, con
 
 int http_status_for(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -238,8 +249,8 @@ std::string compact_id(std::string id) {
 
 bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* q, ParamError* error) {
-  static const std::set<std::string> kSingle = {wire::kParamAfter, wire::kParamLimit,
-                                                wire::kParamSince, wire::kParamUntil,
+  static const std::set<std::string> kSingle = {wire::kParamAfter,    wire::kParamLimit,
+                                                wire::kParamSince,    wire::kParamUntil,
                                                 wire::kParamPriority, wire::kParamBoot};
   static const std::set<std::string> kRepeatable = {wire::kParamUnit, wire::kParamMatch,
                                                     wire::kParamFields};
@@ -272,8 +283,10 @@ bool parse_logs_query(const std::multimap<std::string, std::string>& params,
     } else if (key == wire::kParamSince || key == wire::kParamUntil) {
       Result<uint64_t> t = journal::parse_time(value);
       if (!t) return fail(key, t.status().message());
-      if (key == wire::kParamSince) since = *t;
-      else q->filter.until_usec = *t;
+      if (key == wire::kParamSince)
+        since = *t;
+      else
+        q->filter.until_usec = *t;
     } else if (key == wire::kParamUnit) {
       if (value.empty() || value.find_first_of("*?[") != std::string::npos) {
         return fail(key, "must be a unit name (globs are not supported): '" + value + "'");
@@ -372,7 +385,8 @@ bool parse_entries_range(std::string_view range, journal::Position* pos, size_t*
   constexpr std::string_view kPrefix = "entries=";
   if (range.substr(0, kPrefix.size()) != kPrefix) return false;
   range.remove_prefix(kPrefix.size());
-  while (!range.empty() && std::isspace(static_cast<unsigned char>(range.front()))) range.remove_prefix(1);
+  while (!range.empty() && std::isspace(static_cast<unsigned char>(range.front())))
+    range.remove_prefix(1);
   std::string_view cursor = range;
   size_t colon = range.find(':');
   if (colon != std::string_view::npos) {
@@ -388,8 +402,10 @@ bool parse_entries_range(std::string_view range, journal::Position* pos, size_t*
       pos->skip = v;
       rest = rest.substr(colon2 + 1);
     }
-    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
-    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.back()))) rest.remove_suffix(1);
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front())))
+      rest.remove_prefix(1);
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.back())))
+      rest.remove_suffix(1);
     if (!rest.empty()) {
       std::string n(rest);
       char* end = nullptr;
@@ -422,7 +438,8 @@ void handle_entries(const httplib::Request& req, httplib::Response& res,
   journal::Filter filter;
   for (const auto& [key, value] : req.params) {
     if (key == "follow" || key == "discrete") {
-      send_json_error(res, 400, key + " is not supported by this agent; page with Range instead", key);
+      send_json_error(res, 400, key + " is not supported by this agent; page with Range instead",
+                      key);
       return;
     }
     if (key == "boot") {
@@ -430,7 +447,8 @@ void handle_entries(const httplib::Request& req, httplib::Response& res,
       continue;
     }
     if (!journal::is_valid_field_name(key)) {
-      send_json_error(res, 400, "Failed to parse URL arguments: not a field name: '" + key + "'", key);
+      send_json_error(res, 400, "Failed to parse URL arguments: not a field name: '" + key + "'",
+                      key);
       return;
     }
     filter.matches.emplace_back(key, value);
@@ -439,8 +457,9 @@ void handle_entries(const httplib::Request& req, httplib::Response& res,
   if (!session) {
     const Status& s = session.status();
     send_json_error(res, http_status_for(s),
-                    s.code() == StatusCode::kInvalidArgument ? "Failed to seek in journal: " + s.message()
-                                                             : s.message(),
+                    s.code() == StatusCode::kInvalidArgument
+                        ? "Failed to seek in journal: " + s.message()
+                        : s.message(),
                     s.code() == StatusCode::kInvalidArgument ? "Range" : "");
     return;
   }
@@ -474,7 +493,8 @@ void handle_machine(httplib::Response& res, const AgentOptions& options) {
                {"boot_id", compact_id(first_line_of_file(options.boot_id_file))},
                {"hostname", host},
                {"os_pretty_name", os_pretty_name()}};
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
+                  "application/json");
 }
 
 void update_process_metrics(MetricsRegistry& r) {
@@ -496,40 +516,43 @@ std::string path_label(const std::string& path) {
 
 }  // namespace
 
-void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader,
-                         TokenFile& tokens, AuthRateLimiter& limiter, MetricsRegistry& metrics,
+void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader, TokenFile& tokens,
+                         AuthRateLimiter& limiter, MetricsRegistry& metrics,
                          const AgentOptions& options) {
   auto m = std::make_shared<AgentMetrics>(metrics);
   AgentMetrics& am = *m;
 
-  server.set_pre_routing_handler([&tokens, &limiter, m](const httplib::Request& req,
-                                                       httplib::Response& res) {
-    if (req.path == wire::kHealthPath) return httplib::Server::HandlerResponse::Unhandled;
-    long retry_after = 0;
-    if (!limiter.allowed(req.remote_addr, &retry_after)) {
-      m->auth_failure("rate_limited").inc();
-      res.set_header("Retry-After", std::to_string(retry_after));
-      send_json_error(res, 429, "too many failed authentication attempts; retry later");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    std::optional<std::string> token = token_from_authorization(req.get_header_value("Authorization"));
-    if (token && tokens.verify(*token)) return httplib::Server::HandlerResponse::Unhandled;
-    limiter.record_failure(req.remote_addr);
-    const char* reason = token ? "invalid" : "missing";
-    m->auth_failure(reason).inc();
-    log::warn(kComponent, "authentication failed",
-              {{"remote", req.remote_addr}, {"path", req.path}, {"reason", reason}});
-    res.set_header("WWW-Authenticate", "Basic realm=\"infralogs\", Bearer realm=\"infralogs\"");
-    send_json_error(res, 401, "unauthorized: a valid token is required");
-    return httplib::Server::HandlerResponse::Handled;
-  });
+  server.set_pre_routing_handler(
+      [&tokens, &limiter, m](const httplib::Request& req, httplib::Response& res) {
+        if (req.path == wire::kHealthPath) return httplib::Server::HandlerResponse::Unhandled;
+        long retry_after = 0;
+        if (!limiter.allowed(req.remote_addr, &retry_after)) {
+          m->auth_failure("rate_limited").inc();
+          res.set_header("Retry-After", std::to_string(retry_after));
+          send_json_error(res, 429, "too many failed authentication attempts; retry later");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        std::optional<std::string> token =
+            token_from_authorization(req.get_header_value("Authorization"));
+        if (token && tokens.verify(*token)) return httplib::Server::HandlerResponse::Unhandled;
+        limiter.record_failure(req.remote_addr);
+        const char* reason = token ? "invalid" : "missing";
+        m->auth_failure(reason).inc();
+        log::warn(kComponent, "authentication failed",
+                  {{"remote", req.remote_addr}, {"path", req.path}, {"reason", reason}});
+        res.set_header("WWW-Authenticate", "Basic realm=\"infralogs\", Bearer realm=\"infralogs\"");
+        send_json_error(res, 401, "unauthorized: a valid token is required");
+        return httplib::Server::HandlerResponse::Handled;
+      });
 
-  server.Get(wire::kLogsPath, [&reader, &am, options](const httplib::Request& req, httplib::Response& res) {
-    handle_logs(req, res, reader, am, options);
-  });
-  server.Get(wire::kEntriesPath, [&reader, &am, options](const httplib::Request& req, httplib::Response& res) {
-    handle_entries(req, res, reader, am, options);
-  });
+  server.Get(wire::kLogsPath,
+             [&reader, &am, options](const httplib::Request& req, httplib::Response& res) {
+               handle_logs(req, res, reader, am, options);
+             });
+  server.Get(wire::kEntriesPath,
+             [&reader, &am, options](const httplib::Request& req, httplib::Response& res) {
+               handle_entries(req, res, reader, am, options);
+             });
   server.Get(wire::kMachinePath, [options](const httplib::Request&, httplib::Response& res) {
     handle_machine(res, options);
   });
@@ -541,7 +564,8 @@ void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader
     }
     json body = {{"status", "unavailable"}, {"reason", s.message()}};
     res.status = 503;
-    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", "application/json");
+    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
+                    "application/json");
   });
   server.Get(wire::kMetricsPath, [&metrics](const httplib::Request&, httplib::Response& res) {
     update_process_metrics(metrics);
@@ -552,7 +576,9 @@ void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader
   server.set_logger([m](const httplib::Request& req, const httplib::Response& res) {
     m->request(path_label(req.path), res.status).inc();
     log::debug(kComponent, "request",
-               {{"remote", req.remote_addr}, {"method", req.method}, {"path", req.path},
+               {{"remote", req.remote_addr},
+                {"method", req.method},
+                {"path", req.path},
                 {"status", res.status}});
   });
 }

@@ -2,9 +2,8 @@
 
 #include <chrono>
 #include <fstream>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "infralogs/core/log.h"
 #include "infralogs/http/server.h"
@@ -21,7 +20,8 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& message, const std::string& parameter = "") {
+void send_error(httplib::Response& res, int status, const std::string& message,
+                const std::string& parameter = "") {
   json body = {{"error", message}};
   if (!parameter.empty()) body["parameter"] = parameter;
   send_json(res, status, body);
@@ -29,16 +29,21 @@ void send_error(httplib::Response& res, int status, const std::string& message, 
 
 int http_status(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
     case StatusCode::kUnavailable:
-    case StatusCode::kPermissionDenied: return 503;
-    default: return 500;
+    case StatusCode::kPermissionDenied:
+      return 503;
+    default:
+      return 500;
   }
 }
 
 // The parameters a request may carry; anything else is refused with 400.
-bool check_params(const httplib::Request& req, httplib::Response& res, const std::set<std::string>& allowed) {
+bool check_params(const httplib::Request& req, httplib::Response& res,
+                  const std::set<std::string>& allowed) {
   for (const auto& [key, value] : req.params) {
     if (!allowed.count(key)) {
       send_error(res, 400, key + ": unknown parameter", key);
@@ -58,8 +63,8 @@ std::optional<std::string> param(const httplib::Request& req, const char* name) 
 }
 
 // Parses from/to and resolves the window; false (with the response set) on a bad value.
-bool window(const httplib::Request& req, httplib::Response& res, dashboard::Dashboard& d, storage::TimeWindow* w,
-            json* window_json) {
+bool window(const httplib::Request& req, httplib::Response& res, dashboard::Dashboard& d,
+            storage::TimeWindow* w, json* window_json) {
   std::optional<uint64_t> from, to;
   for (const char* name : {"from", "to"}) {
     if (auto v = param(req, name)) {
@@ -74,7 +79,8 @@ bool window(const httplib::Request& req, httplib::Response& res, dashboard::Dash
   bool is_default = false;
   auto r = d.window(from, to, &is_default);
   if (!r) {
-    send_error(res, http_status(r.status()), r.status().message(), r.status().code() == StatusCode::kInvalidArgument ? "from" : "");
+    send_error(res, http_status(r.status()), r.status().message(),
+               r.status().code() == StatusCode::kInvalidArgument ? "from" : "");
     return false;
   }
   *w = *r;
@@ -111,8 +117,9 @@ const std::set<std::string> kWindowParams = {"from", "to", "host"};
 
 }  // namespace
 
-void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d, storage::LogReader& reader,
-                             MetricsRegistry& metrics, const std::vector<StaticAsset>& assets) {
+void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
+                             storage::LogReader& reader, MetricsRegistry& metrics,
+                             const std::vector<StaticAsset>& assets) {
   server.set_default_headers({{"Content-Security-Policy", kDashboardCsp},
                               {"X-Content-Type-Options", "nosniff"},
                               {"Referrer-Policy", "no-referrer"},
@@ -121,14 +128,17 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d, s
   for (const auto& [path, file] : {std::pair{"/", "index.html"}, std::pair{"/host", "host.html"},
                                    std::pair{"/search", "search.html"}}) {
     const StaticAsset* a = find_asset(assets, file);
-    server.Get(path, [a](const httplib::Request&, httplib::Response& res) { serve_asset(res, a, false); });
+    server.Get(
+        path, [a](const httplib::Request&, httplib::Response& res) { serve_asset(res, a, false); });
   }
-  server.Get(R"(/static/([A-Za-z0-9._-]+))", [&assets](const httplib::Request& req, httplib::Response& res) {
-    const StaticAsset* a = find_asset(assets, req.matches[1].str());
-    bool html = a && a->name.size() > 5 && a->name.substr(a->name.size() - 5) == ".html";
-    serve_asset(res, a, !html);
-  });
-  server.Get("/favicon.ico", [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  server.Get(R"(/static/([A-Za-z0-9._-]+))",
+             [&assets](const httplib::Request& req, httplib::Response& res) {
+               const StaticAsset* a = find_asset(assets, req.matches[1].str());
+               bool html = a && a->name.size() > 5 && a->name.substr(a->name.size() - 5) == ".html";
+               serve_asset(res, a, !html);
+             });
+  server.Get("/favicon.ico",
+             [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
 
   server.Get("/api/overview", [&d](const httplib::Request& req, httplib::Response& res) {
     if (!check_params(req, res, kWindowParams)) return;
@@ -156,7 +166,8 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d, s
     reply(res, d.gaps(w, param(req, "host")), wj);
   });
   server.Get("/api/search", [&d](const httplib::Request& req, httplib::Response& res) {
-    if (!check_params(req, res, {"from", "to", "host", "unit", "priority", "q", "limit", "after"})) return;
+    if (!check_params(req, res, {"from", "to", "host", "unit", "priority", "q", "limit", "after"}))
+      return;
     storage::SearchQuery q;
     json wj;
     if (!window(req, res, d, &q.window, &wj)) return;
@@ -170,7 +181,8 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d, s
     q.text = param(req, "q").value_or("");
     if (auto l = param(req, "limit")) {
       size_t n = 0;
-      if (l->size() > 3 || l->find_first_not_of("0123456789") != std::string::npos || (n = std::stoul(*l)) < 1 || n > 500) {
+      if (l->size() > 3 || l->find_first_not_of("0123456789") != std::string::npos ||
+          (n = std::stoul(*l)) < 1 || n > 500) {
         return send_error(res, 400, "limit: must be an integer from 1 to 500", "limit");
       }
       q.limit = n;
@@ -198,13 +210,18 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d, s
 
   install_json_error_handlers(server, kComponent);
   server.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
-    std::string path = req.path.rfind("/api/", 0) == 0 || req.path == "/healthz" || req.path == "/metrics" ? req.path
-                       : req.path.rfind("/static/", 0) == 0                                              ? "/static"
-                                                                                                           : "page";
-    metrics.counter("infralogs_serve_http_requests_total", "HTTP requests by path and status.",
-                    {{"path", path.size() > 40 ? "other" : path}, {"code", std::to_string(res.status)}})
+    std::string path =
+        req.path.rfind("/api/", 0) == 0 || req.path == "/healthz" || req.path == "/metrics"
+            ? req.path
+        : req.path.rfind("/static/", 0) == 0 ? "/static"
+                                             : "page";
+    metrics
+        .counter(
+            "infralogs_serve_http_requests_total", "HTTP requests by path and status.",
+            {{"path", path.size() > 40 ? "other" : path}, {"code", std::to_string(res.status)}})
         .inc();
-    log::debug(kComponent, "request", {{"remote", req.remote_addr}, {"path", req.path}, {"status", res.status}});
+    log::debug(kComponent, "request",
+               {{"remote", req.remote_addr}, {"path", req.path}, {"status", res.status}});
   });
 }
 

@@ -1,11 +1,10 @@
 #include "infralogs/http/server.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "infralogs/core/log.h"
-
-#include <cctype>
-#include <string_view>
 
 namespace infralogs::http {
 namespace {
@@ -64,8 +63,9 @@ class RangeRenamingStream : public httplib::Stream {
       if (std::tolower(static_cast<unsigned char>(c)) != kName[pending_.size() - 1]) break;
     }
     if (pending_.size() == kName.size() &&
-        std::equal(kName.begin(), kName.end(), pending_.begin(),
-                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+        std::equal(kName.begin(), kName.end(), pending_.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
       pending_ = std::string(kJournalRangeHeader) + ":";
     }
     return static_cast<ssize_t>(pending_.size());
@@ -107,7 +107,8 @@ Result<std::unique_ptr<JournalHttpServer>> JournalHttpServer::create(const TlsOp
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
-    return Status::invalid_argument("--tls-cert " + tls.cert_file + ": cannot load the certificate");
+    return Status::invalid_argument("--tls-cert " + tls.cert_file +
+                                    ": cannot load the certificate");
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(ctx) != 1) {
@@ -172,23 +173,26 @@ void install_json_error_handlers(httplib::Server& server, std::string_view compo
   auto send = [](httplib::Response& res, int status, const std::string& message) {
     res.status = status;
     nlohmann::json body = {{"error", message}};
-    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
+    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                    "application/json");
   };
   server.set_error_handler([send](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty() || res.is_chunked_content_provider_) return;
-    send(res, res.status, res.status == 404 ? "not found" : httplib::detail::status_message(res.status));
+    send(res, res.status,
+         res.status == 404 ? "not found" : httplib::detail::status_message(res.status));
   });
   std::string name(component);
-  server.set_exception_handler([send, name](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    }
-    log::error(name, "request failed", {{"path", req.path}, {"error", what}});
-    send(res, 500, "internal error");
-  });
+  server.set_exception_handler(
+      [send, name](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        }
+        log::error(name, "request failed", {{"path", req.path}, {"error", what}});
+        send(res, 500, "internal error");
+      });
 }
 
 }  // namespace infralogs::http

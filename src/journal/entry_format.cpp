@@ -1,11 +1,11 @@
 #include "infralogs/journal/entry_format.h"
 
-#include "infralogs/core/utf8.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+
+#include "infralogs/core/utf8.h"
 
 namespace infralogs::journal {
 namespace {
@@ -58,7 +58,11 @@ void append_json_value(std::string_view value, std::string* out) {
       i += len;
       continue;
     }
-    const char* esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\t' ? "\\t" : nullptr;
+    const char* esc = c == '"'    ? "\\\""
+                      : c == '\\' ? "\\\\"
+                      : c == '\n' ? "\\n"
+                      : c == '\t' ? "\\t"
+                                  : nullptr;
     if (!esc) break;  // another control character or DEL
     out->append(value.data() + run, i - run);
     out->append(esc, 2);
@@ -90,11 +94,21 @@ void append_json_string(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\t': out->append("\\t"); break;
-      case '\r': out->append("\\r"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
       default: {
         char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
         out->append(esc, 6);
@@ -189,12 +203,18 @@ void append_short(const Entry& entry, std::string* out) {
   for (size_t i = 0; i < entry.item_count(); ++i) {
     std::string_view name, value;
     split_item(entry.item(i), &name, &value);
-    if (name == "_HOSTNAME") host = value;
-    else if (name == "SYSLOG_IDENTIFIER") ident = value;
-    else if (name == "_COMM") comm = value;
-    else if (name == "_PID") pid = value;
-    else if (name == "SYSLOG_PID") syslog_pid = value;
-    else if (name == "MESSAGE") message = value;
+    if (name == "_HOSTNAME")
+      host = value;
+    else if (name == "SYSLOG_IDENTIFIER")
+      ident = value;
+    else if (name == "_COMM")
+      comm = value;
+    else if (name == "_PID")
+      pid = value;
+    else if (name == "SYSLOG_PID")
+      syslog_pid = value;
+    else if (name == "MESSAGE")
+      message = value;
   }
   std::time_t secs = static_cast<std::time_t>(entry.realtime_usec / 1000000);
   std::tm tm{};

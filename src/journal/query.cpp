@@ -7,11 +7,11 @@
 namespace infralogs::journal {
 namespace {
 
-constexpr std::string_view kPriorityNames[] = {"emerg", "alert", "crit", "err",
+constexpr std::string_view kPriorityNames[] = {"emerg",   "alert",  "crit", "err",
                                                "warning", "notice", "info", "debug"};
-constexpr std::string_view kUnitSuffixes[] = {".service", ".socket", ".target", ".device",
-                                              ".mount", ".automount", ".swap", ".timer",
-                                              ".path", ".slice", ".scope"};
+constexpr std::string_view kUnitSuffixes[] = {".service", ".socket",    ".target", ".device",
+                                              ".mount",   ".automount", ".swap",   ".timer",
+                                              ".path",    ".slice",     ".scope"};
 
 bool parse_u64(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;

@@ -3,9 +3,9 @@
 // executable links only glibc (docs/build.md). Only this file's .cpp and sd_journal_reader.cpp
 // see <systemd/sd-journal.h>.
 
-#include <string>
-
 #include <systemd/sd-journal.h>
+
+#include <string>
 
 namespace infralogs::journal {
 

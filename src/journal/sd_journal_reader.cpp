@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "sd_journal_api.h"
@@ -25,7 +25,8 @@ bool has_suffix(std::string_view s, std::string_view suffix) {
 Status list_journal_files(const std::vector<std::string>& dirs, std::vector<std::string>* out) {
   for (const std::string& dir : dirs) {
     DIR* d = opendir(dir.c_str());
-    if (!d) return Status::unavailable("cannot open journal directory " + dir + ": " + errno_text(errno));
+    if (!d)
+      return Status::unavailable("cannot open journal directory " + dir + ": " + errno_text(errno));
     while (dirent* e = readdir(d)) {
       std::string name = e->d_name;
       if (has_suffix(name, ".journal") || has_suffix(name, ".journal~")) {
@@ -92,15 +93,11 @@ void trim_journal_mappings() {
 // journalctl's add_matches_for_unit() (src/shared/logs-show.c, systemd 252).
 int add_unit_matches(const SdJournalApi& api, sd_journal* j, const std::string& unit) {
   int r;
-  (void)((r = add_match(api, j, "_SYSTEMD_UNIT=" + unit)) ||
-         (r = api.add_disjunction(j)) ||
+  (void)((r = add_match(api, j, "_SYSTEMD_UNIT=" + unit)) || (r = api.add_disjunction(j)) ||
          (r = add_match(api, j, "MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1")) ||
-         (r = add_match(api, j, "_UID=0")) ||
-         (r = add_match(api, j, "COREDUMP_UNIT=" + unit)) ||
-         (r = api.add_disjunction(j)) ||
-         (r = add_match(api, j, "_PID=1")) ||
-         (r = add_match(api, j, "UNIT=" + unit)) ||
-         (r = api.add_disjunction(j)) ||
+         (r = add_match(api, j, "_UID=0")) || (r = add_match(api, j, "COREDUMP_UNIT=" + unit)) ||
+         (r = api.add_disjunction(j)) || (r = add_match(api, j, "_PID=1")) ||
+         (r = add_match(api, j, "UNIT=" + unit)) || (r = api.add_disjunction(j)) ||
          (r = add_match(api, j, "_UID=0")) ||
          (r = add_match(api, j, "OBJECT_SYSTEMD_UNIT=" + unit)));
   if (r == 0 && has_suffix(unit, ".slice")) {
@@ -133,7 +130,8 @@ Status add_filter(const SdJournalApi& api, sd_journal* j, const Filter& f) {
         return Status::invalid_argument("priority: " + errno_text(r));
       }
     }
-    if ((r = api.add_conjunction(j)) < 0) return Status::invalid_argument("priority: " + errno_text(r));
+    if ((r = api.add_conjunction(j)) < 0)
+      return Status::invalid_argument("priority: " + errno_text(r));
   }
   for (const auto& [field, value] : f.matches) {
     if ((r = add_match(api, j, field + "=" + value)) < 0) {
@@ -161,8 +159,13 @@ void format_id128(const sd_id128_t& id, std::string* out) {
 
 class SdSession : public Session {
  public:
-  SdSession(const SdJournalApi& api, const ReaderOptions& options, sd_journal* j, Position position, Filter filter)
-      : api_(api), options_(options), j_(j), position_(std::move(position)), filter_(std::move(filter)),
+  SdSession(const SdJournalApi& api, const ReaderOptions& options, sd_journal* j, Position position,
+            Filter filter)
+      : api_(api),
+        options_(options),
+        j_(j),
+        position_(std::move(position)),
+        filter_(std::move(filter)),
         until_(filter_.until_usec) {}
   ~SdSession() override { api_.close(j_); }
 
@@ -171,14 +174,23 @@ class SdSession : public Session {
     ended_ = false;
     int r = 0;
     switch (position_.start) {
-      case Position::Start::kHead: r = api_.seek_head(j_); break;
-      case Position::Start::kTail: r = api_.seek_tail(j_); break;
+      case Position::Start::kHead:
+        r = api_.seek_head(j_);
+        break;
+      case Position::Start::kTail:
+        r = api_.seek_tail(j_);
+        break;
       case Position::Start::kCursor:
-      case Position::Start::kAfterCursor: r = api_.seek_cursor(j_, position_.cursor.c_str()); break;
-      case Position::Start::kRealtime: r = api_.seek_realtime_usec(j_, position_.realtime_usec); break;
+      case Position::Start::kAfterCursor:
+        r = api_.seek_cursor(j_, position_.cursor.c_str());
+        break;
+      case Position::Start::kRealtime:
+        r = api_.seek_realtime_usec(j_, position_.realtime_usec);
+        break;
     }
     if (r < 0) {
-      if (position_.start == Position::Start::kCursor || position_.start == Position::Start::kAfterCursor) {
+      if (position_.start == Position::Start::kCursor ||
+          position_.start == Position::Start::kAfterCursor) {
         return Status::invalid_argument("not a journal cursor: " + errno_text(r));
       }
       return Status::unavailable("cannot seek in the journal: " + errno_text(r));
@@ -232,7 +244,8 @@ class SdSession : public Session {
     while ((r = api_.enumerate_data(j_, &data, &size)) > 0) {
       // A damaged file can hand back an item that is not NAME=value at all; journalctl stops
       // at it ("Invalid field."), the agent leaves the entry out and counts it.
-      if (!is_field_item(data, size)) return Status::corruption("the entry has a malformed data item");
+      if (!is_field_item(data, size))
+        return Status::corruption("the entry has a malformed data item");
       e->add_item(data, size);
     }
     if (r < 0) return Status::corruption("cannot read the entry's data: " + errno_text(r));
@@ -254,7 +267,8 @@ class SdSession : public Session {
       cursor_found_ = api_.test_cursor(j_, position_.cursor.c_str()) > 0;
       return cursor_found_ ? api_.next(j_) : r;
     }
-    if (position_.skip < 0) return api_.previous_skip(j_, static_cast<uint64_t>(-position_.skip) + 1);
+    if (position_.skip < 0)
+      return api_.previous_skip(j_, static_cast<uint64_t>(-position_.skip) + 1);
     if (position_.skip > 0) return api_.next_skip(j_, static_cast<uint64_t>(position_.skip) + 1);
     return api_.next(j_);
   }
@@ -275,7 +289,8 @@ class SdSession : public Session {
 
 SdJournalReader::SdJournalReader(ReaderOptions options) : options_(std::move(options)) {}
 
-Result<std::unique_ptr<Session>> SdJournalReader::open(const Position& position, const Filter& filter) {
+Result<std::unique_ptr<Session>> SdJournalReader::open(const Position& position,
+                                                       const Filter& filter) {
   std::string error;
   const SdJournalApi* api = sd_journal_api(&error);
   if (!api) return Status::unavailable(error);

@@ -24,8 +24,10 @@ struct EntryColumns {
     len[c][i] = std::min(v.size(), width);
   }
   void text(int c, size_t i, const std::optional<std::string>& v, size_t width) {
-    if (v) text(c, i, *v, width);
-    else ind[c][i] = STMT_INDICATOR_NULL;
+    if (v)
+      text(c, i, *v, width);
+    else
+      ind[c][i] = STMT_INDICATOR_NULL;
   }
   void bind(MYSQL_BIND* b) {
     std::memset(b, 0, sizeof(MYSQL_BIND) * kCount);
@@ -68,7 +70,8 @@ struct EntryColumns {
 };
 
 constexpr const char* kInsertEntryText =
-    "INSERT INTO entries (host_id, seqnum_id, seqnum, realtime_us, monotonic_us, boot_id, priority, "
+    "INSERT INTO entries (host_id, seqnum_id, seqnum, realtime_us, monotonic_us, boot_id, "
+    "priority, "
     "unit, identifier, pid, uid, comm, transport, message, fields) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -77,7 +80,7 @@ constexpr const char* kInsertEntryText =
 const char* const kInsertEntry = kInsertEntryText;
 
 Status insert_entries_bulk(Connection& conn, uint32_t host, const std::vector<LogEntry>& es,
-                          size_t begin, size_t end) {
+                           size_t begin, size_t end) {
   size_t n = end - begin;
   EntryColumns cols(n);
   for (size_t i = 0; i < n; ++i) {
@@ -87,17 +90,25 @@ Status insert_entries_bulk(Connection& conn, uint32_t host, const std::vector<Lo
     cols.seqnum[i] = e.seqnum;
     cols.realtime[i] = e.realtime_usec;
     cols.monotonic[i] = e.monotonic_usec;
-    if (e.boot_id.size() == 16) cols.text(5, i, e.boot_id, 16);
-    else cols.ind[5][i] = STMT_INDICATOR_NULL;
-    if (e.priority) cols.priority[i] = static_cast<uint8_t>(*e.priority);
-    else cols.ind[6][i] = STMT_INDICATOR_NULL;
+    if (e.boot_id.size() == 16)
+      cols.text(5, i, e.boot_id, 16);
+    else
+      cols.ind[5][i] = STMT_INDICATOR_NULL;
+    if (e.priority)
+      cols.priority[i] = static_cast<uint8_t>(*e.priority);
+    else
+      cols.ind[6][i] = STMT_INDICATOR_NULL;
     // Columns are capped at their width; `fields` keeps every value whole.
     cols.text(7, i, e.unit, 255);
     cols.text(8, i, e.identifier, 255);
-    if (e.pid) cols.pid[i] = *e.pid;
-    else cols.ind[9][i] = STMT_INDICATOR_NULL;
-    if (e.uid) cols.uid[i] = *e.uid;
-    else cols.ind[10][i] = STMT_INDICATOR_NULL;
+    if (e.pid)
+      cols.pid[i] = *e.pid;
+    else
+      cols.ind[9][i] = STMT_INDICATOR_NULL;
+    if (e.uid)
+      cols.uid[i] = *e.uid;
+    else
+      cols.ind[10][i] = STMT_INDICATOR_NULL;
     cols.text(11, i, e.comm, 255);
     cols.text(12, i, e.transport, 64);
     cols.text(13, i, e.message, SIZE_MAX);

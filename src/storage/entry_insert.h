@@ -19,6 +19,7 @@ extern const char* const kInsertEntry;
 
 // Inserts es[begin, end) for `host` in one bulk execution. The caller keeps the payload under
 // the server's max_allowed_packet and owns the transaction.
-Status insert_entries_bulk(Connection& conn, uint32_t host, const std::vector<LogEntry>& es, size_t begin, size_t end);
+Status insert_entries_bulk(Connection& conn, uint32_t host, const std::vector<LogEntry>& es,
+                           size_t begin, size_t end);
 
 }  // namespace infralogs::storage

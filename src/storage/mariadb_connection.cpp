@@ -2,7 +2,8 @@
 
 namespace infralogs::storage {
 
-Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& options, secrets::CredentialSource& credentials) {
+Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& options,
+                                                    secrets::CredentialSource& credentials) {
   Result<Credentials> creds = credentials.current();
   if (!creds) return creds.status();
   auto c = std::make_unique<Connection>();
@@ -20,12 +21,14 @@ Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& option
   mysql_options(c->m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
   mysql_options(c->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   mysql_options(c->m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-  if (!mysql_real_connect(c->m, options.host.c_str(), creds->username.c_str(), creds->password.c_str(),
-                          options.database.c_str(), static_cast<unsigned int>(options.port), nullptr, 0)) {
+  if (!mysql_real_connect(c->m, options.host.c_str(), creds->username.c_str(),
+                          creds->password.c_str(), options.database.c_str(),
+                          static_cast<unsigned int>(options.port), nullptr, 0)) {
     unsigned int e = mysql_errno(c->m);
-    std::string what = "cannot connect to " + options.host + ":" + std::to_string(options.port) + "/" +
-                       options.database + " as " + creds->username + ": " + mysql_error(c->m);
-    if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR) return Status::permission_denied(what);
+    std::string what = "cannot connect to " + options.host + ":" + std::to_string(options.port) +
+                       "/" + options.database + " as " + creds->username + ": " + mysql_error(c->m);
+    if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR)
+      return Status::permission_denied(what);
     if (e == ER_BAD_DB_ERROR) return Status::invalid_argument(what);
     return Status::unavailable(what);
   }

@@ -8,8 +8,8 @@
 
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,8 +30,9 @@ inline Status status_for(unsigned int e, const std::string& what) {
   if (is_connection_error(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
     return Status::unavailable(what);
   }
-  if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR || e == ER_TABLEACCESS_DENIED_ERROR ||
-      e == ER_COLUMNACCESS_DENIED_ERROR || e == ER_SPECIFIC_ACCESS_DENIED_ERROR) {
+  if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR ||
+      e == ER_TABLEACCESS_DENIED_ERROR || e == ER_COLUMNACCESS_DENIED_ERROR ||
+      e == ER_SPECIFIC_ACCESS_DENIED_ERROR) {
     return Status::permission_denied(what);
   }
   if (e == ER_DUP_ENTRY) return Status::aborted(what);
@@ -69,7 +70,6 @@ class Params {
   unsigned long lens_[kMax] = {};
   int n_ = 0;
 };
-
 
 struct Connection {
   MYSQL* m = nullptr;
@@ -117,7 +117,8 @@ struct Connection {
     if (!st) return st.status();
     unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
     mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &single);
-    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0) return fail("bind", *st);
+    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0)
+      return fail("bind", *st);
     if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
     return static_cast<uint64_t>(mysql_stmt_affected_rows(*st));
   }
@@ -141,7 +142,8 @@ struct Connection {
     if (!st) return st.status();
     unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
     mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &single);
-    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0) return fail("bind", *st);
+    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0)
+      return fail("bind", *st);
     if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
     unsigned int n = mysql_stmt_field_count(*st);
     std::vector<MYSQL_BIND> out(n);
@@ -182,9 +184,9 @@ struct Connection {
   }
 };
 
-
 // Opens a connection with the source's current credentials.
-Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& options, secrets::CredentialSource& credentials);
+Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& options,
+                                                    secrets::CredentialSource& credentials);
 
 // Idle connections for reuse. Thread-safe.
 class ConnectionPool {

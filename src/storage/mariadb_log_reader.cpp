@@ -25,7 +25,8 @@ void bind_hours(Params& p, const TimeWindow& w) {
   p.u64(seconds_ceil(w.to_usec));
 }
 
-constexpr const char* kHourRange = " hour_start >= FROM_UNIXTIME(?) AND hour_start < FROM_UNIXTIME(?) ";
+constexpr const char* kHourRange =
+    " hour_start >= FROM_UNIXTIME(?) AND hour_start < FROM_UNIXTIME(?) ";
 constexpr const char* kHostFilter = " AND host_id = (SELECT host_id FROM hosts WHERE name = ?) ";
 
 std::string hex(const std::string& bytes) {
@@ -38,7 +39,8 @@ std::string hex(const std::string& bytes) {
   return out;
 }
 
-std::optional<std::string> opt(const std::vector<std::string>& row, const std::vector<bool>& nulls, size_t i) {
+std::optional<std::string> opt(const std::vector<std::string>& row, const std::vector<bool>& nulls,
+                               size_t i) {
   if (nulls[i]) return std::nullopt;
   return row[i];
 }
@@ -46,7 +48,8 @@ std::optional<std::string> opt(const std::vector<std::string>& row, const std::v
 }  // namespace
 
 std::string SearchKey::to_string() const {
-  return std::to_string(realtime_usec) + "-" + std::to_string(host_id) + "-" + hex(seqnum_id) + "-" + std::to_string(seqnum);
+  return std::to_string(realtime_usec) + "-" + std::to_string(host_id) + "-" + hex(seqnum_id) +
+         "-" + std::to_string(seqnum);
 }
 
 std::optional<SearchKey> SearchKey::parse(const std::string& text) {
@@ -60,7 +63,8 @@ std::optional<SearchKey> SearchKey::parse(const std::string& text) {
     return ec == std::errc() && p == text.data() + to;
   };
   uint64_t host = 0;
-  if (!num(0, a, &k.realtime_usec) || !num(a + 1, b, &host) || host > UINT32_MAX || !num(c + 1, text.size(), &k.seqnum)) {
+  if (!num(0, a, &k.realtime_usec) || !num(a + 1, b, &host) || host > UINT32_MAX ||
+      !num(c + 1, text.size(), &k.seqnum)) {
     return std::nullopt;
   }
   k.host_id = static_cast<uint32_t>(host);
@@ -76,7 +80,8 @@ std::optional<SearchKey> SearchKey::parse(const std::string& text) {
 }
 
 MariaDbLogReader::MariaDbLogReader(MariaDbOptions options, secrets::CredentialSource& credentials)
-    : options_(std::move(options)), pool_(std::make_unique<ConnectionPool>(options_, credentials)) {}
+    : options_(std::move(options)),
+      pool_(std::make_unique<ConnectionPool>(options_, credentials)) {}
 
 MariaDbLogReader::~MariaDbLogReader() = default;
 
@@ -85,8 +90,8 @@ namespace {
 // Runs a query on a pooled connection. A pooled connection can have died while idle (server
 // restart, wait_timeout): then the query is tried once more on a new connection.
 // With `warnings`, also how many warnings the statement gave.
-Status run_query(ConnectionPool& pool, const std::string& sql, Params& p, Rows* rows, Nulls* nulls = nullptr,
-                 unsigned int* warnings = nullptr) {
+Status run_query(ConnectionPool& pool, const std::string& sql, Params& p, Rows* rows,
+                 Nulls* nulls = nullptr, unsigned int* warnings = nullptr) {
   for (int attempt = 0;; ++attempt) {
     auto c = pool.acquire();
     if (!c) return c.status();
@@ -110,18 +115,21 @@ Result<std::optional<uint64_t>> MariaDbLogReader::newest_hour_usec() {
   Params p;
   Rows rows;
   Nulls nulls;
-  Status s = run_query(*pool_, "SELECT UNIX_TIMESTAMP(MAX(hour_start)) FROM rollups_hourly", p, &rows, &nulls);
+  Status s = run_query(*pool_, "SELECT UNIX_TIMESTAMP(MAX(hour_start)) FROM rollups_hourly", p,
+                       &rows, &nulls);
   if (!s.is_ok()) return s;
   if (rows.empty() || nulls[0][0]) return std::optional<uint64_t>();
   return std::optional<uint64_t>(to_u64(rows[0][0]) * 1000000);
 }
 
-Result<std::vector<PriorityHour>> MariaDbLogReader::volume_by_priority(const TimeWindow& w,
-                                                                      const std::optional<std::string>& host) {
+Result<std::vector<PriorityHour>> MariaDbLogReader::volume_by_priority(
+    const TimeWindow& w, const std::optional<std::string>& host) {
   Params p;
   bind_hours(p, w);
-  std::string sql = std::string("SELECT UNIX_TIMESTAMP(hour_start), priority, SUM(entries) FROM rollups_hourly WHERE") +
-                    kHourRange;
+  std::string sql =
+      std::string(
+          "SELECT UNIX_TIMESTAMP(hour_start), priority, SUM(entries) FROM rollups_hourly WHERE") +
+      kHourRange;
   if (host) {
     sql += kHostFilter;
     p.str(*host);
@@ -131,12 +139,13 @@ Result<std::vector<PriorityHour>> MariaDbLogReader::volume_by_priority(const Tim
   Status s = run_query(*pool_, sql, p, &rows);
   if (!s.is_ok()) return s;
   std::vector<PriorityHour> out;
-  for (const auto& r : rows) out.push_back({to_u64(r[0]) * 1000000, static_cast<int>(to_u64(r[1])), to_u64(r[2])});
+  for (const auto& r : rows)
+    out.push_back({to_u64(r[0]) * 1000000, static_cast<int>(to_u64(r[1])), to_u64(r[2])});
   return out;
 }
 
-Result<std::vector<HostUnitHour>> MariaDbLogReader::host_unit_hours(const TimeWindow& w,
-                                                                   const std::optional<std::string>& host) {
+Result<std::vector<HostUnitHour>> MariaDbLogReader::host_unit_hours(
+    const TimeWindow& w, const std::optional<std::string>& host) {
   Params p;
   bind_hours(p, w);
   std::string sql =
@@ -152,16 +161,20 @@ Result<std::vector<HostUnitHour>> MariaDbLogReader::host_unit_hours(const TimeWi
   Status s = run_query(*pool_, sql, p, &rows);
   if (!s.is_ok()) return s;
   std::vector<HostUnitHour> out;
-  for (const auto& r : rows) out.push_back({to_u64(r[0]) * 1000000, r[1], r[2], to_u64(r[3]), to_u64(r[4])});
+  for (const auto& r : rows)
+    out.push_back({to_u64(r[0]) * 1000000, r[1], r[2], to_u64(r[3]), to_u64(r[4])});
   return out;
 }
 
-Result<std::vector<NameCount>> MariaDbLogReader::top_identifiers(const TimeWindow& w, const std::optional<std::string>& host,
-                                                                size_t limit) {
+Result<std::vector<NameCount>> MariaDbLogReader::top_identifiers(
+    const TimeWindow& w, const std::optional<std::string>& host, size_t limit) {
   Params p;
   bind_hours(p, w);
-  std::string sql = std::string("SELECT identifier, SUM(entries) AS n, SUM(IF(priority <= 3, entries, 0)) AS errors "
-                                "FROM rollups_identifier_hourly WHERE") + kHourRange;
+  std::string sql =
+      std::string(
+          "SELECT identifier, SUM(entries) AS n, SUM(IF(priority <= 3, entries, 0)) AS errors "
+          "FROM rollups_identifier_hourly WHERE") +
+      kHourRange;
   if (host) {
     sql += kHostFilter;
     p.str(*host);
@@ -181,10 +194,13 @@ Result<std::vector<HostInfo>> MariaDbLogReader::hosts(const TimeWindow& w) {
   bind_hours(p, w);
   bind_hours(p, w);
   std::string sql =
-      "SELECT h.name, h.labels, c.realtime_us, CAST(UNIX_TIMESTAMP(COALESCE(c.polled_at, c.updated_at)) * 1000000 AS UNSIGNED), "
-      "(SELECT COALESCE(SUM(entries), 0) FROM rollups_hourly r WHERE r.host_id = h.host_id AND r.hour_start >= FROM_UNIXTIME(?) "
+      "SELECT h.name, h.labels, c.realtime_us, CAST(UNIX_TIMESTAMP(COALESCE(c.polled_at, "
+      "c.updated_at)) * 1000000 AS UNSIGNED), "
+      "(SELECT COALESCE(SUM(entries), 0) FROM rollups_hourly r WHERE r.host_id = h.host_id AND "
+      "r.hour_start >= FROM_UNIXTIME(?) "
       "AND r.hour_start < FROM_UNIXTIME(?)), "
-      "(SELECT COALESCE(SUM(entries), 0) FROM rollups_hourly r WHERE r.host_id = h.host_id AND r.priority <= 3 AND "
+      "(SELECT COALESCE(SUM(entries), 0) FROM rollups_hourly r WHERE r.host_id = h.host_id AND "
+      "r.priority <= 3 AND "
       "r.hour_start >= FROM_UNIXTIME(?) AND r.hour_start < FROM_UNIXTIME(?)), c.entries "
       "FROM hosts h LEFT JOIN checkpoints c USING (host_id) ORDER BY h.name";
   Rows rows;
@@ -194,7 +210,8 @@ Result<std::vector<HostInfo>> MariaDbLogReader::hosts(const TimeWindow& w) {
   std::vector<HostInfo> out;
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    HostInfo h{r[0], nulls[i][1] ? "{}" : r[1], std::nullopt, std::nullopt, to_u64(r[4]), to_u64(r[5])};
+    HostInfo h{r[0],        nulls[i][1] ? "{}" : r[1], std::nullopt, std::nullopt, to_u64(r[4]),
+               to_u64(r[5])};
     bool stored = !nulls[i][6] && to_u64(r[6]) > 0;
     if (stored && !nulls[i][2]) h.last_entry_usec = to_u64(r[2]);
     if (!nulls[i][3]) h.last_collected_usec = to_u64(r[3]);
@@ -203,13 +220,15 @@ Result<std::vector<HostInfo>> MariaDbLogReader::hosts(const TimeWindow& w) {
   return out;
 }
 
-Result<std::vector<GapInfo>> MariaDbLogReader::gaps(const TimeWindow& w, const std::optional<std::string>& host) {
+Result<std::vector<GapInfo>> MariaDbLogReader::gaps(const TimeWindow& w,
+                                                    const std::optional<std::string>& host) {
   Params p;
   p.u64(w.from_usec);
   p.u64(w.to_usec);
   std::string sql =
       "SELECT h.name, g.last_cursor, g.first_cursor, g.first_realtime_us, g.reason, "
-      "CAST(UNIX_TIMESTAMP(g.detected_at) * 1000000 AS UNSIGNED) FROM gaps g JOIN hosts h USING (host_id) "
+      "CAST(UNIX_TIMESTAMP(g.detected_at) * 1000000 AS UNSIGNED) FROM gaps g JOIN hosts h USING "
+      "(host_id) "
       "WHERE g.first_realtime_us >= ? AND g.first_realtime_us < ? ";
   if (host) {
     sql += "AND h.name = ? ";
@@ -227,7 +246,9 @@ Result<std::vector<GapInfo>> MariaDbLogReader::gaps(const TimeWindow& w, const s
 Result<std::optional<uint64_t>> MariaDbLogReader::heartbeat_usec() {
   Params p;
   Rows rows;
-  Status s = run_query(*pool_, "SELECT CAST(UNIX_TIMESTAMP(ts) * 1000000 AS UNSIGNED) FROM heartbeat WHERE id = 1", p, &rows);
+  Status s = run_query(
+      *pool_, "SELECT CAST(UNIX_TIMESTAMP(ts) * 1000000 AS UNSIGNED) FROM heartbeat WHERE id = 1",
+      p, &rows);
   if (!s.is_ok()) return s;
   if (rows.empty()) return std::optional<uint64_t>();
   return std::optional<uint64_t>(to_u64(rows[0][0]));
@@ -237,10 +258,13 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
   // The fragments are fixed text; every value is a bound parameter.
   auto build = [&q, this](bool time_walk, Params& p) {
     std::string sql =
-        "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, e.identifier, e.pid, "
+        "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, "
+        "e.identifier, e.pid, "
         "e.message ";
     if (time_walk) {
-      sql += "FROM entries e FORCE INDEX (ix_entries_time) STRAIGHT_JOIN hosts h ON h.host_id = e.host_id ";
+      sql +=
+          "FROM entries e FORCE INDEX (ix_entries_time) STRAIGHT_JOIN hosts h ON h.host_id = "
+          "e.host_id ";
     } else {
       sql += "FROM entries e JOIN hosts h ON h.host_id = e.host_id ";
     }
@@ -267,7 +291,9 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
       p.str(q.text);
     }
     if (q.after) {
-      sql += "AND (e.realtime_us < ? OR (e.realtime_us = ? AND (e.host_id, e.seqnum_id, e.seqnum) < (?, ?, ?))) ";
+      sql +=
+          "AND (e.realtime_us < ? OR (e.realtime_us = ? AND (e.host_id, e.seqnum_id, e.seqnum) < "
+          "(?, ?, ?))) ";
       p.u64(q.after->realtime_usec);
       p.u64(q.after->realtime_usec);
       p.u64(q.after->host_id);
@@ -279,7 +305,8 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
       // exactly the full-key order; spelling that out would make MariaDB sort the whole window,
       // as it does not use a partitioned table's primary key columns in a secondary index for
       // ORDER BY. The walk gives up after search_walk_rows rows (rare or absent text).
-      sql += "ORDER BY e.realtime_us DESC LIMIT ? ROWS EXAMINED " + std::to_string(options_.search_walk_rows);
+      sql += "ORDER BY e.realtime_us DESC LIMIT ? ROWS EXAMINED " +
+             std::to_string(options_.search_walk_rows);
     } else {
       sql += "ORDER BY e.realtime_us DESC, e.host_id DESC, e.seqnum_id DESC, e.seqnum DESC LIMIT ?";
     }
@@ -331,10 +358,12 @@ Result<std::optional<EntryDetail>> MariaDbLogReader::entry(const SearchKey& key)
   p.u64(key.realtime_usec);
   Rows rows;
   Nulls nulls;
-  Status s = run_query(*pool_,
-                       "SELECT h.name, e.realtime_us, e.fields, e.message FROM entries e JOIN hosts h USING (host_id) "
-                       "WHERE e.host_id = ? AND e.seqnum_id = ? AND e.seqnum = ? AND e.realtime_us = ?",
-                       p, &rows, &nulls);
+  Status s =
+      run_query(*pool_,
+                "SELECT h.name, e.realtime_us, e.fields, e.message FROM entries e JOIN hosts h "
+                "USING (host_id) "
+                "WHERE e.host_id = ? AND e.seqnum_id = ? AND e.seqnum = ? AND e.realtime_us = ?",
+                p, &rows, &nulls);
   if (!s.is_ok()) return s;
   if (rows.empty()) return std::optional<EntryDetail>();
   EntryDetail d{rows[0][0], to_u64(rows[0][1]), rows[0][2], opt(rows[0], nulls[0], 3)};

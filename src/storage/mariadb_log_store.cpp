@@ -1,6 +1,5 @@
 #include "infralogs/storage/mariadb_log_store.h"
 
-
 #include <charconv>
 #include <cstring>
 #include <ctime>
@@ -41,7 +40,8 @@ std::string hour_text(uint64_t usec) {
 Result<MariaDbOptions> parse_mysql_url(std::string_view url) {
   constexpr std::string_view kScheme = "mysql://";
   auto bad = [&](const char* why) {
-    return Status::invalid_argument("--db '" + std::string(url) + "': " + why + " (want mysql://HOST:PORT/DATABASE)");
+    return Status::invalid_argument("--db '" + std::string(url) + "': " + why +
+                                    " (want mysql://HOST:PORT/DATABASE)");
   };
   if (url.substr(0, kScheme.size()) != kScheme) return bad("not a mysql:// URL");
   std::string_view rest = url.substr(kScheme.size());
@@ -50,15 +50,16 @@ Result<MariaDbOptions> parse_mysql_url(std::string_view url) {
   if (slash == std::string_view::npos || slash + 1 == rest.size()) return bad("no database");
   MariaDbOptions o;
   o.database = std::string(rest.substr(slash + 1));
-  if (o.database.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-      std::string::npos) {
+  if (o.database.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos) {
     return bad("database names are letters, digits and _");
   }
   std::string_view hostport = rest.substr(0, slash);
   size_t colon = hostport.rfind(':');
   if (colon != std::string_view::npos) {
     int port = 0;
-    auto [p, ec] = std::from_chars(hostport.data() + colon + 1, hostport.data() + hostport.size(), port);
+    auto [p, ec] =
+        std::from_chars(hostport.data() + colon + 1, hostport.data() + hostport.size(), port);
     if (ec != std::errc() || p != hostport.data() + hostport.size() || port <= 0 || port > 65535) {
       return bad("bad port");
     }
@@ -98,16 +99,21 @@ Status MariaDbLogStore::migrate() {
   bool found = false;
   s = conn.select_row("SELECT GET_LOCK('infralogs.migrate', 120)", lock_params, &row, &found);
   if (!s.is_ok()) return s;
-  if (!found || row[0] != "1") return Status::unavailable("timed out waiting for another migration");
+  if (!found || row[0] != "1")
+    return Status::unavailable("timed out waiting for another migration");
   Params none;
-  s = conn.select_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", none, &row, &found);
+  s = conn.select_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", none, &row,
+                      &found);
   int current = s.is_ok() ? std::stoi(row[0]) : 0;
   for (const Migration& m : migrations()) {
     if (!s.is_ok() || m.version <= current) continue;
     for (const char* sql : m.statements) {
       s = conn.query(sql);
       if (!s.is_ok()) {
-        s = Status(s.code() == StatusCode::kInternal ? Status::internal("migration " + std::to_string(m.version) + ": " + s.message()) : s);
+        s = Status(
+            s.code() == StatusCode::kInternal
+                ? Status::internal("migration " + std::to_string(m.version) + ": " + s.message())
+                : s);
         break;
       }
     }
@@ -130,18 +136,21 @@ Status MariaDbLogStore::check_schema() {
   Params none;
   std::vector<std::string> row;
   bool found = false;
-  Status s = (*c)->select_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", none, &row, &found);
+  Status s = (*c)->select_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", none, &row,
+                              &found);
   release(std::move(*c));
   if (!s.is_ok()) {
     if (s.message().find("doesn't exist") != std::string::npos) {
-      return Status::invalid_argument("the database has no infralogs schema: run 'infralogs collect --migrate' first");
+      return Status::invalid_argument(
+          "the database has no infralogs schema: run 'infralogs collect --migrate' first");
     }
     return s;
   }
   int v = std::stoi(row[0]);
   if (v < schema_version()) {
-    return Status::invalid_argument("the database schema is version " + std::to_string(v) + ", this binary needs " +
-                                    std::to_string(schema_version()) + ": run 'infralogs collect --migrate'");
+    return Status::invalid_argument("the database schema is version " + std::to_string(v) +
+                                    ", this binary needs " + std::to_string(schema_version()) +
+                                    ": run 'infralogs collect --migrate'");
   }
   return Status::ok();
 }
@@ -153,7 +162,10 @@ Result<uint32_t> MariaDbLogStore::host_id(const std::string& name, const std::st
   Params ins;
   ins.str(name);
   ins.str(labels_json);
-  auto r = conn.exec("INSERT INTO hosts (name, labels) VALUES (?, ?) ON DUPLICATE KEY UPDATE labels = VALUES(labels)", ins);
+  auto r = conn.exec(
+      "INSERT INTO hosts (name, labels) VALUES (?, ?) ON DUPLICATE KEY UPDATE labels = "
+      "VALUES(labels)",
+      ins);
   if (!r) return r.status();
   Params sel;
   sel.str(name);
@@ -166,7 +178,8 @@ Result<uint32_t> MariaDbLogStore::host_id(const std::string& name, const std::st
   // Every host has a checkpoint row, so append() can lock it.
   Params cp;
   cp.u64(id);
-  auto r2 = conn.exec("INSERT IGNORE INTO checkpoints (host_id, journal_cursor) VALUES (?, '')", cp);
+  auto r2 =
+      conn.exec("INSERT IGNORE INTO checkpoints (host_id, journal_cursor) VALUES (?, '')", cp);
   if (!r2) return r2.status();
   release(std::move(*c));
   return id;
@@ -179,7 +192,8 @@ Result<std::string> MariaDbLogStore::last_cursor(uint32_t host) {
   p.u64(host);
   std::vector<std::string> row;
   bool found = false;
-  Status s = (*c)->select_row("SELECT journal_cursor FROM checkpoints WHERE host_id = ?", p, &row, &found);
+  Status s =
+      (*c)->select_row("SELECT journal_cursor FROM checkpoints WHERE host_id = ?", p, &row, &found);
   if (!s.is_ok()) return s;
   release(std::move(*c));
   return found ? row[0] : std::string();
@@ -188,14 +202,18 @@ Result<std::string> MariaDbLogStore::last_cursor(uint32_t host) {
 namespace {
 
 constexpr const char* kUpsertIdentifierRollup =
-    "INSERT INTO rollups_identifier_hourly (hour_start, host_id, identifier, priority, entries) VALUES (?, ?, ?, ?, ?) "
+    "INSERT INTO rollups_identifier_hourly (hour_start, host_id, identifier, priority, entries) "
+    "VALUES (?, ?, ?, ?, ?) "
     "ON DUPLICATE KEY UPDATE entries = entries + VALUES(entries)";
 
 constexpr const char* kUpsertRollup =
-    "INSERT INTO rollups_hourly (hour_start, host_id, unit, priority, entries, bytes) VALUES (?, ?, ?, ?, ?, ?) "
+    "INSERT INTO rollups_hourly (hour_start, host_id, unit, priority, entries, bytes) VALUES (?, "
+    "?, ?, ?, ?, ?) "
     "ON DUPLICATE KEY UPDATE entries = entries + VALUES(entries), bytes = bytes + VALUES(bytes)";
 
-size_t entry_bytes(const LogEntry& e) { return e.fields_json.size() + (e.message ? e.message->size() : 0); }
+size_t entry_bytes(const LogEntry& e) {
+  return e.fields_json.size() + (e.message ? e.message->size() : 0);
+}
 
 // Upserts the hourly counts of the batch by (hour, host, unit or identifier, priority).
 Status upsert_rollups(Connection& conn, uint32_t host, const std::vector<LogEntry>& es,
@@ -203,8 +221,8 @@ Status upsert_rollups(Connection& conn, uint32_t host, const std::vector<LogEntr
   std::map<std::tuple<std::string, std::string, int>, std::pair<uint64_t, uint64_t>> sums;
   for (const LogEntry& e : es) {
     const std::optional<std::string>& dim = by_identifier ? e.identifier : e.unit;
-    auto& v = sums[{hour_text(e.realtime_usec / kHourUsec * kHourUsec), dim ? dim->substr(0, 255) : "",
-                    e.priority ? *e.priority : kNoPriority}];
+    auto& v = sums[{hour_text(e.realtime_usec / kHourUsec * kHourUsec),
+                    dim ? dim->substr(0, 255) : "", e.priority ? *e.priority : kNoPriority}];
     v.first += 1;
     v.second += entry_bytes(e);
   }
@@ -256,8 +274,8 @@ Status upsert_rollups(Connection& conn, uint32_t host, const std::vector<LogEntr
 
 }  // namespace
 
-Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor, const Batch& batch,
-                               const std::optional<Gap>& gap) {
+Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor,
+                               const Batch& batch, const std::optional<Gap>& gap) {
   if (batch.entries.empty()) return Status::ok();
   std::vector<uint64_t> times;
   times.reserve(batch.entries.size());
@@ -276,15 +294,18 @@ Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor
     bool found = false;
     // Lock the host's checkpoint: a second collector on the same host waits here, then sees
     // the cursor moved and gives up its batch (kAborted).
-    Status st = conn.select_row("SELECT journal_cursor FROM checkpoints WHERE host_id = ? FOR UPDATE", lock, &row, &found);
+    Status st = conn.select_row(
+        "SELECT journal_cursor FROM checkpoints WHERE host_id = ? FOR UPDATE", lock, &row, &found);
     if (!st.is_ok()) return st;
     std::string stored = found ? row[0] : "";
-    if (stored != expected_cursor) return Status::aborted("the host's cursor moved (another collector stored this batch)");
+    if (stored != expected_cursor)
+      return Status::aborted("the host's cursor moved (another collector stored this batch)");
     size_t begin = 0;
     while (begin < batch.entries.size()) {
       size_t end = begin, bytes = 0;
       while (end < batch.entries.size() && end - begin < options_.insert_chunk_rows &&
-             (end == begin || bytes + entry_bytes(batch.entries[end]) <= options_.insert_chunk_bytes)) {
+             (end == begin ||
+              bytes + entry_bytes(batch.entries[end]) <= options_.insert_chunk_bytes)) {
         bytes += entry_bytes(batch.entries[end]);
         ++end;
       }
@@ -303,8 +324,10 @@ Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor
       g.str(gap->first_cursor);
       g.u64(gap->first_realtime_usec);
       g.str(gap->reason.substr(0, 1000));
-      auto r = conn.exec("INSERT INTO gaps (host_id, last_cursor, first_cursor, first_realtime_us, reason) "
-                         "VALUES (?, ?, ?, ?, ?)", g);
+      auto r = conn.exec(
+          "INSERT INTO gaps (host_id, last_cursor, first_cursor, first_realtime_us, reason) "
+          "VALUES (?, ?, ?, ?, ?)",
+          g);
       if (!r) return r.status();
     }
     const LogEntry& last = batch.entries.back();
@@ -313,8 +336,10 @@ Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor
     u.u64(last.realtime_usec);
     u.u64(batch.entries.size());
     u.u64(host);
-    auto r = conn.exec("UPDATE checkpoints SET journal_cursor = ?, realtime_us = ?, entries = entries + ?, "
-                       "updated_at = NOW(6) WHERE host_id = ?", u);
+    auto r = conn.exec(
+        "UPDATE checkpoints SET journal_cursor = ?, realtime_us = ?, entries = entries + ?, "
+        "updated_at = NOW(6) WHERE host_id = ?",
+        u);
     if (!r) return r.status();
     if (mysql_commit(conn.m) != 0) return conn.fail("commit");
     return Status::ok();
@@ -363,7 +388,8 @@ Status MariaDbLogStore::ensure_partitions(const std::vector<uint64_t>& realtimes
     // already covered by the partition above them.
     std::string sql = "ALTER TABLE entries REORGANIZE PARTITION pmax INTO (";
     for (uint64_t d : wanted) {
-      sql += "PARTITION " + day_name(d) + " VALUES LESS THAN (" + std::to_string((d + 1) * kDayUsec) + "), ";
+      sql += "PARTITION " + day_name(d) + " VALUES LESS THAN (" +
+             std::to_string((d + 1) * kDayUsec) + "), ";
     }
     sql += "PARTITION pmax VALUES LESS THAN MAXVALUE)";
     Status s = conn.query(sql);
@@ -377,7 +403,9 @@ Status MariaDbLogStore::ensure_partitions(const std::vector<uint64_t>& realtimes
     release(std::move(*c));
     // Another collector added partitions meanwhile: re-read them and try again.
     if (e != ER_SAME_NAME_PARTITION && e != ER_RANGE_NOT_INCREASING_ERROR) {
-      return Status(s.code() == StatusCode::kInternal ? Status::internal("adding day partitions: " + s.message()) : s);
+      return Status(s.code() == StatusCode::kInternal
+                        ? Status::internal("adding day partitions: " + s.message())
+                        : s);
     }
     partitions_loaded_ = false;
   }
@@ -425,7 +453,8 @@ Status MariaDbLogStore::record_run(const RunRecord& run) {
   p.u64(run.bytes);
   p.str(run.summary);
   auto r = (*c)->exec(
-      "INSERT INTO collector_runs (collector, started_at, finished_at, agents_ok, agents_failed, entries, bytes, "
+      "INSERT INTO collector_runs (collector, started_at, finished_at, agents_ok, agents_failed, "
+      "entries, bytes, "
       "summary) VALUES (?, FROM_UNIXTIME(? / 1000000), FROM_UNIXTIME(? / 1000000), ?, ?, ?, ?, ?)",
       p);
   if (!r) return r.status();

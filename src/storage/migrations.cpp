@@ -5,7 +5,8 @@ namespace infralogs::storage {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kMigrations = {
       {1,
-       "hosts, entries by day, checkpoints, hourly rollups by unit and by identifier, gaps, collector runs, heartbeat",
+       "hosts, entries by day, checkpoints, hourly rollups by unit and by identifier, gaps, "
+       "collector runs, heartbeat",
        {
            R"sql(CREATE TABLE IF NOT EXISTS hosts (
   host_id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,

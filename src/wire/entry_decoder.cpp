@@ -6,20 +6,39 @@
 namespace infralogs::wire {
 namespace {
 
-enum class Field { kOther, kCursor, kRealtime, kMonotonic, kBootId, kPriority, kUnit, kIdentifier,
-                   kPid, kUid, kComm, kTransport, kMessage };
+enum class Field {
+  kOther,
+  kCursor,
+  kRealtime,
+  kMonotonic,
+  kBootId,
+  kPriority,
+  kUnit,
+  kIdentifier,
+  kPid,
+  kUid,
+  kComm,
+  kTransport,
+  kMessage
+};
 
 Field field_of(std::string_view key) {
   struct Name {
     std::string_view name;
     Field field;
   };
-  static constexpr Name kNames[] = {
-      {"__CURSOR", Field::kCursor}, {"__REALTIME_TIMESTAMP", Field::kRealtime},
-      {"__MONOTONIC_TIMESTAMP", Field::kMonotonic}, {"_BOOT_ID", Field::kBootId},
-      {"PRIORITY", Field::kPriority}, {"_SYSTEMD_UNIT", Field::kUnit},
-      {"SYSLOG_IDENTIFIER", Field::kIdentifier}, {"_PID", Field::kPid}, {"_UID", Field::kUid},
-      {"_COMM", Field::kComm}, {"_TRANSPORT", Field::kTransport}, {"MESSAGE", Field::kMessage}};
+  static constexpr Name kNames[] = {{"__CURSOR", Field::kCursor},
+                                    {"__REALTIME_TIMESTAMP", Field::kRealtime},
+                                    {"__MONOTONIC_TIMESTAMP", Field::kMonotonic},
+                                    {"_BOOT_ID", Field::kBootId},
+                                    {"PRIORITY", Field::kPriority},
+                                    {"_SYSTEMD_UNIT", Field::kUnit},
+                                    {"SYSLOG_IDENTIFIER", Field::kIdentifier},
+                                    {"_PID", Field::kPid},
+                                    {"_UID", Field::kUid},
+                                    {"_COMM", Field::kComm},
+                                    {"_TRANSPORT", Field::kTransport},
+                                    {"MESSAGE", Field::kMessage}};
   for (const auto& n : kNames) {
     if (n.name == key) return n.field;
   }
@@ -161,7 +180,8 @@ class Reader {
     return false;
   }
   void skip_ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n'))
+      ++i_;
   }
   bool literal(std::string_view word) {
     if (s_.substr(i_, word.size()) != word) return fail("unexpected value");
@@ -219,20 +239,37 @@ class Reader {
     char c = s_[i_++];
     char plain = 0;
     switch (c) {
-      case '"': plain = '"'; break;
-      case '\\': plain = '\\'; break;
-      case '/': plain = '/'; break;
-      case 'b': plain = '\b'; break;
-      case 'f': plain = '\f'; break;
-      case 'n': plain = '\n'; break;
-      case 'r': plain = '\r'; break;
-      case 't': plain = '\t'; break;
+      case '"':
+        plain = '"';
+        break;
+      case '\\':
+        plain = '\\';
+        break;
+      case '/':
+        plain = '/';
+        break;
+      case 'b':
+        plain = '\b';
+        break;
+      case 'f':
+        plain = '\f';
+        break;
+      case 'n':
+        plain = '\n';
+        break;
+      case 'r':
+        plain = '\r';
+        break;
+      case 't':
+        plain = '\t';
+        break;
       case 'u': {
         uint32_t cp;
         if (!hex4(&cp)) return false;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
           uint32_t lo;
-          if (i_ + 2 > s_.size() || s_[i_] != '\\' || s_[i_ + 1] != 'u') return fail("lone surrogate escape");
+          if (i_ + 2 > s_.size() || s_[i_] != '\\' || s_[i_ + 1] != 'u')
+            return fail("lone surrogate escape");
           i_ += 2;
           if (!hex4(&lo) || lo < 0xDC00 || lo > 0xDFFF) return fail("lone surrogate escape");
           cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -242,7 +279,8 @@ class Reader {
         if (out) append_utf8(cp, out);
         return true;
       }
-      default: return fail("unknown escape");
+      default:
+        return fail("unknown escape");
     }
     if (out) out->push_back(plain);
     return true;
@@ -276,17 +314,26 @@ void assign_selected(Field f, const std::string& v, LogEntry* e) {
     case Field::kPriority:
       if (v.size() == 1 && v[0] >= '0' && v[0] <= '7') e->priority = v[0] - '0';
       break;
-    case Field::kUnit: e->unit = v; break;
-    case Field::kIdentifier: e->identifier = v; break;
+    case Field::kUnit:
+      e->unit = v;
+      break;
+    case Field::kIdentifier:
+      e->identifier = v;
+      break;
     case Field::kPid:
       if (parse_u64(v, &n) && n <= UINT32_MAX) e->pid = static_cast<uint32_t>(n);
       break;
     case Field::kUid:
       if (parse_u64(v, &n) && n <= UINT32_MAX) e->uid = static_cast<uint32_t>(n);
       break;
-    case Field::kComm: e->comm = v; break;
-    case Field::kTransport: e->transport = v; break;
-    default: break;
+    case Field::kComm:
+      e->comm = v;
+      break;
+    case Field::kTransport:
+      e->transport = v;
+      break;
+    default:
+      break;
   }
 }
 
@@ -297,10 +344,13 @@ bool parse_cursor_seqnum(std::string_view cursor, std::string* seqnum_id, uint64
   size_t start = 0;
   while (start < cursor.size()) {
     size_t semi = cursor.find(';', start);
-    std::string_view part = cursor.substr(start, semi == std::string_view::npos ? semi : semi - start);
+    std::string_view part =
+        cursor.substr(start, semi == std::string_view::npos ? semi : semi - start);
     if (part.size() > 2 && part[1] == '=') {
-      if (part[0] == 's') have_s = hex_to_bytes(part.substr(2), seqnum_id);
-      else if (part[0] == 'i') have_i = parse_u64(part.substr(2), seqnum, 16);
+      if (part[0] == 's')
+        have_s = hex_to_bytes(part.substr(2), seqnum_id);
+      else if (part[0] == 'i')
+        have_i = parse_u64(part.substr(2), seqnum, 16);
     }
     if (semi == std::string_view::npos) break;
     start = semi + 1;
@@ -321,25 +371,37 @@ Status decode_entry(std::string_view line, LogEntry* e) {
     while (true) {
       size_t member_begin = r.pos();
       key.clear();
-      if (!r.string(&key) || !r.expect(':')) return Status::corruption(r.error() ? r.error() : "malformed JSON");
+      if (!r.string(&key) || !r.expect(':'))
+        return Status::corruption(r.error() ? r.error() : "malformed JSON");
       Field f = field_of(key);
       value.clear();
       int count = 0;
-      if (!r.value(f == Field::kOther ? nullptr : &value, &count)) return Status::corruption(r.error());
+      if (!r.value(f == Field::kOther ? nullptr : &value, &count))
+        return Status::corruption(r.error());
       size_t member_end = r.pos();
       if (count == 1) {
         switch (f) {
-          case Field::kOther: break;
-          case Field::kCursor: e->cursor = value; break;
-          case Field::kRealtime: have_realtime = parse_u64(value, &e->realtime_usec); break;
-          case Field::kMonotonic: parse_u64(value, &e->monotonic_usec); break;
-          case Field::kBootId: hex_to_bytes(value, &e->boot_id); break;
+          case Field::kOther:
+            break;
+          case Field::kCursor:
+            e->cursor = value;
+            break;
+          case Field::kRealtime:
+            have_realtime = parse_u64(value, &e->realtime_usec);
+            break;
+          case Field::kMonotonic:
+            parse_u64(value, &e->monotonic_usec);
+            break;
+          case Field::kBootId:
+            hex_to_bytes(value, &e->boot_id);
+            break;
           case Field::kMessage:
             e->message = value;
             cut_begin = member_begin;
             cut_end = member_end;
             break;
-          default: assign_selected(f, value, e);
+          default:
+            assign_selected(f, value, e);
         }
       } else if (f == Field::kMessage && count > 1) {
         e->message = value;  // the first of several; all stay in fields_json
@@ -370,7 +432,8 @@ Status decode_entry(std::string_view line, LogEntry* e) {
   if (!r.at_end()) return Status::corruption("trailing data after the entry");
   if (e->cursor.empty()) return Status::corruption("entry has no __CURSOR");
   if (!parse_cursor_seqnum(e->cursor, &e->seqnum_id, &e->seqnum)) {
-    return Status::corruption("entry's __CURSOR has no s= and i= parts: '" + e->cursor.substr(0, 200) + "'");
+    return Status::corruption("entry's __CURSOR has no s= and i= parts: '" +
+                              e->cursor.substr(0, 200) + "'");
   }
   if (!have_realtime) return Status::corruption("entry has no valid __REALTIME_TIMESTAMP");
   if (message_count == 1 && cut_end > cut_begin) {

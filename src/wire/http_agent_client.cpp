@@ -1,12 +1,10 @@
-#include "infralogs/wire/agent_client.h"
-
 #include <httplib.h>
 #include <zlib.h>
 
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
+#include "infralogs/wire/agent_client.h"
 #include "infralogs/wire/entry_decoder.h"
 #include "infralogs/wire/protocol.h"
 
@@ -15,7 +13,8 @@ namespace {
 
 std::string error_text(const httplib::Response& res, const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"].get<std::string>();
+  if (j.is_object() && j.contains("error") && j["error"].is_string())
+    return j["error"].get<std::string>();
   return "HTTP " + std::to_string(res.status);
 }
 
@@ -81,15 +80,18 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   };
   auto on_lines = [&](const char* data, size_t size) {
     if (http_status != 200) {
-      if (error_body.size() < 4096) error_body.append(data, std::min(size, 4096 - error_body.size()));
+      if (error_body.size() < 4096)
+        error_body.append(data, std::min(size, 4096 - error_body.size()));
       return true;
     }
     const char* end = data + size;
     while (data < end) {
-      const char* nl = static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
+      const char* nl =
+          static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
       size_t take = nl ? static_cast<size_t>(nl - data) : static_cast<size_t>(end - data);
       if (pending.size() + take > options_.max_line_bytes) {
-        decode_error = Status::corruption("a line longer than " + std::to_string(options_.max_line_bytes) + " bytes");
+        decode_error = Status::corruption("a line longer than " +
+                                          std::to_string(options_.max_line_bytes) + " bytes");
         return false;
       }
       if (!nl) {
@@ -107,7 +109,8 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
         LogEntry& e = batch.entries.emplace_back();
         Status s = decode_entry(line, &e);
         if (!s.is_ok()) {
-          decode_error = Status::corruption("entry " + std::to_string(batch.entries.size()) + ": " + s.message());
+          decode_error = Status::corruption("entry " + std::to_string(batch.entries.size()) + ": " +
+                                            s.message());
           return false;
         }
       }
@@ -130,7 +133,8 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
       z.avail_out = static_cast<uInt>(inflated.size());
       int rc = inflate(&z, Z_NO_FLUSH);
       if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-        decode_error = Status::corruption(std::string("bad gzip data: ") + (z.msg ? z.msg : "inflate failed"));
+        decode_error =
+            Status::corruption(std::string("bad gzip data: ") + (z.msg ? z.msg : "inflate failed"));
         return false;
       }
       size_t produced = inflated.size() - z.avail_out;
@@ -145,8 +149,10 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   if (!decode_error.is_ok()) return Status::corruption(where + decode_error.message());
   if (stop.stop_requested()) return Status::unavailable(where + "stopped");
   if (!res) return Status::unavailable(where + httplib::to_string(res.error()));
-  if (http_status != 200) return status_for_http(http_status, where + error_text(res.value(), error_body));
-  if (!pending.empty()) return Status::corruption(where + "the response ended inside a line (truncated)");
+  if (http_status != 200)
+    return status_for_http(http_status, where + error_text(res.value(), error_body));
+  if (!pending.empty())
+    return Status::corruption(where + "the response ended inside a line (truncated)");
   if (inflater && !stream_ended && inflater->total_in > 0) {
     return Status::corruption(where + "the gzip stream ended early (truncated)");
   }

@@ -45,7 +45,8 @@ class FakeAgentClient : public wire::AgentClient {
     j.erase(j.begin(), j.begin() + static_cast<long>(std::min(n, j.size())));
   }
 
-  Result<Batch> fetch(const wire::AgentSpec& spec, const wire::FetchRequest& req, std::stop_token) override {
+  Result<Batch> fetch(const wire::AgentSpec& spec, const wire::FetchRequest& req,
+                      std::stop_token) override {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = agents.find(spec.name);
     if (it == agents.end()) return Status::unavailable(spec.name + ": connection refused");
@@ -72,7 +73,8 @@ class FakeAgentClient : public wire::AgentClient {
     } else if (req.since_usec) {
       while (start < a.journal.size() && a.journal[start].realtime_usec < *req.since_usec) ++start;
     }
-    for (size_t i = start; i < a.journal.size() && b.entries.size() < req.limit; ++i) b.entries.push_back(a.journal[i]);
+    for (size_t i = start; i < a.journal.size() && b.entries.size() < req.limit; ++i)
+      b.entries.push_back(a.journal[i]);
     b.more = start + b.entries.size() < a.journal.size();
     b.wire_bytes = b.entries.size() * 100;
     return b;

@@ -67,11 +67,15 @@ class FakeJournalReader : public journal::JournalReader {
     Status rewind() override {
       found_ = true;
       switch (p_.start) {
-        case journal::Position::Start::kHead: i_ = -1 + p_.skip; break;
+        case journal::Position::Start::kHead:
+          i_ = -1 + p_.skip;
+          break;
         case journal::Position::Start::kTail:
           i_ = static_cast<long>(r_.entries.size()) - 1 + p_.skip;
           break;
-        case journal::Position::Start::kCursor: i_ = std::stol(p_.cursor.substr(5)) - 1 + p_.skip; break;
+        case journal::Position::Start::kCursor:
+          i_ = std::stol(p_.cursor.substr(5)) - 1 + p_.skip;
+          break;
         case journal::Position::Start::kAfterCursor: {
           long c = std::stol(p_.cursor.substr(5));
           found_ = c < static_cast<long>(r_.entries.size());
@@ -98,7 +102,8 @@ class FakeJournalReader : public journal::JournalReader {
         bool hit = std::find(e.items.begin(), e.items.end(), field + "=" + value) != e.items.end();
         by_field[field] = by_field[field] || hit;
       }
-      return std::all_of(by_field.begin(), by_field.end(), [](const auto& kv) { return kv.second; });
+      return std::all_of(by_field.begin(), by_field.end(),
+                         [](const auto& kv) { return kv.second; });
     }
 
     FakeJournalReader& r_;

@@ -5,8 +5,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -138,7 +138,8 @@ TEST_CASE("agent answers bad parameters with 400 naming the parameter", "[integr
   CHECK(res->status == 400);
 }
 
-TEST_CASE("healthz is 503 with the reason when the journal cannot be read", "[integration][health]") {
+TEST_CASE("healthz is 503 with the reason when the journal cannot be read",
+          "[integration][health]") {
   Setup s;
   TempDir empty;
   AgentProcess agent({"--token-file", s.tokens, "--directory", empty.path()});
@@ -146,7 +147,8 @@ TEST_CASE("healthz is 503 with the reason when the journal cannot be read", "[in
   auto res = c.Get("/healthz");
   REQUIRE(res);
   CHECK(res->status == 503);
-  CHECK(json::parse(res->body)["reason"].get<std::string>().find("no journal file") != std::string::npos);
+  CHECK(json::parse(res->body)["reason"].get<std::string>().find("no journal file") !=
+        std::string::npos);
 
   AgentProcess good({"--token-file", s.tokens, "--file", s.journal});
   httplib::Client g("127.0.0.1", good.port());
@@ -184,8 +186,8 @@ TEST_CASE("agent skips and counts damaged entries and keeps serving", "[integrat
     for (const auto& e : got) {
       for (const auto& [key, value] : e.items()) {
         bool ok = key.rfind("__", 0) == 0 || std::all_of(key.begin(), key.end(), [](char ch) {
-          return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
-        });
+                    return (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+                  });
         if (!ok) FAIL("malformed field served: " << key);
       }
     }
@@ -196,13 +198,15 @@ TEST_CASE("agent skips and counts damaged entries and keeps serving", "[integrat
   CHECK(metrics->body.find("infralogs_agent_entries_skipped_total") != std::string::npos);
   CHECK(c.Get("/healthz")->status == 200);
   // Logged once the response is done, which may be just after the client has it.
-  for (int i = 0; i < 200 && agent.log().find("journal entries could not be read") == std::string::npos; ++i) {
+  for (int i = 0;
+       i < 200 && agent.log().find("journal entries could not be read") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   CHECK(agent.log().find("journal entries could not be read") != std::string::npos);
 }
 
-TEST_CASE("an unreadable journal file gives 503 with the reason, not an empty page", "[integration][damaged]") {
+TEST_CASE("an unreadable journal file gives 503 with the reason, not an empty page",
+          "[integration][damaged]") {
   TempDir dir;
   std::string journal = dir.path() + "/cut.journal";
   generate_journal(journal, {"--entries", "500"});
@@ -214,7 +218,8 @@ TEST_CASE("an unreadable journal file gives 503 with the reason, not an empty pa
   auto res = c.Get("/logs");
   REQUIRE(res);
   CHECK(res->status == 503);
-  CHECK(json::parse(res->body)["error"].get<std::string>().find("cannot open") != std::string::npos);
+  CHECK(json::parse(res->body)["error"].get<std::string>().find("cannot open") !=
+        std::string::npos);
   CHECK(c.Get("/healthz")->status == 503);
 }
 
@@ -228,21 +233,21 @@ TEST_CASE("agent serves HTTPS and can require client certificates", "[integratio
     REQUIRE(r.exit_code == 0);
   };
   std::string d = pki.path();
-  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem",
-           "-days", "2", "-subj", "/CN=infralogs test CA"});
-  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out", d + "/server.csr",
-           "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
+  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out",
+           d + "/ca.pem", "-days", "2", "-subj", "/CN=infralogs test CA"});
+  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out",
+           d + "/server.csr", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
   pki.write("san.ext", "subjectAltName=IP:127.0.0.1\n");
   openssl({"x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
            "-CAcreateserial", "-out", d + "/server.pem", "-days", "2", "-extfile", d + "/san.ext"});
-  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/client.key", "-out", d + "/client.csr",
-           "-subj", "/CN=collector"});
+  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/client.key", "-out",
+           d + "/client.csr", "-subj", "/CN=collector"});
   openssl({"x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
            "-CAcreateserial", "-out", d + "/client.pem", "-days", "2"});
 
   SECTION("server certificate only") {
-    AgentProcess agent({"--token-file", s.tokens, "--file", s.journal, "--tls-cert", d + "/server.pem",
-                        "--tls-key", d + "/server.key"});
+    AgentProcess agent({"--token-file", s.tokens, "--file", s.journal, "--tls-cert",
+                        d + "/server.pem", "--tls-key", d + "/server.key"});
     httplib::SSLClient c("127.0.0.1", agent.port());
     c.set_ca_cert_path((d + "/ca.pem").c_str());
     c.enable_server_certificate_verification(true);
@@ -258,8 +263,9 @@ TEST_CASE("agent serves HTTPS and can require client certificates", "[integratio
     CHECK((!p || p->status != 200));
   }
   SECTION("client certificates required") {
-    AgentProcess agent({"--token-file", s.tokens, "--file", s.journal, "--tls-cert", d + "/server.pem",
-                        "--tls-key", d + "/server.key", "--tls-client-ca", d + "/ca.pem"});
+    AgentProcess agent({"--token-file", s.tokens, "--file", s.journal, "--tls-cert",
+                        d + "/server.pem", "--tls-key", d + "/server.key", "--tls-client-ca",
+                        d + "/ca.pem"});
     httplib::SSLClient without("127.0.0.1", agent.port());
     without.set_ca_cert_path((d + "/ca.pem").c_str());
     without.set_bearer_token_auth("token-one");
@@ -276,7 +282,8 @@ TEST_CASE("agent serves HTTPS and can require client certificates", "[integratio
 
 TEST_CASE("agent refuses bad startup options with a clear message", "[integration][cli]") {
   Setup s;
-  auto r = run({infralogs_binary(), "agent", "--listen", "127.0.0.1:0", "--token-file", "/nonexistent"});
+  auto r =
+      run({infralogs_binary(), "agent", "--listen", "127.0.0.1:0", "--token-file", "/nonexistent"});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("--token-file") != std::string::npos);
   std::string empty_tokens = s.dir.write("empty", "\n");
@@ -299,7 +306,8 @@ TEST_CASE("agent stops cleanly on SIGTERM", "[integration][cli]") {
   CHECK(agent.log().find("\"stopped\"") != std::string::npos);
 }
 
-TEST_CASE("agent runs unprivileged in the systemd-journal group and says why without it", "[integration][privileges]") {
+TEST_CASE("agent runs unprivileged in the systemd-journal group and says why without it",
+          "[integration][privileges]") {
   if (geteuid() != 0) {
     WARN("needs root to switch users; skipped");
     return;
@@ -312,10 +320,12 @@ TEST_CASE("agent runs unprivileged in the systemd-journal group and says why wit
   REQUIRE(run({"chmod", "0640", journal}).exit_code == 0);
   std::string tokens = dir.write("tokens", "t\n");
   REQUIRE(run({"chmod", "0644", tokens}).exit_code == 0);
-  for (const auto& [groups, want_status] : {std::pair<std::string, int>{"systemd-journal", 200}, {"nogroup", 503}}) {
+  for (const auto& [groups, want_status] :
+       {std::pair<std::string, int>{"systemd-journal", 200}, {"nogroup", 503}}) {
     INFO("groups " << groups);
-    BackgroundProcess agent({"setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=" + groups, "--",
-                             infralogs_binary(), "agent", "--listen", "127.0.0.1:0", "--token-file", tokens, "--file", journal});
+    BackgroundProcess agent({"setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=" + groups,
+                             "--", infralogs_binary(), "agent", "--listen", "127.0.0.1:0",
+                             "--token-file", tokens, "--file", journal});
     int port = 0;
     for (int i = 0; i < 400 && port == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -329,7 +339,9 @@ TEST_CASE("agent runs unprivileged in the systemd-journal group and says why wit
     auto res = c.Get("/healthz");
     REQUIRE(res);
     CHECK(res->status == want_status);
-    if (want_status == 503) CHECK(json::parse(res->body)["reason"].get<std::string>().find("Permission denied") != std::string::npos);
+    if (want_status == 503)
+      CHECK(json::parse(res->body)["reason"].get<std::string>().find("Permission denied") !=
+            std::string::npos);
     c.set_bearer_token_auth("t");
     auto logs = c.Get("/logs?limit=100");
     REQUIRE(logs);
@@ -340,7 +352,8 @@ TEST_CASE("agent runs unprivileged in the systemd-journal group and says why wit
   }
 }
 
-TEST_CASE("a journal file removed mid-response does not cut the response short", "[integration][damaged]") {
+TEST_CASE("a journal file removed mid-response does not cut the response short",
+          "[integration][damaged]") {
   TempDir dir;
   std::string jdir = dir.path() + "/j";
   std::filesystem::create_directory(jdir);
@@ -396,14 +409,16 @@ TEST_CASE("agent closes the journal before a page's last bytes go out", "[integr
   auto journal_mappings = [&] {
     std::ifstream maps("/proc/" + std::to_string(agent.pid()) + "/maps");
     size_t n = 0;
-    for (std::string line; std::getline(maps, line);) n += line.find(".journal") != std::string::npos;
+    for (std::string line; std::getline(maps, line);)
+      n += line.find(".journal") != std::string::npos;
     return n;
   };
   std::string after;
   for (int page = 0; page < 20; ++page) {
     httplib::Client c("127.0.0.1", agent.port());
     c.set_bearer_token_auth("t");
-    auto res = c.Get("/logs?limit=100" + (after.empty() ? "" : "&after=" + httplib::detail::encode_query_param(after)));
+    auto res = c.Get("/logs?limit=100" +
+                     (after.empty() ? "" : "&after=" + httplib::detail::encode_query_param(after)));
     REQUIRE(res);
     REQUIRE(res->status == 200);
     auto entries = parse_ndjson(res->body);
@@ -420,7 +435,8 @@ TEST_CASE("agent memory stays bounded however large the response", "[integration
   generate_journal(journal, {"--hosts", "4", "--entries", "15000"});
   std::string tokens = dir.write("tokens", "t\n");
   auto peak_after_full_read = [&](const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"--token-file", tokens, "--file", journal, "--max-limit", "100000"};
+    std::vector<std::string> args = {"--token-file", tokens,        "--file",
+                                     journal,        "--max-limit", "100000"};
     args.insert(args.end(), extra.begin(), extra.end());
     AgentProcess agent(args);
     httplib::Client c("127.0.0.1", agent.port());

@@ -94,13 +94,15 @@ TEST_CASE("agent serves every entry exactly as journalctl -o json --all", "[inte
     CHECK(kinds.count(k) == 1);
   }
   for (const auto& e : got) {
-    if (e.value("HOSTILE", "") == "huge-message") CHECK(e["MESSAGE"].get<std::string>().size() == 1048576);
+    if (e.value("HOSTILE", "") == "huge-message")
+      CHECK(e["MESSAGE"].get<std::string>().size() == 1048576);
     if (e.value("HOSTILE", "") == "many-fields") CHECK(e.size() > 200);
     if (e.value("HOSTILE", "") == "nul-binary") CHECK(e["MESSAGE"].is_array());
   }
 }
 
-TEST_CASE("agent serves a directory of rotated, per-host files like journalctl -D", "[integration][oracle]") {
+TEST_CASE("agent serves a directory of rotated, per-host files like journalctl -D",
+          "[integration][oracle]") {
   TempDir dir;
   std::string out = dir.path() + "/hosts";
   std::filesystem::create_directory(out);
@@ -113,7 +115,8 @@ TEST_CASE("agent serves a directory of rotated, per-host files like journalctl -
   check_same(fetch_all(c, "", 100000), want);
 }
 
-TEST_CASE("paging with page sizes 1, 7 and 10000 yields every entry exactly once", "[integration][paging]") {
+TEST_CASE("paging with page sizes 1, 7 and 10000 yields every entry exactly once",
+          "[integration][paging]") {
   Journal j(2, 300);
   AgentProcess agent({"--token-file", j.token_file, "--file", j.file});
   auto c = client(agent);
@@ -141,7 +144,8 @@ TEST_CASE("filters agree with journalctl given the same filters", "[integration]
   std::string boot = all[all.size() / 2]["_BOOT_ID"];
   uint64_t mid = std::stoull(all[all.size() / 3]["__REALTIME_TIMESTAMP"].get<std::string>());
   uint64_t late = std::stoull(all[2 * all.size() / 3]["__REALTIME_TIMESTAMP"].get<std::string>());
-  std::string since = "@" + std::to_string(mid / 1000000), until = "@" + std::to_string(late / 1000000);
+  std::string since = "@" + std::to_string(mid / 1000000),
+              until = "@" + std::to_string(late / 1000000);
 
   struct Case {
     std::string query;
@@ -177,13 +181,16 @@ TEST_CASE("filters agree with journalctl given the same filters", "[integration]
   }
 }
 
-TEST_CASE("systemd-journal-remote pulls the whole journal from the agent", "[integration][gatewayd]") {
+TEST_CASE("systemd-journal-remote pulls the whole journal from the agent",
+          "[integration][gatewayd]") {
   Journal j(2, 500);
   AgentProcess agent({"--token-file", j.token_file, "--file", j.file});
   TempDir out;
   std::string copy = out.path() + "/copy.journal";
-  std::string url = "http://puller:" + std::string(kToken) + "@127.0.0.1:" + std::to_string(agent.port()) + "/entries";
-  auto r = run({"/lib/systemd/systemd-journal-remote", "--url=" + url, "--split-mode=none", "--output=" + copy});
+  std::string url = "http://puller:" + std::string(kToken) +
+                    "@127.0.0.1:" + std::to_string(agent.port()) + "/entries";
+  auto r = run({"/lib/systemd/systemd-journal-remote", "--url=" + url, "--split-mode=none",
+                "--output=" + copy});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto strip_cursors = [](const std::string& export_text) {

@@ -35,7 +35,8 @@ TEST_CASE("the version and help flags explain the binary", "[integration][binary
   }
   r = run({infralogs_binary(), "agent", "--help"});
   CHECK(r.exit_code == 0);
-  for (const char* opt : {"--listen", "--token-file", "--directory", "--file", "--tls-cert", "--tls-client-ca"}) {
+  for (const char* opt :
+       {"--listen", "--token-file", "--directory", "--file", "--tls-cert", "--tls-client-ca"}) {
     CHECK(r.out.find(opt) != std::string::npos);
   }
 }

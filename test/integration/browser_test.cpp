@@ -18,31 +18,39 @@ CommandResult run_browser(const std::string& url, const std::string& artifacts, 
   std::filesystem::create_directories(artifacts);
   std::string expect_file = artifacts + "/expect.json";
   std::ofstream(expect_file) << expect.dump(2);
-  std::vector<std::string> argv = {"node", std::string(INFRALOGS_SOURCE_DIR) + "/test/browser/dashboard_test.mjs",
-                                   "--url", url, "--artifacts", artifacts, "--expect", expect_file};
+  std::vector<std::string> argv = {
+      "node",        std::string(INFRALOGS_SOURCE_DIR) + "/test/browser/dashboard_test.mjs",
+      "--url",       url,
+      "--artifacts", artifacts,
+      "--expect",    expect_file};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run(argv);
 }
 
 }  // namespace
 
-TEST_CASE("the dashboard draws, searches and shows hostile entries as text in Chromium", "[browser]") {
+TEST_CASE("the dashboard draws, searches and shows hostile entries as text in Chromium",
+          "[browser]") {
   Collected data;
-  AgentProcess serve({"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials}, "serve");
+  AgentProcess serve(
+      {"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials}, "serve");
   std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
   // A known entry to search for: an ordinary message from vm-01.
   auto entries = journalctl_json({"--file", data.files[0]});
   std::string known;
   for (size_t i = entries.size() / 2; i < entries.size() && known.empty(); ++i) {
     const json& m = entries[i]["MESSAGE"];
-    if (m.is_string() && m.get<std::string>().size() > 30 && m.get<std::string>().find('\n') == std::string::npos) {
+    if (m.is_string() && m.get<std::string>().size() > 30 &&
+        m.get<std::string>().find('\n') == std::string::npos) {
       known = m.get<std::string>();
     }
   }
   REQUIRE(!known.empty());
-  json expect = {{"search", {{"host", "vm-01"}, {"q", known.substr(0, 40)}, {"expect_text", known.substr(0, 40)}}},
-                 {"xss", {{"host", "vm-01"}, {"q", "hostile html"}}},
-                 {"replica_stopped", false}};
+  json expect = {
+      {"search",
+       {{"host", "vm-01"}, {"q", known.substr(0, 40)}, {"expect_text", known.substr(0, 40)}}},
+      {"xss", {{"host", "vm-01"}, {"q", "hostile html"}}},
+      {"replica_stopped", false}};
   std::string artifacts = std::string(INFRALOGS_BINARY_DIR) + "/test-artifacts/browser";
   auto r = run_browser(url, artifacts, expect);
   INFO(r.out << r.err);

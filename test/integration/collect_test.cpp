@@ -4,10 +4,10 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <algorithm>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -34,7 +34,8 @@ struct Fleet {
   Fleet(int hosts, int entries, bool hostile = true) {
     std::string out = dir.path() + "/journals";
     std::filesystem::create_directory(out);
-    std::vector<std::string> args = {"--split-hosts", "--hosts", std::to_string(hosts), "--entries", std::to_string(entries)};
+    std::vector<std::string> args = {"--split-hosts", "--hosts", std::to_string(hosts), "--entries",
+                                     std::to_string(entries)};
     if (hostile) args.push_back("--hostile");
     generate_journal(out, args);
     tokens = dir.write("tokens", std::string(kToken) + "\n");
@@ -42,7 +43,8 @@ struct Fleet {
       std::string name = (i < 10 ? "vm-0" : "vm-") + std::to_string(i);
       names.push_back(name);
       files.push_back(out + "/" + name + ".journal");
-      agents.push_back(std::make_unique<AgentProcess>(std::vector<std::string>{"--token-file", tokens, "--file", files.back()}));
+      agents.push_back(std::make_unique<AgentProcess>(
+          std::vector<std::string>{"--token-file", tokens, "--file", files.back()}));
     }
     write_inventory();
   }
@@ -51,26 +53,33 @@ struct Fleet {
   void write_inventory(const std::vector<std::array<std::string, 3>>& extra = {}) {
     json inv = {{"agents", json::array()}};
     for (size_t i = 0; i < names.size(); ++i) {
-      inv["agents"].push_back({{"name", names[i]}, {"url", "http://127.0.0.1:" + std::to_string(agents[i]->port())},
-                               {"token_file", tokens}, {"labels", {{"rack", "r" + std::to_string(i)}}}});
+      inv["agents"].push_back({{"name", names[i]},
+                               {"url", "http://127.0.0.1:" + std::to_string(agents[i]->port())},
+                               {"token_file", tokens},
+                               {"labels", {{"rack", "r" + std::to_string(i)}}}});
     }
     for (const auto& [name, url, token] : extra) {
-      inv["agents"].push_back({{"name", name}, {"url", url}, {"token_file", dir.write(name + ".token", token + "\n")}});
+      inv["agents"].push_back(
+          {{"name", name}, {"url", url}, {"token_file", dir.write(name + ".token", token + "\n")}});
     }
     inventory = dir.write("inventory.json", inv.dump(2));
   }
 };
 
-std::vector<std::string> collect_args(const Fleet& f, const MariaDbPair::Database& db, std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {infralogs_binary(), "collect", "--once", "--since", "all", "--inventory", f.inventory,
-                                "--db", db.primary_url, "--db-credentials-file", db.collector_credentials};
+std::vector<std::string> collect_args(const Fleet& f, const MariaDbPair::Database& db,
+                                      std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {
+      infralogs_binary(),      "collect",   "--once", "--since",      "all",
+      "--inventory",           f.inventory, "--db",   db.primary_url, "--db-credentials-file",
+      db.collector_credentials};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
 
 std::string unhex(const std::string& h) {
   std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < h.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -81,21 +90,26 @@ json json_value(const std::string& bytes) {
   return a;
 }
 
-size_t count(MariaDbPair& pair, const std::string& sql) { return std::stoull(pair.replica(sql)[0][0]); }
+size_t count(MariaDbPair& pair, const std::string& sql) {
+  return std::stoull(pair.replica(sql)[0][0]);
+}
 
 // The replica holds exactly the journal's entries for `host`, byte for byte.
 void check_host_matches_journal(MariaDbPair& pair, const std::string& db, const std::string& host,
                                 const std::vector<std::string>& journal_args) {
   auto want = journalctl_json(journal_args);
-  Rows rows = pair.replica("SELECT HEX(e.message), HEX(e.fields) FROM " + db + ".entries e JOIN " + db +
-                           ".hosts h USING (host_id) WHERE h.name = '" + host + "' ORDER BY e.realtime_us, e.seqnum");
+  Rows rows = pair.replica("SELECT HEX(e.message), HEX(e.fields) FROM " + db + ".entries e JOIN " +
+                           db + ".hosts h USING (host_id) WHERE h.name = '" + host +
+                           "' ORDER BY e.realtime_us, e.seqnum");
   INFO("host " << host);
   REQUIRE(rows.size() == want.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     json got = json::parse(unhex(rows[i][1]));
-    if (rows[i][0] != "NULL" && !got.contains("MESSAGE")) got["MESSAGE"] = json_value(unhex(rows[i][0]));
+    if (rows[i][0] != "NULL" && !got.contains("MESSAGE"))
+      got["MESSAGE"] = json_value(unhex(rows[i][0]));
     if (got != want[i]) {
-      INFO("entry " << i << "\nstored:     " << got.dump().substr(0, 1500) << "\njournalctl: " << want[i].dump().substr(0, 1500));
+      INFO("entry " << i << "\nstored:     " << got.dump().substr(0, 1500)
+                    << "\njournalctl: " << want[i].dump().substr(0, 1500));
       CHECK(got == want[i]);
       return;
     }
@@ -104,9 +118,13 @@ void check_host_matches_journal(MariaDbPair& pair, const std::string& db, const 
 
 // Rollups add up to the entries, per host.
 void check_rollups(MariaDbPair& pair, const std::string& db) {
-  Rows r = pair.replica("SELECT h.name, (SELECT COUNT(*) FROM " + db + ".entries e WHERE e.host_id = h.host_id), "
-                        "(SELECT COALESCE(SUM(entries), 0) FROM " + db + ".rollups_hourly r WHERE r.host_id = h.host_id), "
-                        "(SELECT entries FROM " + db + ".checkpoints c WHERE c.host_id = h.host_id) FROM " + db + ".hosts h");
+  Rows r = pair.replica("SELECT h.name, (SELECT COUNT(*) FROM " + db +
+                        ".entries e WHERE e.host_id = h.host_id), "
+                        "(SELECT COALESCE(SUM(entries), 0) FROM " +
+                        db +
+                        ".rollups_hourly r WHERE r.host_id = h.host_id), "
+                        "(SELECT entries FROM " +
+                        db + ".checkpoints c WHERE c.host_id = h.host_id) FROM " + db + ".hosts h");
   for (const auto& row : r) {
     INFO("host " << row[0]);
     CHECK(row[1] == row[2]);
@@ -116,7 +134,8 @@ void check_rollups(MariaDbPair& pair, const std::string& db) {
 
 }  // namespace
 
-TEST_CASE("collect stores every agent's journal exactly, hostile entries byte for byte", "[integration][collect]") {
+TEST_CASE("collect stores every agent's journal exactly, hostile entries byte for byte",
+          "[integration][collect]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   Fleet fleet(3, 600);
@@ -135,8 +154,11 @@ TEST_CASE("collect stores every agent's journal exactly, hostile entries byte fo
   }
   check_rollups(pair, db.name);
   CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.heartbeat") == 1);
-  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.collector_runs WHERE agents_ok = 3 AND agents_failed = 0") == 1);
-  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries WHERE priority IS NULL") >= 3);  // PRIORITY=banana
+  CHECK(count(pair,
+              "SELECT COUNT(*) FROM infralogs.collector_runs WHERE agents_ok = 3 AND agents_failed "
+              "= 0") == 1);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries WHERE priority IS NULL") >=
+        3);  // PRIORITY=banana
   std::string prom = run({"cat", metrics}).out;
   CHECK(prom.find("infralogs_collect_agent_up{agent=\"vm-02\"} 1") != std::string::npos);
 
@@ -154,7 +176,8 @@ TEST_CASE("collect stores every agent's journal exactly, hostile entries byte fo
   }
 }
 
-TEST_CASE("collect --gzip moves fewer bytes and stores the same entries", "[integration][collect]") {
+TEST_CASE("collect --gzip moves fewer bytes and stores the same entries",
+          "[integration][collect]") {
   MariaDbPair pair;
   auto plain = pair.create_database("plain");
   auto zipped = pair.create_database("zipped");
@@ -180,13 +203,15 @@ TEST_CASE("collect --gzip moves fewer bytes and stores the same entries", "[inte
   pair.sync_replica();
   check_host_matches_journal(pair, zipped.name, "vm-01", {"--file", fleet.files[0]});
   auto digest = [&](const std::string& db) {
-    return pair.replica("SELECT h.name, COUNT(*), SUM(CRC32(e.fields)), SUM(CRC32(COALESCE(e.message, ''))) FROM " + db +
-                        ".entries e JOIN " + db + ".hosts h USING (host_id) GROUP BY h.name ORDER BY h.name");
+    return pair.replica(
+        "SELECT h.name, COUNT(*), SUM(CRC32(e.fields)), SUM(CRC32(COALESCE(e.message, ''))) FROM " +
+        db + ".entries e JOIN " + db + ".hosts h USING (host_id) GROUP BY h.name ORDER BY h.name");
   };
   CHECK(digest("plain") == digest("zipped"));
 }
 
-TEST_CASE("collect killed with SIGKILL at 20 random moments loses and duplicates nothing", "[integration][collect][crash]") {
+TEST_CASE("collect killed with SIGKILL at 20 random moments loses and duplicates nothing",
+          "[integration][collect][crash]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   // Large enough that 20 short runs cannot finish it: every kill lands mid-ingest.
@@ -208,11 +233,16 @@ TEST_CASE("collect killed with SIGKILL at 20 random moments loses and duplicates
   pair.sync_replica();
   for (size_t i = 0; i < fleet.names.size(); ++i) {
     auto want = journalctl_json({"--file", fleet.files[i]});
-    size_t got = count(pair, "SELECT COUNT(*) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) WHERE h.name = '" +
-                                 fleet.names[i] + "'");
+    size_t got = count(pair,
+                       "SELECT COUNT(*) FROM infralogs.entries e JOIN infralogs.hosts h USING "
+                       "(host_id) WHERE h.name = '" +
+                           fleet.names[i] + "'");
     CHECK(got == want.size());
-    size_t distinct = count(pair, "SELECT COUNT(DISTINCT e.seqnum) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) "
-                                  "WHERE h.name = '" + fleet.names[i] + "'");
+    size_t distinct = count(pair,
+                            "SELECT COUNT(DISTINCT e.seqnum) FROM infralogs.entries e JOIN "
+                            "infralogs.hosts h USING (host_id) "
+                            "WHERE h.name = '" +
+                                fleet.names[i] + "'");
     CHECK(distinct == want.size());
   }
   check_rollups(pair, db.name);
@@ -226,7 +256,8 @@ TEST_CASE("an agent down for a run is caught up when it is back", "[integration]
   fleet.write_inventory({{"vm-late", "http://127.0.0.1:" + std::to_string(dead_port), kToken}});
   auto r = run(collect_args(fleet, db, {"--attempts", "2"}));
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find("collect: FAILED vm-late (http://127.0.0.1:" + std::to_string(dead_port) + ")") != std::string::npos);
+  CHECK(r.err.find("collect: FAILED vm-late (http://127.0.0.1:" + std::to_string(dead_port) +
+                   ")") != std::string::npos);
   pair.sync_replica();
   check_host_matches_journal(pair, db.name, "vm-01", {"--file", fleet.files[0]});
   // The agent comes back (on a new port, so the inventory changes too).
@@ -242,7 +273,8 @@ TEST_CASE("an agent down for a run is caught up when it is back", "[integration]
   check_host_matches_journal(pair, db.name, "vm-late", {"--file", file});
 }
 
-TEST_CASE("collect reaches agents over HTTPS with a client certificate, and says why without one", "[integration][collect][tls]") {
+TEST_CASE("collect reaches agents over HTTPS with a client certificate, and says why without one",
+          "[integration][collect][tls]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   Fleet fleet(1, 200);
@@ -254,20 +286,23 @@ TEST_CASE("collect reaches agents over HTTPS with a client certificate, and says
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
   };
-  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.pem", "-days",
-           "2", "-subj", "/CN=infralogs test CA"});
+  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out",
+           d + "/ca.pem", "-days", "2", "-subj", "/CN=infralogs test CA"});
   pki.write("san.ext", "subjectAltName=IP:127.0.0.1\n");
   for (std::string who : {"agent", "collector"}) {
-    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/" + who + ".key", "-out", d + "/" + who + ".csr",
-             "-subj", "/CN=" + who});
-    openssl({"x509", "-req", "-in", d + "/" + who + ".csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
-             "-CAcreateserial", "-out", d + "/" + who + ".pem", "-days", "2", "-extfile", d + "/san.ext"});
+    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/" + who + ".key", "-out",
+             d + "/" + who + ".csr", "-subj", "/CN=" + who});
+    openssl({"x509", "-req", "-in", d + "/" + who + ".csr", "-CA", d + "/ca.pem", "-CAkey",
+             d + "/ca.key", "-CAcreateserial", "-out", d + "/" + who + ".pem", "-days", "2",
+             "-extfile", d + "/san.ext"});
   }
-  AgentProcess agent({"--token-file", fleet.tokens, "--file", fleet.files[0], "--tls-cert", d + "/agent.pem",
-                      "--tls-key", d + "/agent.key", "--tls-client-ca", d + "/ca.pem"});
+  AgentProcess agent({"--token-file", fleet.tokens, "--file", fleet.files[0], "--tls-cert",
+                      d + "/agent.pem", "--tls-key", d + "/agent.key", "--tls-client-ca",
+                      d + "/ca.pem"});
   std::string url = "https://127.0.0.1:" + std::to_string(agent.port());
   auto write_inventory = [&](bool with_cert) {
-    json a = {{"name", "vm-01"}, {"url", url}, {"token_file", fleet.tokens}, {"ca_file", d + "/ca.pem"}};
+    json a = {
+        {"name", "vm-01"}, {"url", url}, {"token_file", fleet.tokens}, {"ca_file", d + "/ca.pem"}};
     if (with_cert) {
       a["client_cert_file"] = d + "/collector.pem";
       a["client_key_file"] = d + "/collector.key";
@@ -296,7 +331,9 @@ TEST_CASE("collect rides out a primary restart mid-run", "[integration][collect]
   Fleet fleet(2, 20000, false);
   BackgroundProcess p(collect_args(fleet, db, {"--batch", "500", "--attempts", "8"}));
   // Wait until it is writing, then restart the primary under it.
-  for (int i = 0; i < 200 && std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0]) == 0; ++i) {
+  for (int i = 0;
+       i < 200 && std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0]) == 0;
+       ++i) {
     std::this_thread::sleep_for(50ms);
   }
   pair.restart_primary();
@@ -307,69 +344,88 @@ TEST_CASE("collect rides out a primary restart mid-run", "[integration][collect]
   pair.sync_replica();
   for (size_t i = 0; i < fleet.names.size(); ++i) {
     auto want = journalctl_json({"--file", fleet.files[i]});
-    CHECK(count(pair, "SELECT COUNT(DISTINCT e.seqnum) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) "
-                      "WHERE h.name = '" + fleet.names[i] + "'") == want.size());
+    CHECK(count(pair,
+                "SELECT COUNT(DISTINCT e.seqnum) FROM infralogs.entries e JOIN infralogs.hosts h "
+                "USING (host_id) "
+                "WHERE h.name = '" +
+                    fleet.names[i] + "'") == want.size());
   }
   check_rollups(pair, db.name);
 }
 
-TEST_CASE("an agent returning garbage is refused and nothing of it is stored", "[integration][collect]") {
+TEST_CASE("an agent returning garbage is refused and nothing of it is stored",
+          "[integration][collect]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   Fleet fleet(1, 200);
-  const std::string good_line = R"({"__CURSOR":"s=0123456789abcdef0123456789abcdef;i=1;b=0123456789abcdef0123456789abcdef;m=1;t=1;x=1","__REALTIME_TIMESTAMP":"1735689600000000","MESSAGE":"ok"})";
+  const std::string good_line =
+      R"({"__CURSOR":"s=0123456789abcdef0123456789abcdef;i=1;b=0123456789abcdef0123456789abcdef;m=1;t=1;x=1","__REALTIME_TIMESTAMP":"1735689600000000","MESSAGE":"ok"})";
   httplib::Server fake;
   fake.Get("/logs", [&](const httplib::Request& req, httplib::Response& res) {
     std::string kind = req.get_header_value("Authorization").substr(7);
     res.set_header("Infralogs-Protocol", kind == "badproto" ? "7" : "1");
     res.set_header("Infralogs-More", "false");
-    if (kind == "invalid") res.set_content(good_line + "\n{\"__CURSOR\": nope}\n", "application/x-ndjson");
-    if (kind == "nocursor") res.set_content(good_line + "\n{\"__REALTIME_TIMESTAMP\":\"5\",\"MESSAGE\":\"x\"}\n", "application/x-ndjson");
+    if (kind == "invalid")
+      res.set_content(good_line + "\n{\"__CURSOR\": nope}\n", "application/x-ndjson");
+    if (kind == "nocursor")
+      res.set_content(good_line + "\n{\"__REALTIME_TIMESTAMP\":\"5\",\"MESSAGE\":\"x\"}\n",
+                      "application/x-ndjson");
     if (kind == "badproto") res.set_content(good_line + "\n", "application/x-ndjson");
     if (kind == "error") {
       res.status = 500;
       res.set_content("{\"error\":\"boom\"}", "application/json");
     }
     if (kind == "truncated") {
-      res.set_chunked_content_provider("application/x-ndjson", [&](size_t, httplib::DataSink& sink) {
-        std::string partial = good_line + "\n" + good_line.substr(0, 40);
-        sink.write(partial.data(), partial.size());
-        sink.done();
-        return true;
-      });
+      res.set_chunked_content_provider(
+          "application/x-ndjson", [&](size_t, httplib::DataSink& sink) {
+            std::string partial = good_line + "\n" + good_line.substr(0, 40);
+            sink.write(partial.data(), partial.size());
+            sink.done();
+            return true;
+          });
     }
     if (kind == "huge") {
-      res.set_chunked_content_provider("application/x-ndjson", [sent = size_t{0}](size_t, httplib::DataSink& sink) mutable {
-        std::string block(1 << 20, 'x');
-        if (sent == 0) block = "{\"__CURSOR\":\"" + block.substr(13);
-        sent += block.size();
-        if (!sink.write(block.data(), block.size())) return false;
-        if (sent > (70u << 20)) sink.done();
-        return true;
-      });
+      res.set_chunked_content_provider("application/x-ndjson",
+                                       [sent = size_t{0}](size_t, httplib::DataSink& sink) mutable {
+                                         std::string block(1 << 20, 'x');
+                                         if (sent == 0)
+                                           block = "{\"__CURSOR\":\"" + block.substr(13);
+                                         sent += block.size();
+                                         if (!sink.write(block.data(), block.size())) return false;
+                                         if (sent > (70u << 20)) sink.done();
+                                         return true;
+                                       });
     }
   });
   int port = fake.bind_to_any_port("127.0.0.1");
   std::thread t([&] { fake.listen_after_bind(); });
   std::string url = "http://127.0.0.1:" + std::to_string(port);
-  fleet.write_inventory({{"bad-invalid", url, "invalid"}, {"bad-nocursor", url, "nocursor"}, {"bad-proto", url, "badproto"},
-                         {"bad-error", url, "error"}, {"bad-truncated", url, "truncated"}, {"bad-huge", url, "huge"}});
+  fleet.write_inventory({{"bad-invalid", url, "invalid"},
+                         {"bad-nocursor", url, "nocursor"},
+                         {"bad-proto", url, "badproto"},
+                         {"bad-error", url, "error"},
+                         {"bad-truncated", url, "truncated"},
+                         {"bad-huge", url, "huge"}});
   auto r = run(collect_args(fleet, db, {"--attempts", "1"}));
   fake.stop();
   t.join();
   INFO(r.err);
   CHECK(r.exit_code == 1);
-  for (const char* want : {"FAILED bad-invalid", "entry 2: unexpected value", "FAILED bad-nocursor", "entry has no __CURSOR",
-                           "FAILED bad-proto", "not an infralogs agent", "FAILED bad-error", "boom", "FAILED bad-truncated",
-                           "truncated", "FAILED bad-huge", "a line longer than"}) {
+  for (const char* want :
+       {"FAILED bad-invalid", "entry 2: unexpected value", "FAILED bad-nocursor",
+        "entry has no __CURSOR", "FAILED bad-proto", "not an infralogs agent", "FAILED bad-error",
+        "boom", "FAILED bad-truncated", "truncated", "FAILED bad-huge", "a line longer than"}) {
     CHECK(r.err.find(want) != std::string::npos);
   }
   pair.sync_replica();
-  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) WHERE h.name LIKE 'bad-%'") == 0);
+  CHECK(count(pair,
+              "SELECT COUNT(*) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) "
+              "WHERE h.name LIKE 'bad-%'") == 0);
   check_host_matches_journal(pair, db.name, "vm-01", {"--file", fleet.files[0]});
 }
 
-TEST_CASE("a journal vacuumed past the stored cursor gives a gap row and collection goes on", "[integration][collect]") {
+TEST_CASE("a journal vacuumed past the stored cursor gives a gap row and collection goes on",
+          "[integration][collect]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   TempDir dir;
@@ -378,15 +434,19 @@ TEST_CASE("a journal vacuumed past the stored cursor gives a gap row and collect
   generate_journal(jdir + "/old.journal", {"--entries", "100", "--hostname", "gap"});
   std::string tokens = dir.write("tokens", std::string(kToken) + "\n");
   AgentProcess agent({"--token-file", tokens, "--directory", jdir});
-  json inv = {{"agents", {{{"name", "gap-01"}, {"url", "http://127.0.0.1:" + std::to_string(agent.port())}, {"token_file", tokens}}}}};
+  json inv = {{"agents",
+               {{{"name", "gap-01"},
+                 {"url", "http://127.0.0.1:" + std::to_string(agent.port())},
+                 {"token_file", tokens}}}}};
   std::string inventory = dir.write("inventory.json", inv.dump());
   auto collect = [&] {
-    return run({infralogs_binary(), "collect", "--once", "--since", "all", "--inventory", inventory, "--db", db.primary_url,
-                "--db-credentials-file", db.collector_credentials});
+    return run({infralogs_binary(), "collect", "--once", "--since", "all", "--inventory", inventory,
+                "--db", db.primary_url, "--db-credentials-file", db.collector_credentials});
   };
   REQUIRE(collect().exit_code == 0);
   // Newer entries land in a new file; then the old file is vacuumed away.
-  generate_journal(jdir + "/new.journal", {"--entries", "50", "--skip", "100", "--hostname", "gap"});
+  generate_journal(jdir + "/new.journal",
+                   {"--entries", "50", "--skip", "100", "--hostname", "gap"});
   std::filesystem::remove(jdir + "/old.journal");
   auto r = collect();
   INFO(r.err);
@@ -406,13 +466,16 @@ TEST_CASE("migrations and collectors running at once change nothing", "[integrat
   auto db = pair.create_database("infralogs");
   std::string url = "mysql://127.0.0.1:" + std::to_string(pair.primary_port()) + "/racing";
   {
-    BackgroundProcess a({infralogs_binary(), "collect", "--migrate", "--db", url, "--db-credentials-file", db.admin_credentials});
-    BackgroundProcess b({infralogs_binary(), "collect", "--migrate", "--db", url, "--db-credentials-file", db.admin_credentials});
+    BackgroundProcess a({infralogs_binary(), "collect", "--migrate", "--db", url,
+                         "--db-credentials-file", db.admin_credentials});
+    BackgroundProcess b({infralogs_binary(), "collect", "--migrate", "--db", url,
+                         "--db-credentials-file", db.admin_credentials});
     CHECK(a.wait() == 0);
     CHECK(b.wait() == 0);
   }
   CHECK(pair.primary("SELECT COUNT(*) FROM racing.schema_migrations")[0][0] == "1");
-  auto again = run({infralogs_binary(), "collect", "--migrate", "--db", db.primary_url, "--db-credentials-file", db.admin_credentials});
+  auto again = run({infralogs_binary(), "collect", "--migrate", "--db", db.primary_url,
+                    "--db-credentials-file", db.admin_credentials});
   CHECK(again.exit_code == 0);
   CHECK(pair.primary("SELECT COUNT(*) FROM infralogs.schema_migrations")[0][0] == "1");
 
@@ -429,21 +492,33 @@ TEST_CASE("migrations and collectors running at once change nothing", "[integrat
   check_rollups(pair, db.name);
 }
 
-TEST_CASE("accounts have least privilege: collector writes, reader reads", "[integration][collect]") {
+TEST_CASE("accounts have least privilege: collector writes, reader reads",
+          "[integration][collect]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   auto sql = [&](const char* user, const char* pw, int port, const std::string& q) {
-    return run({"mariadb", "--no-defaults", "-h127.0.0.1", "-P" + std::to_string(port), std::string("-u") + user,
-                std::string("-p") + pw, "-N", "-B", "-e", q});
+    return run({"mariadb", "--no-defaults", "-h127.0.0.1", "-P" + std::to_string(port),
+                std::string("-u") + user, std::string("-p") + pw, "-N", "-B", "-e", q});
   };
-  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "SELECT COUNT(*) FROM infralogs.checkpoints").exit_code == 0);
-  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "DELETE FROM infralogs.hosts").exit_code != 0);
-  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "SELECT * FROM infralogs.entries").exit_code != 0);
-  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "DROP TABLE infralogs.gaps").exit_code != 0);
+  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(),
+            "SELECT COUNT(*) FROM infralogs.checkpoints")
+            .exit_code == 0);
+  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "DELETE FROM infralogs.hosts")
+            .exit_code != 0);
+  CHECK(
+      sql("infralogs_collect", "collect-pw", pair.primary_port(), "SELECT * FROM infralogs.entries")
+          .exit_code != 0);
+  CHECK(sql("infralogs_collect", "collect-pw", pair.primary_port(), "DROP TABLE infralogs.gaps")
+            .exit_code != 0);
   pair.sync_replica();
-  CHECK(sql("infralogs_read", "read-pw", pair.replica_port(), "SELECT COUNT(*) FROM infralogs.entries").exit_code == 0);
-  CHECK(sql("infralogs_read", "read-pw", pair.replica_port(), "INSERT INTO infralogs.heartbeat VALUES (2, NOW(), 'x')").exit_code != 0);
-  CHECK(sql("infralogs_read", "read-pw", pair.primary_port(), "DELETE FROM infralogs.heartbeat").exit_code != 0);
+  CHECK(sql("infralogs_read", "read-pw", pair.replica_port(),
+            "SELECT COUNT(*) FROM infralogs.entries")
+            .exit_code == 0);
+  CHECK(sql("infralogs_read", "read-pw", pair.replica_port(),
+            "INSERT INTO infralogs.heartbeat VALUES (2, NOW(), 'x')")
+            .exit_code != 0);
+  CHECK(sql("infralogs_read", "read-pw", pair.primary_port(), "DELETE FROM infralogs.heartbeat")
+            .exit_code != 0);
 }
 
 TEST_CASE("collect ends within 2 s of SIGTERM and leaves no half batch", "[integration][collect]") {
@@ -451,7 +526,9 @@ TEST_CASE("collect ends within 2 s of SIGTERM and leaves no half batch", "[integ
   auto db = pair.create_database("infralogs");
   Fleet fleet(2, 20000, false);
   BackgroundProcess p(collect_args(fleet, db, {"--batch", "2000"}));
-  for (int i = 0; i < 200 && std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0]) == 0; ++i) {
+  for (int i = 0;
+       i < 200 && std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0]) == 0;
+       ++i) {
     std::this_thread::sleep_for(50ms);
   }
   auto t0 = std::chrono::steady_clock::now();
@@ -469,29 +546,33 @@ TEST_CASE("collect ends within 2 s of SIGTERM and leaves no half batch", "[integ
   pair.sync_replica();
   for (size_t i = 0; i < fleet.names.size(); ++i) {
     auto want = journalctl_json({"--file", fleet.files[i]});
-    CHECK(count(pair, "SELECT COUNT(DISTINCT e.seqnum) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) "
-                      "WHERE h.name = '" + fleet.names[i] + "'") == want.size());
+    CHECK(count(pair,
+                "SELECT COUNT(DISTINCT e.seqnum) FROM infralogs.entries e JOIN infralogs.hosts h "
+                "USING (host_id) "
+                "WHERE h.name = '" +
+                    fleet.names[i] + "'") == want.size());
   }
 }
 
-TEST_CASE("collect refuses bad options and a database without the schema clearly", "[integration][collect][cli]") {
+TEST_CASE("collect refuses bad options and a database without the schema clearly",
+          "[integration][collect][cli]") {
   TempDir d;
   std::string creds = d.write("creds.json", R"({"username": "u", "password": "secret-pw-123"})");
-  auto r = run({infralogs_binary(), "collect", "--once", "--inventory", "/nonexistent", "--db", "postgres://x/y",
-                "--db-credentials-file", creds});
+  auto r = run({infralogs_binary(), "collect", "--once", "--inventory", "/nonexistent", "--db",
+                "postgres://x/y", "--db-credentials-file", creds});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("mysql://HOST:PORT/DATABASE") != std::string::npos);
-  r = run({infralogs_binary(), "collect", "--once", "--inventory", "/nonexistent", "--db", "mysql://127.0.0.1:1/x",
-           "--db-credentials-file", d.write("bad.json", "{}")});
+  r = run({infralogs_binary(), "collect", "--once", "--inventory", "/nonexistent", "--db",
+           "mysql://127.0.0.1:1/x", "--db-credentials-file", d.write("bad.json", "{}")});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("needs string keys") != std::string::npos);
-  r = run({infralogs_binary(), "collect", "--once", "--inventory", "/nonexistent", "--db", "mysql://127.0.0.1:1/x",
-           "--db-credentials-file", creds});
+  r = run({infralogs_binary(), "collect", "--once", "--inventory", "/nonexistent", "--db",
+           "mysql://127.0.0.1:1/x", "--db-credentials-file", creds});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("cannot connect to 127.0.0.1:1/x as u") != std::string::npos);
   CHECK(r.err.find("secret-pw-123") == std::string::npos);
-  r = run({infralogs_binary(), "collect", "--once", "--since", "yesterday-ish", "--inventory", "/x", "--db",
-           "mysql://127.0.0.1:1/x", "--db-credentials-file", creds});
+  r = run({infralogs_binary(), "collect", "--once", "--since", "yesterday-ish", "--inventory", "/x",
+           "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file", creds});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--since") != std::string::npos);
 }
@@ -502,8 +583,9 @@ TEST_CASE("retention drops whole day partitions, never rows", "[integration][col
   Fleet fleet(1, 200, false);
   REQUIRE(run(collect_args(fleet, db)).exit_code == 0);
   auto partitions = [&] {
-    return pair.primary("SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'infralogs' "
-                        "AND TABLE_NAME = 'entries' ORDER BY PARTITION_ORDINAL_POSITION");
+    return pair.primary(
+        "SELECT PARTITION_NAME FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = 'infralogs' "
+        "AND TABLE_NAME = 'entries' ORDER BY PARTITION_ORDINAL_POSITION");
   };
   Rows before = partitions();
   REQUIRE(before.size() == 2);  // the generated journal's day (2025-01-01) and pmax
@@ -525,7 +607,8 @@ TEST_CASE("retention drops whole day partitions, never rows", "[integration][col
   Rows binlog = pair.primary("SHOW BINLOG EVENTS");
   bool dropped = false;
   for (const auto& row : binlog) {
-    for (const auto& col : row) dropped = dropped || col.find("DROP PARTITION") != std::string::npos;
+    for (const auto& col : row)
+      dropped = dropped || col.find("DROP PARTITION") != std::string::npos;
   }
   CHECK(dropped);
 }
@@ -537,7 +620,9 @@ TEST_CASE("without --once collect polls every interval until SIGTERM", "[integra
   std::vector<std::string> args = collect_args(fleet, db, {"--interval", "1"});
   args.erase(std::find(args.begin(), args.end(), "--once"));
   BackgroundProcess p(args);
-  auto stored = [&] { return std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0]); };
+  auto stored = [&] {
+    return std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0]);
+  };
   for (int i = 0; i < 100 && stored() < 100; ++i) std::this_thread::sleep_for(50ms);
   CHECK(stored() == 100);
   generate_journal(fleet.files[0], {"--entries", "30", "--skip", "100"});
@@ -548,7 +633,8 @@ TEST_CASE("without --once collect polls every interval until SIGTERM", "[integra
   CHECK(pair.primary("SELECT COUNT(*) >= 2 FROM infralogs.collector_runs")[0][0] == "1");
 }
 
-TEST_CASE("first contact takes the last 24 hours by default, never a replay of old journal", "[integration][collect]") {
+TEST_CASE("first contact takes the last 24 hours by default, never a replay of old journal",
+          "[integration][collect]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   Fleet fleet(1, 100, false);  // entries from 2025-01-01: older than 24 hours

@@ -2,8 +2,8 @@
 
 #include <httplib.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -49,7 +49,8 @@ uint64_t sum(const json& a) {
 
 TEST_CASE("the dashboard API answers every number from the replica", "[integration][dashboard]") {
   Collected data;
-  AgentProcess serve({"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials}, "serve");
+  AgentProcess serve(
+      {"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials}, "serve");
   httplib::Client c("127.0.0.1", serve.port());
   size_t total = 0;
   for (const auto& f : data.files) total += journalctl_json({"--file", f}).size();
@@ -98,7 +99,8 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
   SECTION("search without host or unit pages through every entry once, equal timestamps included") {
     // Whole 10-second stamps: many entries, of one host and of several, share a timestamp,
     // so page boundaries fall inside runs of equal times.
-    data.pair.primary("UPDATE infralogs.entries SET realtime_us = realtime_us - realtime_us % 10000000");
+    data.pair.primary(
+        "UPDATE infralogs.entries SET realtime_us = realtime_us - realtime_us % 10000000");
     data.pair.sync_replica();
     std::vector<json> all = search_all(c, "limit=7");
     CHECK(all.size() == total);
@@ -113,8 +115,9 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
     CHECK(ties > total / 2);
   }
   SECTION("a search whose time-index walk runs out of rows answers from the whole window") {
-    AgentProcess tight({"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials,
-                        "--search-walk-rows", "20"}, "serve");
+    AgentProcess tight({"--db", data.db.replica_url, "--db-credentials-file",
+                        data.db.reader_credentials, "--search-walk-rows", "20"},
+                       "serve");
     httplib::Client t("127.0.0.1", tight.port());
     // 3 matches among 1200 entries: the 20-row walk finds at most a few, then gives up.
     json rare = get_json(t, "/api/search?q=hostile%20html");
@@ -126,15 +129,19 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
     CHECK(all == search_all(c, "limit=50"));
   }
   SECTION("search filters by unit, priority and text") {
-    for (const auto& e : get_json(c, "/api/search?unit=nginx.service&limit=500")["entries"]) CHECK(e["unit"] == "nginx.service");
-    for (const auto& e : get_json(c, "/api/search?priority=err&limit=500")["entries"]) CHECK(e["priority"].get<int>() <= 3);
+    for (const auto& e : get_json(c, "/api/search?unit=nginx.service&limit=500")["entries"])
+      CHECK(e["unit"] == "nginx.service");
+    for (const auto& e : get_json(c, "/api/search?priority=err&limit=500")["entries"])
+      CHECK(e["priority"].get<int>() <= 3);
     json html = get_json(c, "/api/search?q=hostile%20html");
     REQUIRE(html["entries"].size() == 3);  // one per host
-    CHECK(html["entries"][0]["message"].get<std::string>().find("<script>alert('xss')</script>") != std::string::npos);
+    CHECK(html["entries"][0]["message"].get<std::string>().find("<script>alert('xss')</script>") !=
+          std::string::npos);
     json bin = get_json(c, "/api/search?host=vm-02&q=before");
     REQUIRE(bin["entries"].size() == 1);
     CHECK(bin["entries"][0]["message"]["bytes"].size() > 12);
-    CHECK(bin["entries"][0]["message"]["bytes"][19] == 0);  // "hostile nul: before", NUL, "after"...
+    CHECK(bin["entries"][0]["message"]["bytes"][19] ==
+          0);  // "hostile nul: before", NUL, "after"...
   }
   SECTION("entry detail gives every field as journalctl does") {
     json bin = get_json(c, "/api/search?host=vm-03&q=before");
@@ -147,19 +154,26 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
   }
   SECTION("bad parameters get 400 naming them") {
     for (const auto& [path, param] : std::vector<std::pair<std::string, std::string>>{
-             {"/api/overview?from=soon", "from"}, {"/api/overview?bogus=1", "bogus"}, {"/api/search?limit=0", "limit"},
-             {"/api/search?priority=loud", "priority"}, {"/api/search?after=zzz", "after"}, {"/api/entry?id=nope", "id"},
+             {"/api/overview?from=soon", "from"},
+             {"/api/overview?bogus=1", "bogus"},
+             {"/api/search?limit=0", "limit"},
+             {"/api/search?priority=loud", "priority"},
+             {"/api/search?after=zzz", "after"},
+             {"/api/entry?id=nope", "id"},
              {"/api/overview?from=@20&to=@10", "from"}}) {
       CHECK(get_json(c, path, 400)["parameter"] == param);
     }
   }
   SECTION("every response forbids inline script and sniffing") {
-    for (const char* path : {"/", "/host?host=vm-01", "/search", "/static/app.js", "/static/bokeh.min.js", "/api/overview", "/nope"}) {
+    for (const char* path : {"/", "/host?host=vm-01", "/search", "/static/app.js",
+                             "/static/bokeh.min.js", "/api/overview", "/nope"}) {
       auto res = c.Get(path);
       REQUIRE(res);
       INFO(path);
-      CHECK(res->get_header_value("Content-Security-Policy").find("script-src 'self'") != std::string::npos);
-      CHECK(res->get_header_value("Content-Security-Policy").find("unsafe-inline'; img") != std::string::npos);
+      CHECK(res->get_header_value("Content-Security-Policy").find("script-src 'self'") !=
+            std::string::npos);
+      CHECK(res->get_header_value("Content-Security-Policy").find("unsafe-inline'; img") !=
+            std::string::npos);
       CHECK(res->get_header_value("X-Content-Type-Options") == "nosniff");
     }
     auto page = c.Get("/");
@@ -171,15 +185,18 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
   }
 }
 
-TEST_CASE("the dashboard says so when the replica is down, and recovers", "[integration][dashboard]") {
+TEST_CASE("the dashboard says so when the replica is down, and recovers",
+          "[integration][dashboard]") {
   Collected data;
-  AgentProcess serve({"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials}, "serve");
+  AgentProcess serve(
+      {"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials}, "serve");
   httplib::Client c("127.0.0.1", serve.port());
   CHECK(c.Get("/healthz")->status == 200);
   data.pair.stop_replica();
   auto health = c.Get("/healthz");
   CHECK(health->status == 503);
-  CHECK(json::parse(health->body)["reason"].get<std::string>().find("cannot connect") != std::string::npos);
+  CHECK(json::parse(health->body)["reason"].get<std::string>().find("cannot connect") !=
+        std::string::npos);
   json fresh = get_json(c, "/api/freshness");
   CHECK(fresh["replica_ok"] == false);
   CHECK(fresh["stale"] == true);
@@ -199,10 +216,13 @@ TEST_CASE("query prints entries like journalctl, in every format", "[integration
   for (size_t i = 0; i < 5; ++i) {
     json got = json::parse(json_lines[i]);
     CHECK(got["host"] == "vm-01");
-    CHECK(got["realtime_usec"] == std::stoull(want[want.size() - 5 + i]["__REALTIME_TIMESTAMP"].get<std::string>()));
+    CHECK(got["realtime_usec"] ==
+          std::stoull(want[want.size() - 5 + i]["__REALTIME_TIMESTAMP"].get<std::string>()));
   }
-  for (const auto& l : data.query({"-p", "err", "-n", "200", "-o", "json"})) CHECK(json::parse(l)["priority"].get<int>() <= 3);
-  for (const auto& l : data.query({"-u", "nginx", "-n", "100", "-o", "json"})) CHECK(json::parse(l)["unit"] == "nginx.service");
+  for (const auto& l : data.query({"-p", "err", "-n", "200", "-o", "json"}))
+    CHECK(json::parse(l)["priority"].get<int>() <= 3);
+  for (const auto& l : data.query({"-u", "nginx", "-n", "100", "-o", "json"}))
+    CHECK(json::parse(l)["unit"] == "nginx.service");
   auto grep = data.query({"-g", "before", "-H", "vm-02"});
   REQUIRE(grep.size() == 1);
   CHECK(grep[0].find("before\\x00after\\x00end") != std::string::npos);
@@ -211,35 +231,44 @@ TEST_CASE("query prints entries like journalctl, in every format", "[integration
   CHECK(csv[0] == "time,host,priority,unit,identifier,pid,message");
   auto table = data.query({"-n", "3", "-o", "table"});
   CHECK(table[0].rfind("TIME", 0) == 0);
-  auto since = data.query({"-S", "@" + std::to_string(std::stoull(want.back()["__REALTIME_TIMESTAMP"].get<std::string>()) / 1000000),
-                           "-H", "vm-01", "-o", "json"});
+  auto since = data.query(
+      {"-S",
+       "@" + std::to_string(std::stoull(want.back()["__REALTIME_TIMESTAMP"].get<std::string>()) /
+                            1000000),
+       "-H", "vm-01", "-o", "json"});
   CHECK(since.size() >= 1);
   CHECK(since.size() <= 3);
 }
 
-TEST_CASE("query fails clearly on bad options and an unreachable database", "[integration][query]") {
+TEST_CASE("query fails clearly on bad options and an unreachable database",
+          "[integration][query]") {
   TempDir d;
   std::string creds = d.write("c.json", R"({"username": "u", "password": "pw-not-shown"})");
-  auto r = run({infralogs_binary(), "query", "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file", creds});
+  auto r = run({infralogs_binary(), "query", "--db", "mysql://127.0.0.1:1/x",
+                "--db-credentials-file", creds});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("infralogs query: cannot connect to 127.0.0.1:1/x") != std::string::npos);
   CHECK(r.err.find("pw-not-shown") == std::string::npos);
-  r = run({infralogs_binary(), "query", "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file", creds, "-o", "xml"});
+  r = run({infralogs_binary(), "query", "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file",
+           creds, "-o", "xml"});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("-o") != std::string::npos);
-  r = run({infralogs_binary(), "query", "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file", creds, "-p", "loud"});
+  r = run({infralogs_binary(), "query", "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file",
+           creds, "-p", "loud"});
   CHECK(r.exit_code == 2);
-  r = run({infralogs_binary(), "query", "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file", creds, "-S", "whenever"});
+  r = run({infralogs_binary(), "query", "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file",
+           creds, "-S", "whenever"});
   CHECK(r.exit_code == 2);
   r = run({infralogs_binary(), "query", "--db-credentials-file", creds});
   CHECK(r.exit_code != 0);
   CHECK(r.err.find("--db") != std::string::npos);
 }
 
-TEST_CASE("query pages through $PAGER on a terminal and writes plainly to a pipe", "[integration][query]") {
+TEST_CASE("query pages through $PAGER on a terminal and writes plainly to a pipe",
+          "[integration][query]") {
   Collected data;
-  std::string cmd = infralogs_binary() + " query --db " + data.db.replica_url + " --db-credentials-file " +
-                    data.db.reader_credentials + " -n 3";
+  std::string cmd = infralogs_binary() + " query --db " + data.db.replica_url +
+                    " --db-credentials-file " + data.db.reader_credentials + " -n 3";
   // `script` gives the command a terminal.
   auto tty = run({"script", "-qec", cmd, "/dev/null"}, {"PAGER=sed s/^/PAGED:/"});
   REQUIRE(tty.exit_code == 0);

@@ -70,11 +70,13 @@ MariaDbPair::MariaDbPair() {
 }
 
 MariaDbPair::~MariaDbPair() {
-  if (started_) run({std::string(INFRALOGS_SOURCE_DIR) + "/scripts/mariadb-pair", "stop", dir_.path()});
+  if (started_)
+    run({std::string(INFRALOGS_SOURCE_DIR) + "/scripts/mariadb-pair", "stop", dir_.path()});
 }
 
 Rows MariaDbPair::run_sql(const std::string& socket, const std::string& sql) {
-  CommandResult r = run({"mariadb", "--no-defaults", "-uroot", "--socket=" + socket, "-N", "-B", "-e", sql});
+  CommandResult r =
+      run({"mariadb", "--no-defaults", "-uroot", "--socket=" + socket, "-N", "-B", "-e", sql});
   INFO("SQL: " << sql.substr(0, 500) << "\n" << r.err);
   REQUIRE(r.exit_code == 0);
   Rows rows;
@@ -118,7 +120,8 @@ MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
                          "--db-credentials-file", db.admin_credentials});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  std::string collector = "'" + name + "_collect'@'127.0.0.1'", reader = "'" + name + "_read'@'127.0.0.1'";
+  std::string collector = "'" + name + "_collect'@'127.0.0.1'",
+              reader = "'" + name + "_read'@'127.0.0.1'";
   primary("CREATE USER " + collector + " IDENTIFIED BY 'collect-pw'; CREATE USER " + reader +
           " IDENTIFIED BY 'read-pw'");
   std::string grants = read_all(std::string(INFRALOGS_SOURCE_DIR) + "/scripts/sql/grants.sql");
@@ -126,8 +129,11 @@ MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
   grants = std::regex_replace(grants, std::regex("@COLLECTOR@"), collector);
   grants = std::regex_replace(grants, std::regex("@READER@"), reader);
   primary(grants);
-  db.collector_credentials = dir_.write(name + "-collect.json", R"({"username": ")" + name + R"(_collect", "password": "collect-pw"})");
-  db.reader_credentials = dir_.write(name + "-read.json", R"({"username": ")" + name + R"(_read", "password": "read-pw"})");
+  db.collector_credentials =
+      dir_.write(name + "-collect.json",
+                 R"({"username": ")" + name + R"(_collect", "password": "collect-pw"})");
+  db.reader_credentials = dir_.write(
+      name + "-read.json", R"({"username": ")" + name + R"(_read", "password": "read-pw"})");
   return db;
 }
 

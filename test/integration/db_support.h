@@ -34,7 +34,7 @@ class MariaDbPair {
     std::string name;
     std::string primary_url;  // mysql://127.0.0.1:PORT/NAME
     std::string replica_url;
-    std::string admin_credentials;      // JSON credentials files
+    std::string admin_credentials;  // JSON credentials files
     std::string collector_credentials;
     std::string reader_credentials;
   };

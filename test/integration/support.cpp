@@ -165,7 +165,9 @@ std::optional<int> BackgroundProcess::poll() {
   return status_;
 }
 
-std::string BackgroundProcess::log() const { return read_file(dir_.path() + "/log") + read_file(dir_.path() + "/out"); }
+std::string BackgroundProcess::log() const {
+  return read_file(dir_.path() + "/log") + read_file(dir_.path() + "/out");
+}
 
 AgentProcess::AgentProcess(const std::vector<std::string>& args, const std::string& mode) {
   log_path_ = dir_.path() + "/agent.log";

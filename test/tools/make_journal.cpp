@@ -28,8 +28,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <iomanip>
 #include <initializer_list>
+#include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -327,8 +327,8 @@ const std::array<Service, 7> kServices = {{
     {"sshd", "sshd", "/usr/sbin/sshd", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups",
      "sshd.service", "system.slice", "/system.slice/sshd.service", "syslog", 0, 0, 4,
      PidMode::kPerEntry},
-    {"nginx", "nginx", "/usr/sbin/nginx", "nginx: worker process", "nginx.service",
-     "system.slice", "/system.slice/nginx.service", "syslog", 33, 33, 23, PidMode::kPerBoot},
+    {"nginx", "nginx", "/usr/sbin/nginx", "nginx: worker process", "nginx.service", "system.slice",
+     "/system.slice/nginx.service", "syslog", 33, 33, 23, PidMode::kPerBoot},
     {"CRON", "cron", "/usr/sbin/cron", "/usr/sbin/cron -f", "cron.service", "system.slice",
      "/system.slice/cron.service", "syslog", 0, 0, 9, PidMode::kPerEntry},
     {"postgres", "postgres", "/usr/lib/postgresql/15/bin/postgres",
@@ -368,9 +368,9 @@ struct Template {
 constexpr int kAuthpriv = 10;
 
 constexpr std::array<std::string_view, 8> kUsers = {"alice", "bob",    "deploy", "ubuntu",
-                                                     "admin", "backup", "git",    "carol"};
-constexpr std::array<std::string_view, 8> kBadUsers = {"test", "oracle",  "guest", "pi",
-                                                        "user", "ftpuser", "support", "ansible"};
+                                                    "admin", "backup", "git",    "carol"};
+constexpr std::array<std::string_view, 8> kBadUsers = {"test", "oracle",  "guest",   "pi",
+                                                       "user", "ftpuser", "support", "ansible"};
 
 Ipv4 random_ip(Rng& r) {
   // Documentation ranges (RFC 5737) for clients, 10.0/16 for the internal network.
@@ -390,10 +390,16 @@ void append_fingerprint(std::string& out, Rng& r) {
 }
 
 void render_nginx_access(Rng& r, const EntryContext& c, Draft& d) {
-  static constexpr std::array<std::string_view, 10> kPaths = {
-      "/",           "/index.html",         "/api/v1/items",    "/api/v1/orders?page=",
-      "/healthz",    "/static/css/main.css", "/static/js/app.js", "/login",
-      "/favicon.ico", "/wp-login.php"};
+  static constexpr std::array<std::string_view, 10> kPaths = {"/",
+                                                              "/index.html",
+                                                              "/api/v1/items",
+                                                              "/api/v1/orders?page=",
+                                                              "/healthz",
+                                                              "/static/css/main.css",
+                                                              "/static/js/app.js",
+                                                              "/login",
+                                                              "/favicon.ico",
+                                                              "/wp-login.php"};
   static constexpr std::array<std::string_view, 4> kAgents = {
       "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0", "curl/7.88.1",
       "Prometheus/2.45.0", "python-requests/2.28.1"};
@@ -456,68 +462,93 @@ using Ctx = const EntryContext&;  // keeps the template rows below readable
 
 const Template kTemplates[] = {
     // sshd
-    {kSshd, 6, 600, [](Rng& r, Ctx, Draft& d) {
+    {kSshd, 6, 600,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "Accepted publickey for ", r.pick(kUsers), " from ", random_ip(r),
               " port ", random_port(r), " ssh2: ED25519 SHA256:");
        append_fingerprint(d.message, r);
      }},
-    {kSshd, 6, 450, [](Rng& r, Ctx, Draft& d) {
+    {kSshd, 6, 450,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "pam_unix(sshd:session): session opened for user ", r.pick(kUsers),
               "(uid=", r.between(1000, 1010), ") by (uid=0)");
-     }, kAuthpriv},
-    {kSshd, 6, 400, [](Rng& r, Ctx, Draft& d) {
+     },
+     kAuthpriv},
+    {kSshd, 6, 400,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "pam_unix(sshd:session): session closed for user ", r.pick(kUsers));
-     }, kAuthpriv},
-    {kSshd, 6, 350, [](Rng& r, Ctx, Draft& d) {
+     },
+     kAuthpriv},
+    {kSshd, 6, 350,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "Received disconnect from ", random_ip(r), " port ", random_port(r),
               ":11: disconnected by user");
      }},
-    {kSshd, 4, 300, [](Rng& r, Ctx, Draft& d) {
+    {kSshd, 4, 300,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "Invalid user ", r.pick(kBadUsers), " from ", random_ip(r), " port ",
               random_port(r));
      }},
-    {kSshd, 4, 250, [](Rng& r, Ctx, Draft& d) {
+    {kSshd, 4, 250,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "Failed password for invalid user ", r.pick(kBadUsers), " from ",
               random_ip(r), " port ", random_port(r), " ssh2");
      }},
-    {kSshd, 5, 100, [](Rng& r, Ctx, Draft& d) {
-       append(d.message, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 "
-              "tty=ssh ruser= rhost=", random_ip(r), "  user=root");
-     }, kAuthpriv},
-    {kSshd, 3, 120, [](Rng&, Ctx, Draft& d) {
+    {kSshd, 5, 100,
+     [](Rng& r, Ctx, Draft& d) {
+       append(d.message,
+              "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 "
+              "tty=ssh ruser= rhost=",
+              random_ip(r), "  user=root");
+     },
+     kAuthpriv},
+    {kSshd, 3, 120,
+     [](Rng&, Ctx, Draft& d) {
        append(d.message, "error: kex_exchange_identification: Connection closed by remote host");
      }},
-    {kSshd, 3, 80, [](Rng& r, Ctx, Draft& d) {
+    {kSshd, 3, 80,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "error: maximum authentication attempts exceeded for root from ",
               random_ip(r), " port ", random_port(r), " ssh2 [preauth]");
      }},
-    {kSshd, 7, 150, [](Rng& r, Ctx, Draft& d) {
+    {kSshd, 7, 150,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "debug1: Forked child ", r.between(1000, 99999), ".");
      }},
     // nginx
     {kNginx, 6, 2400, render_nginx_access},
-    {kNginx, 3, 220, [](Rng& r, Ctx c, Draft& d) {
-       render_nginx_error(r, c, d, "error", "open() \"/var/www/html/robots.txt\" failed "
+    {kNginx, 3, 220,
+     [](Rng& r, Ctx c, Draft& d) {
+       render_nginx_error(r, c, d, "error",
+                          "open() \"/var/www/html/robots.txt\" failed "
                           "(2: No such file or directory)");
      }},
-    {kNginx, 3, 120, [](Rng& r, Ctx c, Draft& d) {
-       render_nginx_error(r, c, d, "error", "upstream timed out (110: Connection timed out) "
+    {kNginx, 3, 120,
+     [](Rng& r, Ctx c, Draft& d) {
+       render_nginx_error(r, c, d, "error",
+                          "upstream timed out (110: Connection timed out) "
                           "while reading response header from upstream");
      }},
-    {kNginx, 4, 200, [](Rng& r, Ctx c, Draft& d) {
-       render_nginx_error(r, c, d, "warn", "an upstream response is buffered to a temporary "
+    {kNginx, 4, 200,
+     [](Rng& r, Ctx c, Draft& d) {
+       render_nginx_error(r, c, d, "warn",
+                          "an upstream response is buffered to a temporary "
                           "file /var/cache/nginx/proxy_temp/3/07/0000000073");
      }},
-    {kNginx, 2, 25, [](Rng& r, Ctx c, Draft& d) {
-       render_nginx_error(r, c, d, "crit", "SSL_do_handshake() failed (SSL: error:0A00006C:SSL "
+    {kNginx, 2, 25,
+     [](Rng& r, Ctx c, Draft& d) {
+       render_nginx_error(r, c, d, "crit",
+                          "SSL_do_handshake() failed (SSL: error:0A00006C:SSL "
                           "routines::bad key share) while SSL handshaking");
      }},
-    {kNginx, 5, 80, [](Rng&, Ctx c, Draft& d) {
+    {kNginx, 5, 80,
+     [](Rng&, Ctx c, Draft& d) {
        append_nginx_error_time(d.message, c.realtime);
        append(d.message, " [notice] ", c.pid, '#', c.pid, ": signal process started");
      }},
     // cron
-    {kCron, 6, 500, [](Rng& r, Ctx, Draft& d) {
+    {kCron, 6, 500,
+     [](Rng& r, Ctx, Draft& d) {
        static constexpr std::array<std::string_view, 4> kCommands = {
            "   cd / && run-parts --report /etc/cron.hourly",
            "/usr/local/bin/backup.sh --incremental > /dev/null 2>&1",
@@ -526,179 +557,228 @@ const Template kTemplates[] = {
        append(d.message, '(', r.percent(70) ? "root"sv : r.pick(kUsers), ") CMD (",
               r.pick(kCommands), ')');
      }},
-    {kCron, 6, 350, [](Rng&, Ctx, Draft& d) {
+    {kCron, 6, 350,
+     [](Rng&, Ctx, Draft& d) {
        append(d.message, "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)");
-     }, kAuthpriv},
-    {kCron, 6, 350, [](Rng&, Ctx, Draft& d) {
+     },
+     kAuthpriv},
+    {kCron, 6, 350,
+     [](Rng&, Ctx, Draft& d) {
        append(d.message, "pam_unix(cron:session): session closed for user root");
-     }, kAuthpriv},
-    {kCron, 5, 120, [](Rng&, Ctx, Draft& d) {
+     },
+     kAuthpriv},
+    {kCron, 5, 120,
+     [](Rng&, Ctx, Draft& d) {
        append(d.message, "(CRON) info (No MTA installed, discarding output)");
      }},
-    {kCron, 3, 60, [](Rng& r, Ctx, Draft& d) {
+    {kCron, 3, 60,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "(CRON) error (grandchild #", r.between(1000, 99999),
               " failed with exit status 1)");
      }},
     // postgresql
-    {kPostgres, 6, 200, [](Rng& r, Ctx c, Draft& d) {
+    {kPostgres, 6, 200,
+     [](Rng& r, Ctx c, Draft& d) {
        render_postgres_prefix(r, c, d, false);
        append(d.message, "LOG:  checkpoint starting: time");
      }},
-    {kPostgres, 6, 200, [](Rng& r, Ctx c, Draft& d) {
+    {kPostgres, 6, 200,
+     [](Rng& r, Ctx c, Draft& d) {
        render_postgres_prefix(r, c, d, false);
-       append(d.message, "LOG:  checkpoint complete: wrote ", r.between(1, 9000), " buffers; 0 WAL "
-              "file(s) added, 0 removed, ", r.below(4), " recycled; write=", r.between(1, 269),
-              '.', ZeroPadded{r.below(1000), 3}, " s");
+       append(d.message, "LOG:  checkpoint complete: wrote ", r.between(1, 9000),
+              " buffers; 0 WAL "
+              "file(s) added, 0 removed, ",
+              r.below(4), " recycled; write=", r.between(1, 269), '.', ZeroPadded{r.below(1000), 3},
+              " s");
      }},
-    {kPostgres, 6, 300, [](Rng& r, Ctx c, Draft& d) {
+    {kPostgres, 6, 300,
+     [](Rng& r, Ctx c, Draft& d) {
        render_postgres_prefix(r, c, d, true);
        append(d.message, "LOG:  duration: ", r.between(100, 9000), '.',
               ZeroPadded{r.below(1000), 3},
               " ms  statement: SELECT * FROM orders WHERE customer_id = ", r.between(1, 99999));
      }},
-    {kPostgres, 6, 150, [](Rng& r, Ctx c, Draft& d) {
+    {kPostgres, 6, 150,
+     [](Rng& r, Ctx c, Draft& d) {
        render_postgres_prefix(r, c, d, false);
        append(d.message, "LOG:  automatic vacuum of table \"shop.public.orders\": index scans: 1");
      }},
-    {kPostgres, 3, 150, [](Rng& r, Ctx c, Draft& d) {  // one entry of three lines, as logged
+    {kPostgres, 3, 150,
+     [](Rng& r, Ctx c, Draft& d) {  // one entry of three lines, as logged
        const uint64_t customer = r.between(1, 99999);
        render_postgres_prefix(r, c, d, true);
-       append(d.message, "ERROR:  duplicate key value violates unique constraint "
-              "\"users_email_key\"\nDETAIL:  Key (email)=(customer", customer,
+       append(d.message,
+              "ERROR:  duplicate key value violates unique constraint "
+              "\"users_email_key\"\nDETAIL:  Key (email)=(customer",
+              customer,
               "@example.com) already exists."
               "\nSTATEMENT:  INSERT INTO users (email, name) VALUES ($1, $2)");
      }},
-    {kPostgres, 3, 100, [](Rng& r, Ctx c, Draft& d) {
+    {kPostgres, 3, 100,
+     [](Rng& r, Ctx c, Draft& d) {
        render_postgres_prefix(r, c, d, true);
        append(d.message, "FATAL:  password authentication failed for user \"", r.pick(kBadUsers),
               '"');
      }},
-    {kPostgres, 4, 120, [](Rng& r, Ctx c, Draft& d) {
+    {kPostgres, 4, 120,
+     [](Rng& r, Ctx c, Draft& d) {
        render_postgres_prefix(r, c, d, true);
        append(d.message, "WARNING:  there is already a transaction in progress");
      }},
-    {kPostgres, 1, 15, [](Rng& r, Ctx c, Draft& d) {
+    {kPostgres, 1, 15,
+     [](Rng& r, Ctx c, Draft& d) {
        render_postgres_prefix(r, c, d, false);
        append(d.message, "PANIC:  could not write to file \"pg_wal/xlogtemp.", c.pid,
               "\": No space left on device");
      }},
     // docker
-    {kDocker, 6, 300, [](Rng& r, Ctx c, Draft& d) {
+    {kDocker, 6, 300,
+     [](Rng& r, Ctx c, Draft& d) {
        render_docker_prefix(c, d, "info");
        append(d.message, "ignoring event\" container=", Hex{r.next(), 16}, Hex{r.next(), 16},
               " module=libcontainerd namespace=moby topic=/tasks/delete");
      }},
-    {kDocker, 6, 150, [](Rng& r, Ctx c, Draft& d) {
+    {kDocker, 6, 150,
+     [](Rng& r, Ctx c, Draft& d) {
        render_docker_prefix(c, d, "info");
        append(d.message, "shim disconnected\" id=", Hex{r.next(), 16}, Hex{r.next(), 16},
               " namespace=moby");
      }},
-    {kDocker, 4, 120, [](Rng& r, Ctx c, Draft& d) {
+    {kDocker, 4, 120,
+     [](Rng& r, Ctx c, Draft& d) {
        render_docker_prefix(c, d, "warning");
        append(d.message, "Health check for container ", Hex{r.next(), 12},
               " error: context deadline exceeded\"");
      }},
-    {kDocker, 3, 120, [](Rng& r, Ctx c, Draft& d) {
+    {kDocker, 3, 120,
+     [](Rng& r, Ctx c, Draft& d) {
        const Hex name{r.next(), 12};
        render_docker_prefix(c, d, "error");
        append(d.message, "Handler for GET /v1.43/containers/", name,
               "/json returned error: No such container: ", name, '"');
      }},
-    {kDocker, 7, 450, [](Rng&, Ctx c, Draft& d) {
+    {kDocker, 7, 450,
+     [](Rng&, Ctx c, Draft& d) {
        render_docker_prefix(c, d, "debug");
        append(d.message, "Calling GET /v1.43/containers/json?all=1\"");
      }},
-    {kDocker, 2, 15, [](Rng& r, Ctx, Draft& d) {  // a Go panic: one multi-line entry
-       append(d.message, "panic: runtime error: invalid memory address or nil pointer dereference\n"
-              "[signal SIGSEGV: segmentation violation code=0x1 addr=0x18 pc=0x", Hex{r.next(), 7},
-              "]\n\ngoroutine ", r.between(1, 9999), " [running]:\n"
+    {kDocker, 2, 15,
+     [](Rng& r, Ctx, Draft& d) {  // a Go panic: one multi-line entry
+       append(d.message,
+              "panic: runtime error: invalid memory address or nil pointer dereference\n"
+              "[signal SIGSEGV: segmentation violation code=0x1 addr=0x18 pc=0x",
+              Hex{r.next(), 7}, "]\n\ngoroutine ", r.between(1, 9999),
+              " [running]:\n"
               "github.com/docker/docker/daemon.(*Daemon).ContainerInspect(...)\n"
               "\t/go/src/github.com/docker/docker/daemon/inspect.go:42 +0x1d");
      }},
     // kernel
-    {kKernel, 4, 350, [](Rng& r, Ctx, Draft& d) {
+    {kKernel, 4, 350,
+     [](Rng& r, Ctx, Draft& d) {
        static constexpr std::array<int, 4> kScannedPorts = {22, 23, 3389, 5432};
        append(d.message, "[UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56 SRC=", random_ip(r),
               " DST=10.0.0.", r.between(2, 254), " LEN=40 TTL=244 ID=", r.below(65536),
               " PROTO=TCP SPT=", random_port(r), " DPT=", r.pick(kScannedPorts),
               " WINDOW=1024 SYN URGP=0");
      }},
-    {kKernel, 5, 150, [](Rng& r, Ctx c, Draft& d) {
+    {kKernel, 5, 150,
+     [](Rng& r, Ctx c, Draft& d) {
        append(d.message, "audit: type=1400 audit(", c.realtime / kUsecPerSec, '.',
               ZeroPadded{c.realtime / 1000 % 1000, 3}, ':', r.between(100, 99999),
               "): apparmor=\"DENIED\" operation=\"open\" profile=\"/usr/sbin/nginx\" "
-              "name=\"/etc/ssl/private/site.key\" pid=", r.between(300, 99999),
-              " comm=\"nginx\" requested_mask=\"r\"");
+              "name=\"/etc/ssl/private/site.key\" pid=",
+              r.between(300, 99999), " comm=\"nginx\" requested_mask=\"r\"");
      }},
-    {kKernel, 6, 60, [](Rng&, Ctx, Draft& d) {
-       append(d.message, "e1000e 0000:00:1f.6 eth0: NIC Link is Up 1000 Mbps Full Duplex, "
+    {kKernel, 6, 60,
+     [](Rng&, Ctx, Draft& d) {
+       append(d.message,
+              "e1000e 0000:00:1f.6 eth0: NIC Link is Up 1000 Mbps Full Duplex, "
               "Flow Control: Rx/Tx");
      }},
-    {kKernel, 6, 60, [](Rng& r, Ctx, Draft& d) {
+    {kKernel, 6, 60,
+     [](Rng& r, Ctx, Draft& d) {
        const uint64_t took = r.between(2501, 4000);
-       append(d.message, "perf: interrupt took too long (", took, " > 2500), lowering "
-              "kernel.perf_event_max_sample_rate to ", 100000 * 2500 / took);
+       append(d.message, "perf: interrupt took too long (", took,
+              " > 2500), lowering "
+              "kernel.perf_event_max_sample_rate to ",
+              100000 * 2500 / took);
      }},
-    {kKernel, 6, 70, [](Rng& r, Ctx, Draft& d) {
-       append(d.message, "nginx[", r.between(300, 99999), "]: segfault at 0 ip ",
-              Hex{r.next(), 16}, " sp 00007ffd4c1e8a10 error 4 in nginx[55d1c2a00000+f5000]");
+    {kKernel, 6, 70,
+     [](Rng& r, Ctx, Draft& d) {
+       append(d.message, "nginx[", r.between(300, 99999), "]: segfault at 0 ip ", Hex{r.next(), 16},
+              " sp 00007ffd4c1e8a10 error 4 in nginx[55d1c2a00000+f5000]");
      }},
-    {kKernel, 3, 25, [](Rng& r, Ctx, Draft& d) {
+    {kKernel, 3, 25,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "Out of memory: Killed process ", r.between(300, 99999),
-              " (postgres) total-vm:", r.between(1, 9) * 1048576, "kB, anon-rss:",
-              r.between(100000, 900000), "kB, file-rss:0kB, UID:108 oom_score_adj:0");
+              " (postgres) total-vm:", r.between(1, 9) * 1048576,
+              "kB, anon-rss:", r.between(100000, 900000),
+              "kB, file-rss:0kB, UID:108 oom_score_adj:0");
      }},
-    {kKernel, 2, 20, [](Rng& r, Ctx, Draft& d) {
+    {kKernel, 2, 20,
+     [](Rng& r, Ctx, Draft& d) {
        append(d.message, "EXT4-fs error (device sda1): ext4_find_entry:1455: inode #",
               r.between(2, 9999999), ": comm nginx: reading directory lblock 0");
      }},
-    {kKernel, 1, 15, [](Rng&, Ctx, Draft& d) {
+    {kKernel, 1, 15,
+     [](Rng&, Ctx, Draft& d) {
        append(d.message, "mce: [Hardware Error]: Machine check events logged");
      }},
-    {kKernel, 0, 12, [](Rng&, Ctx, Draft& d) {
+    {kKernel, 0, 12,
+     [](Rng&, Ctx, Draft& d) {
        append(d.message, "Kernel panic - not syncing: Fatal exception in interrupt");
      }},
     // systemd (PID 1)
-    {kSystemd, 6, 90, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 6, 90,
+     [](Rng& r, Ctx, Draft& d) {
        render_unit_event(r, d, "Starting ", "...", true, "7d4958e842da4a758f6c1cdc7b36dcc5");
        d.job_type = "start";
      }},
-    {kSystemd, 6, 90, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 6, 90,
+     [](Rng& r, Ctx, Draft& d) {
        render_unit_event(r, d, "Started ", ".", true, "39f53479d3a045ac8e11786248231fbf");
        d.job_type = "start";
        d.job_result = "done";
      }},
-    {kSystemd, 6, 50, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 6, 50,
+     [](Rng& r, Ctx, Draft& d) {
        render_unit_event(r, d, "Stopping ", "...", true, "de5b426a63be47a7b6ac3eaac82e2f6f");
        d.job_type = "stop";
      }},
-    {kSystemd, 6, 50, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 6, 50,
+     [](Rng& r, Ctx, Draft& d) {
        render_unit_event(r, d, "Stopped ", ".", true, "9d1aaa27d60140bd96365438aad20286");
        d.job_type = "stop";
        d.job_result = "done";
      }},
-    {kSystemd, 6, 50, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 6, 50,
+     [](Rng& r, Ctx, Draft& d) {
        render_unit_event(r, d, "", ": Deactivated successfully.", false,
                          "7ad2d189f7e94e70a38c781354912448");
      }},
-    {kSystemd, 5, 35, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 5, 35,
+     [](Rng& r, Ctx, Draft& d) {
        render_unit_event(r, d, "", ": Main process exited, code=exited, status=1/FAILURE", false,
                          "98e322203f7a4ed290d09fe03c09fe15");
      }},
-    {kSystemd, 4, 35, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 4, 35,
+     [](Rng& r, Ctx, Draft& d) {
        render_unit_event(r, d, "", ": Failed with result 'exit-code'.", false,
                          "d9b373ed55a64feb8242e02dbe79a49c");
      }},
-    {kSystemd, 3, 35, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 3, 35,
+     [](Rng& r, Ctx, Draft& d) {
        render_unit_event(r, d, "Failed to start ", ".", true, "be02cf6855d2428ba40df7e9d022f03d");
        d.job_type = "start";
        d.job_result = "failed";
      }},
-    {kSystemd, 6, 30, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 6, 30,
+     [](Rng& r, Ctx, Draft& d) {
        render_unit_event(r, d, "", ": Consumed 1.204s CPU time.", false,
                          "ae8f7b866b0347b9af31fe1c80b127c0");
      }},
-    {kSystemd, 0, 15, [](Rng& r, Ctx, Draft& d) {
+    {kSystemd, 0, 15,
+     [](Rng& r, Ctx, Draft& d) {
        const uint64_t pid = r.between(300, 99999);
        append(d.message, "Caught <SEGV> from PID ", pid, ", dumped core as pid ", pid + 1, '.');
      }},
@@ -738,12 +818,18 @@ HostileKind make_hostile(std::string_view kind, const std::vector<Field>& fields
     return std::any_of(fields.begin(), fields.end(),
                        [&](const Field& f) { return f.name == name; });
   };
-  const Field common[] = {
-      {"_TRANSPORT", "journal"}, {"_PID", "4242"}, {"_UID", "1000"}, {"_GID", "1000"},
-      {"_COMM", "hostile-test"}, {"_EXE", "/usr/local/bin/hostile-test"},
-      {"_SYSTEMD_UNIT", "hostile-test.service"}, {"HOSTILE", kind},
-      {"MESSAGE_ID", kHostileMessageId}, {"CODE_FILE", "hostile.c"}, {"CODE_LINE", "42"},
-      {"CODE_FUNC", "make_trouble"}};
+  const Field common[] = {{"_TRANSPORT", "journal"},
+                          {"_PID", "4242"},
+                          {"_UID", "1000"},
+                          {"_GID", "1000"},
+                          {"_COMM", "hostile-test"},
+                          {"_EXE", "/usr/local/bin/hostile-test"},
+                          {"_SYSTEMD_UNIT", "hostile-test.service"},
+                          {"HOSTILE", kind},
+                          {"MESSAGE_ID", kHostileMessageId},
+                          {"CODE_FILE", "hostile.c"},
+                          {"CODE_LINE", "42"},
+                          {"CODE_FUNC", "make_trouble"}};
   for (const Field& f : common) append_field(out, f.name, f.value);
   if (!overrides("PRIORITY")) append_field(out, "PRIORITY", "3");
   if (!overrides("SYSLOG_IDENTIFIER")) append_field(out, "SYSLOG_IDENTIFIER", "hostile-test");
@@ -773,11 +859,11 @@ std::vector<HostileKind> binary_hostile_kinds() {
       make_hostile("nul-binary", {{"MESSAGE", "hostile nul: before\0after\0end"sv},
                                   {"BINARY_BLOB", all_bytes},
                                   {"NUL_ONLY", "\0\0\0\0"sv}}),
-      make_hostile("invalid-utf8",
-                   {{"MESSAGE", "hostile invalid utf-8: \xc3\x28 lone-continuation \xa0\xa1 "
-                                "truncated \xe2\x28\xa1 \xf0\x28\x8c\xbc bytes \xff\xfe "
-                                "overlong \xc0\xaf surrogate \xed\xa0\x80 end"},
-                    {"LATIN1_FIELD", "caf\xe9 na\xefve \xfc\xdf"}}),
+      make_hostile("invalid-utf8", {{"MESSAGE",
+                                     "hostile invalid utf-8: \xc3\x28 lone-continuation \xa0\xa1 "
+                                     "truncated \xe2\x28\xa1 \xf0\x28\x8c\xbc bytes \xff\xfe "
+                                     "overlong \xc0\xaf surrogate \xed\xa0\x80 end"},
+                                    {"LATIN1_FIELD", "caf\xe9 na\xefve \xfc\xdf"}}),
   };
 }
 
@@ -795,7 +881,10 @@ std::vector<HostileKind> size_hostile_kinds() {
   std::vector<std::string> many_names, many_values;
   std::vector<Field> many = {{"MESSAGE", "hostile many fields: 200 extra fields"}};
   for (int i = 0; i < 200; ++i) {
-    many_names.push_back("MANY_FIELD_" + std::string(i < 10 ? "00" : i < 100 ? "0" : "") +
+    many_names.push_back("MANY_FIELD_" +
+                         std::string(i < 10    ? "00"
+                                     : i < 100 ? "0"
+                                               : "") +
                          std::to_string(i));
     many_values.push_back("value " + std::to_string(i));
   }
@@ -839,21 +928,22 @@ std::vector<HostileKind> markup_hostile_kinds() {
 
 std::vector<HostileKind> text_hostile_kinds() {
   return {
-      make_hostile("multiline",
-                   {{"MESSAGE", "hostile multiline: first line\nsecond line\n\tindented third\n"
-                                "Traceback (most recent call last):\n  File \"x.py\", line 1\n"
-                                "ZeroDivisionError: division by zero\n"}}),
+      make_hostile("multiline", {{"MESSAGE",
+                                  "hostile multiline: first line\nsecond line\n\tindented third\n"
+                                  "Traceback (most recent call last):\n  File \"x.py\", line 1\n"
+                                  "ZeroDivisionError: division by zero\n"}}),
       make_hostile("crlf", {{"MESSAGE", "hostile crlf: line one\r\nline two\r\nbare CR\rend"}}),
-      make_hostile("control-chars",
-                   {{"MESSAGE", "hostile control: \x1b[31mRED\x1b[0m bell\x07 backspace\x08 "
-                                "DEL\x7f C1\xc2\x85\xc2\x9b form-feed\x0c vtab\x0b esc-title "
-                                "\x1b]0;pwned\x07 tab\tok"}}),
+      make_hostile("control-chars", {{"MESSAGE",
+                                      "hostile control: \x1b[31mRED\x1b[0m bell\x07 backspace\x08 "
+                                      "DEL\x7f C1\xc2\x85\xc2\x9b form-feed\x0c vtab\x0b esc-title "
+                                      "\x1b]0;pwned\x07 tab\tok"}}),
       make_hostile("unicode",
-                   {{"MESSAGE", "hostile unicode: emoji \U0001F600\U0001F680 "
-                                "CJK \u65e5\u672c\u8a9e "
-                                "RTL \u202egnirts desrever\u202c zero-width [\u200b\u200d] "
-                                "combining e\u0301 BOM \ufeff NBSP[\u00a0] LSEP[\u2028] "
-                                "PSEP[\u2029] astral \U00010348 fullwidth \uff21"},
+                   {{"MESSAGE",
+                     "hostile unicode: emoji \U0001F600\U0001F680 "
+                     "CJK \u65e5\u672c\u8a9e "
+                     "RTL \u202egnirts desrever\u202c zero-width [\u200b\u200d] "
+                     "combining e\u0301 BOM \ufeff NBSP[\u00a0] LSEP[\u2028] "
+                     "PSEP[\u2029] astral \U00010348 fullwidth \uff21"},
                     {"UNICODE_FIELD", "\u0416\u0443\u0440\u043d\u0430\u043b \U0001F4DD"},
                     // U+FDD0, U+FFFE, U+FFFF: valid UTF-8 to most decoders, but systemd
                     // treats noncharacters as non-printable and exports them as binary.
@@ -861,20 +951,24 @@ std::vector<HostileKind> text_hostile_kinds() {
       make_hostile("repeated-fields",
                    {{"MESSAGE", "hostile repeated fields: TAG three times, MESSAGE twice"},
                     {"MESSAGE", "hostile repeated fields: second MESSAGE value"},
-                    {"TAG", "one"}, {"TAG", "two"}, {"TAG", "three"}}),
+                    {"TAG", "one"},
+                    {"TAG", "two"},
+                    {"TAG", "three"}}),
       make_hostile("empty-values",
                    {{"MESSAGE", ""}, {"EMPTY_FIELD", ""}, {"SYSLOG_IDENTIFIER", ""}}),
       make_hostile("bad-numbers",
                    {{"MESSAGE", "hostile numbers: PRIORITY and SYSLOG_PID are not numbers"},
-                    {"PRIORITY", "banana"}, {"SYSLOG_PID", "-1"},
-                    {"SYSLOG_FACILITY", "99999999999999999999"}, {"ERRNO", "1e9"}}),
+                    {"PRIORITY", "banana"},
+                    {"SYSLOG_PID", "-1"},
+                    {"SYSLOG_FACILITY", "99999999999999999999"},
+                    {"ERRNO", "1e9"}}),
   };
 }
 
 std::vector<HostileKind> hostile_kinds() {
   std::vector<HostileKind> kinds;
-  for (auto group : {binary_hostile_kinds, size_hostile_kinds, markup_hostile_kinds,
-                     text_hostile_kinds}) {
+  for (auto group :
+       {binary_hostile_kinds, size_hostile_kinds, markup_hostile_kinds, text_hostile_kinds}) {
     for (HostileKind& kind : group()) kinds.push_back(std::move(kind));
   }
   return kinds;
@@ -952,8 +1046,8 @@ Host make_host(const Plan& plan, size_t index) {
   const Options& o = plan.options;
   Host host{index, host_name(o, index), {}, 0, {}};
   host.key = hash_of({o.seed, hash_of_text(host.name)});
-  host.machine_id = make_id128(hash_of({host.key, kSaltMachineId, 0}),
-                               hash_of({host.key, kSaltMachineId, 1}));
+  host.machine_id =
+      make_id128(hash_of({host.key, kSaltMachineId, 0}), hash_of({host.key, kSaltMachineId, 1}));
   for (uint64_t b = 0; b < o.boots; ++b) {
     Boot boot{};
     boot.first_index = o.skip + (b * o.entries + o.boots - 1) / o.boots;
@@ -1054,11 +1148,14 @@ class EntryWriter {
   // Daemons keep one PID per boot; sessions, cron jobs and backends get a new one each time.
   static uint64_t pid_of(ServiceId id, const Boot& boot, Rng& rng) {
     switch (service_of(id).pid_mode) {
-      case PidMode::kNone: return 0;
-      case PidMode::kInit: return 1;
+      case PidMode::kNone:
+        return 0;
+      case PidMode::kInit:
+        return 1;
       case PidMode::kPerBoot:
         return 300 + hash_of({boot.key, kSaltDaemonPid, static_cast<uint64_t>(id)}) % 3000;
-      case PidMode::kPerEntry: return rng.between(1000, 399999);
+      case PidMode::kPerEntry:
+        return rng.between(1000, 399999);
     }
     return 0;
   }
@@ -1272,8 +1369,10 @@ RemoteLog parse_remote_log(const std::string& log) {
     } else if (!line.empty()) {
       auto same = std::find_if(parsed.others.begin(), parsed.others.end(),
                                [&](const auto& seen) { return seen.first == line; });
-      if (same != parsed.others.end()) ++same->second;
-      else if (parsed.others.size() < kMaxOthers) parsed.others.emplace_back(line, 1);
+      if (same != parsed.others.end())
+        ++same->second;
+      else if (parsed.others.size() < kMaxOthers)
+        parsed.others.emplace_back(line, 1);
     }
   }
   return parsed;
@@ -1343,8 +1442,7 @@ std::vector<std::string> journal_files(const fs::path& output) {
   std::vector<std::string> files;
   for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (name == stem + ".journal" ||
-        (name.starts_with(stem + "@") && name.ends_with(".journal"))) {
+    if (name == stem + ".journal" || (name.starts_with(stem + "@") && name.ends_with(".journal"))) {
       files.push_back((output.has_parent_path() ? dir / name : fs::path(name)).string());
     }
   }
@@ -1433,8 +1531,8 @@ std::vector<std::string> write_split_journals(const Plan& plan, std::vector<Host
     }
   }
   if (failures > 0) {
-    throw std::runtime_error(std::to_string(failures) + " of " +
-                             std::to_string(plan.hosts.size()) + " journal-remote runs failed");
+    throw std::runtime_error(std::to_string(failures) + " of " + std::to_string(plan.hosts.size()) +
+                             " journal-remote runs failed");
   }
   return files;
 }
@@ -1615,8 +1713,8 @@ void validate(const Options& o) {
   if (o.output.empty()) fail("-o/--output is required");
   if (o.hosts == 0 || o.entries == 0 || o.jobs == 0) fail("--hosts, --entries and -j must be >= 1");
   if (o.boots == 0) fail("--boots must be >= 1");
-  const bool good_name = !o.hostname.empty() &&
-      std::all_of(o.hostname.begin(), o.hostname.end(), [](char c) {
+  const bool good_name =
+      !o.hostname.empty() && std::all_of(o.hostname.begin(), o.hostname.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
       });
   if (!good_name) {
@@ -1637,7 +1735,8 @@ void validate(const Options& o) {
     fail("--split-hosts: " + o.output + " is not a directory");
   }
   if (!o.export_only && access(o.journal_remote.c_str(), X_OK) != 0) {
-    fail(o.journal_remote + " is not executable: apt-get install systemd-journal-remote, "
+    fail(o.journal_remote +
+         " is not executable: apt-get install systemd-journal-remote, "
          "or use --export-only");
   }
 }
@@ -1669,10 +1768,10 @@ int run(const Options& options) {
   const auto started = std::chrono::steady_clock::now();
   const Plan plan = make_plan(options);
   std::vector<HostReport> reports(plan.hosts.size());
-  const std::vector<std::string> files =
-      options.export_only   ? write_export_only(plan, reports)
-      : options.split_hosts ? write_split_journals(plan, reports)
-                            : write_single_journal(plan, reports);
+  const std::vector<std::string> files = options.export_only ? write_export_only(plan, reports)
+                                         : options.split_hosts
+                                             ? write_split_journals(plan, reports)
+                                             : write_single_journal(plan, reports);
   const nlohmann::ordered_json manifest = manifest_json(plan, reports, files);
   const std::optional<std::string> path = manifest_path(options);
   if (path) write_manifest(*path, manifest);

@@ -19,9 +19,9 @@
 namespace infralogs::collect {
 
 struct CollectorOptions {
-  size_t parallel = 4;             // agents polled at once
-  size_t batch_entries = 10000;    // entries per page and per transaction
-  int attempts = 5;                // tries per fetch or store before the agent is failed
+  size_t parallel = 4;                     // agents polled at once
+  size_t batch_entries = 10000;            // entries per page and per transaction
+  int attempts = 5;                        // tries per fetch or store before the agent is failed
   std::chrono::milliseconds backoff{500};  // wait before the second try; doubles after each
   // First contact with an agent (no stored cursor): start at this realtime; nullopt takes the
   // agent's whole journal.
@@ -30,14 +30,14 @@ struct CollectorOptions {
 
 struct AgentReport {
   std::string name;
-  Status status;              // ok, or why the agent failed this round
-  uint64_t entries = 0;       // stored this round
-  uint64_t bytes = 0;         // received this round
+  Status status;         // ok, or why the agent failed this round
+  uint64_t entries = 0;  // stored this round
+  uint64_t bytes = 0;    // received this round
   uint64_t batches = 0;
-  uint64_t gaps = 0;          // gaps recorded this round
-  uint64_t races = 0;         // pages another collector stored first (not stored twice)
+  uint64_t gaps = 0;   // gaps recorded this round
+  uint64_t races = 0;  // pages another collector stored first (not stored twice)
   double seconds = 0;
-  bool caught_up = false;     // reached the agent's tail
+  bool caught_up = false;           // reached the agent's tail
   uint64_t last_realtime_usec = 0;  // newest entry stored (0: none this round)
 };
 
@@ -52,7 +52,8 @@ class Collector {
   // One round over `agents`; returns a report per agent, in the same order. Returns early
   // (the agents not finished report kUnavailable "stopped") when `stop` is requested; a batch
   // being stored is committed or rolled back first, never left half-written.
-  std::vector<AgentReport> poll_once(const std::vector<wire::AgentSpec>& agents, std::stop_token stop);
+  std::vector<AgentReport> poll_once(const std::vector<wire::AgentSpec>& agents,
+                                     std::stop_token stop);
 
  private:
   AgentReport collect_agent(const wire::AgentSpec& agent, std::stop_token stop);

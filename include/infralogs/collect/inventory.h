@@ -20,6 +20,7 @@ namespace infralogs::collect {
 Result<std::vector<wire::AgentSpec>> load_inventory(const std::string& path);
 
 // The same from JSON text; `base_dir` resolves relative paths.
-Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& json_text, const std::string& base_dir);
+Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& json_text,
+                                                     const std::string& base_dir);
 
 }  // namespace infralogs::collect

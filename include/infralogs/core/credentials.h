@@ -15,6 +15,8 @@ struct Credentials {
   bool operator==(const Credentials&) const = default;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const Credentials& c) { return os << c.to_string(); }
+inline std::ostream& operator<<(std::ostream& os, const Credentials& c) {
+  return os << c.to_string();
+}
 
 }  // namespace infralogs

@@ -4,9 +4,8 @@
 // Thread-safe: lines from different threads never interleave.
 // Never pass a secret (token, password) in msg or fields.
 
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 namespace infralogs::log {
 
@@ -20,16 +19,20 @@ bool parse_level(std::string_view name, Level* out);
 void write(Level level, std::string_view component, std::string_view msg,
            const nlohmann::json& fields = nlohmann::json::object());
 
-inline void debug(std::string_view c, std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+inline void debug(std::string_view c, std::string_view m,
+                  const nlohmann::json& f = nlohmann::json::object()) {
   write(Level::kDebug, c, m, f);
 }
-inline void info(std::string_view c, std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+inline void info(std::string_view c, std::string_view m,
+                 const nlohmann::json& f = nlohmann::json::object()) {
   write(Level::kInfo, c, m, f);
 }
-inline void warn(std::string_view c, std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+inline void warn(std::string_view c, std::string_view m,
+                 const nlohmann::json& f = nlohmann::json::object()) {
   write(Level::kWarn, c, m, f);
 }
-inline void error(std::string_view c, std::string_view m, const nlohmann::json& f = nlohmann::json::object()) {
+inline void error(std::string_view c, std::string_view m,
+                  const nlohmann::json& f = nlohmann::json::object()) {
   write(Level::kError, c, m, f);
 }
 

@@ -39,7 +39,8 @@ class MetricsRegistry {
  public:
   // The counter `name` with these labels, created at zero on first use. `help` is taken from
   // the first call for a name.
-  Counter& counter(const std::string& name, const std::string& help, const MetricLabels& labels = {});
+  Counter& counter(const std::string& name, const std::string& help,
+                   const MetricLabels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const MetricLabels& labels = {});
 
   // Every metric in the text exposition format, families sorted by name.

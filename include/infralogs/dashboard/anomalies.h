@@ -41,6 +41,7 @@ struct Anomaly {
 // `cells` must cover [window.from - baseline_hours, window.to); the result is sorted by score,
 // highest first.
 std::vector<Anomaly> find_anomalies(const std::vector<storage::HostUnitHour>& cells,
-                                    const storage::TimeWindow& window, const AnomalyOptions& options);
+                                    const storage::TimeWindow& window,
+                                    const AnomalyOptions& options);
 
 }  // namespace infralogs::dashboard

@@ -4,10 +4,9 @@
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "infralogs/core/status.h"
 #include "infralogs/dashboard/anomalies.h"
@@ -32,9 +31,11 @@ class Dashboard {
 
   // The window from optional from/to (µs); without them, the 24 hours ending at the end of the
   // newest hour with data (or now, when there is none). kInvalidArgument when from >= to.
-  Result<storage::TimeWindow> window(std::optional<uint64_t> from, std::optional<uint64_t> to, bool* is_default);
+  Result<storage::TimeWindow> window(std::optional<uint64_t> from, std::optional<uint64_t> to,
+                                     bool* is_default);
 
-  Result<nlohmann::json> overview(const storage::TimeWindow& w, const std::optional<std::string>& host);
+  Result<nlohmann::json> overview(const storage::TimeWindow& w,
+                                  const std::optional<std::string>& host);
   Result<nlohmann::json> hosts(const storage::TimeWindow& w);
   // Never fails: a replica that does not answer is reported in the JSON.
   nlohmann::json freshness();

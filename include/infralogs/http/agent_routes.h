@@ -8,12 +8,12 @@
 // Every endpoint but /healthz needs a token (TokenFile). Responses stream: memory stays
 // bounded however large the page.
 
+#include <httplib.h>
+
 #include <chrono>
 #include <cstddef>
 #include <map>
 #include <string>
-
-#include <httplib.h>
 
 #include "infralogs/core/metrics.h"
 #include "infralogs/http/token_auth.h"
@@ -56,8 +56,8 @@ bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* query, ParamError* error);
 
 // Attaches the endpoints to `server`. The references must outlive the server.
-void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader,
-                         TokenFile& tokens, AuthRateLimiter& limiter, MetricsRegistry& metrics,
+void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader, TokenFile& tokens,
+                         AuthRateLimiter& limiter, MetricsRegistry& metrics,
                          const AgentOptions& options);
 
 }  // namespace infralogs::http

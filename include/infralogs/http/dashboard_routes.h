@@ -13,11 +13,13 @@
 namespace infralogs::http {
 
 inline constexpr const char* kDashboardCsp =
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' "
+    "data:; "
     "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 // Attaches the endpoints. The references must outlive the server.
-void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& dashboard, storage::LogReader& reader,
-                             MetricsRegistry& metrics, const std::vector<StaticAsset>& assets);
+void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& dashboard,
+                             storage::LogReader& reader, MetricsRegistry& metrics,
+                             const std::vector<StaticAsset>& assets);
 
 }  // namespace infralogs::http

@@ -4,11 +4,11 @@
 // "bytes=..." with 416 before routing, so this server renames an incoming Range header to
 // kJournalRangeHeader while reading the request head.
 
+#include <httplib.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <httplib.h>
 
 #include "infralogs/core/status.h"
 

@@ -29,10 +29,9 @@ class TokenFile {
  public:
   // Reads `path`. Lines are trimmed; empty lines and lines starting with '#' are ignored.
   // kInvalidArgument when the file cannot be read or holds no token.
-  static Result<std::unique_ptr<TokenFile>> load(std::string path,
-                                                 std::chrono::milliseconds recheck_every =
-                                                     std::chrono::milliseconds(1000),
-                                                 ClockFn clock = Clock::now);
+  static Result<std::unique_ptr<TokenFile>> load(
+      std::string path, std::chrono::milliseconds recheck_every = std::chrono::milliseconds(1000),
+      ClockFn clock = Clock::now);
 
   // Whether `presented` is one of the tokens. Checks first whether the file changed (at most
   // once per recheck interval) and re-reads it; if the new file cannot be read or is empty,
@@ -62,11 +61,11 @@ class TokenFile {
   const std::chrono::milliseconds recheck_every_;
   const ClockFn clock_;
   mutable std::mutex mutex_;
-  std::vector<Digest> digests_;       // guarded by mutex_
-  Stamp stamp_;                       // guarded by mutex_
-  Clock::time_point next_check_;      // guarded by mutex_
-  size_t reloads_ = 0;                // guarded by mutex_
-  std::string reload_error_;          // guarded by mutex_
+  std::vector<Digest> digests_;   // guarded by mutex_
+  Stamp stamp_;                   // guarded by mutex_
+  Clock::time_point next_check_;  // guarded by mutex_
+  size_t reloads_ = 0;            // guarded by mutex_
+  std::string reload_error_;      // guarded by mutex_
 };
 
 class AuthRateLimiter {

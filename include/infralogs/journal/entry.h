@@ -11,7 +11,7 @@ namespace infralogs::journal {
 
 class Entry {
  public:
-  std::string cursor;        // __CURSOR, opaque
+  std::string cursor;           // __CURSOR, opaque
   uint64_t realtime_usec = 0;   // __REALTIME_TIMESTAMP
   uint64_t monotonic_usec = 0;  // __MONOTONIC_TIMESTAMP
   std::string boot_id;          // _BOOT_ID as 32 lowercase hex digits
@@ -30,7 +30,9 @@ class Entry {
   }
   size_t item_count() const { return items_.size(); }
   // The i-th "NAME=value" item; valid until the entry is changed.
-  std::string_view item(size_t i) const { return {bytes_.data() + items_[i].first, items_[i].second}; }
+  std::string_view item(size_t i) const {
+    return {bytes_.data() + items_[i].first, items_[i].second};
+  }
   // Total bytes of all items.
   size_t item_bytes() const { return bytes_.size(); }
 

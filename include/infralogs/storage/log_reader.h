@@ -44,7 +44,7 @@ struct HostInfo {
   std::string labels_json;
   std::optional<uint64_t> last_entry_usec;      // newest entry stored
   std::optional<uint64_t> last_collected_usec;  // last successful poll
-  uint64_t entries = 0;                          // in the window
+  uint64_t entries = 0;                         // in the window
   uint64_t errors = 0;
 };
 
@@ -109,12 +109,16 @@ class LogReader {
   virtual Status ping() = 0;
   // The start of the newest hour with data, if any.
   virtual Result<std::optional<uint64_t>> newest_hour_usec() = 0;
-  virtual Result<std::vector<PriorityHour>> volume_by_priority(const TimeWindow& w, const std::optional<std::string>& host) = 0;
-  virtual Result<std::vector<HostUnitHour>> host_unit_hours(const TimeWindow& w, const std::optional<std::string>& host) = 0;
-  virtual Result<std::vector<NameCount>> top_identifiers(const TimeWindow& w, const std::optional<std::string>& host,
+  virtual Result<std::vector<PriorityHour>> volume_by_priority(
+      const TimeWindow& w, const std::optional<std::string>& host) = 0;
+  virtual Result<std::vector<HostUnitHour>> host_unit_hours(
+      const TimeWindow& w, const std::optional<std::string>& host) = 0;
+  virtual Result<std::vector<NameCount>> top_identifiers(const TimeWindow& w,
+                                                         const std::optional<std::string>& host,
                                                          size_t limit) = 0;
   virtual Result<std::vector<HostInfo>> hosts(const TimeWindow& w) = 0;
-  virtual Result<std::vector<GapInfo>> gaps(const TimeWindow& w, const std::optional<std::string>& host) = 0;
+  virtual Result<std::vector<GapInfo>> gaps(const TimeWindow& w,
+                                            const std::optional<std::string>& host) = 0;
   // The collector's last heartbeat, if any.
   virtual Result<std::optional<uint64_t>> heartbeat_usec() = 0;
   virtual Result<SearchPage> search(const SearchQuery& q) = 0;

@@ -19,12 +19,16 @@ class MariaDbLogReader : public LogReader {
 
   Status ping() override;
   Result<std::optional<uint64_t>> newest_hour_usec() override;
-  Result<std::vector<PriorityHour>> volume_by_priority(const TimeWindow& w, const std::optional<std::string>& host) override;
-  Result<std::vector<HostUnitHour>> host_unit_hours(const TimeWindow& w, const std::optional<std::string>& host) override;
-  Result<std::vector<NameCount>> top_identifiers(const TimeWindow& w, const std::optional<std::string>& host,
+  Result<std::vector<PriorityHour>> volume_by_priority(
+      const TimeWindow& w, const std::optional<std::string>& host) override;
+  Result<std::vector<HostUnitHour>> host_unit_hours(
+      const TimeWindow& w, const std::optional<std::string>& host) override;
+  Result<std::vector<NameCount>> top_identifiers(const TimeWindow& w,
+                                                 const std::optional<std::string>& host,
                                                  size_t limit) override;
   Result<std::vector<HostInfo>> hosts(const TimeWindow& w) override;
-  Result<std::vector<GapInfo>> gaps(const TimeWindow& w, const std::optional<std::string>& host) override;
+  Result<std::vector<GapInfo>> gaps(const TimeWindow& w,
+                                    const std::optional<std::string>& host) override;
   Result<std::optional<uint64_t>> heartbeat_usec() override;
   Result<SearchPage> search(const SearchQuery& q) override;
   Result<std::optional<EntryDetail>> entry(const SearchKey& key) override;

@@ -18,7 +18,7 @@
 
 namespace infralogs::storage {
 
-struct Connection;      // src/storage/mariadb_connection.h
+struct Connection;  // src/storage/mariadb_connection.h
 class ConnectionPool;
 
 struct MariaDbOptions {
@@ -74,10 +74,10 @@ class MariaDbLogStore : public LogStore {
   MariaDbOptions options_;
   secrets::CredentialSource& credentials_;
   std::unique_ptr<ConnectionPool> pool_;
-  std::mutex partition_mutex_;                     // one partition change at a time per process
-  bool partitions_loaded_ = false;                 // guarded by partition_mutex_
-  bool have_partitions_ = false;                   // guarded by partition_mutex_
-  uint64_t max_partition_day_ = 0;                 // guarded by partition_mutex_
+  std::mutex partition_mutex_;      // one partition change at a time per process
+  bool partitions_loaded_ = false;  // guarded by partition_mutex_
+  bool have_partitions_ = false;    // guarded by partition_mutex_
+  uint64_t max_partition_day_ = 0;  // guarded by partition_mutex_
 };
 
 }  // namespace infralogs::storage

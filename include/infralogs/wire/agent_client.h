@@ -15,10 +15,10 @@
 namespace infralogs::wire {
 
 struct AgentSpec {
-  std::string name;   // the host name entries are stored under
-  std::string url;    // http://HOST:PORT or https://HOST:PORT
-  std::string token;  // secret: never logged
-  std::string ca_file;  // for https: CA bundle to verify the agent (empty: system default)
+  std::string name;              // the host name entries are stored under
+  std::string url;               // http://HOST:PORT or https://HOST:PORT
+  std::string token;             // secret: never logged
+  std::string ca_file;           // for https: CA bundle to verify the agent (empty: system default)
   std::string client_cert_file;  // for https: our certificate, for agents that require one
   std::string client_key_file;   // its private key
   std::map<std::string, std::string> labels;

@@ -26,8 +26,8 @@ inline constexpr const char* kParamMatch = "match";
 inline constexpr const char* kParamFields = "fields";
 
 // /logs response headers.
-inline constexpr const char* kHeaderProtocol = "Infralogs-Protocol";       // "1"
-inline constexpr const char* kHeaderMore = "Infralogs-More";               // "true" / "false"
+inline constexpr const char* kHeaderProtocol = "Infralogs-Protocol";         // "1"
+inline constexpr const char* kHeaderMore = "Infralogs-More";                 // "true" / "false"
 inline constexpr const char* kHeaderCursorFound = "Infralogs-Cursor-Found";  // "true" / "false"
 
 inline constexpr size_t kDefaultLimit = 1000;

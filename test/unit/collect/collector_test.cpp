@@ -99,7 +99,8 @@ TEST_CASE("collector retries unavailable agents and stores with backoff", "[coll
 
   SECTION("but gives up after the attempts run out") {
     client.add_entries("a", 5);
-    client.agents["a"].failures = {Status::unavailable("1"), Status::unavailable("2"), Status::unavailable("3")};
+    client.agents["a"].failures = {Status::unavailable("1"), Status::unavailable("2"),
+                                   Status::unavailable("3")};
     reports = c.poll_once(specs({"a"}), {});
     CHECK(reports[0].status.code() == StatusCode::kUnavailable);
     CHECK(reports[0].status.message() == "3");

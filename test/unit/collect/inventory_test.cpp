@@ -17,7 +17,8 @@ TEST_CASE("inventory lists agents with tokens from files or the environment", "[
   auto r = collect::parse_inventory(R"({"token_file": "shared", "agents": [
       {"name": "a", "url": "http://a:1/", "token_file": "t1", "labels": {"env": "prod"}},
       {"name": "b", "url": "https://b:2", "token_env": "INFRALOGS_TEST_TOKEN"},
-      {"name": "c", "url": "http://c:3"}]})", dir);
+      {"name": "c", "url": "http://c:3"}]})",
+                                    dir);
   REQUIRE(r.has_value());
   REQUIRE(r->size() == 3);
   CHECK((*r)[0].url == "http://a:1");
@@ -38,10 +39,13 @@ TEST_CASE("inventory problems name the agent and never a token", "[collect]") {
   CHECK(bad("nope").find("agents") != std::string::npos);
   CHECK(bad(R"({"agents": []})").find("no agents") != std::string::npos);
   CHECK(bad(R"({"agents": [{"url": "http://x"}]})").find("no \"name\"") != std::string::npos);
-  CHECK(bad(R"({"agents": [{"name": "x", "url": "ftp://x", "token_env": "HOME"}]})").find("agent x") != std::string::npos);
-  CHECK(bad(R"({"agents": [{"name": "x", "url": "http://x", "token_env": "HOME"}, {"name": "x", "url": "http://y", "token_env": "HOME"}]})")
-            .find("twice") != std::string::npos);
-  CHECK(bad(R"({"agents": [{"name": "x", "url": "http://x", "token_file": "missing"}]})").find("cannot read token file") !=
+  CHECK(bad(R"({"agents": [{"name": "x", "url": "ftp://x", "token_env": "HOME"}]})")
+            .find("agent x") != std::string::npos);
+  CHECK(
+      bad(R"({"agents": [{"name": "x", "url": "http://x", "token_env": "HOME"}, {"name": "x", "url": "http://y", "token_env": "HOME"}]})")
+          .find("twice") != std::string::npos);
+  CHECK(bad(R"({"agents": [{"name": "x", "url": "http://x", "token_file": "missing"}]})")
+            .find("cannot read token file") != std::string::npos);
+  CHECK(bad(R"({"agents": [{"name": "x", "url": "http://x"}]})").find("token") !=
         std::string::npos);
-  CHECK(bad(R"({"agents": [{"name": "x", "url": "http://x"}]})").find("token") != std::string::npos);
 }

@@ -12,7 +12,8 @@ constexpr uint64_t kHour = 3600ULL * 1000000ULL;
 // `hours` hours of `base` entries (and base/10 errors) for vm-1/nginx, starting at hour 1000.
 std::vector<storage::HostUnitHour> steady(size_t hours, uint64_t base) {
   std::vector<storage::HostUnitHour> cells;
-  for (size_t h = 0; h < hours; ++h) cells.push_back({(1000 + h) * kHour, "vm-1", "nginx.service", base + h % 3, base / 10});
+  for (size_t h = 0; h < hours; ++h)
+    cells.push_back({(1000 + h) * kHour, "vm-1", "nginx.service", base + h % 3, base / 10});
   return cells;
 }
 
@@ -31,7 +32,8 @@ TEST_CASE("a jump far above a pair's own baseline is flagged", "[dashboard]") {
   for (const auto& a : found) CHECK(a.score >= 4);
 }
 
-TEST_CASE("steady traffic, small counts and pairs without a baseline are not flagged", "[dashboard]") {
+TEST_CASE("steady traffic, small counts and pairs without a baseline are not flagged",
+          "[dashboard]") {
   dashboard::AnomalyOptions o;
   CHECK(dashboard::find_anomalies(steady(72, 100), {1040 * kHour, 1072 * kHour}, o).empty());
   // Tiny counts: 0 -> 15 is a big ratio but under min_count.

@@ -28,15 +28,18 @@ TEST_CASE("short output reads like journalctl's, in UTC", "[dashboard]") {
         "2025-01-01T00:00:00.000001Z vm-01 nginx[42]: hello\n");
   std::string multi = dashboard::format_rows({row("one\ntwo")}, dashboard::CliFormat::kShort);
   CHECK(multi.find("one\n") != std::string::npos);
-  CHECK(multi.find("\n" + std::string(std::string("2025-01-01T00:00:00.000001Z vm-01 nginx[42]: ").size(), ' ') + "two\n") !=
-        std::string::npos);
+  CHECK(multi.find(
+            "\n" +
+            std::string(std::string("2025-01-01T00:00:00.000001Z vm-01 nginx[42]: ").size(), ' ') +
+            "two\n") != std::string::npos);
 }
 
 TEST_CASE("binary values are escaped in text formats and bytes in JSON", "[dashboard]") {
   std::string bin("a\0b\xff", 4);
   CHECK(dashboard::escape_text(bin) == "a\\x00b\\xff");
   CHECK(dashboard::escape_text("x\x1b[31m") == "x\\x1b[31m");
-  CHECK(dashboard::format_rows({row(bin)}, dashboard::CliFormat::kShort).find("a\\x00b\\xff") != std::string::npos);
+  CHECK(dashboard::format_rows({row(bin)}, dashboard::CliFormat::kShort).find("a\\x00b\\xff") !=
+        std::string::npos);
   auto j = nlohmann::json::parse(dashboard::format_rows({row(bin)}, dashboard::CliFormat::kJson));
   CHECK(j["message"]["bytes"] == nlohmann::json::array({97, 0, 98, 255}));
   CHECK(j["host"] == "vm-01");
@@ -45,10 +48,13 @@ TEST_CASE("binary values are escaped in text formats and bytes in JSON", "[dashb
 }
 
 TEST_CASE("csv quotes fields and table aligns columns", "[dashboard]") {
-  std::string csv = dashboard::format_rows({row("say \"hi\", then\nleave")}, dashboard::CliFormat::kCsv);
+  std::string csv =
+      dashboard::format_rows({row("say \"hi\", then\nleave")}, dashboard::CliFormat::kCsv);
   CHECK(csv.rfind("time,host,priority,unit,identifier,pid,message\n", 0) == 0);
-  CHECK(csv.find(",err,nginx.service,nginx,42,\"say \"\"hi\"\", then\nleave\"\n") != std::string::npos);
-  std::string table = dashboard::format_rows({row("m"), row(std::nullopt)}, dashboard::CliFormat::kTable);
+  CHECK(csv.find(",err,nginx.service,nginx,42,\"say \"\"hi\"\", then\nleave\"\n") !=
+        std::string::npos);
+  std::string table =
+      dashboard::format_rows({row("m"), row(std::nullopt)}, dashboard::CliFormat::kTable);
   CHECK(table.rfind("TIME", 0) == 0);
   CHECK(std::count(table.begin(), table.end(), '\n') == 3);
   dashboard::CliFormat f;
@@ -57,14 +63,17 @@ TEST_CASE("csv quotes fields and table aligns columns", "[dashboard]") {
 }
 
 TEST_CASE("search keys round-trip through their text form", "[dashboard]") {
-  storage::SearchKey k{1735689600000001, 7, std::string("\x00\x01\xfe\xff\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0", 16), 42};
+  storage::SearchKey k{
+      1735689600000001, 7,
+      std::string("\x00\x01\xfe\xff\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0", 16), 42};
   auto back = storage::SearchKey::parse(k.to_string());
   REQUIRE(back.has_value());
   CHECK(back->realtime_usec == k.realtime_usec);
   CHECK(back->host_id == 7);
   CHECK(back->seqnum_id == k.seqnum_id);
   CHECK(back->seqnum == 42);
-  for (const char* bad : {"", "1-2-3", "x-1-00000000000000000000000000000000-1", "1-2-zz000000000000000000000000000000-3",
+  for (const char* bad : {"", "1-2-3", "x-1-00000000000000000000000000000000-1",
+                          "1-2-zz000000000000000000000000000000-3",
                           "1-99999999999-00000000000000000000000000000000-1", "1-2-00-3"}) {
     CHECK_FALSE(storage::SearchKey::parse(bad).has_value());
   }

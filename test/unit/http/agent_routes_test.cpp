@@ -5,10 +5,9 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "fakes/fake_journal_reader.h"
 #include "infralogs/http/server.h"
@@ -18,15 +17,18 @@ using nlohmann::json;
 
 namespace {
 
-std::multimap<std::string, std::string> params(std::initializer_list<std::pair<const std::string, std::string>> p) {
+std::multimap<std::string, std::string> params(
+    std::initializer_list<std::pair<const std::string, std::string>> p) {
   return p;
 }
 
 // An agent on a loopback port, serving a FakeJournalReader.
 struct TestAgent {
-  explicit TestAgent(size_t n_entries, size_t auth_fail_limit = 100) : limiter(auth_fail_limit, std::chrono::seconds(60)) {
+  explicit TestAgent(size_t n_entries, size_t auth_fail_limit = 100)
+      : limiter(auth_fail_limit, std::chrono::seconds(60)) {
     for (size_t i = 0; i < n_entries; ++i) {
-      reader.entries.push_back({1000 + i, {"MESSAGE=entry " + std::to_string(i), "N=" + std::to_string(i % 3)}});
+      reader.entries.push_back(
+          {1000 + i, {"MESSAGE=entry " + std::to_string(i), "N=" + std::to_string(i % 3)}});
     }
     char path[] = "/tmp/infralogs-agent-tokens-XXXXXX";
     int fd = mkstemp(path);
@@ -80,9 +82,13 @@ TEST_CASE("logs parameters are parsed and bad ones name the parameter", "[http]"
   options.max_limit = 100;
   http::LogsQuery q;
   http::ParamError err;
-  REQUIRE(http::parse_logs_query(params({{"after", "c1"}, {"limit", "7"}, {"unit", "nginx"},
-                                         {"priority", "warning"}, {"match", "_PID=12"},
-                                         {"fields", "MESSAGE,_PID"}, {"since", "@10"}}),
+  REQUIRE(http::parse_logs_query(params({{"after", "c1"},
+                                         {"limit", "7"},
+                                         {"unit", "nginx"},
+                                         {"priority", "warning"},
+                                         {"match", "_PID=12"},
+                                         {"fields", "MESSAGE,_PID"},
+                                         {"since", "@10"}}),
                                  options, &q, &err));
   CHECK(q.limit == 7);
   CHECK(q.position.start == journal::Position::Start::kAfterCursor);
@@ -208,8 +214,10 @@ TEST_CASE("every endpoint but healthz needs a token", "[http]") {
   basic.set_basic_auth("anyone", "secret-token");
   CHECK(basic.Get("/logs")->status == 200);
   std::string metrics = agent.metrics.render();
-  CHECK(metrics.find("infralogs_agent_auth_failures_total{reason=\"missing\"} 5") != std::string::npos);
-  CHECK(metrics.find("infralogs_agent_auth_failures_total{reason=\"invalid\"} 1") != std::string::npos);
+  CHECK(metrics.find("infralogs_agent_auth_failures_total{reason=\"missing\"} 5") !=
+        std::string::npos);
+  CHECK(metrics.find("infralogs_agent_auth_failures_total{reason=\"invalid\"} 1") !=
+        std::string::npos);
 }
 
 TEST_CASE("too many failed attempts from one address get 429", "[http]") {
@@ -267,12 +275,14 @@ TEST_CASE("metrics count requests by path and status", "[http]") {
     REQUIRE(res);
     body = res->body;
     if (body.find("infralogs_agent_entries_served_total 2") != std::string::npos &&
-        body.find("infralogs_agent_http_requests_total{path=\"/logs\",code=\"200\"} 1") != std::string::npos) {
+        body.find("infralogs_agent_http_requests_total{path=\"/logs\",code=\"200\"} 1") !=
+            std::string::npos) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  CHECK(body.find("infralogs_agent_http_requests_total{path=\"/logs\",code=\"200\"} 1") != std::string::npos);
+  CHECK(body.find("infralogs_agent_http_requests_total{path=\"/logs\",code=\"200\"} 1") !=
+        std::string::npos);
   CHECK(body.find("infralogs_agent_entries_served_total 2") != std::string::npos);
   CHECK(body.find("process_resident_memory_bytes") != std::string::npos);
 }

@@ -92,7 +92,8 @@ TEST_CASE("base64 decodes RFC 4648 input", "[http]") {
   CHECK_FALSE(base64_decode("a$==").has_value());
 }
 
-TEST_CASE("rate limiter refuses an address after too many failures until its window ends", "[http]") {
+TEST_CASE("rate limiter refuses an address after too many failures until its window ends",
+          "[http]") {
   FakeClock clock;
   AuthRateLimiter limiter(3, 60s, clock.fn());
   long retry = 0;

@@ -36,18 +36,19 @@ TEST_CASE("printable UTF-8 follows systemd's rule", "[journal]") {
   CHECK_FALSE(is_printable_utf8(std::string("a\0b", 3), true));
   CHECK_FALSE(is_printable_utf8("\r\n", true));
   CHECK_FALSE(is_printable_utf8("\x7f", true));
-  CHECK_FALSE(is_printable_utf8("\xc2\x85", true));          // C1 NEL
-  CHECK_FALSE(is_printable_utf8("\xff\xfe", true));          // invalid bytes
-  CHECK_FALSE(is_printable_utf8("\xc0\xaf", true));          // overlong
-  CHECK_FALSE(is_printable_utf8("\xed\xa0\x80", true));      // surrogate
-  CHECK_FALSE(is_printable_utf8("\xef\xb7\x90", true));      // U+FDD0 noncharacter
-  CHECK_FALSE(is_printable_utf8("\xef\xbf\xbf", true));      // U+FFFF
-  CHECK_FALSE(is_printable_utf8("\xe2\x82", true));          // truncated
+  CHECK_FALSE(is_printable_utf8("\xc2\x85", true));      // C1 NEL
+  CHECK_FALSE(is_printable_utf8("\xff\xfe", true));      // invalid bytes
+  CHECK_FALSE(is_printable_utf8("\xc0\xaf", true));      // overlong
+  CHECK_FALSE(is_printable_utf8("\xed\xa0\x80", true));  // surrogate
+  CHECK_FALSE(is_printable_utf8("\xef\xb7\x90", true));  // U+FDD0 noncharacter
+  CHECK_FALSE(is_printable_utf8("\xef\xbf\xbf", true));  // U+FFFF
+  CHECK_FALSE(is_printable_utf8("\xe2\x82", true));      // truncated
   CHECK(is_printable_utf8("", true));
 }
 
 TEST_CASE("json output has the address fields and every data field", "[journal]") {
-  json j = to_json(make_entry({"MESSAGE=hello \"world\"", "PRIORITY=6", "_BOOT_ID=0123456789abcdef0123456789abcdef"}));
+  json j = to_json(make_entry(
+      {"MESSAGE=hello \"world\"", "PRIORITY=6", "_BOOT_ID=0123456789abcdef0123456789abcdef"}));
   CHECK(j["__CURSOR"] == "s=abc;i=1");
   CHECK(j["__REALTIME_TIMESTAMP"] == "1735689600000001");
   CHECK(j["__MONOTONIC_TIMESTAMP"] == "42");
@@ -58,7 +59,8 @@ TEST_CASE("json output has the address fields and every data field", "[journal]"
 }
 
 TEST_CASE("json output turns non-printable values into byte arrays", "[journal]") {
-  json j = to_json(make_entry({std::string("MESSAGE=a\0b", 11), "LATIN=caf\xe9", "CRLF=x\r\n", "ML=a\nb"}));
+  json j = to_json(
+      make_entry({std::string("MESSAGE=a\0b", 11), "LATIN=caf\xe9", "CRLF=x\r\n", "ML=a\nb"}));
   CHECK(j["MESSAGE"] == json::array({97, 0, 98}));
   CHECK(j["LATIN"] == json::array({99, 97, 102, 0xe9}));
   CHECK(j["CRLF"] == json::array({120, 13, 10}));
@@ -66,7 +68,8 @@ TEST_CASE("json output turns non-printable values into byte arrays", "[journal]"
 }
 
 TEST_CASE("json output groups repeated fields into arrays in journal order", "[journal]") {
-  json j = to_json(make_entry({"TAG=one", "MESSAGE=first", "TAG=two", std::string("TAG=t\0", 6), "MESSAGE=second"}));
+  json j = to_json(make_entry(
+      {"TAG=one", "MESSAGE=first", "TAG=two", std::string("TAG=t\0", 6), "MESSAGE=second"}));
   CHECK(j["TAG"] == json::array({"one", "two", json::array({116, 0})}));
   CHECK(j["MESSAGE"] == json::array({"first", "second"}));
 }
@@ -88,20 +91,27 @@ TEST_CASE("json output can be limited to some fields", "[journal]") {
   CHECK_FALSE(j.contains("_PID"));
 }
 
-TEST_CASE("export output uses the binary form for values that are not single-line text", "[journal]") {
+TEST_CASE("export output uses the binary form for values that are not single-line text",
+          "[journal]") {
   std::string out;
-  append_export(make_entry({"MESSAGE=a\nb", "PRIORITY=6", "_BOOT_ID=0123456789abcdef0123456789abcdef"}), &out);
+  append_export(
+      make_entry({"MESSAGE=a\nb", "PRIORITY=6", "_BOOT_ID=0123456789abcdef0123456789abcdef"}),
+      &out);
   std::string want =
       "__CURSOR=s=abc;i=1\n__REALTIME_TIMESTAMP=1735689600000001\n__MONOTONIC_TIMESTAMP=42\n"
       "_BOOT_ID=0123456789abcdef0123456789abcdef\n"
-      "MESSAGE\n" + std::string("\x03\0\0\0\0\0\0\0", 8) + "a\nb\n"
+      "MESSAGE\n" +
+      std::string("\x03\0\0\0\0\0\0\0", 8) +
+      "a\nb\n"
       "PRIORITY=6\n\n";
   CHECK(out == want);
 }
 
 TEST_CASE("short output reads like journalctl's", "[journal]") {
   std::string out;
-  append_short(make_entry({"_HOSTNAME=web-1", "SYSLOG_IDENTIFIER=sshd", "_PID=77", "MESSAGE=one\ntwo"}), &out);
+  append_short(
+      make_entry({"_HOSTNAME=web-1", "SYSLOG_IDENTIFIER=sshd", "_PID=77", "MESSAGE=one\ntwo"}),
+      &out);
   std::string prefix = "Jan 01 00:00:00 web-1 sshd[77]: ";
   CHECK(out == prefix + "one\n" + std::string(prefix.size(), ' ') + "two\n");
   out.clear();

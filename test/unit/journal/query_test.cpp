@@ -46,7 +46,8 @@ TEST_CASE("unit names without a suffix become services", "[journal]") {
 
 TEST_CASE("boot IDs are 32 hex digits, dashes allowed as in a UUID", "[journal]") {
   CHECK(*parse_boot_id("0123456789ABCDEF0123456789abcdef") == "0123456789abcdef0123456789abcdef");
-  CHECK(*parse_boot_id("01234567-89ab-cdef-0123-456789abcdef") == "0123456789abcdef0123456789abcdef");
+  CHECK(*parse_boot_id("01234567-89ab-cdef-0123-456789abcdef") ==
+        "0123456789abcdef0123456789abcdef");
   CHECK_FALSE(parse_boot_id("0123").has_value());
   CHECK_FALSE(parse_boot_id("g123456789abcdef0123456789abcdef").has_value());
 }

@@ -11,8 +11,9 @@ TEST_CASE("database URLs are mysql://HOST:PORT/DATABASE without credentials", "[
   CHECK(o->port == 13306);
   CHECK(o->database == "infralogs");
   CHECK(storage::parse_mysql_url("mysql://h/logs")->port == 3306);
-  for (const char* bad : {"postgres://h/db", "mysql://h:1/", "mysql://h:99999/db", "mysql://user:pw@h/db",
-                          "mysql://:1/db", "mysql://h/db;drop", "mysql://h:x/db"}) {
+  for (const char* bad :
+       {"postgres://h/db", "mysql://h:1/", "mysql://h:99999/db", "mysql://user:pw@h/db",
+        "mysql://:1/db", "mysql://h/db;drop", "mysql://h:x/db"}) {
     INFO(bad);
     CHECK(storage::parse_mysql_url(bad).status().code() == StatusCode::kInvalidArgument);
   }

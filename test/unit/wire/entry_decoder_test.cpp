@@ -30,13 +30,15 @@ std::string agent_line(const std::vector<std::string>& items) {
 }  // namespace
 
 TEST_CASE("decoder reads the address and selected fields", "[wire]") {
-  std::string line = agent_line({"MESSAGE=hello", "PRIORITY=3", "_SYSTEMD_UNIT=nginx.service", "SYSLOG_IDENTIFIER=nginx",
-                                 "_PID=42", "_UID=33", "_COMM=nginx", "_TRANSPORT=journal", "OTHER=x"});
+  std::string line = agent_line({"MESSAGE=hello", "PRIORITY=3", "_SYSTEMD_UNIT=nginx.service",
+                                 "SYSLOG_IDENTIFIER=nginx", "_PID=42", "_UID=33", "_COMM=nginx",
+                                 "_TRANSPORT=journal", "OTHER=x"});
   LogEntry e;
   REQUIRE(wire::decode_entry(line, &e).is_ok());
   CHECK(e.cursor == kCursor);
   CHECK(e.seqnum == 0x1f);
-  CHECK(e.seqnum_id == std::string("\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef", 16));
+  CHECK(e.seqnum_id ==
+        std::string("\x01\x23\x45\x67\x89\xab\xcd\xef\x01\x23\x45\x67\x89\xab\xcd\xef", 16));
   CHECK(e.realtime_usec == 1735689600000001);
   CHECK(e.monotonic_usec == 16);
   CHECK(e.boot_id.size() == 16);
@@ -55,9 +57,10 @@ TEST_CASE("decoder reads the address and selected fields", "[wire]") {
 }
 
 TEST_CASE("decoder keeps binary, escaped and unicode values byte-exact", "[wire]") {
-  for (std::string msg : {std::string("a\0b\xff\xfe", 5), std::string("tab\there \"q\" back\\slash\nnl"),
-                          std::string("caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x80\xae"), std::string(""),
-                          std::string("\x1b[31mred\x1b[0m\r\n"), std::string(5000, 'x')}) {
+  for (std::string msg :
+       {std::string("a\0b\xff\xfe", 5), std::string("tab\there \"q\" back\\slash\nnl"),
+        std::string("caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x80\xae"), std::string(""),
+        std::string("\x1b[31mred\x1b[0m\r\n"), std::string(5000, 'x')}) {
     LogEntry e;
     REQUIRE(wire::decode_entry(agent_line({"MESSAGE=" + msg}), &e).is_ok());
     CHECK(*e.message == msg);
@@ -68,11 +71,13 @@ TEST_CASE("decoder keeps binary, escaped and unicode values byte-exact", "[wire]
                      "\",\"__REALTIME_TIMESTAMP\":\"5\",\"MESSAGE\":\"\\u00e9\\ud83d\\ude00\\/\"}";
   REQUIRE(wire::decode_entry(line, &e).is_ok());
   CHECK(*e.message == "\xc3\xa9\xf0\x9f\x98\x80/");
-  CHECK(e.fields_json == std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"5\"}");
+  CHECK(e.fields_json ==
+        std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"5\"}");
 }
 
 TEST_CASE("decoder leaves repeated fields whole in fields_json", "[wire]") {
-  std::string line = agent_line({"MESSAGE=first", "MESSAGE=second", "PRIORITY=3", "PRIORITY=4", "TAG=a", "TAG=b"});
+  std::string line =
+      agent_line({"MESSAGE=first", "MESSAGE=second", "PRIORITY=3", "PRIORITY=4", "TAG=a", "TAG=b"});
   LogEntry e;
   REQUIRE(wire::decode_entry(line, &e).is_ok());
   CHECK(*e.message == "first");
@@ -81,25 +86,30 @@ TEST_CASE("decoder leaves repeated fields whole in fields_json", "[wire]") {
 }
 
 TEST_CASE("decoder takes MESSAGE out wherever it stands in the object", "[wire]") {
-  std::string head = std::string("{\"MESSAGE\":[1,2],\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"5\"}";
+  std::string head = std::string("{\"MESSAGE\":[1,2],\"__CURSOR\":\"") + kCursor +
+                     "\",\"__REALTIME_TIMESTAMP\":\"5\"}";
   LogEntry e;
   REQUIRE(wire::decode_entry(head, &e).is_ok());
   CHECK(*e.message == std::string("\x01\x02", 2));
-  CHECK(json::parse(e.fields_json) == json::parse(std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"5\"}"));
+  CHECK(json::parse(e.fields_json) == json::parse(std::string("{\"__CURSOR\":\"") + kCursor +
+                                                  "\",\"__REALTIME_TIMESTAMP\":\"5\"}"));
 }
 
 TEST_CASE("decoder refuses what is not a protocol entry", "[wire]") {
   LogEntry e;
-  std::string base = std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"5\"";
+  std::string base =
+      std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"5\"";
   CHECK(wire::decode_entry(base + "}", &e).is_ok());
-  for (std::string bad : {std::string("not json"), std::string("[1,2]"), base, base + ",}", base + "} x",
-                          base + ",\"M\":[256]}", base + ",\"M\":[1,]}", base + ",\"M\":\"\\x\"}",
-                          base + ",\"M\":\"\\ud800\"}", base + ",\"M\":12}", base + ",\"M\":\"unterminated}",
-                          std::string("{\"__REALTIME_TIMESTAMP\":\"5\"}"),
-                          std::string("{\"__CURSOR\":\"no-seqnum\",\"__REALTIME_TIMESTAMP\":\"5\"}"),
-                          std::string("{\"__CURSOR\":\"") + kCursor + "\"}",
-                          std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"soon\"}",
-                          std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"5\",\"M\":\"a\x01\"}"}) {
+  for (std::string bad :
+       {std::string("not json"), std::string("[1,2]"), base, base + ",}", base + "} x",
+        base + ",\"M\":[256]}", base + ",\"M\":[1,]}", base + ",\"M\":\"\\x\"}",
+        base + ",\"M\":\"\\ud800\"}", base + ",\"M\":12}", base + ",\"M\":\"unterminated}",
+        std::string("{\"__REALTIME_TIMESTAMP\":\"5\"}"),
+        std::string("{\"__CURSOR\":\"no-seqnum\",\"__REALTIME_TIMESTAMP\":\"5\"}"),
+        std::string("{\"__CURSOR\":\"") + kCursor + "\"}",
+        std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"soon\"}",
+        std::string("{\"__CURSOR\":\"") + kCursor +
+            "\",\"__REALTIME_TIMESTAMP\":\"5\",\"M\":\"a\x01\"}"}) {
     INFO(bad);
     Status s = wire::decode_entry(bad, &e);
     CHECK(s.code() == StatusCode::kCorruption);
