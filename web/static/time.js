@@ -11,9 +11,22 @@ export const HOUR_MS = 3600e3;
 const UNIT_US = { m: 60e6, h: 3600e6, d: 86400e6 };
 
 // ISO 8601 as the dashboard accepts it: a date, optionally a time, optionally a zone. Anything
-// else is refused here so that Date.parse's lenient fallback (which reads "2024-05-01 10:00"
-// in the browser's local zone) is never reached.
-const ISO_RE = /^\d{4}-\d\d-\d\d(?:T\d\d:\d\d(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?$/;
+// else is refused here, and so are impossible fields (February 30, 24:00), which Date.parse
+// would roll over; its lenient fallback (which reads "2024-05-01 10:00" in the browser's local
+// zone) is never reached.
+const ISO_RE = /^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?$/;
+
+/**
+ * Whether ISO_RE's fields name a real date and time of day.
+ * @param {RegExpExecArray} m
+ */
+function realDateTime(m) {
+  const [y, mo, d, hh, mm, ss] = m.slice(1, 7).map((x) => Number(x || 0));
+  const last = new Date(0);
+  last.setUTCFullYear(y, mo, 0); // day 0 of the next month (setUTCFullYear takes years < 100 as is)
+  const daysInMonth = last.getUTCDate();
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth && hh <= 23 && mm <= 59 && ss <= 59;
+}
 
 /**
  * A µs timestamp as UTC ISO 8601: "2024-05-01T10:00:00Z" (seconds), or with 3 or 6 fraction
@@ -65,8 +78,8 @@ export function resolveTime(v, nowUs) {
   m = /^@(\d+(?:\.\d+)?)$/.exec(v);
   if (m) return Math.round(Number(m[1]) * 1e6);
   m = ISO_RE.exec(v);
-  if (m) {
-    const iso = v.length === 10 ? v + 'T00:00:00Z' : m[1] ? v : v + 'Z';
+  if (m && realDateTime(m)) {
+    const iso = v.length === 10 ? v + 'T00:00:00Z' : m[7] ? v : v + 'Z';
     const ms = Date.parse(iso);
     if (!Number.isNaN(ms)) return ms * 1000;
   }
