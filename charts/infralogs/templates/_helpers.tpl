@@ -31,7 +31,7 @@
 {{/* Selector labels of one component: name, instance and component (fixed from the first
 release: selectors cannot change later). Call with (list $ component). */}}
 {{- define "infralogs.selectorLabels" -}}
-{{- $root := index . 0 }}
+{{- $root := index . 0 -}}
 app.kubernetes.io/name: {{ include "infralogs.name" $root }}
 app.kubernetes.io/instance: {{ $root.Release.Name }}
 app.kubernetes.io/component: {{ index . 1 }}
@@ -39,7 +39,7 @@ app.kubernetes.io/component: {{ index . 1 }}
 
 {{/* Every label of one component's objects. Call with (list $ component). */}}
 {{- define "infralogs.labels" -}}
-{{- $root := index . 0 }}
+{{- $root := index . 0 -}}
 helm.sh/chart: {{ include "infralogs.chart" $root }}
 {{ include "infralogs.selectorLabels" . }}
 app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
@@ -91,7 +91,7 @@ Vault Agent Injector annotations for one pod. Call with a dict:
   token: true to write the Vault token to /vault/secrets/token.
 */}}
 {{- define "infralogs.vaultAnnotations" -}}
-{{- $v := .root.Values.vault }}
+{{- $v := .root.Values.vault -}}
 vault.hashicorp.com/agent-inject: "true"
 vault.hashicorp.com/role: {{ .role | quote }}
 vault.hashicorp.com/auth-path: {{ $v.authPath | quote }}
