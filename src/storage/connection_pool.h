@@ -130,6 +130,7 @@ class Pool {
     return generation_;
   }
 
+  // The current generation.
   uint64_t generation() const EXCLUDES(mu_) {
     MutexLock lock(mu_);
     return generation_;

@@ -83,13 +83,13 @@ struct SearchKey {
 };
 
 struct SearchQuery {
-  TimeWindow window;
-  std::optional<std::string> host;
-  std::optional<std::string> unit;
-  std::optional<int> max_priority;
-  std::string text;  // bytes the message must contain; empty: any
-  size_t limit = 100;
-  std::optional<SearchKey> after;  // continue after this row (newest first)
+  TimeWindow window;                // on the entry's realtime
+  std::optional<std::string> host;  // the host's exact name
+  std::optional<std::string> unit;  // the exact _SYSTEMD_UNIT
+  std::optional<int> max_priority;  // PRIORITY at most this; entries without one do not match
+  std::string text;                 // bytes the message must contain; empty: any
+  size_t limit = 100;               // rows per page, at least 1
+  std::optional<SearchKey> after;   // continue after this row (newest first)
 };
 
 struct SearchRow {
