@@ -1,6 +1,5 @@
 // infralogs collect: options -> CollectConfig -> validate -> build the parts -> run rounds.
 
-#include <mysql.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -217,7 +216,6 @@ int run_collect(CollectConfig cfg) {
     log::error(kComponent, "--inventory is required (or --migrate)");
     return 2;
   }
-  mysql_library_init(0, nullptr, nullptr);
   secrets::FileCredentialSource credentials(cfg.credentials_file);
   if (auto c = credentials.current(); !c) {
     log::error(kComponent, "cannot use --db-credentials-file", {{"error", c.status().message()}});

@@ -2,7 +2,6 @@
 
 #include "infralogs/journal/query.h"
 
-#include <mysql.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -95,7 +94,6 @@ int run_query(const QueryConfig& cfg) {
   }
   q.text = cfg.grep;
   q.limit = cfg.lines;
-  mysql_library_init(0, nullptr, nullptr);
   secrets::FileCredentialSource credentials(cfg.credentials_file);
   if (auto c = credentials.current(); !c) return fail(c.status().message(), 2);
   db->connect_timeout = std::chrono::seconds(5);

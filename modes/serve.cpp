@@ -1,6 +1,5 @@
 // infralogs serve: options -> ServeConfig -> validate -> build the parts -> serve.
 
-#include <mysql.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -44,7 +43,6 @@ int run_serve(const ServeConfig& cfg) {
     log::error(kComponent, db.status().message());
     return 2;
   }
-  mysql_library_init(0, nullptr, nullptr);
   secrets::FileCredentialSource credentials(cfg.credentials_file);
   if (auto c = credentials.current(); !c) {
     log::error(kComponent, "cannot use --db-credentials-file", {{"error", c.status().message()}});
@@ -52,8 +50,7 @@ int run_serve(const ServeConfig& cfg) {
   }
   db->connect_timeout = std::chrono::seconds(3);
   db->read_timeout = std::chrono::seconds(30);
-  db->search_walk_rows = cfg.search_walk_rows;
-  storage::MariaDbLogReader reader(*db, credentials);
+  storage::MariaDbLogReader reader(*db, credentials, {.search_walk_rows = cfg.search_walk_rows});
   if (Status s = reader.ping(); !s.is_ok()) {
     log::warn(kComponent, "the replica does not answer yet; pages say so until it does",
               {{"error", s.message()}});

@@ -59,10 +59,153 @@ Result<storage::TimeWindow> Dashboard::window(std::optional<uint64_t> from,
   return w;
 }
 
+namespace {
+
+// One bucket per hour of a window: [first_hour, first_hour + count), in hours since the epoch.
+struct HourBuckets {
+  uint64_t first_hour = 0;
+  size_t count = 0;
+
+  explicit HourBuckets(const storage::TimeWindow& w)
+      : first_hour(w.from_usec / kHourUsec),
+        count(static_cast<size_t>((w.to_usec + kHourUsec - 1) / kHourUsec - first_hour)) {}
+  // The bucket of an hour's start; nullopt when it is outside the window.
+  std::optional<size_t> index(uint64_t hour_usec) const {
+    uint64_t h = hour_usec / kHourUsec;
+    if (h < first_hour || h >= first_hour + count) return std::nullopt;
+    return static_cast<size_t>(h - first_hour);
+  }
+  json hours() const {
+    json out = json::array();
+    for (size_t i = 0; i < count; ++i) out.push_back((first_hour + i) * kHourUsec);
+    return out;
+  }
+};
+
+// The volume chart: entries per hour by priority ("0".."7", "none"), and errors per hour.
+struct Volume {
+  std::map<std::string, std::vector<uint64_t>> by_priority;
+  std::vector<uint64_t> errors;
+  uint64_t entries_total = 0;
+  uint64_t errors_total = 0;
+};
+
+Volume sum_volume(const std::vector<storage::PriorityHour>& rows, const HourBuckets& buckets) {
+  Volume v;
+  for (int p = 0; p < 8; ++p) v.by_priority[std::to_string(p)].assign(buckets.count, 0);
+  v.by_priority["none"].assign(buckets.count, 0);
+  v.errors.assign(buckets.count, 0);
+  for (const auto& r : rows) {
+    std::optional<size_t> i = buckets.index(r.hour_usec);
+    if (!i) continue;
+    std::string key =
+        r.priority == kNoPriority || r.priority > 7 ? "none" : std::to_string(r.priority);
+    v.by_priority[key][*i] += r.entries;
+    v.entries_total += r.entries;
+    if (r.priority <= 3) {
+      v.errors[*i] += r.entries;
+      v.errors_total += r.entries;
+    }
+  }
+  return v;
+}
+
+struct Counts {
+  uint64_t entries = 0;
+  uint64_t errors = 0;
+};
+
+// A host's row of the heatmap: entries and errors per hour.
+struct HeatRow {
+  std::vector<uint64_t> entries;
+  std::vector<uint64_t> errors;
+};
+
+// The window's part of the host x unit x hour cells: the heatmap by host, totals by unit.
+struct CellSums {
+  std::map<std::string, HeatRow> heat;  // by host name
+  std::map<std::string, Counts> units;  // by unit ("" for none)
+};
+
+CellSums sum_cells(const std::vector<storage::HostUnitHour>& cells, const HourBuckets& buckets) {
+  CellSums out;
+  for (const auto& c : cells) {
+    std::optional<size_t> i = buckets.index(c.hour_usec);
+    if (!i) continue;
+    HeatRow& row = out.heat[c.host];
+    if (row.entries.empty()) {
+      row.entries.assign(buckets.count, 0);
+      row.errors.assign(buckets.count, 0);
+    }
+    row.entries[*i] += c.entries;
+    row.errors[*i] += c.errors;
+    Counts& u = out.units[c.unit];
+    u.entries += c.entries;
+    u.errors += c.errors;
+  }
+  return out;
+}
+
+json heatmap_json(const std::map<std::string, HeatRow>& heat, const HourBuckets& buckets) {
+  json hosts = json::array(), entries = json::array(), errors = json::array();
+  for (const auto& [name, row] : heat) {
+    hosts.push_back(text_or_bytes(name));
+    entries.push_back(row.entries);
+    errors.push_back(row.errors);
+  }
+  return {{"hosts", hosts}, {"hours", buckets.hours()}, {"entries", entries}, {"errors", errors}};
+}
+
+// The `top_n` units with the most errors, then the most entries (ties in name order).
+json top_units_json(const std::map<std::string, Counts>& units, size_t top_n) {
+  std::vector<std::pair<std::string, Counts>> list(units.begin(), units.end());
+  std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+    return a.second.errors != b.second.errors ? a.second.errors > b.second.errors
+                                              : a.second.entries > b.second.entries;
+  });
+  json out = json::array();
+  for (size_t i = 0; i < list.size() && i < top_n; ++i) {
+    out.push_back({{"unit", name_or_null(list[i].first)},
+                   {"errors", list[i].second.errors},
+                   {"entries", list[i].second.entries}});
+  }
+  return out;
+}
+
+json identifiers_json(const std::vector<storage::NameCount>& idents) {
+  json out = json::array();
+  for (const auto& t : idents) {
+    out.push_back(
+        {{"identifier", name_or_null(t.name)}, {"errors", t.errors}, {"entries", t.entries}});
+  }
+  return out;
+}
+
+// At most this many anomalies go out, the highest scores.
+constexpr size_t kMaxAnomalies = 50;
+
+json anomalies_json(const std::vector<Anomaly>& found) {
+  json out = json::array();
+  for (size_t i = 0; i < found.size() && i < kMaxAnomalies; ++i) {
+    const Anomaly& a = found[i];
+    out.push_back({{"host", text_or_bytes(a.host)},
+                   {"unit", name_or_null(a.unit)},
+                   {"hour", a.hour_usec},
+                   {"kind", a.kind},
+                   {"value", a.value},
+                   {"baseline", a.baseline},
+                   {"score", a.score}});
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<json> Dashboard::overview(const storage::TimeWindow& w,
                                  const std::optional<std::string>& host) {
   auto volume = reader_.volume_by_priority(w, host);
   if (!volume) return volume.status();
+  // The cells reach back one anomaly baseline before the window, so its first hours have one.
   uint64_t baseline_usec = options_.anomalies.baseline_hours * kHourUsec;
   storage::TimeWindow wide{w.from_usec > baseline_usec ? w.from_usec - baseline_usec : 0,
                            w.to_usec};
@@ -71,92 +214,19 @@ Result<json> Dashboard::overview(const storage::TimeWindow& w,
   auto idents = reader_.top_identifiers(w, host, options_.top_n);
   if (!idents) return idents.status();
 
-  // One bucket per hour of the window.
-  uint64_t first = w.from_usec / kHourUsec, end = (w.to_usec + kHourUsec - 1) / kHourUsec;
-  size_t n = static_cast<size_t>(end - first);
-  json hours = json::array();
-  for (uint64_t h = first; h < end; ++h) hours.push_back(h * kHourUsec);
-  std::map<std::string, std::vector<uint64_t>> by_priority;
-  for (int p = 0; p < 8; ++p) by_priority[std::to_string(p)].assign(n, 0);
-  by_priority["none"].assign(n, 0);
-  std::vector<uint64_t> errors(n, 0);
-  uint64_t total = 0, total_errors = 0;
-  for (const auto& v : *volume) {
-    uint64_t h = v.hour_usec / kHourUsec;
-    if (h < first || h >= end) continue;
-    std::string key =
-        v.priority == kNoPriority || v.priority > 7 ? "none" : std::to_string(v.priority);
-    by_priority[key][h - first] += v.entries;
-    total += v.entries;
-    if (v.priority <= 3) {
-      errors[h - first] += v.entries;
-      total_errors += v.entries;
-    }
-  }
-
-  // Heatmap and top units from the window's part of the host x unit x hour cells.
-  std::map<std::string, std::pair<std::vector<uint64_t>, std::vector<uint64_t>>> heat;
-  std::map<std::string, std::pair<uint64_t, uint64_t>> units;
-  for (const auto& c : *cells) {
-    uint64_t h = c.hour_usec / kHourUsec;
-    if (h < first || h >= end) continue;
-    auto& row = heat[c.host];
-    if (row.first.empty()) {
-      row.first.assign(n, 0);
-      row.second.assign(n, 0);
-    }
-    row.first[h - first] += c.entries;
-    row.second[h - first] += c.errors;
-    auto& u = units[c.unit];
-    u.first += c.entries;
-    u.second += c.errors;
-  }
-  json heat_hosts = json::array(), heat_entries = json::array(), heat_errors = json::array();
-  for (const auto& [name, row] : heat) {
-    heat_hosts.push_back(text_or_bytes(name));
-    heat_entries.push_back(row.first);
-    heat_errors.push_back(row.second);
-  }
-  std::vector<std::pair<std::string, std::pair<uint64_t, uint64_t>>> unit_list(units.begin(),
-                                                                               units.end());
-  std::sort(unit_list.begin(), unit_list.end(), [](const auto& a, const auto& b) {
-    return a.second.second != b.second.second ? a.second.second > b.second.second
-                                              : a.second.first > b.second.first;
-  });
-  json top_units = json::array();
-  for (size_t i = 0; i < unit_list.size() && i < options_.top_n; ++i) {
-    top_units.push_back({{"unit", name_or_null(unit_list[i].first)},
-                         {"errors", unit_list[i].second.second},
-                         {"entries", unit_list[i].second.first}});
-  }
-  json top_idents = json::array();
-  for (const auto& t : *idents) {
-    top_idents.push_back(
-        {{"identifier", name_or_null(t.name)}, {"errors", t.errors}, {"entries", t.entries}});
-  }
-  json anomalies = json::array();
-  for (const auto& a : find_anomalies(*cells, w, options_.anomalies)) {
-    if (anomalies.size() >= 50) break;
-    anomalies.push_back({{"host", text_or_bytes(a.host)},
-                         {"unit", name_or_null(a.unit)},
-                         {"hour", a.hour_usec},
-                         {"kind", a.kind},
-                         {"value", a.value},
-                         {"baseline", a.baseline},
-                         {"score", a.score}});
-  }
-  json bp = json::object();
-  for (auto& [k, v] : by_priority) bp[k] = v;
-  return json{{"totals", {{"entries", total}, {"errors", total_errors}, {"hosts", heat.size()}}},
-              {"volume", {{"hours", hours}, {"by_priority", bp}, {"errors", errors}}},
-              {"heatmap",
-               {{"hosts", heat_hosts},
-                {"hours", hours},
-                {"entries", heat_entries},
-                {"errors", heat_errors}}},
-              {"top_units", top_units},
-              {"top_identifiers", top_idents},
-              {"anomalies", anomalies}};
+  HourBuckets buckets(w);
+  Volume v = sum_volume(*volume, buckets);
+  CellSums sums = sum_cells(*cells, buckets);
+  json by_priority = json::object();
+  for (const auto& [k, series] : v.by_priority) by_priority[k] = series;
+  return json{
+      {"totals",
+       {{"entries", v.entries_total}, {"errors", v.errors_total}, {"hosts", sums.heat.size()}}},
+      {"volume", {{"hours", buckets.hours()}, {"by_priority", by_priority}, {"errors", v.errors}}},
+      {"heatmap", heatmap_json(sums.heat, buckets)},
+      {"top_units", top_units_json(sums.units, options_.top_n)},
+      {"top_identifiers", identifiers_json(*idents)},
+      {"anomalies", anomalies_json(find_anomalies(*cells, w, options_.anomalies))}};
 }
 
 Result<json> Dashboard::hosts(const storage::TimeWindow& w) {

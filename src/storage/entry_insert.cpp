@@ -2,10 +2,18 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
+#include <optional>
+#include <string>
 
 namespace infralogs::storage {
 namespace {
+
+// The entries INSERT with its 15 parameters, in the column order of the table.
+constexpr const char* kInsertEntry =
+    "INSERT INTO entries (host_id, seqnum_id, seqnum, realtime_us, monotonic_us, boot_id, "
+    "priority, "
+    "unit, identifier, pid, uid, comm, transport, message, fields) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 // Column arrays for one bulk INSERT into entries (MariaDB column-wise array binding: fixed-size
 // values in plain arrays, variable-size ones as arrays of pointers and lengths).
@@ -29,35 +37,20 @@ struct EntryColumns {
     else
       ind[c][i] = STMT_INDICATOR_NULL;
   }
-  void bind(MYSQL_BIND* b) {
-    std::memset(b, 0, sizeof(MYSQL_BIND) * kCount);
-    auto fixed = [&](int c, enum_field_types t, void* buf) {
-      b[c].buffer_type = t;
-      b[c].buffer = buf;
-      b[c].is_unsigned = 1;
-      b[c].u.indicator = ind[c].data();
-    };
-    auto var = [&](int c) {
-      b[c].buffer_type = MYSQL_TYPE_BLOB;
-      b[c].buffer = ptr[c].data();
-      b[c].length = len[c].data();
-      b[c].u.indicator = ind[c].data();
-    };
-    fixed(0, MYSQL_TYPE_LONG, host.data());
-    var(1);
-    fixed(2, MYSQL_TYPE_LONGLONG, seqnum.data());
-    fixed(3, MYSQL_TYPE_LONGLONG, realtime.data());
-    fixed(4, MYSQL_TYPE_LONGLONG, monotonic.data());
-    var(5);
-    fixed(6, MYSQL_TYPE_TINY, priority.data());
-    var(7);
-    var(8);
-    fixed(9, MYSQL_TYPE_LONG, pid.data());
-    fixed(10, MYSQL_TYPE_LONG, uid.data());
-    var(11);
-    var(12);
-    var(13);
-    var(14);
+  // The columns in the order of kInsertEntry's placeholders.
+  void bind(ColumnBinder& b) {
+    b.numbers(host, &ind[0]);
+    b.strings(ptr[1], len[1], &ind[1]);
+    b.numbers(seqnum, &ind[2]);
+    b.numbers(realtime, &ind[3]);
+    b.numbers(monotonic, &ind[4]);
+    b.strings(ptr[5], len[5], &ind[5]);
+    b.numbers(priority, &ind[6]);
+    b.strings(ptr[7], len[7], &ind[7]);
+    b.strings(ptr[8], len[8], &ind[8]);
+    b.numbers(pid, &ind[9]);
+    b.numbers(uid, &ind[10]);
+    for (int c = 11; c < kCount; ++c) b.strings(ptr[c], len[c], &ind[c]);
   }
 
   std::vector<uint32_t> host;
@@ -69,15 +62,7 @@ struct EntryColumns {
   std::vector<char> ind[kCount];
 };
 
-constexpr const char* kInsertEntryText =
-    "INSERT INTO entries (host_id, seqnum_id, seqnum, realtime_us, monotonic_us, boot_id, "
-    "priority, "
-    "unit, identifier, pid, uid, comm, transport, message, fields) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
 }  // namespace
-
-const char* const kInsertEntry = kInsertEntryText;
 
 Status insert_entries_bulk(Connection& conn, uint32_t host, const std::vector<LogEntry>& es,
                            size_t begin, size_t end) {
@@ -114,15 +99,9 @@ Status insert_entries_bulk(Connection& conn, uint32_t host, const std::vector<Lo
     cols.text(13, i, e.message, SIZE_MAX);
     cols.text(14, i, e.fields_json, SIZE_MAX);
   }
-  auto st = conn.prepare(kInsertEntryText);
-  if (!st) return st.status();
-  MYSQL_BIND binds[EntryColumns::kCount];
-  cols.bind(binds);
-  unsigned int rows = static_cast<unsigned int>(n);
-  mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &rows);
-  if (mysql_stmt_bind_param(*st, binds) != 0) return conn.fail("bind entries", *st);
-  if (mysql_stmt_execute(*st) != 0) return conn.fail("insert entries", *st);
-  return Status::ok();
+  ColumnBinder binder(n);
+  cols.bind(binder);
+  return conn.execute_bulk("insert entries", kInsertEntry, binder);
 }
 
 }  // namespace infralogs::storage

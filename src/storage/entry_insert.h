@@ -1,8 +1,7 @@
 #pragma once
 // Inserting entries rows with MariaDB's bulk array binding (one execution for many rows), the
 // fastest path bench/insert_paths measured (60k rows/s against 45k for 100-row INSERTs and 39k
-// for LOAD DATA LOCAL INFILE from memory, at 10k-row transactions).
-// Private to src/storage/ (and the insert-path benchmark).
+// for LOAD DATA LOCAL INFILE from memory, at 10k-row transactions). Private to src/storage/.
 
 #include <cstddef>
 #include <cstdint>
@@ -13,9 +12,6 @@
 #include "mariadb_connection.h"
 
 namespace infralogs::storage {
-
-// The entries INSERT with its 15 parameters, in the column order of the table.
-extern const char* const kInsertEntry;
 
 // Inserts es[begin, end) for `host` in one bulk execution. The caller keeps the payload under
 // the server's max_allowed_packet and owns the transaction.

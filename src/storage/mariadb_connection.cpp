@@ -1,32 +1,219 @@
 #include "mariadb_connection.h"
 
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include <cstring>
+#include <mutex>
+
 namespace infralogs::storage {
 
-Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& options,
-                                                    secrets::CredentialSource& credentials) {
-  Result<Credentials> creds = credentials.current();
-  if (!creds) return creds.status();
-  auto c = std::make_unique<Connection>();
-  c->m = mysql_init(nullptr);
-  if (!c->m) return Status::internal("mysql_init failed");
+bool is_connection_error(unsigned int e) {
+  return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONN_HOST_ERROR ||
+         e == CR_CONNECTION_ERROR || e == CR_UNKNOWN_HOST || e == CR_SERVER_LOST_EXTENDED ||
+         e == ER_SERVER_SHUTDOWN || e == ER_CONNECTION_KILLED || e == CR_COMMANDS_OUT_OF_SYNC;
+}
+
+Status status_for(unsigned int e, const std::string& what) {
+  if (is_connection_error(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
+    return Status::unavailable(what);
+  }
+  if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR ||
+      e == ER_TABLEACCESS_DENIED_ERROR || e == ER_COLUMNACCESS_DENIED_ERROR ||
+      e == ER_SPECIFIC_ACCESS_DENIED_ERROR) {
+    return Status::permission_denied(what);
+  }
+  if (e == ER_DUP_ENTRY) return Status::aborted(what);
+  return Status::internal(what);
+}
+
+Connection::~Connection() {
+  for (auto& [sql, st] : stmts_) mysql_stmt_close(st);
+  mysql_close(m_);
+}
+
+Status Connection::fail(std::string_view what, unsigned int e, const char* message) {
+  last_errno_ = e;
+  if (is_connection_error(e)) broken_ = true;
+  return status_for(e, std::string(what) + ": " + message);
+}
+
+Status Connection::fail(std::string_view what) {
+  return fail(what, mysql_errno(m_), mysql_error(m_));
+}
+
+Status Connection::fail(std::string_view what, MYSQL_STMT* st) {
+  return fail(what, mysql_stmt_errno(st), mysql_stmt_error(st));
+}
+
+Status Connection::query(const std::string& sql) {
+  if (mysql_real_query(m_, sql.data(), sql.size()) != 0) return fail("query");
+  if (MYSQL_RES* r = mysql_store_result(m_)) mysql_free_result(r);
+  return succeed();
+}
+
+Result<MYSQL_STMT*> Connection::prepare(const std::string& sql) {
+  auto it = stmts_.find(sql);
+  if (it != stmts_.end()) return it->second;
+  MYSQL_STMT* st = mysql_stmt_init(m_);
+  if (!st) return fail("mysql_stmt_init");
+  if (mysql_stmt_prepare(st, sql.data(), sql.size()) != 0) {
+    Status s = fail("prepare", st);
+    mysql_stmt_close(st);
+    return s;
+  }
+  stmts_[sql] = st;
+  return st;
+}
+
+Result<MYSQL_STMT*> Connection::execute_prepared(const std::string& sql, Params& p) {
+  auto st = prepare(sql);
+  if (!st) return st.status();
+  unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
+  mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &single);
+  auto binds = p.binds(mysql_stmt_param_count(*st));
+  if (!binds) return binds.status();
+  if (p.size() > 0 && mysql_stmt_bind_param(*st, *binds) != 0) return fail("bind", *st);
+  if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
+  return *st;
+}
+
+Result<uint64_t> Connection::exec(const std::string& sql, Params& p) {
+  auto st = execute_prepared(sql, p);
+  if (!st) return st.status();
+  last_errno_ = 0;
+  return static_cast<uint64_t>(mysql_stmt_affected_rows(*st));
+}
+
+Status Connection::select_rows(const std::string& sql, Params& p, std::vector<Row>* rows) {
+  rows->clear();
+  auto st = execute_prepared(sql, p);
+  if (!st) return st.status();
+  Status s = fetch_rows(*st, rows);
+  mysql_stmt_free_result(*st);
+  return s.is_ok() ? succeed() : s;
+}
+
+Status Connection::fetch_rows(MYSQL_STMT* st, std::vector<Row>* rows) {
+  unsigned int n = mysql_stmt_field_count(st);
+  std::vector<MYSQL_BIND> out(n);
+  std::vector<unsigned long> lens(n);
+  std::vector<my_bool> nulls(n);
+  std::vector<std::string> bufs(n, std::string(256, '\0'));
+  for (unsigned i = 0; i < n; ++i) {
+    std::memset(&out[i], 0, sizeof out[i]);
+    out[i].buffer_type = MYSQL_TYPE_STRING;
+    out[i].buffer = bufs[i].data();
+    out[i].buffer_length = bufs[i].size();
+    out[i].length = &lens[i];
+    out[i].is_null = &nulls[i];
+  }
+  // On failure here the result may still be pending on the connection: it is not reused.
+  if (mysql_stmt_bind_result(st, out.data()) != 0) {
+    broken_ = true;
+    return fail("bind result", st);
+  }
+  if (mysql_stmt_store_result(st) != 0) {
+    broken_ = true;
+    return fail("store result", st);
+  }
+  int r;
+  while ((r = mysql_stmt_fetch(st)) == 0 || r == MYSQL_DATA_TRUNCATED) {
+    Row& row = rows->emplace_back(n);
+    for (unsigned i = 0; i < n; ++i) {
+      if (nulls[i]) continue;
+      std::string& v = row[i].emplace();
+      if (lens[i] > bufs[i].size()) {  // longer than the buffer: fetch the column whole
+        v.resize(lens[i]);
+        MYSQL_BIND col{};
+        col.buffer_type = MYSQL_TYPE_STRING;
+        col.buffer = v.data();
+        col.buffer_length = lens[i];
+        if (mysql_stmt_fetch_column(st, &col, i, 0) != 0) return fail("fetch column", st);
+      } else {
+        v.assign(bufs[i].data(), lens[i]);
+      }
+    }
+  }
+  if (r == 1) return fail("fetch", st);
+  return Status::ok();
+}
+
+Result<std::optional<Row>> Connection::select_row(const std::string& sql, Params& p) {
+  std::vector<Row> rows;
+  Status s = select_rows(sql, p, &rows);
+  if (!s.is_ok()) return s;
+  if (rows.empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows[0]));
+}
+
+Status Connection::execute_bulk(std::string_view what, const std::string& sql,
+                                ColumnBinder& columns) {
+  auto st = prepare(sql);
+  if (!st) return st.status();
+  auto binds = columns.binds(mysql_stmt_param_count(*st));
+  if (!binds) return Status::internal(std::string(what) + ": " + binds.status().message());
+  unsigned int rows = static_cast<unsigned int>(columns.rows());
+  mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &rows);
+  if (mysql_stmt_bind_param(*st, *binds) != 0) return fail(std::string(what) + " (bind)", *st);
+  if (mysql_stmt_execute(*st) != 0) return fail(what, *st);
+  return succeed();
+}
+
+Status Connection::set_autocommit(bool on) {
+  if (mysql_autocommit(m_, on ? 1 : 0) != 0) {
+    if (on) broken_ = true;  // it would carry the next caller's statements into a transaction
+    return fail(on ? "autocommit on" : "autocommit off");
+  }
+  return succeed();
+}
+
+Status Connection::commit() {
+  if (mysql_commit(m_) != 0) return fail("commit");
+  return succeed();
+}
+
+Status Connection::rollback() {
+  if (mysql_rollback(m_) != 0) {
+    broken_ = true;  // the transaction's state is unknown
+    return fail("rollback");
+  }
+  return succeed();
+}
+
+namespace {
+
+std::once_flag library_once;
+
+}  // namespace
+
+Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbConnectionOptions& options,
+                                                    const Credentials& credentials) {
+  // mysql_init would initialise the library itself, but not safely from two threads at once.
+  std::call_once(library_once, [] { mysql_library_init(0, nullptr, nullptr); });
+  MYSQL* m = mysql_init(nullptr);
+  if (!m) return Status::internal("mysql_init failed");
+  auto c = std::make_unique<Connection>(m);
   unsigned int connect_timeout = static_cast<unsigned int>(options.connect_timeout.count());
   unsigned int read_timeout = static_cast<unsigned int>(options.read_timeout.count());
   unsigned int write_timeout = static_cast<unsigned int>(options.write_timeout.count());
   unsigned long max_packet = 1UL << 30;
-  my_bool local_infile = options.allow_local_infile ? 1 : 0;
-  mysql_options(c->m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-  mysql_options(c->m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
-  mysql_options(c->m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
-  mysql_options(c->m, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
-  mysql_options(c->m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
-  mysql_options(c->m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-  mysql_options(c->m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-  if (!mysql_real_connect(c->m, options.host.c_str(), creds->username.c_str(),
-                          creds->password.c_str(), options.database.c_str(),
+  // Never LOAD DATA LOCAL: with the client's default handler the server could read any file.
+  my_bool local_infile = 0;
+  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+  mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+  mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+  mysql_options(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
+  mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+  mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+  if (!mysql_real_connect(m, options.host.c_str(), credentials.username.c_str(),
+                          credentials.password.c_str(), options.database.c_str(),
                           static_cast<unsigned int>(options.port), nullptr, 0)) {
-    unsigned int e = mysql_errno(c->m);
+    unsigned int e = mysql_errno(m);
     std::string what = "cannot connect to " + options.host + ":" + std::to_string(options.port) +
-                       "/" + options.database + " as " + creds->username + ": " + mysql_error(c->m);
+                       "/" + options.database + " as " + credentials.username + ": " +
+                       mysql_error(m);
     if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR)
       return Status::permission_denied(what);
     if (e == ER_BAD_DB_ERROR) return Status::invalid_argument(what);

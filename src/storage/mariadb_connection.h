@@ -1,227 +1,103 @@
 #pragma once
-// A MariaDB C client connection with cached prepared statements, shared by MariaDbLogStore and
-// MariaDbLogReader. Private to src/storage/.
+// Connection: one MariaDB C client connection with its cached prepared statements, shared by
+// MariaDbLogStore and MariaDbLogReader through a ConnectionPool. Private to src/storage/.
+// Not thread-safe: one thread at a time uses a connection (the holder of its pool lease).
 
-#include <errmsg.h>
 #include <mysql.h>
-#include <mysqld_error.h>
 
-#include <cstring>
+#include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "connection_pool.h"
+#include "infralogs/core/credentials.h"
 #include "infralogs/core/status.h"
-#include "infralogs/secrets/credential_source.h"
-#include "infralogs/storage/mariadb_log_store.h"
+#include "infralogs/storage/mariadb_options.h"
+#include "mariadb_binder.h"
+#include "mariadb_rows.h"
 
 namespace infralogs::storage {
 
-inline bool is_connection_error(unsigned int e) {
-  return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONN_HOST_ERROR ||
-         e == CR_CONNECTION_ERROR || e == CR_UNKNOWN_HOST || e == CR_SERVER_LOST_EXTENDED ||
-         e == ER_SERVER_SHUTDOWN || e == ER_CONNECTION_KILLED || e == CR_COMMANDS_OUT_OF_SYNC;
-}
+// Whether the client or server error number means the connection is gone.
+bool is_connection_error(unsigned int e);
 
-inline Status status_for(unsigned int e, const std::string& what) {
-  if (is_connection_error(e) || e == ER_LOCK_DEADLOCK || e == ER_LOCK_WAIT_TIMEOUT) {
-    return Status::unavailable(what);
-  }
-  if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR ||
-      e == ER_TABLEACCESS_DENIED_ERROR || e == ER_COLUMNACCESS_DENIED_ERROR ||
-      e == ER_SPECIFIC_ACCESS_DENIED_ERROR) {
-    return Status::permission_denied(what);
-  }
-  if (e == ER_DUP_ENTRY) return Status::aborted(what);
-  return Status::internal(what);
-}
+// The Status for a failed call with error number `e`: kUnavailable for a lost connection, a
+// deadlock or a lock wait timeout (retry), kPermissionDenied for access errors, kAborted for a
+// duplicate key, else kInternal. `what` is the message.
+Status status_for(unsigned int e, const std::string& what);
 
-// Typed parameters for one execution of a prepared statement; values live until it runs.
-class Params {
+class Connection {
  public:
-  void u64(uint64_t v) { add(MYSQL_TYPE_LONGLONG, &(nums_[n_] = v), true); }
-  void str(std::string_view s) {
-    strs_[n_] = std::string(s);
-    MYSQL_BIND& b = add(MYSQL_TYPE_BLOB, strs_[n_].data(), false);
-    lens_[n_ - 1] = strs_[n_ - 1].size();
-    b.buffer_length = lens_[n_ - 1];
-    b.length = &lens_[n_ - 1];
-  }
-  void null() { add(MYSQL_TYPE_NULL, nullptr, false); }
-  MYSQL_BIND* binds() { return binds_; }
+  // Takes `m`, a handle from mysql_init (connected or not), and closes it when destroyed.
+  explicit Connection(MYSQL* m) : m_(m) {}
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
- private:
-  MYSQL_BIND& add(enum_field_types t, void* buf, bool is_unsigned) {
-    MYSQL_BIND& b = binds_[n_];
-    std::memset(&b, 0, sizeof b);
-    b.buffer_type = t;
-    b.buffer = buf;
-    b.is_unsigned = is_unsigned;
-    ++n_;
-    return b;
-  }
-  static constexpr int kMax = 16;
-  MYSQL_BIND binds_[kMax];
-  uint64_t nums_[kMax] = {};
-  std::string strs_[kMax];
-  unsigned long lens_[kMax] = {};
-  int n_ = 0;
-};
-
-struct Connection {
-  MYSQL* m = nullptr;
-  std::map<std::string, MYSQL_STMT*> stmts;
-  bool broken = false;
-
-  ~Connection() {
-    for (auto& [sql, st] : stmts) mysql_stmt_close(st);
-    if (m) mysql_close(m);
-  }
-
-  Status fail(const std::string& what, unsigned int e, const char* msg) {
-    if (is_connection_error(e)) broken = true;
-    return status_for(e, what + ": " + msg);
-  }
-  Status fail(const std::string& what) { return fail(what, mysql_errno(m), mysql_error(m)); }
-  Status fail(const std::string& what, MYSQL_STMT* st) {
-    return fail(what, mysql_stmt_errno(st), mysql_stmt_error(st));
-  }
+  // True once a call failed with a connection error, or left the connection in a state that
+  // cannot be trusted: the pool then closes it instead of reusing it.
+  bool broken() const { return broken_; }
+  // The error number of the last call that failed; 0 when the last call succeeded.
+  unsigned int last_errno() const { return last_errno_; }
 
   // A text query, for DDL and transaction control only (never with data in it).
-  Status query(const std::string& sql) {
-    if (mysql_real_query(m, sql.data(), sql.size()) != 0) return fail("query");
-    if (MYSQL_RES* r = mysql_store_result(m)) mysql_free_result(r);
-    return Status::ok();
-  }
+  Status query(const std::string& sql);
+  // Runs a statement once with these parameters; returns the affected rows.
+  Result<uint64_t> exec(const std::string& sql, Params& p);
+  // Runs a query with these parameters; every row it returns.
+  Status select_rows(const std::string& sql, Params& p, std::vector<Row>* rows);
+  // Runs a query returning at most one row; nullopt when it returned none.
+  Result<std::optional<Row>> select_row(const std::string& sql, Params& p);
+  // Runs a statement once per row of `columns` in one execution (array binding); errors start
+  // with `what`.
+  Status execute_bulk(std::string_view what, const std::string& sql, ColumnBinder& columns);
+  // The warnings of the last statement.
+  unsigned int warning_count() { return mysql_warning_count(m_); }
 
-  Result<MYSQL_STMT*> prepare(const std::string& sql) {
-    auto it = stmts.find(sql);
-    if (it != stmts.end()) return it->second;
-    MYSQL_STMT* st = mysql_stmt_init(m);
-    if (!st) return fail("mysql_stmt_init");
-    if (mysql_stmt_prepare(st, sql.data(), sql.size()) != 0) {
-      Status s = fail("prepare", st);
-      mysql_stmt_close(st);
-      return s;
-    }
-    stmts[sql] = st;
-    return st;
-  }
-
-  // Runs a statement with these parameters; returns affected rows.
-  Result<uint64_t> exec(const std::string& sql, Params& p) {
-    auto st = prepare(sql);
-    if (!st) return st.status();
-    unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
-    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &single);
-    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0)
-      return fail("bind", *st);
-    if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
-    return static_cast<uint64_t>(mysql_stmt_affected_rows(*st));
-  }
-
-  // Runs a query returning at most one row of text columns; *found says whether there was one.
-  Status select_row(const std::string& sql, Params& p, std::vector<std::string>* row, bool* found) {
-    std::vector<std::vector<std::string>> rows;
-    Status s = select_rows(sql, p, &rows);
-    *found = s.is_ok() && !rows.empty();
-    if (*found) *row = std::move(rows[0]);
-    return s;
-  }
-
-  // Runs a query; every row's columns as text (NULL as "").
-  // With `null_flags`, also which columns were NULL.
-  Status select_rows(const std::string& sql, Params& p, std::vector<std::vector<std::string>>* rows,
-                     std::vector<std::vector<bool>>* null_flags = nullptr) {
-    rows->clear();
-    if (null_flags) null_flags->clear();
-    auto st = prepare(sql);
-    if (!st) return st.status();
-    unsigned int single = 0;  // a plain execution (the statement may have run in bulk before)
-    mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &single);
-    if (mysql_stmt_param_count(*st) > 0 && mysql_stmt_bind_param(*st, p.binds()) != 0)
-      return fail("bind", *st);
-    if (mysql_stmt_execute(*st) != 0) return fail("execute", *st);
-    unsigned int n = mysql_stmt_field_count(*st);
-    std::vector<MYSQL_BIND> out(n);
-    std::vector<unsigned long> lens(n);
-    std::vector<my_bool> nulls(n);
-    std::vector<std::string> bufs(n, std::string(256, '\0'));
-    for (unsigned i = 0; i < n; ++i) {
-      std::memset(&out[i], 0, sizeof out[i]);
-      out[i].buffer_type = MYSQL_TYPE_STRING;
-      out[i].buffer = bufs[i].data();
-      out[i].buffer_length = bufs[i].size();
-      out[i].length = &lens[i];
-      out[i].is_null = &nulls[i];
-    }
-    if (mysql_stmt_bind_result(*st, out.data()) != 0) return fail("bind result", *st);
-    if (mysql_stmt_store_result(*st) != 0) return fail("store result", *st);
-    int r;
-    while ((r = mysql_stmt_fetch(*st)) == 0 || r == MYSQL_DATA_TRUNCATED) {
-      std::vector<std::string>& row = rows->emplace_back(n);
-      if (null_flags) null_flags->emplace_back(nulls.begin(), nulls.end());
-      for (unsigned i = 0; i < n; ++i) {
-        if (nulls[i]) continue;
-        if (lens[i] > bufs[i].size()) {  // longer than the buffer: fetch the column whole
-          row[i].resize(lens[i]);
-          MYSQL_BIND col{};
-          col.buffer_type = MYSQL_TYPE_STRING;
-          col.buffer = row[i].data();
-          col.buffer_length = lens[i];
-          mysql_stmt_fetch_column(*st, &col, i, 0);
-        } else {
-          row[i].assign(bufs[i].data(), lens[i]);
-        }
-      }
-    }
-    mysql_stmt_free_result(*st);
-    if (r == 1) return fail("fetch", *st);
-    return Status::ok();
-  }
-};
-
-// Opens a connection with the source's current credentials.
-Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbOptions& options,
-                                                    secrets::CredentialSource& credentials);
-
-// Idle connections for reuse. Thread-safe.
-class ConnectionPool {
- public:
-  ConnectionPool(const MariaDbOptions& options, secrets::CredentialSource& credentials)
-      : options_(options), credentials_(credentials) {}
-
-  Result<std::unique_ptr<Connection>> acquire() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!idle_.empty()) {
-        auto c = std::move(idle_.back());
-        idle_.pop_back();
-        return c;
-      }
-    }
-    return connect_mariadb(options_, credentials_);
-  }
-  // A broken connection is closed, and so are the idle ones: after a server restart they are
-  // all dead, and the next caller should not have to find that out one by one.
-  void release(std::unique_ptr<Connection> c) {
-    if (!c) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (c->broken) {
-      idle_.clear();
-      return;
-    }
-    idle_.push_back(std::move(c));
-  }
+  // Transaction control (mysql_autocommit, mysql_commit, mysql_rollback). A connection whose
+  // rollback fails, or whose autocommit cannot be turned back on, is broken from then on.
+  Status set_autocommit(bool on);
+  Status commit();
+  Status rollback();
 
  private:
-  const MariaDbOptions& options_;
-  secrets::CredentialSource& credentials_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mutex_
+  friend Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbConnectionOptions&,
+                                                             const Credentials&);
+
+  // Turn a failed C call into a Status "what: reason", remembering its error number and
+  // whether it broke the connection.
+  Status fail(std::string_view what);
+  Status fail(std::string_view what, unsigned int e, const char* message);
+  Status fail(std::string_view what, MYSQL_STMT* st);
+  Status succeed() {
+    last_errno_ = 0;
+    return Status::ok();
+  }
+  // The statement prepared once per connection and cached.
+  Result<MYSQL_STMT*> prepare(const std::string& sql);
+  // Prepares, binds `p` and executes once (a statement that ran in bulk before runs plain).
+  Result<MYSQL_STMT*> execute_prepared(const std::string& sql, Params& p);
+  // Fetches every row of the executed statement `st`.
+  Status fetch_rows(MYSQL_STMT* st, std::vector<Row>* rows);
+
+  MYSQL* m_;
+  std::map<std::string, MYSQL_STMT*> stmts_;
+  bool broken_ = false;
+  unsigned int last_errno_ = 0;
 };
+
+using ConnectionPool = Pool<Connection>;
+using ConnectionLease = Lease<Connection>;
+
+// Opens a connection with `credentials`, in UTC and utf8mb4, with LOAD DATA LOCAL INFILE off.
+// Initialises the client library first (mysql_library_init, once per process, thread-safe).
+// Errors name the host, port, database and user, never the password: kPermissionDenied (access
+// denied), kInvalidArgument (no such database), kUnavailable (anything else: retry).
+Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbConnectionOptions& options,
+                                                    const Credentials& credentials);
 
 }  // namespace infralogs::storage

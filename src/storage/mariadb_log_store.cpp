@@ -1,9 +1,11 @@
 #include "infralogs/storage/mariadb_log_store.h"
 
-#include <charconv>
-#include <cstring>
+#include <mysqld_error.h>
+
+#include <algorithm>
 #include <ctime>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "entry_insert.h"
@@ -37,57 +39,47 @@ std::string hour_text(uint64_t usec) {
 
 }  // namespace
 
-Result<MariaDbOptions> parse_mysql_url(std::string_view url) {
-  constexpr std::string_view kScheme = "mysql://";
-  auto bad = [&](const char* why) {
-    return Status::invalid_argument("--db '" + std::string(url) + "': " + why +
-                                    " (want mysql://HOST:PORT/DATABASE)");
-  };
-  if (url.substr(0, kScheme.size()) != kScheme) return bad("not a mysql:// URL");
-  std::string_view rest = url.substr(kScheme.size());
-  if (rest.find('@') != std::string_view::npos) return bad("credentials do not go in the URL");
-  size_t slash = rest.find('/');
-  if (slash == std::string_view::npos || slash + 1 == rest.size()) return bad("no database");
-  MariaDbOptions o;
-  o.database = std::string(rest.substr(slash + 1));
-  if (o.database.find_first_not_of(
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos) {
-    return bad("database names are letters, digits and _");
-  }
-  std::string_view hostport = rest.substr(0, slash);
-  size_t colon = hostport.rfind(':');
-  if (colon != std::string_view::npos) {
-    int port = 0;
-    auto [p, ec] =
-        std::from_chars(hostport.data() + colon + 1, hostport.data() + hostport.size(), port);
-    if (ec != std::errc() || p != hostport.data() + hostport.size() || port <= 0 || port > 65535) {
-      return bad("bad port");
-    }
-    o.port = port;
-    hostport = hostport.substr(0, colon);
-  }
-  if (hostport.empty()) return bad("no host");
-  o.host = std::string(hostport);
-  return o;
-}
-
 int schema_version() { return migrations().back().version; }
 
-MariaDbLogStore::MariaDbLogStore(MariaDbOptions options, secrets::CredentialSource& credentials)
-    : options_(std::move(options)),
-      credentials_(credentials),
-      pool_(std::make_unique<ConnectionPool>(options_, credentials_)) {}
+MariaDbLogStore::MariaDbLogStore(MariaDbConnectionOptions connection,
+                                 secrets::CredentialSource& credentials,
+                                 MariaDbStoreOptions options)
+    : connection_(std::move(connection)),
+      options_(options),
+      pool_(std::make_unique<ConnectionPool>(
+          credentials, [this](const Credentials& c) { return connect_mariadb(connection_, c); })) {}
 
 MariaDbLogStore::~MariaDbLogStore() = default;
 
-Result<std::unique_ptr<Connection>> MariaDbLogStore::acquire() { return pool_->acquire(); }
+namespace {
 
-void MariaDbLogStore::release(std::unique_ptr<Connection> c) { pool_->release(std::move(c)); }
+// Applies the migrations after version `current`, in order; stops at the first failure.
+Status apply_migrations(Connection& conn, int current) {
+  for (const Migration& m : migrations()) {
+    if (m.version <= current) continue;
+    for (const char* sql : m.statements) {
+      Status s = conn.query(sql);
+      if (!s.is_ok()) {
+        return s.code() == StatusCode::kInternal
+                   ? Status::internal("migration " + std::to_string(m.version) + ": " + s.message())
+                   : s;
+      }
+    }
+    Params p;
+    p.u64(static_cast<uint64_t>(m.version));
+    p.str(m.name);
+    auto r = conn.exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", p);
+    if (!r) return r.status();
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 Status MariaDbLogStore::migrate() {
-  auto c = acquire();
-  if (!c) return c.status();
-  Connection& conn = **c;
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
+  Connection& conn = **lease;
   Status s = conn.query(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INT NOT NULL PRIMARY KEY, "
       "name VARCHAR(255) NOT NULL, applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) "
@@ -95,70 +87,37 @@ Status MariaDbLogStore::migrate() {
   if (!s.is_ok()) return s;
   // One migrator at a time; the others wait, then find nothing left to do.
   Params lock_params;
-  std::vector<std::string> row;
-  bool found = false;
-  s = conn.select_row("SELECT GET_LOCK('infralogs.migrate', 120)", lock_params, &row, &found);
-  if (!s.is_ok()) return s;
-  if (!found || row[0] != "1")
+  auto locked = conn.select_row("SELECT GET_LOCK('infralogs.migrate', 120)", lock_params);
+  if (!locked) return locked.status();
+  if (!*locked || (**locked)[0] != "1")
     return Status::unavailable("timed out waiting for another migration");
   Params none;
-  s = conn.select_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", none, &row,
-                      &found);
-  int current = s.is_ok() ? std::stoi(row[0]) : 0;
-  for (const Migration& m : migrations()) {
-    if (!s.is_ok() || m.version <= current) continue;
-    for (const char* sql : m.statements) {
-      s = conn.query(sql);
-      if (!s.is_ok()) {
-        s = Status(
-            s.code() == StatusCode::kInternal
-                ? Status::internal("migration " + std::to_string(m.version) + ": " + s.message())
-                : s);
-        break;
-      }
-    }
-    if (!s.is_ok()) break;
-    Params p;
-    p.u64(static_cast<uint64_t>(m.version));
-    p.str(m.name);
-    auto r = conn.exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", p);
-    if (!r) s = r.status();
+  auto current = conn.select_row(kSelectSchemaVersion, none);
+  if (!current) {
+    s = current.status();
+  } else {
+    Result<int> version =
+        parse_schema_version(*current ? (**current)[0] : std::optional<std::string>());
+    s = version ? apply_migrations(conn, *version) : version.status();
   }
   Params unlock;
-  conn.select_row("SELECT RELEASE_LOCK('infralogs.migrate')", unlock, &row, &found);
-  release(std::move(*c));
+  (void)conn.select_row("SELECT RELEASE_LOCK('infralogs.migrate')", unlock);
   return s;
 }
 
 Status MariaDbLogStore::check_schema() {
-  auto c = acquire();
-  if (!c) return c.status();
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
   Params none;
-  std::vector<std::string> row;
-  bool found = false;
-  Status s = (*c)->select_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", none, &row,
-                              &found);
-  release(std::move(*c));
-  if (!s.is_ok()) {
-    if (s.message().find("doesn't exist") != std::string::npos) {
-      return Status::invalid_argument(
-          "the database has no infralogs schema: run 'infralogs collect --migrate' first");
-    }
-    return s;
-  }
-  int v = std::stoi(row[0]);
-  if (v < schema_version()) {
-    return Status::invalid_argument("the database schema is version " + std::to_string(v) +
-                                    ", this binary needs " + std::to_string(schema_version()) +
-                                    ": run 'infralogs collect --migrate'");
-  }
-  return Status::ok();
+  auto row = (*lease)->select_row(kSelectSchemaVersion, none);
+  std::optional<std::string> version = row && *row ? (**row)[0] : std::nullopt;
+  return schema_verdict(row.status(), (*lease)->last_errno(), version, schema_version());
 }
 
 Result<uint32_t> MariaDbLogStore::host_id(const std::string& name, const std::string& labels_json) {
-  auto c = acquire();
-  if (!c) return c.status();
-  Connection& conn = **c;
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
+  Connection& conn = **lease;
   Params ins;
   ins.str(name);
   ins.str(labels_json);
@@ -169,34 +128,31 @@ Result<uint32_t> MariaDbLogStore::host_id(const std::string& name, const std::st
   if (!r) return r.status();
   Params sel;
   sel.str(name);
-  std::vector<std::string> row;
-  bool found = false;
-  Status s = conn.select_row("SELECT host_id FROM hosts WHERE name = ?", sel, &row, &found);
-  if (!s.is_ok()) return s;
-  if (!found) return Status::internal("host " + name + " vanished after insert");
-  uint32_t id = static_cast<uint32_t>(std::stoul(row[0]));
+  auto row = conn.select_row("SELECT host_id FROM hosts WHERE name = ?", sel);
+  if (!row) return row.status();
+  if (!*row) return Status::internal("host " + name + " vanished after insert");
+  RowReader read(**row, "hosts.host_id");
+  uint64_t id = read.u64(0);
+  if (!read.status().is_ok()) return read.status();
+  if (id > UINT32_MAX)
+    return Status::corruption("hosts.host_id " + std::to_string(id) + " is over 32 bits");
   // Every host has a checkpoint row, so append() can lock it.
   Params cp;
   cp.u64(id);
   auto r2 =
       conn.exec("INSERT IGNORE INTO checkpoints (host_id, journal_cursor) VALUES (?, '')", cp);
   if (!r2) return r2.status();
-  release(std::move(*c));
-  return id;
+  return static_cast<uint32_t>(id);
 }
 
 Result<std::string> MariaDbLogStore::last_cursor(uint32_t host) {
-  auto c = acquire();
-  if (!c) return c.status();
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
   Params p;
   p.u64(host);
-  std::vector<std::string> row;
-  bool found = false;
-  Status s =
-      (*c)->select_row("SELECT journal_cursor FROM checkpoints WHERE host_id = ?", p, &row, &found);
-  if (!s.is_ok()) return s;
-  release(std::move(*c));
-  return found ? row[0] : std::string();
+  auto row = (*lease)->select_row("SELECT journal_cursor FROM checkpoints WHERE host_id = ?", p);
+  if (!row) return row.status();
+  return *row ? RowReader(**row, "checkpoints").text(0) : std::string();
 }
 
 namespace {
@@ -243,33 +199,105 @@ Status upsert_rollups(Connection& conn, uint32_t host, const std::vector<LogEntr
     bytes[i] = v.second;
     ++i;
   }
-  MYSQL_BIND b[6];
-  std::memset(b, 0, sizeof b);
-  b[0].buffer_type = MYSQL_TYPE_STRING;
-  b[0].buffer = hour_ptr.data();
-  b[0].length = hour_len.data();
-  b[1].buffer_type = MYSQL_TYPE_LONG;
-  b[1].buffer = hosts.data();
-  b[1].is_unsigned = 1;
-  b[2].buffer_type = MYSQL_TYPE_BLOB;
-  b[2].buffer = unit_ptr.data();
-  b[2].length = unit_len.data();
-  b[3].buffer_type = MYSQL_TYPE_TINY;
-  b[3].buffer = prio.data();
-  b[3].is_unsigned = 1;
-  b[4].buffer_type = MYSQL_TYPE_LONGLONG;
-  b[4].buffer = counts.data();
-  b[4].is_unsigned = 1;
-  b[5].buffer_type = MYSQL_TYPE_LONGLONG;
-  b[5].buffer = bytes.data();
-  b[5].is_unsigned = 1;
-  auto st = conn.prepare(by_identifier ? kUpsertIdentifierRollup : kUpsertRollup);
-  if (!st) return st.status();
-  unsigned int rows = static_cast<unsigned int>(n);
-  mysql_stmt_attr_set(*st, STMT_ATTR_ARRAY_SIZE, &rows);
-  if (mysql_stmt_bind_param(*st, b) != 0) return conn.fail("bind rollups", *st);
-  if (mysql_stmt_execute(*st) != 0) return conn.fail("upsert rollups", *st);
-  return Status::ok();
+  // The columns in the order of the statement's placeholders; the identifier statement has no
+  // bytes column.
+  ColumnBinder b(n);
+  b.strings(hour_ptr, hour_len, nullptr, MYSQL_TYPE_STRING);
+  b.numbers(hosts);
+  b.strings(unit_ptr, unit_len);
+  b.numbers(prio);
+  b.numbers(counts);
+  if (!by_identifier) b.numbers(bytes);
+  return conn.execute_bulk("upsert rollups",
+                           by_identifier ? kUpsertIdentifierRollup : kUpsertRollup, b);
+}
+
+// The end of the bulk INSERT chunk starting at `begin`: at most insert_chunk_rows entries and
+// insert_chunk_bytes of payload, but always at least one entry.
+size_t chunk_end(const std::vector<LogEntry>& es, size_t begin, const MariaDbStoreOptions& o) {
+  size_t end = begin, bytes = 0;
+  while (end < es.size() && end - begin < o.insert_chunk_rows &&
+         (end == begin || bytes + entry_bytes(es[end]) <= o.insert_chunk_bytes)) {
+    bytes += entry_bytes(es[end]);
+    ++end;
+  }
+  return end;
+}
+
+// append()'s transaction body, on a connection with autocommit off; commits when all went well.
+Status write_batch(Connection& conn, uint32_t host, const std::string& expected_cursor,
+                   const Batch& batch, const std::optional<Gap>& gap,
+                   const MariaDbStoreOptions& options) {
+  Params lock;
+  lock.u64(host);
+  // Lock the host's checkpoint: a second collector on the same host waits here, then sees
+  // the cursor moved and gives up its batch (kAborted).
+  auto row =
+      conn.select_row("SELECT journal_cursor FROM checkpoints WHERE host_id = ? FOR UPDATE", lock);
+  if (!row) return row.status();
+  std::string stored = *row ? RowReader(**row, "checkpoints").text(0) : "";
+  if (stored != expected_cursor)
+    return Status::aborted("the host's cursor moved (another collector stored this batch)");
+  for (size_t begin = 0, end; begin < batch.entries.size(); begin = end) {
+    end = chunk_end(batch.entries, begin, options);
+    Status s = insert_entries_bulk(conn, host, batch.entries, begin, end);
+    if (!s.is_ok()) return s;
+  }
+  Status s = upsert_rollups(conn, host, batch.entries, false);
+  if (!s.is_ok()) return s;
+  s = upsert_rollups(conn, host, batch.entries, true);
+  if (!s.is_ok()) return s;
+  if (gap) {
+    Params g;
+    g.u64(host);
+    g.str(gap->last_cursor);
+    g.str(gap->first_cursor);
+    g.u64(gap->first_realtime_usec);
+    g.str(gap->reason.substr(0, 1000));
+    auto r = conn.exec(
+        "INSERT INTO gaps (host_id, last_cursor, first_cursor, first_realtime_us, reason) "
+        "VALUES (?, ?, ?, ?, ?)",
+        g);
+    if (!r) return r.status();
+  }
+  const LogEntry& last = batch.entries.back();
+  Params u;
+  u.str(last.cursor);
+  u.u64(last.realtime_usec);
+  u.u64(batch.entries.size());
+  u.u64(host);
+  auto r = conn.exec(
+      "UPDATE checkpoints SET journal_cursor = ?, realtime_us = ?, entries = entries + ?, "
+      "updated_at = NOW(6) WHERE host_id = ?",
+      u);
+  if (!r) return r.status();
+  return conn.commit();
+}
+
+// The day partitions of entries ("pYYYYMMDD" and each one's VALUES LESS THAN, in µs), without
+// pmax.
+constexpr const char* kSelectPartitions =
+    "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM information_schema.PARTITIONS "
+    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'entries' AND PARTITION_NAME <> 'pmax'";
+
+struct DayPartition {
+  std::string name;
+  uint64_t less_than_usec = 0;
+};
+
+Result<std::vector<DayPartition>> read_partitions(Connection& conn) {
+  Params none;
+  std::vector<Row> rows;
+  Status s = conn.select_rows(kSelectPartitions, none, &rows);
+  if (!s.is_ok()) return s;
+  std::vector<DayPartition> out;
+  for (const Row& r : rows) {
+    RowReader read(r, "information_schema.PARTITIONS of entries");
+    DayPartition p{read.text(0), read.u64(1)};
+    if (!read.status().is_ok()) return read.status();
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 }  // namespace
@@ -283,71 +311,13 @@ Status MariaDbLogStore::append(uint32_t host, const std::string& expected_cursor
   Status s = ensure_partitions(times);
   if (!s.is_ok()) return s;
 
-  auto c = acquire();
-  if (!c) return c.status();
-  Connection& conn = **c;
-  auto run = [&]() -> Status {
-    if (mysql_autocommit(conn.m, 0) != 0) return conn.fail("autocommit off");
-    Params lock;
-    lock.u64(host);
-    std::vector<std::string> row;
-    bool found = false;
-    // Lock the host's checkpoint: a second collector on the same host waits here, then sees
-    // the cursor moved and gives up its batch (kAborted).
-    Status st = conn.select_row(
-        "SELECT journal_cursor FROM checkpoints WHERE host_id = ? FOR UPDATE", lock, &row, &found);
-    if (!st.is_ok()) return st;
-    std::string stored = found ? row[0] : "";
-    if (stored != expected_cursor)
-      return Status::aborted("the host's cursor moved (another collector stored this batch)");
-    size_t begin = 0;
-    while (begin < batch.entries.size()) {
-      size_t end = begin, bytes = 0;
-      while (end < batch.entries.size() && end - begin < options_.insert_chunk_rows &&
-             (end == begin ||
-              bytes + entry_bytes(batch.entries[end]) <= options_.insert_chunk_bytes)) {
-        bytes += entry_bytes(batch.entries[end]);
-        ++end;
-      }
-      st = insert_entries_bulk(conn, host, batch.entries, begin, end);
-      if (!st.is_ok()) return st;
-      begin = end;
-    }
-    st = upsert_rollups(conn, host, batch.entries, false);
-    if (!st.is_ok()) return st;
-    st = upsert_rollups(conn, host, batch.entries, true);
-    if (!st.is_ok()) return st;
-    if (gap) {
-      Params g;
-      g.u64(host);
-      g.str(gap->last_cursor);
-      g.str(gap->first_cursor);
-      g.u64(gap->first_realtime_usec);
-      g.str(gap->reason.substr(0, 1000));
-      auto r = conn.exec(
-          "INSERT INTO gaps (host_id, last_cursor, first_cursor, first_realtime_us, reason) "
-          "VALUES (?, ?, ?, ?, ?)",
-          g);
-      if (!r) return r.status();
-    }
-    const LogEntry& last = batch.entries.back();
-    Params u;
-    u.str(last.cursor);
-    u.u64(last.realtime_usec);
-    u.u64(batch.entries.size());
-    u.u64(host);
-    auto r = conn.exec(
-        "UPDATE checkpoints SET journal_cursor = ?, realtime_us = ?, entries = entries + ?, "
-        "updated_at = NOW(6) WHERE host_id = ?",
-        u);
-    if (!r) return r.status();
-    if (mysql_commit(conn.m) != 0) return conn.fail("commit");
-    return Status::ok();
-  };
-  s = run();
-  if (!s.is_ok() && !conn.broken) mysql_rollback(conn.m);
-  if (!conn.broken && mysql_autocommit(conn.m, 1) != 0) conn.broken = true;
-  release(std::move(*c));
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
+  Connection& conn = **lease;
+  s = conn.set_autocommit(false);
+  if (s.is_ok()) s = write_batch(conn, host, expected_cursor, batch, gap, options_);
+  if (!s.is_ok() && !conn.broken()) (void)conn.rollback();
+  if (!conn.broken()) (void)conn.set_autocommit(true);  // a failure marks it broken
   return s;
 }
 
@@ -355,24 +325,18 @@ Status MariaDbLogStore::ensure_partitions(const std::vector<uint64_t>& realtimes
   std::set<uint64_t> days;
   for (uint64_t t : realtimes) days.insert(t / kDayUsec);
   if (days.empty()) return Status::ok();
-  std::lock_guard<std::mutex> lock(partition_mutex_);
+  MutexLock lock(partition_mutex_);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto c = acquire();
-    if (!c) return c.status();
-    Connection& conn = **c;
+    auto lease = pool_->lease();
+    if (!lease) return lease.status();
+    Connection& conn = **lease;
     if (!partitions_loaded_) {
-      Params none;
-      std::vector<std::vector<std::string>> rows;
-      Status s = conn.select_rows(
-          "SELECT PARTITION_DESCRIPTION FROM information_schema.PARTITIONS "
-          "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'entries' AND PARTITION_NAME <> 'pmax'",
-          none, &rows);
-      if (!s.is_ok()) return s;
+      auto partitions = read_partitions(conn);
+      if (!partitions) return partitions.status();
       max_partition_day_ = 0;
-      have_partitions_ = !rows.empty();
-      for (const auto& r : rows) {
-        uint64_t less_than = std::stoull(r[0]);
-        max_partition_day_ = std::max(max_partition_day_, less_than / kDayUsec - 1);
+      have_partitions_ = !partitions->empty();
+      for (const DayPartition& p : *partitions) {
+        max_partition_day_ = std::max(max_partition_day_, p.less_than_usec / kDayUsec - 1);
       }
       partitions_loaded_ = true;
     }
@@ -380,10 +344,7 @@ Status MariaDbLogStore::ensure_partitions(const std::vector<uint64_t>& realtimes
     for (uint64_t d : days) {
       if (!have_partitions_ || d > max_partition_day_) wanted.push_back(d);
     }
-    if (wanted.empty()) {
-      release(std::move(*c));
-      return Status::ok();
-    }
+    if (wanted.empty()) return Status::ok();
     // New days only ever split off the top (pmax): days below the highest partition are
     // already covered by the partition above them.
     std::string sql = "ALTER TABLE entries REORGANIZE PARTITION pmax INTO (";
@@ -396,16 +357,14 @@ Status MariaDbLogStore::ensure_partitions(const std::vector<uint64_t>& realtimes
     if (s.is_ok()) {
       max_partition_day_ = std::max(max_partition_day_, wanted.back());
       have_partitions_ = true;
-      release(std::move(*c));
       return Status::ok();
     }
-    unsigned int e = mysql_errno(conn.m);
-    release(std::move(*c));
     // Another collector added partitions meanwhile: re-read them and try again.
+    unsigned int e = conn.last_errno();
     if (e != ER_SAME_NAME_PARTITION && e != ER_RANGE_NOT_INCREASING_ERROR) {
-      return Status(s.code() == StatusCode::kInternal
-                        ? Status::internal("adding day partitions: " + s.message())
-                        : s);
+      return s.code() == StatusCode::kInternal
+                 ? Status::internal("adding day partitions: " + s.message())
+                 : s;
     }
     partitions_loaded_ = false;
   }
@@ -413,36 +372,28 @@ Status MariaDbLogStore::ensure_partitions(const std::vector<uint64_t>& realtimes
 }
 
 Result<int> MariaDbLogStore::drop_partitions_before(uint64_t before_usec) {
-  std::lock_guard<std::mutex> lock(partition_mutex_);
-  auto c = acquire();
-  if (!c) return c.status();
-  Connection& conn = **c;
-  Params none;
-  std::vector<std::vector<std::string>> rows;
-  Status s = conn.select_rows(
-      "SELECT PARTITION_NAME, PARTITION_DESCRIPTION FROM information_schema.PARTITIONS "
-      "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'entries' AND PARTITION_NAME <> 'pmax'",
-      none, &rows);
-  if (!s.is_ok()) return s;
+  MutexLock lock(partition_mutex_);
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
+  Connection& conn = **lease;
+  auto partitions = read_partitions(conn);
+  if (!partitions) return partitions.status();
   std::string names;
   int n = 0;
-  for (const auto& r : rows) {
-    if (std::stoull(r[1]) <= before_usec) {
-      names += (n++ ? ", " : "") + r[0];
-    }
+  for (const DayPartition& p : *partitions) {
+    if (p.less_than_usec <= before_usec) names += (n++ ? ", " : "") + p.name;
   }
   if (n > 0) {
-    s = conn.query("ALTER TABLE entries DROP PARTITION " + names);
+    Status s = conn.query("ALTER TABLE entries DROP PARTITION " + names);
     if (!s.is_ok()) return s;
     partitions_loaded_ = false;
   }
-  release(std::move(*c));
   return n;
 }
 
 Status MariaDbLogStore::record_run(const RunRecord& run) {
-  auto c = acquire();
-  if (!c) return c.status();
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
   Params p;
   p.str(run.collector);
   p.u64(run.started_usec);
@@ -452,36 +403,30 @@ Status MariaDbLogStore::record_run(const RunRecord& run) {
   p.u64(run.entries);
   p.u64(run.bytes);
   p.str(run.summary);
-  auto r = (*c)->exec(
+  auto r = (*lease)->exec(
       "INSERT INTO collector_runs (collector, started_at, finished_at, agents_ok, agents_failed, "
       "entries, bytes, "
       "summary) VALUES (?, FROM_UNIXTIME(? / 1000000), FROM_UNIXTIME(? / 1000000), ?, ?, ?, ?, ?)",
       p);
-  if (!r) return r.status();
-  release(std::move(*c));
-  return Status::ok();
+  return r.status();
 }
 
 Status MariaDbLogStore::mark_polled(uint32_t host) {
-  auto c = acquire();
-  if (!c) return c.status();
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
   Params p;
   p.u64(host);
-  auto r = (*c)->exec("UPDATE checkpoints SET polled_at = NOW(6) WHERE host_id = ?", p);
-  if (!r) return r.status();
-  release(std::move(*c));
-  return Status::ok();
+  auto r = (*lease)->exec("UPDATE checkpoints SET polled_at = NOW(6) WHERE host_id = ?", p);
+  return r.status();
 }
 
 Status MariaDbLogStore::heartbeat(const std::string& collector) {
-  auto c = acquire();
-  if (!c) return c.status();
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
   Params p;
   p.str(collector);
-  auto r = (*c)->exec("REPLACE INTO heartbeat (id, ts, collector) VALUES (1, NOW(6), ?)", p);
-  if (!r) return r.status();
-  release(std::move(*c));
-  return Status::ok();
+  auto r = (*lease)->exec("REPLACE INTO heartbeat (id, ts, collector) VALUES (1, NOW(6), ?)", p);
+  return r.status();
 }
 
 }  // namespace infralogs::storage

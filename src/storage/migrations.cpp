@@ -1,5 +1,12 @@
 #include "migrations.h"
 
+#include <mysqld_error.h>
+
+#include <cstdint>
+#include <limits>
+
+#include "mariadb_rows.h"
+
 namespace infralogs::storage {
 
 const std::vector<Migration>& migrations() {
@@ -94,6 +101,35 @@ PARTITION BY RANGE (realtime_us) (PARTITION pmax VALUES LESS THAN MAXVALUE))sql"
        }},
   };
   return kMigrations;
+}
+
+Result<int> parse_schema_version(const std::optional<std::string>& text) {
+  std::optional<uint64_t> v = text ? parse_u64(*text) : std::nullopt;
+  if (!v || *v > static_cast<uint64_t>(std::numeric_limits<int>::max())) {
+    return Status::corruption("schema_migrations holds version '" +
+                              (text ? text->substr(0, 40) : std::string("NULL")) +
+                              "', not a number");
+  }
+  return static_cast<int>(*v);
+}
+
+Status schema_verdict(const Status& read, unsigned int db_errno,
+                      const std::optional<std::string>& version, int needed) {
+  if (!read.is_ok()) {
+    if (db_errno == ER_NO_SUCH_TABLE) {
+      return Status::invalid_argument(
+          "the database has no infralogs schema: run 'infralogs collect --migrate' first");
+    }
+    return read;
+  }
+  Result<int> v = parse_schema_version(version);
+  if (!v) return v.status();
+  if (*v < needed) {
+    return Status::invalid_argument("the database schema is version " + std::to_string(*v) +
+                                    ", this binary needs " + std::to_string(needed) +
+                                    ": run 'infralogs collect --migrate'");
+  }
+  return Status::ok();
 }
 
 }  // namespace infralogs::storage

@@ -1,6 +1,7 @@
 #pragma once
 // Dashboard: answers the API of docs/dashboard-api.md as JSON, from a LogReader (the replica).
-// It owns no state but its options; thread-safe as the reader is.
+// It owns no state but its options; thread-safe as the reader is. Not copyable; the reader must
+// outlive it. Errors of the reader are returned as they are.
 
 #include <chrono>
 #include <functional>
@@ -28,18 +29,26 @@ nlohmann::json text_or_bytes(const std::string& value);
 class Dashboard {
  public:
   Dashboard(storage::LogReader& reader, DashboardOptions options);
+  Dashboard(const Dashboard&) = delete;
+  Dashboard& operator=(const Dashboard&) = delete;
 
   // The window from optional from/to (µs); without them, the 24 hours ending at the end of the
   // newest hour with data (or now, when there is none). kInvalidArgument when from >= to.
   Result<storage::TimeWindow> window(std::optional<uint64_t> from, std::optional<uint64_t> to,
                                      bool* is_default);
 
+  // Totals, the volume chart (one bucket per hour of the window), the host heatmap, the top
+  // units and identifiers (top_n each) and up to 50 anomalies, for one host or all.
   Result<nlohmann::json> overview(const storage::TimeWindow& w,
                                   const std::optional<std::string>& host);
+  // Every host with its counts in the window, lag and staleness (stale_after).
   Result<nlohmann::json> hosts(const storage::TimeWindow& w);
-  // Never fails: a replica that does not answer is reported in the JSON.
+  // The collector heartbeat's age and staleness. Never fails: a replica that does not answer is
+  // reported in the JSON.
   nlohmann::json freshness();
+  // The gaps in the window, newest first (at most the reader's 1000).
   Result<nlohmann::json> gaps(const storage::TimeWindow& w, const std::optional<std::string>& host);
+  // One page of the reader's search, with `next` as the text of its SearchKey.
   Result<nlohmann::json> search(const storage::SearchQuery& q);
   // kNotFound when there is no such entry.
   Result<nlohmann::json> entry(const storage::SearchKey& key);

@@ -1,7 +1,19 @@
 #pragma once
 // LogReader: the read-side questions the dashboard and `infralogs query` ask (docs/schema.md).
-// Interface so the dashboard can be tested with fakes; MariaDbLogReader is the real one, meant
-// for the replica. Implementations are thread-safe.
+// An interface so the dashboard can be tested with test/fakes/fake_log_reader.h;
+// MariaDbLogReader (mariadb_log_reader.h) is the real one, meant for the replica.
+//
+// Windows. The rollup questions (volume_by_priority, host_unit_hours, top_identifiers and the
+// counts of hosts) count whole hours: an hour is in the window when its start is, comparing at
+// whole seconds (from_usec rounded down, to_usec rounded up). gaps() and search() compare
+// microseconds exactly.
+// Hosts. `host = std::nullopt` means every host; a name no host has gives no rows (not an
+// error).
+// Errors, for every method: kUnavailable when the database cannot be reached (retry later),
+// kPermissionDenied when the account may not read, kCorruption when a stored value does not
+// parse, kInternal for anything else.
+// Thread-safety: implementations are thread-safe (the dashboard calls them from its HTTP
+// threads at once).
 
 #include <cstdint>
 #include <optional>
@@ -64,19 +76,20 @@ struct SearchKey {
   std::string seqnum_id;  // 16 bytes
   uint64_t seqnum = 0;
 
-  // An opaque text form for URLs ("T-H-SEQIDHEX-S"), and back (nullopt when malformed).
+  // An opaque text form for URLs ("T-H-SEQIDHEX-S"), and back: nullopt when `text` is not one
+  // (a part missing or not a number, a host id over 32 bits, a seqnum ID not 32 hex digits).
   std::string to_string() const;
   static std::optional<SearchKey> parse(const std::string& text);
 };
 
 struct SearchQuery {
-  TimeWindow window;
-  std::optional<std::string> host;
-  std::optional<std::string> unit;
-  std::optional<int> max_priority;
-  std::string text;  // bytes the message must contain; empty: any
-  size_t limit = 100;
-  std::optional<SearchKey> after;  // continue after this row (newest first)
+  TimeWindow window;                // on the entry's realtime
+  std::optional<std::string> host;  // the host's exact name
+  std::optional<std::string> unit;  // the exact _SYSTEMD_UNIT
+  std::optional<int> max_priority;  // PRIORITY at most this; entries without one do not match
+  std::string text;                 // bytes the message must contain; empty: any
+  size_t limit = 100;               // rows per page, at least 1
+  std::optional<SearchKey> after;   // continue after this row (newest first)
 };
 
 struct SearchRow {
@@ -107,21 +120,38 @@ class LogReader {
 
   // Ok when the database answers.
   virtual Status ping() = 0;
-  // The start of the newest hour with data, if any.
+  // The start of the newest hour with data in the rollups, of any host; nullopt when there is
+  // none.
   virtual Result<std::optional<uint64_t>> newest_hour_usec() = 0;
+  // Entries per hour and priority in the window, hours ascending (the priorities of one hour in
+  // no set order). Hours without entries have no row.
   virtual Result<std::vector<PriorityHour>> volume_by_priority(
       const TimeWindow& w, const std::optional<std::string>& host) = 0;
+  // Entries and errors per hour, host and unit in the window, in no set order. Hours without
+  // entries have no row.
   virtual Result<std::vector<HostUnitHour>> host_unit_hours(
       const TimeWindow& w, const std::optional<std::string>& host) = 0;
+  // The `limit` identifiers ("" for none) with the most errors in the window, then the most
+  // entries; in that order.
   virtual Result<std::vector<NameCount>> top_identifiers(const TimeWindow& w,
                                                          const std::optional<std::string>& host,
                                                          size_t limit) = 0;
+  // Every host, by name (byte order), with its entries and errors in the window; hosts with no
+  // entries (in the window or at all) are listed too, with zero counts. last_entry_usec is set
+  // once the host has stored entries; last_collected_usec once it has a checkpoint.
   virtual Result<std::vector<HostInfo>> hosts(const TimeWindow& w) = 0;
+  // The gaps whose first entry still served lies in the window, newest first (by
+  // first_entry_usec), at most 1000: older ones are cut off.
   virtual Result<std::vector<GapInfo>> gaps(const TimeWindow& w,
                                             const std::optional<std::string>& host) = 0;
-  // The collector's last heartbeat, if any.
+  // The collector's last heartbeat; nullopt when there was none yet.
   virtual Result<std::optional<uint64_t>> heartbeat_usec() = 0;
+  // At most q.limit entries matching q, newest first: descending (time, host id, seqnum ID,
+  // seqnum), the SearchKey order, and only those before q.after when it is set. `next` is the
+  // last row's key when at least one more entry matches (pass it as q.after for the next page),
+  // nullopt when the page is the last. kInvalidArgument when q.limit is 0.
   virtual Result<SearchPage> search(const SearchQuery& q) = 0;
+  // The stored entry with exactly this key; nullopt when there is none.
   virtual Result<std::optional<EntryDetail>> entry(const SearchKey& key) = 0;
 };
 

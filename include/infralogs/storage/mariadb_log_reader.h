@@ -1,22 +1,46 @@
 #pragma once
-// MariaDbLogReader: LogReader over the MariaDB C client, for the replica (read-only account).
-// Prepared statements only; every overview query reads the hourly rollups, never entries.
+// MariaDbLogReader: LogReader over the MariaDB C client, for the replica (a read-only account
+// is enough). Prepared statements only; every overview question reads the hourly rollups, never
+// entries.
+//
+// Connections come from a small pool and are made on first need: constructing the reader does
+// not connect. A pooled connection found dead (server restart, wait_timeout) is dropped with the
+// idle ones, and the question is asked once more on a new connection made with the credential
+// source's current credentials. The MariaDB client library is initialised on the first
+// connection (once per process, thread-safe): callers need no mysql_library_init.
+//
+// Thread-safety: thread-safe (LogReader's contract). Not copyable.
+// Lifetime: `credentials` must outlive the reader.
 
+#include <cstddef>
 #include <memory>
 
 #include "infralogs/secrets/credential_source.h"
 #include "infralogs/storage/log_reader.h"
-#include "infralogs/storage/mariadb_log_store.h"
+#include "infralogs/storage/mariadb_options.h"
 
 namespace infralogs::storage {
 
-class ConnectionPool;
+class Connection;  // src/storage/mariadb_connection.h
+template <typename Conn>
+class Pool;  // src/storage/connection_pool.h
+
+// What only the reader uses.
+struct MariaDbReaderOptions {
+  // Rows (entries and hosts) a search without host or unit may examine walking the time index
+  // newest first, before it reads the whole window instead (serve --search-walk-rows).
+  size_t search_walk_rows = 200000;
+};
 
 class MariaDbLogReader : public LogReader {
  public:
-  MariaDbLogReader(MariaDbOptions options, secrets::CredentialSource& credentials);
+  MariaDbLogReader(MariaDbConnectionOptions connection, secrets::CredentialSource& credentials,
+                   MariaDbReaderOptions options = {});
   ~MariaDbLogReader() override;
+  MariaDbLogReader(const MariaDbLogReader&) = delete;
+  MariaDbLogReader& operator=(const MariaDbLogReader&) = delete;
 
+  // LogReader.
   Status ping() override;
   Result<std::optional<uint64_t>> newest_hour_usec() override;
   Result<std::vector<PriorityHour>> volume_by_priority(
@@ -30,12 +54,16 @@ class MariaDbLogReader : public LogReader {
   Result<std::vector<GapInfo>> gaps(const TimeWindow& w,
                                     const std::optional<std::string>& host) override;
   Result<std::optional<uint64_t>> heartbeat_usec() override;
+  // Without a host or unit, first walks the time index newest first, examining at most
+  // search_walk_rows rows; when that runs out before the page is full, asks again with the
+  // planner's whole-window plan. Same rows either way.
   Result<SearchPage> search(const SearchQuery& q) override;
   Result<std::optional<EntryDetail>> entry(const SearchKey& key) override;
 
  private:
-  MariaDbOptions options_;
-  std::unique_ptr<ConnectionPool> pool_;
+  const MariaDbConnectionOptions connection_;
+  const MariaDbReaderOptions options_;
+  std::unique_ptr<Pool<Connection>> pool_;
 };
 
 }  // namespace infralogs::storage

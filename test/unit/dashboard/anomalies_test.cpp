@@ -50,4 +50,9 @@ TEST_CASE("only hours inside the window are reported", "[dashboard]") {
   auto cells = steady(48, 100);
   cells.push_back({1030 * kHour, "vm-1", "nginx.service", 5000, 0});
   CHECK(dashboard::find_anomalies(cells, {1040 * kHour, 1048 * kHour}, {}).empty());
+  // The positive control: the same spike is found by a window that holds its hour.
+  auto found = dashboard::find_anomalies(cells, {1025 * kHour, 1048 * kHour}, {});
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].hour_usec == 1030 * kHour);
+  CHECK(found[0].kind == "volume");
 }

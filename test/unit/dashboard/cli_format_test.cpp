@@ -61,20 +61,3 @@ TEST_CASE("csv quotes fields and table aligns columns", "[dashboard]") {
   CHECK(dashboard::parse_cli_format("csv", &f));
   CHECK_FALSE(dashboard::parse_cli_format("xml", &f));
 }
-
-TEST_CASE("search keys round-trip through their text form", "[dashboard]") {
-  storage::SearchKey k{
-      1735689600000001, 7,
-      std::string("\x00\x01\xfe\xff\x10\x20\x30\x40\x50\x60\x70\x80\x90\xa0\xb0\xc0", 16), 42};
-  auto back = storage::SearchKey::parse(k.to_string());
-  REQUIRE(back.has_value());
-  CHECK(back->realtime_usec == k.realtime_usec);
-  CHECK(back->host_id == 7);
-  CHECK(back->seqnum_id == k.seqnum_id);
-  CHECK(back->seqnum == 42);
-  for (const char* bad : {"", "1-2-3", "x-1-00000000000000000000000000000000-1",
-                          "1-2-zz000000000000000000000000000000-3",
-                          "1-99999999999-00000000000000000000000000000000-1", "1-2-00-3"}) {
-    CHECK_FALSE(storage::SearchKey::parse(bad).has_value());
-  }
-}

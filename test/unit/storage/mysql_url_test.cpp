@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "infralogs/storage/mariadb_log_store.h"
+#include "infralogs/storage/mariadb_options.h"
 
 using namespace infralogs;
 

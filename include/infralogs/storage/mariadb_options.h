@@ -1,0 +1,33 @@
+#pragma once
+// What a MariaDB/MySQL connection needs, shared by MariaDbLogStore (the primary) and
+// MariaDbLogReader (the replica), and the --db URL that fills it. Each of those two classes has
+// its own options struct besides this one, for what only it uses.
+// Plain values: thread-safe to copy.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "infralogs/core/status.h"
+
+namespace infralogs::storage {
+
+// Everything needed to open a connection except the credentials, which come from a
+// secrets::CredentialSource at every new connection. TLS settings, when they come, go here.
+struct MariaDbConnectionOptions {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string database;
+  // mysql_real_connect gives up after this (MYSQL_OPT_CONNECT_TIMEOUT).
+  std::chrono::seconds connect_timeout{5};
+  // One read or write on the socket gives up after these; the connection is then dropped.
+  std::chrono::seconds read_timeout{60};
+  std::chrono::seconds write_timeout{60};
+};
+
+// Parses mysql://HOST:PORT/DATABASE (PORT defaults to 3306; timeouts keep their defaults).
+// kInvalidArgument, naming the URL and the expected shape, when it is not one. Credentials are
+// refused in the URL: they come from a credentials file or Vault.
+Result<MariaDbConnectionOptions> parse_mysql_url(std::string_view url);
+
+}  // namespace infralogs::storage

@@ -1,0 +1,77 @@
+#include "search_sql.h"
+
+#include <algorithm>
+#include <string>
+
+namespace infralogs::storage {
+
+SearchPlan first_plan(const SearchQuery& q) {
+  return !q.host && !q.unit ? SearchPlan::kTimeWalk : SearchPlan::kWholeWindow;
+}
+
+SqlBuilder search_statement(const SearchQuery& q, SearchPlan plan, size_t walk_rows) {
+  bool walk = plan == SearchPlan::kTimeWalk;
+  SqlBuilder b(
+      "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, "
+      "e.identifier, e.pid, "
+      "e.message ");
+  b.sql(walk ? "FROM entries e FORCE INDEX (ix_entries_time) STRAIGHT_JOIN hosts h ON h.host_id = "
+               "e.host_id "
+             : "FROM entries e JOIN hosts h ON h.host_id = e.host_id ");
+  // A page after `after` ends at its time: nothing newer can follow it.
+  uint64_t to = q.window.to_usec;
+  if (q.after) to = std::min(to, q.after->realtime_usec + 1);
+  b.sql("WHERE e.realtime_us >= ? AND e.realtime_us < ? ").u64(q.window.from_usec).u64(to);
+  if (q.host) b.sql("AND e.host_id = (SELECT host_id FROM hosts WHERE name = ?) ").str(*q.host);
+  if (q.unit) b.sql("AND e.unit = ? ").str(*q.unit);
+  if (q.max_priority) b.sql("AND e.priority <= ? ").u64(static_cast<uint64_t>(*q.max_priority));
+  // LOCATE on a BLOB compares bytes: case-sensitive, and no LIKE wildcards to escape.
+  if (!q.text.empty()) b.sql("AND LOCATE(?, e.message) > 0 ").str(q.text);
+  if (q.after) {
+    b.sql(
+         "AND (e.realtime_us < ? OR (e.realtime_us = ? AND (e.host_id, e.seqnum_id, e.seqnum) < "
+         "(?, ?, ?))) ")
+        .u64(q.after->realtime_usec)
+        .u64(q.after->realtime_usec)
+        .u64(q.after->host_id)
+        .str(q.after->seqnum_id)
+        .u64(q.after->seqnum);
+  }
+  if (walk) {
+    // ix_entries_time holds (realtime_us, then the primary key), so a backward scan returns
+    // exactly the full-key order; spelling that out would make MariaDB sort the whole window,
+    // as it does not use a partitioned table's primary key columns in a secondary index for
+    // ORDER BY. The walk gives up after walk_rows rows (rare or absent text).
+    b.sql("ORDER BY e.realtime_us DESC LIMIT ? ROWS EXAMINED " + std::to_string(walk_rows));
+  } else {
+    b.sql("ORDER BY e.realtime_us DESC, e.host_id DESC, e.seqnum_id DESC, e.seqnum DESC LIMIT ?");
+  }
+  b.u64(q.limit + 1);
+  return b;
+}
+
+bool walk_answered(size_t rows, unsigned int warnings, size_t limit) {
+  return warnings == 0 || rows > limit;
+}
+
+Result<SearchPage> search_page(const std::vector<Row>& rows, size_t limit) {
+  SearchPage page;
+  for (size_t i = 0; i < rows.size() && i < limit; ++i) {
+    RowReader r(rows[i], "search");
+    SearchRow row;
+    uint64_t host_id = r.u64(1);
+    row.key = {r.u64(0), static_cast<uint32_t>(host_id), r.text(2), r.u64(3)};
+    row.host = r.text(4);
+    if (auto p = r.opt_u64(5)) row.priority = static_cast<int>(*p);
+    row.unit = r.opt_text(6);
+    row.identifier = r.opt_text(7);
+    if (auto pid = r.opt_u64(8)) row.pid = static_cast<uint32_t>(*pid);
+    row.message = r.opt_text(9);
+    if (!r.status().is_ok()) return r.status();
+    page.rows.push_back(std::move(row));
+  }
+  if (rows.size() > limit && !page.rows.empty()) page.next = page.rows.back().key;
+  return page;
+}
+
+}  // namespace infralogs::storage

@@ -1,0 +1,41 @@
+#pragma once
+// The pieces of MariaDbLogReader::search: the plan, the SELECT for a page, when a time walk's
+// result can be used, and the page from the rows. Private to src/storage/. Pure functions:
+// thread-safe.
+
+#include <cstddef>
+#include <vector>
+
+#include "infralogs/storage/log_reader.h"
+#include "mariadb_rows.h"
+#include "sql_builder.h"
+
+namespace infralogs::storage {
+
+// How a search reads entries.
+enum class SearchPlan {
+  // Walk the time index newest first and stop at the page's last row, examining at most a
+  // budget of rows. Without a host or unit the planner would start from hosts and read each
+  // host's whole window before sorting; the walk takes milliseconds when matches are common.
+  kTimeWalk,
+  // The planner's own plan over the whole window (host or unit given, or the walk ran out).
+  kWholeWindow,
+};
+
+// The plan a search tries first: kTimeWalk without host and unit, else kWholeWindow.
+SearchPlan first_plan(const SearchQuery& q);
+
+// The SELECT of one page of `q` with `plan`: up to q.limit + 1 rows (one more shows whether
+// another page exists) of (realtime, host id, seqnum ID, seqnum, host, priority, unit,
+// identifier, pid, message), newest first. `walk_rows` is kTimeWalk's budget.
+SqlBuilder search_statement(const SearchQuery& q, SearchPlan plan, size_t walk_rows);
+
+// Whether a kTimeWalk result is the answer: the walk ended without running out of its budget
+// (no warning), or it filled the page anyway. Otherwise ask again with kWholeWindow.
+bool walk_answered(size_t rows, unsigned int warnings, size_t limit);
+
+// The page made of search_statement's rows: the first `limit`, and `next` set to the last
+// one's key when there were more. kCorruption when a row does not parse.
+Result<SearchPage> search_page(const std::vector<Row>& rows, size_t limit);
+
+}  // namespace infralogs::storage

@@ -1,0 +1,140 @@
+#include "storage/search_sql.h"
+
+#include <catch2/catch.hpp>
+
+using namespace infralogs;
+using storage::Row;
+using storage::SearchPlan;
+
+namespace {
+
+size_t placeholders(const std::string& sql) { return std::count(sql.begin(), sql.end(), '?'); }
+
+uint64_t bound_u64(storage::SqlBuilder& b, size_t i) {
+  auto binds = b.params().binds(b.params().size());
+  REQUIRE(binds.has_value());
+  REQUIRE((*binds)[i].buffer_type == MYSQL_TYPE_LONGLONG);
+  return *static_cast<const uint64_t*>((*binds)[i].buffer);
+}
+
+storage::SearchKey key(uint64_t t) { return {t, 2, std::string(16, '\x05'), 9}; }
+
+Row row(uint64_t t, std::optional<std::string> priority = "3") {
+  return {std::to_string(t),
+          "2",
+          std::string(16, '\x05'),
+          "9",
+          "vm-1",
+          priority,
+          "nginx.service",
+          std::nullopt,
+          "42",
+          "hello"};
+}
+
+}  // namespace
+
+TEST_CASE("every search statement binds exactly one value per placeholder", "[storage][search]") {
+  for (int mask = 0; mask < 32; ++mask) {
+    storage::SearchQuery q;
+    q.window = {1000, 5000};
+    if (mask & 1) q.host = "vm-1";
+    if (mask & 2) q.unit = "nginx.service";
+    if (mask & 4) q.max_priority = 3;
+    if (mask & 8) q.text = "fail?";  // a '?' in the data goes into a parameter, not the text
+    if (mask & 16) q.after = key(3000);
+    for (SearchPlan plan : {SearchPlan::kTimeWalk, SearchPlan::kWholeWindow}) {
+      INFO("filters " << mask << ", plan " << static_cast<int>(plan));
+      storage::SqlBuilder b = storage::search_statement(q, plan, 1234);
+      CHECK(placeholders(b.text()) == b.params().size());
+      CHECK(b.text().find("fail") == std::string::npos);
+      CHECK(bound_u64(b, b.params().size() - 1) == q.limit + 1);
+    }
+  }
+}
+
+TEST_CASE("a search without host or unit walks the time index first, within its budget",
+          "[storage][search]") {
+  storage::SearchQuery q;
+  q.window = {1000, 5000};
+  CHECK(storage::first_plan(q) == SearchPlan::kTimeWalk);
+  storage::SqlBuilder walk = storage::search_statement(q, SearchPlan::kTimeWalk, 1234);
+  CHECK(walk.text().find("FORCE INDEX (ix_entries_time)") != std::string::npos);
+  CHECK(walk.text().find("ROWS EXAMINED 1234") != std::string::npos);
+  storage::SqlBuilder whole = storage::search_statement(q, SearchPlan::kWholeWindow, 1234);
+  CHECK(whole.text().find("FORCE INDEX") == std::string::npos);
+  CHECK(whole.text().find("ROWS EXAMINED") == std::string::npos);
+  q.host = "vm-1";
+  CHECK(storage::first_plan(q) == SearchPlan::kWholeWindow);
+  q.host.reset();
+  q.unit = "cron.service";
+  CHECK(storage::first_plan(q) == SearchPlan::kWholeWindow);
+  // The walk is the answer unless it ran out of budget (a warning) with the page not full.
+  CHECK(storage::walk_answered(5, 0, 10));
+  CHECK_FALSE(storage::walk_answered(5, 1, 10));
+  CHECK_FALSE(storage::walk_answered(10, 1, 10));
+  CHECK(storage::walk_answered(11, 1, 10));
+}
+
+TEST_CASE("a page after a key ends at that key's time", "[storage][search]") {
+  storage::SearchQuery q;
+  q.window = {1000, 5000};
+  q.after = key(3000);
+  storage::SqlBuilder b = storage::search_statement(q, SearchPlan::kWholeWindow, 1);
+  CHECK(bound_u64(b, 0) == 1000);
+  CHECK(bound_u64(b, 1) == 3001);
+  q.after = key(9000);  // after the window's end: the window's end stays
+  b = storage::search_statement(q, SearchPlan::kWholeWindow, 1);
+  CHECK(bound_u64(b, 1) == 5000);
+}
+
+TEST_CASE("a search page keeps limit rows and points past the last when there were more",
+          "[storage][search]") {
+  std::vector<Row> rows = {row(300), row(200, std::nullopt), row(100)};
+  auto page = storage::search_page(rows, 2);
+  REQUIRE(page.has_value());
+  REQUIRE(page->rows.size() == 2);
+  CHECK(page->rows[0].key.realtime_usec == 300);
+  CHECK(page->rows[0].priority == 3);
+  CHECK_FALSE(page->rows[1].priority.has_value());
+  CHECK(page->rows[0].host == "vm-1");
+  CHECK(page->rows[0].unit == "nginx.service");
+  CHECK_FALSE(page->rows[0].identifier.has_value());
+  CHECK(page->rows[0].pid == 42u);
+  CHECK(page->rows[0].message == "hello");
+  REQUIRE(page->next.has_value());
+  CHECK(page->next->realtime_usec == 200);
+  CHECK(page->next->seqnum == 9);
+  auto last = storage::search_page(rows, 3);
+  REQUIRE(last.has_value());
+  CHECK(last->rows.size() == 3);
+  CHECK_FALSE(last->next.has_value());
+}
+
+TEST_CASE("a stored number that does not parse makes the page corrupt, naming the column",
+          "[storage][search]") {
+  std::vector<Row> rows = {row(300)};
+  rows[0][3] = "9x";
+  auto page = storage::search_page(rows, 10);
+  REQUIRE_FALSE(page.has_value());
+  CHECK(page.status().code() == StatusCode::kCorruption);
+  CHECK(page.status().message() == "search: column 4 is '9x', not a number");
+  rows[0][3] = std::nullopt;
+  CHECK(storage::search_page(rows, 10).status().code() == StatusCode::kCorruption);
+}
+
+TEST_CASE("row reads never read past the row", "[storage]") {
+  Row r = {"7", std::nullopt};
+  storage::RowReader read(r, "test");
+  CHECK(read.u64(0) == 7);
+  CHECK(read.is_null(1));
+  CHECK(read.text(1).empty());
+  CHECK_FALSE(read.opt_u64(1).has_value());
+  CHECK(read.status().is_ok());
+  CHECK(read.text(5).empty());
+  CHECK(read.u64(5) == 0);
+  CHECK(read.status().code() == StatusCode::kCorruption);
+  CHECK(storage::parse_u64("18446744073709551615") == UINT64_MAX);
+  CHECK_FALSE(storage::parse_u64("18446744073709551616").has_value());
+  CHECK_FALSE(storage::parse_u64(" 1").has_value());
+}
