@@ -5,6 +5,8 @@
 #include <set>
 #include <thread>
 
+#include "fakes/fake_credential_source.h"
+
 using namespace infralogs;
 using namespace std::chrono_literals;
 using storage::Lease;
@@ -46,27 +48,7 @@ struct FakeConn {
   bool is_broken = false;
 };
 
-class FakeCredentials : public secrets::CredentialSource {
- public:
-  Result<Credentials> current() override {
-    MutexLock lock(mu_);
-    if (!fail_.is_ok()) return fail_;
-    return Credentials{user_, "pw-" + user_};
-  }
-  void set_user(std::string user) {
-    MutexLock lock(mu_);
-    user_ = std::move(user);
-  }
-  void set_failure(Status s) {
-    MutexLock lock(mu_);
-    fail_ = std::move(s);
-  }
-
- private:
-  Mutex mu_;
-  std::string user_ GUARDED_BY(mu_) = "v1";
-  Status fail_ GUARDED_BY(mu_);
-};
+using FakeCredentials = fakes::FakeCredentialSource;
 
 struct Fixture {
   World world;

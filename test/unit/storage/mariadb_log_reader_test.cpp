@@ -2,36 +2,27 @@
 
 #include <catch2/catch.hpp>
 
+#include "fakes/fake_credential_source.h"
+
 using namespace infralogs;
 
-namespace {
-
-// Counts how often a connection was attempted (each asks for the credentials).
-class CountingCredentials : public secrets::CredentialSource {
- public:
-  Result<Credentials> current() override {
-    ++asked;
-    return Status::unavailable("no database in unit tests");
-  }
-  int asked = 0;
-};
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("the MariaDB reader connects on first need and refuses a zero-row search first",
           "[storage]") {
-  CountingCredentials credentials;
+  fakes::FakeCredentialSource credentials;
+  credentials.set_failure(Status::unavailable("no database in unit tests"));
   storage::MariaDbConnectionOptions connection;
   connection.port = 1;
   storage::MariaDbLogReader reader(connection, credentials);
-  CHECK(credentials.asked == 0);
+  CHECK(credentials.asked() == 0);
   storage::SearchQuery q;
   q.window = {0, 1000};
   q.limit = 0;
   auto page = reader.search(q);
   CHECK(page.status().code() == StatusCode::kInvalidArgument);
-  CHECK(credentials.asked == 0);
+  CHECK(credentials.asked() == 0);
   q.limit = 1;
   CHECK(reader.search(q).status().code() == StatusCode::kUnavailable);
-  CHECK(credentials.asked == 1);
+  CHECK(credentials.asked() == 1);
 }
