@@ -10,23 +10,15 @@ namespace infralogs::test {
 
 std::vector<std::string> collect_command(const Fleet& fleet, const MariaDbPair::Database& db,
                                          const std::vector<std::string>& extra) {
-  std::vector<std::string> a = {infralogs_binary(),
-                                "collect",
-                                "--once",
-                                "--since",
-                                "all",
-                                "--inventory",
-                                fleet.inventory(),
-                                "--db",
-                                db.primary_url,
-                                "--db-credentials-file",
-                                db.collector_credentials};
+  std::vector<std::string> a = {
+      infralogs_binary(),      "collect",         "--once", "--since",      "all",
+      "--inventory",           fleet.inventory(), "--db",   db.primary_url, "--db-credentials-file",
+      db.collector_credentials};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
 
-Collected::Collected(const FleetOptions& options,
-                     const std::function<void(Fleet&)>& before_collect)
+Collected::Collected(const FleetOptions& options, const std::function<void(Fleet&)>& before_collect)
     : db(pair.create_database("infralogs")), fleet(options) {
   if (before_collect) before_collect(fleet);
   CommandResult r = run(collect_command(fleet, db));
@@ -36,8 +28,9 @@ Collected::Collected(const FleetOptions& options,
 }
 
 std::vector<std::string> Collected::query(const std::vector<std::string>& args) {
-  std::vector<std::string> a = {infralogs_binary(), "query", "--db", db.replica_url,
-                                "--db-credentials-file", db.reader_credentials};
+  std::vector<std::string> a = {
+      infralogs_binary(),   "query", "--db", db.replica_url, "--db-credentials-file",
+      db.reader_credentials};
   a.insert(a.end(), args.begin(), args.end());
   CommandResult r = run(a);
   INFO("query: " << r.err);

@@ -1,9 +1,8 @@
 #include "support/files.h"
 
+#include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
-
-#include <catch2/catch.hpp>
 
 namespace infralogs::test {
 

@@ -13,9 +13,9 @@
 namespace infralogs::test {
 
 struct FleetOptions {
-  size_t hosts = 3;       // named vm-01..vm-NN
-  size_t entries = 400;   // normal entries per host (make-journal --entries)
-  bool hostile = true;    // make-journal --hostile: 19 hostile entries per host
+  size_t hosts = 3;                        // named vm-01..vm-NN
+  size_t entries = 400;                    // normal entries per host (make-journal --entries)
+  bool hostile = true;                     // make-journal --hostile: 19 hostile entries per host
   std::string token = "fleet-test-token";  // the token every agent accepts
 };
 

@@ -27,8 +27,7 @@ std::vector<nlohmann::json> parse_ndjson(const std::string& body) {
   for_each_line(body, true, [&](std::string_view line, size_t number) {
     if (line.empty()) return;
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded())
-      FAIL("NDJSON line " << number << " is not JSON: " << line.substr(0, 300));
+    if (j.is_discarded()) FAIL("NDJSON line " << number << " is not JSON: " << line.substr(0, 300));
     out.push_back(std::move(j));
   });
   return out;

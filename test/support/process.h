@@ -15,10 +15,10 @@
 namespace infralogs::test {
 
 struct CommandResult {
-  int exit_code = -1;   // the exit status, or -1 when a signal ended the process
-  int signal = 0;       // the signal that ended it, 0 if it exited
-  std::string out;      // stdout
-  std::string err;      // stderr
+  int exit_code = -1;  // the exit status, or -1 when a signal ended the process
+  int signal = 0;      // the signal that ended it, 0 if it exited
+  std::string out;     // stdout
+  std::string err;     // stderr
 };
 
 // Runs `argv` to completion. `env` entries ("NAME=value") are set in the child's environment,

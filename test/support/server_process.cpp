@@ -21,8 +21,8 @@ constexpr auto kStopTimeout = 10s;
 std::vector<std::string> command(const std::string& mode, const std::vector<std::string>& args,
                                  const std::vector<std::string>& prefix) {
   std::vector<std::string> argv = prefix;
-  for (const auto& a : {infralogs_binary(), mode, std::string("--listen"),
-                        std::string("127.0.0.1:0")})
+  for (const auto& a :
+       {infralogs_binary(), mode, std::string("--listen"), std::string("127.0.0.1:0")})
     argv.push_back(a);
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;

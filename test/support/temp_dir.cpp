@@ -1,12 +1,11 @@
 #include "support/temp_dir.h"
 
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include <catch2/catch.hpp>
 
 namespace infralogs::test {
 
