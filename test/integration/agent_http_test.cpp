@@ -2,7 +2,6 @@
 // bad requests, health and damaged journals.
 
 #include <httplib.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -318,9 +317,8 @@ TEST_CASE("agent runs unprivileged in the systemd-journal group and says why wit
     ServerProcess agent(
         "agent", {"--token-file", tokens, "--file", journal},
         {"setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=" + groups, "--"});
-    int port = agent.port();
     CHECK(agent.log().find("running as root") == std::string::npos);
-    httplib::Client c("127.0.0.1", port);
+    httplib::Client c("127.0.0.1", agent.port());
     auto res = c.Get("/healthz");
     REQUIRE(res);
     CHECK(res->status == want_status);

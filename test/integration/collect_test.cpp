@@ -5,7 +5,6 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>

@@ -37,9 +37,10 @@ void Fleet::write_inventory(const std::vector<ExtraAgent>& extra) {
                              {"token_file", token_file_},
                              {"labels", {{"rack", "r" + std::to_string(i)}}}});
   }
-  for (const auto& [name, url, token] : extra) {
-    inv["agents"].push_back(
-        {{"name", name}, {"url", url}, {"token_file", dir_.write(name + ".token", token + "\n")}});
+  for (const auto& a : extra) {
+    inv["agents"].push_back({{"name", a.name},
+                             {"url", a.url},
+                             {"token_file", dir_.write(a.name + ".token", a.token + "\n")}});
   }
   replace_inventory(inv);
 }
