@@ -463,9 +463,16 @@ TEST_CASE("accounts have least privilege: collector writes, reader reads",
   denied("infralogs_collect", "collect-pw", primary, "DROP TABLE infralogs.gaps");
   pair.sync_replica();
   allowed("infralogs_read", "read-pw", replica, "SELECT COUNT(*) FROM infralogs.entries");
-  denied("infralogs_read", "read-pw", replica,
+  denied("infralogs_read", "read-pw", primary,
          "INSERT INTO infralogs.heartbeat VALUES (2, NOW(), 'x')");
   denied("infralogs_read", "read-pw", primary, "DELETE FROM infralogs.heartbeat");
+  // The replica is read-only besides: it refuses a write before looking at privileges, so
+  // only the primary can show what the reader's grants deny.
+  auto r = sql("infralogs_read", "read-pw", replica,
+               "INSERT INTO infralogs.heartbeat VALUES (2, NOW(), 'x')");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("ERROR 1290") != std::string::npos);  // ER_OPTION_PREVENTS_STATEMENT
 }
 
 TEST_CASE("collect ends within 2 s of SIGTERM and leaves no half batch", "[integration][collect]") {
