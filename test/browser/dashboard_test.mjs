@@ -16,9 +16,9 @@ import path from 'node:path';
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
-const CASES = ['overview', 'search', 'xss', 'freshness', 'host'];
-const RUN_BUDGET_MS = 55_000; // the whole run, browser start included
-const CASE_TIMEOUT_MS = 20_000;
+const CASES = ['overview', 'search', 'xss', 'freshness', 'host', 'controls', 'paging'];
+const RUN_BUDGET_MS = 90_000; // the whole run, browser start included
+const CASE_TIMEOUT_MS = 30_000;
 const MIN_PIXELS = 2000; // non-background pixels a chart canvas must have
 const MIN_COLORED = 300; // of which saturated (data glyphs, not grey axes and text)
 const CHARTS = ['chart-volume', 'chart-errors', 'chart-heatmap'];
@@ -126,6 +126,8 @@ function countChartPixels(id) {
   })(root);
   let nonBackground = 0;
   let colored = 0;
+  let reddish = 0; // the heatmap's palettes: reds for errors, blues for entries
+  let bluish = 0;
   for (const c of canvases) {
     if (!c.width || !c.height) continue;
     // A canvas of absurd size means the layout broke (e.g. Bokeh's styles blocked by CSP).
@@ -139,9 +141,11 @@ function countChartPixels(id) {
       if (r >= 250 && g >= 250 && b >= 250) continue;
       nonBackground++;
       if (Math.max(r, g, b) - Math.min(r, g, b) >= 40) colored++;
+      if (r - b >= 40) reddish++;
+      else if (b - r >= 40) bluish++;
     }
   }
-  return { canvases: canvases.length, nonBackground, colored, state: root.dataset.state || '', text: root.textContent.slice(0, 200) };
+  return { canvases: canvases.length, nonBackground, colored, reddish, bluish, state: root.dataset.state || '', text: root.textContent.slice(0, 200) };
 }
 
 // Every element of the document, shadow trees included.
@@ -171,6 +175,15 @@ async function open(page, pathAndQuery) {
   // app.js sets body[data-ready] when the first load (API calls, charts, tables) has finished.
   await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 })
     .catch(() => { throw new CaseFailure('page did not finish loading (body[data-ready] never set)'); });
+}
+
+// body[data-ready] counts finished loads: the value now, and a wait for the next one.
+function readyCount(page) {
+  return page.evaluate(() => document.body.dataset.ready || '');
+}
+async function waitForReloadAfter(page, before, what) {
+  await page.waitForFunction((b) => (document.body.dataset.ready || '') !== b, before, { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('the page did not reload after ' + what); });
 }
 
 async function waitForChartPixels(page, id) {
@@ -296,7 +309,106 @@ async function caseHost(page) {
   return 'chart-volume ' + px.nonBackground + '/' + px.colored + ' px';
 }
 
-const RUNNERS = { overview: caseOverview, search: caseSearch, xss: caseXss, freshness: caseFreshness, host: caseHost };
+// The header's controls: presets, a custom range (bad, then good), back/forward, and the
+// heatmap metric. Each change must reload the page through the URL-held state.
+async function caseControls(page) {
+  await open(page, '/');
+  const windowText = (await page.locator('#window-info').textContent()).trim();
+  const m = /Window (\S+) → (\S+)/.exec(windowText);
+  check(m, 'no window shown in the status line: "' + windowText + '"');
+  const [, from, to] = m;
+
+  let before = await readyCount(page);
+  await page.selectOption('#range-preset', 'now-6h');
+  await waitForReloadAfter(page, before, 'choosing "Last 6 hours"');
+  check(new URL(page.url()).searchParams.get('from') === 'now-6h', 'preset not in the URL: ' + page.url());
+  check((await page.locator('#nav-search').getAttribute('href')) === '/search?from=now-6h',
+    'the Search link does not keep the range: ' + (await page.locator('#nav-search').getAttribute('href')));
+
+  await page.fill('#range-from', from);
+  await page.fill('#range-to', 'bogus');
+  await page.click('#range-form button[type=submit]');
+  const rangeError = (await page.locator('#range-error').textContent()).trim();
+  check(rangeError.includes('cannot read time "bogus"'), 'a bad "to" did not explain itself: "' + rangeError + '"');
+  check(new URL(page.url()).searchParams.get('from') === 'now-6h', 'a bad range changed the URL: ' + page.url());
+
+  before = await readyCount(page);
+  await page.fill('#range-to', to.replace('T', ' ').replace(/Z$/, ''));
+  await page.click('#range-form button[type=submit]');
+  await waitForReloadAfter(page, before, 'applying a custom range');
+  const q = new URL(page.url()).searchParams;
+  check(q.get('from') === from && q.get('to') === to, 'custom range not in the URL as UTC ISO: ' + page.url());
+  check((await page.locator('#range-preset').inputValue()) === 'custom', 'the preset picker does not say custom');
+  check((await page.locator('#range-error').textContent()) === '', 'the range error was not cleared');
+  await waitForChartPixels(page, 'chart-volume');
+
+  const byEntries = await waitForChartPixels(page, 'chart-heatmap');
+  check(byEntries.bluish > byEntries.reddish, 'the heatmap by entries is not blue: ' + JSON.stringify(byEntries));
+  await page.selectOption('#heatmap-metric', 'errors');
+  await page.waitForFunction(() => document.getElementById('chart-heatmap').dataset.state !== 'drawing');
+  const heat = await waitForChartPixels(page, 'chart-heatmap');
+  check(heat.reddish > heat.bluish, 'the heatmap by errors is not red: ' + JSON.stringify(heat));
+
+  before = await readyCount(page);
+  await page.goBack();
+  await waitForReloadAfter(page, before, 'going back');
+  check(new URL(page.url()).searchParams.get('from') === 'now-6h', 'Back did not restore the preset URL: ' + page.url());
+  check((await page.locator('#range-preset').inputValue()) === 'now-6h', 'Back did not restore the preset picker');
+
+  // Changes in one go: each load cancels the one before (its requests aborted); the last wins.
+  before = await readyCount(page);
+  await page.evaluate(() => {
+    const preset = document.getElementById('range-preset');
+    for (const v of ['now-1h', 'now-24h', 'now-7d', '']) {
+      preset.value = v;
+      preset.dispatchEvent(new Event('change'));
+    }
+  });
+  await waitForReloadAfter(page, before, 'quick preset changes');
+  check(new URL(page.url()).search === '', 'after the last preset ("Latest data") the URL still has ' + page.url());
+  await page.waitForFunction((t) => document.getElementById('window-info').textContent.trim() === t, windowText,
+    { timeout: 10_000 }).catch(async () => {
+    throw new CaseFailure('the window shown is not the default one again: ' + (await page.locator('#window-info').textContent()));
+  });
+  assertClean(page, false);
+  return 'heatmap by errors ' + heat.nonBackground + '/' + heat.colored + ' px';
+}
+
+// Search paging: "Older" appends the next page; Clear drops the filters; Back restores them.
+async function caseSearchPaging(page) {
+  const s = searchExpect();
+  await open(page, '/search?' + new URLSearchParams({ host: s.host }));
+  const rows = () => page.locator('#results-body tr').count();
+  const first = await rows();
+  check(first === 100, 'expected a first page of 100 rows for host ' + s.host + ', got ' + first);
+  check(await page.locator('#older').isEnabled(), '"Older" is disabled although more entries exist');
+  await page.click('#older');
+  await page.waitForFunction(() => document.querySelectorAll('#results-body tr').length > 100, null, { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('"Older" added no rows'); });
+  const second = await rows();
+  const ids = await page.evaluate(() => [...document.querySelectorAll('#results-body tr')].map((tr) => tr.dataset.id));
+  check(new Set(ids).size === ids.length, 'the older page repeats rows already shown');
+  check((await page.locator('#search-status').textContent()).includes(second + ' entries'),
+    'the status line does not count ' + second + ' rows');
+
+  await page.click('#search-reset');
+  await page.waitForFunction(() => !document.getElementById('search-status').textContent.includes('Searching'));
+  check(new URL(page.url()).search === '', 'Clear left filters in the URL: ' + page.url());
+  check((await page.locator('#f-host').inputValue()) === '', 'Clear left the host field filled');
+
+  const before = await readyCount(page);
+  await page.goBack();
+  await waitForReloadAfter(page, before, 'going back');
+  check((await page.locator('#f-host').inputValue()) === s.host, 'Back did not restore the host field');
+  check(await rows() === 100, 'Back did not show the first page of the host\'s search again');
+  const hosts = await page.evaluate(() => [...document.querySelectorAll('#results-body td.host')].map((td) => td.textContent));
+  check(hosts.every((h) => h === s.host), 'Back shows rows of other hosts: ' + [...new Set(hosts)].join(', '));
+  assertClean(page, false);
+  return first + ' + ' + (second - first) + ' rows';
+}
+
+const RUNNERS = { overview: caseOverview, search: caseSearch, xss: caseXss, freshness: caseFreshness, host: caseHost,
+  controls: caseControls, paging: caseSearchPaging };
 
 function withTimeout(promise, ms, what) {
   let timer;
