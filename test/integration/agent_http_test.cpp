@@ -2,7 +2,6 @@
 // bad requests, health and damaged journals.
 
 #include <httplib.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,9 +10,16 @@
 #include <fstream>
 #include <thread>
 
-#include "integration/support.h"
+#include "support/binaries.h"
+#include "support/exit_codes.h"
+#include "support/journal.h"
+#include "support/ndjson.h"
+#include "support/pki.h"
+#include "support/process.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
 
-using namespace infralogs::itest;
+using namespace infralogs::test;
 using nlohmann::json;
 
 namespace {
@@ -39,7 +45,7 @@ int status_of(httplib::Client& c, const char* path) {
 
 TEST_CASE("agent refuses requests without a valid token", "[integration][auth]") {
   Setup s;
-  AgentProcess agent({"--token-file", s.tokens, "--file", s.journal});
+  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal});
   httplib::Client anon("127.0.0.1", agent.port());
   auto res = anon.Get("/logs");
   REQUIRE(res);
@@ -76,7 +82,8 @@ TEST_CASE("agent refuses requests without a valid token", "[integration][auth]")
 TEST_CASE("agent picks up a replaced token file while running", "[integration][auth]") {
   Setup s;
   // Polling with the not-yet-valid token fails many times; keep it under the rate limit.
-  AgentProcess agent({"--token-file", s.tokens, "--file", s.journal, "--auth-fail-limit", "1000"});
+  ServerProcess agent("agent",
+                      {"--token-file", s.tokens, "--file", s.journal, "--auth-fail-limit", "1000"});
   httplib::Client old_client("127.0.0.1", agent.port()), new_client("127.0.0.1", agent.port());
   old_client.set_bearer_token_auth("token-one");
   new_client.set_bearer_token_auth("rotated-token");
@@ -96,8 +103,8 @@ TEST_CASE("agent picks up a replaced token file while running", "[integration][a
 
 TEST_CASE("agent rate-limits failed attempts per client address", "[integration][auth]") {
   Setup s;
-  AgentProcess agent({"--token-file", s.tokens, "--file", s.journal, "--auth-fail-limit", "3",
-                      "--auth-fail-window", "30"});
+  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal, "--auth-fail-limit",
+                                "3", "--auth-fail-window", "30"});
   httplib::Client wrong("127.0.0.1", agent.port());
   wrong.set_bearer_token_auth("guess");
   for (int i = 0; i < 3; ++i) CHECK(status_of(wrong, "/logs") == 401);
@@ -111,7 +118,8 @@ TEST_CASE("agent rate-limits failed attempts per client address", "[integration]
 
 TEST_CASE("agent answers bad parameters with 400 naming the parameter", "[integration][params]") {
   Setup s;
-  AgentProcess agent({"--token-file", s.tokens, "--file", s.journal, "--max-limit", "500"});
+  ServerProcess agent("agent",
+                      {"--token-file", s.tokens, "--file", s.journal, "--max-limit", "500"});
   httplib::Client c("127.0.0.1", agent.port());
   c.set_bearer_token_auth("token-one");
   struct Case {
@@ -142,7 +150,7 @@ TEST_CASE("healthz is 503 with the reason when the journal cannot be read",
           "[integration][health]") {
   Setup s;
   TempDir empty;
-  AgentProcess agent({"--token-file", s.tokens, "--directory", empty.path()});
+  ServerProcess agent("agent", {"--token-file", s.tokens, "--directory", empty.path()});
   httplib::Client c("127.0.0.1", agent.port());
   auto res = c.Get("/healthz");
   REQUIRE(res);
@@ -150,7 +158,7 @@ TEST_CASE("healthz is 503 with the reason when the journal cannot be read",
   CHECK(json::parse(res->body)["reason"].get<std::string>().find("no journal file") !=
         std::string::npos);
 
-  AgentProcess good({"--token-file", s.tokens, "--file", s.journal});
+  ServerProcess good("agent", {"--token-file", s.tokens, "--file", s.journal});
   httplib::Client g("127.0.0.1", good.port());
   res = g.Get("/healthz");
   REQUIRE(res);
@@ -173,7 +181,7 @@ TEST_CASE("agent skips and counts damaged entries and keeps serving", "[integrat
       f.write(std::string(64, '\xff').data(), 64);
     }
   }
-  AgentProcess agent({"--token-file", tokens, "--file", damaged});
+  ServerProcess agent("agent", {"--token-file", tokens, "--file", damaged});
   httplib::Client c("127.0.0.1", agent.port());
   c.set_bearer_token_auth("t");
   for (int i = 0; i < 2; ++i) {
@@ -212,7 +220,7 @@ TEST_CASE("an unreadable journal file gives 503 with the reason, not an empty pa
   generate_journal(journal, {"--entries", "500"});
   std::filesystem::resize_file(journal, std::filesystem::file_size(journal) / 2);
   std::string tokens = dir.write("tokens", "t\n");
-  AgentProcess agent({"--token-file", tokens, "--file", journal});
+  ServerProcess agent("agent", {"--token-file", tokens, "--file", journal});
   httplib::Client c("127.0.0.1", agent.port());
   c.set_bearer_token_auth("t");
   auto res = c.Get("/logs");
@@ -225,31 +233,14 @@ TEST_CASE("an unreadable journal file gives 503 with the reason, not an empty pa
 
 TEST_CASE("agent serves HTTPS and can require client certificates", "[integration][tls]") {
   Setup s;
-  TempDir pki;
-  auto openssl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), "openssl");
-    auto r = run(args);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-  };
-  std::string d = pki.path();
-  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out",
-           d + "/ca.pem", "-days", "2", "-subj", "/CN=infralogs test CA"});
-  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out",
-           d + "/server.csr", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
-  pki.write("san.ext", "subjectAltName=IP:127.0.0.1\n");
-  openssl({"x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
-           "-CAcreateserial", "-out", d + "/server.pem", "-days", "2", "-extfile", d + "/san.ext"});
-  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/client.key", "-out",
-           d + "/client.csr", "-subj", "/CN=collector"});
-  openssl({"x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
-           "-CAcreateserial", "-out", d + "/client.pem", "-days", "2"});
+  Pki pki;
+  CertificateFiles server = pki.issue("127.0.0.1"), client = pki.issue("collector");
 
   SECTION("server certificate only") {
-    AgentProcess agent({"--token-file", s.tokens, "--file", s.journal, "--tls-cert",
-                        d + "/server.pem", "--tls-key", d + "/server.key"});
+    ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal, "--tls-cert",
+                                  server.cert, "--tls-key", server.key});
     httplib::SSLClient c("127.0.0.1", agent.port());
-    c.set_ca_cert_path((d + "/ca.pem").c_str());
+    c.set_ca_cert_path(pki.ca_cert().c_str());
     c.enable_server_certificate_verification(true);
     c.set_bearer_token_auth("token-one");
     auto res = c.Get("/logs?limit=5");
@@ -263,16 +254,16 @@ TEST_CASE("agent serves HTTPS and can require client certificates", "[integratio
     CHECK((!p || p->status != 200));
   }
   SECTION("client certificates required") {
-    AgentProcess agent({"--token-file", s.tokens, "--file", s.journal, "--tls-cert",
-                        d + "/server.pem", "--tls-key", d + "/server.key", "--tls-client-ca",
-                        d + "/ca.pem"});
+    ServerProcess agent("agent",
+                        {"--token-file", s.tokens, "--file", s.journal, "--tls-cert", server.cert,
+                         "--tls-key", server.key, "--tls-client-ca", pki.ca_cert()});
     httplib::SSLClient without("127.0.0.1", agent.port());
-    without.set_ca_cert_path((d + "/ca.pem").c_str());
+    without.set_ca_cert_path(pki.ca_cert().c_str());
     without.set_bearer_token_auth("token-one");
     auto res = without.Get("/logs?limit=5");
     CHECK((!res || res->status != 200));
-    httplib::SSLClient with("127.0.0.1", agent.port(), d + "/client.pem", d + "/client.key");
-    with.set_ca_cert_path((d + "/ca.pem").c_str());
+    httplib::SSLClient with("127.0.0.1", agent.port(), client.cert, client.key);
+    with.set_ca_cert_path(pki.ca_cert().c_str());
     with.set_bearer_token_auth("token-one");
     res = with.Get("/logs?limit=5");
     REQUIRE(res);
@@ -284,7 +275,7 @@ TEST_CASE("agent refuses bad startup options with a clear message", "[integratio
   Setup s;
   auto r =
       run({infralogs_binary(), "agent", "--listen", "127.0.0.1:0", "--token-file", "/nonexistent"});
-  CHECK(r.exit_code != 0);
+  check_usage_error(r);
   CHECK(r.err.find("--token-file") != std::string::npos);
   std::string empty_tokens = s.dir.write("empty", "\n");
   r = run({infralogs_binary(), "agent", "--listen", "127.0.0.1:0", "--token-file", empty_tokens});
@@ -301,7 +292,7 @@ TEST_CASE("agent refuses bad startup options with a clear message", "[integratio
 
 TEST_CASE("agent stops cleanly on SIGTERM", "[integration][cli]") {
   Setup s;
-  AgentProcess agent({"--token-file", s.tokens, "--file", s.journal});
+  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal});
   CHECK(agent.stop() == 0);
   CHECK(agent.log().find("\"stopped\"") != std::string::npos);
 }
@@ -323,19 +314,11 @@ TEST_CASE("agent runs unprivileged in the systemd-journal group and says why wit
   for (const auto& [groups, want_status] :
        {std::pair<std::string, int>{"systemd-journal", 200}, {"nogroup", 503}}) {
     INFO("groups " << groups);
-    BackgroundProcess agent({"setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=" + groups,
-                             "--", infralogs_binary(), "agent", "--listen", "127.0.0.1:0",
-                             "--token-file", tokens, "--file", journal});
-    int port = 0;
-    for (int i = 0; i < 400 && port == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(30));
-      for (const auto& line : parse_ndjson(agent.log().substr(0, agent.log().rfind('\n') + 1))) {
-        if (line.value("msg", "") == "listening") port = line.value("port", 0);
-      }
-    }
-    REQUIRE(port != 0);
+    ServerProcess agent(
+        "agent", {"--token-file", tokens, "--file", journal},
+        {"setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=" + groups, "--"});
     CHECK(agent.log().find("running as root") == std::string::npos);
-    httplib::Client c("127.0.0.1", port);
+    httplib::Client c("127.0.0.1", agent.port());
     auto res = c.Get("/healthz");
     REQUIRE(res);
     CHECK(res->status == want_status);
@@ -347,8 +330,7 @@ TEST_CASE("agent runs unprivileged in the systemd-journal group and says why wit
     REQUIRE(logs);
     CHECK(logs->status == want_status);
     if (want_status == 200) CHECK(parse_ndjson(logs->body).size() == 30);
-    agent.signal(SIGTERM);
-    agent.wait();
+    CHECK(agent.stop() == 0);
   }
 }
 
@@ -359,7 +341,7 @@ TEST_CASE("a journal file removed mid-response does not cut the response short",
   std::filesystem::create_directory(jdir);
   generate_journal(jdir + "/system.journal", {"--entries", "20000"});
   std::string tokens = dir.write("tokens", "t\n");
-  AgentProcess agent({"--token-file", tokens, "--directory", jdir});
+  ServerProcess agent("agent", {"--token-file", tokens, "--directory", jdir});
   httplib::Client c("127.0.0.1", agent.port());
   c.set_bearer_token_auth("t");
   size_t lines = 0;
@@ -405,7 +387,7 @@ TEST_CASE("agent closes the journal before a page's last bytes go out", "[integr
   std::string journal = dir.path() + "/j.journal";
   generate_journal(journal, {"--entries", "3000"});
   std::string tokens = dir.write("tokens", "t\n");
-  AgentProcess agent({"--token-file", tokens, "--file", journal});
+  ServerProcess agent("agent", {"--token-file", tokens, "--file", journal});
   auto journal_mappings = [&] {
     std::ifstream maps("/proc/" + std::to_string(agent.pid()) + "/maps");
     size_t n = 0;
@@ -438,7 +420,7 @@ TEST_CASE("agent memory stays bounded however large the response", "[integration
     std::vector<std::string> args = {"--token-file", tokens,        "--file",
                                      journal,        "--max-limit", "100000"};
     args.insert(args.end(), extra.begin(), extra.end());
-    AgentProcess agent(args);
+    ServerProcess agent("agent", args);
     httplib::Client c("127.0.0.1", agent.port());
     c.set_bearer_token_auth("t");
     size_t lines = 0;

@@ -7,9 +7,13 @@
 #include <filesystem>
 #include <set>
 
-#include "integration/support.h"
+#include "support/journal.h"
+#include "support/ndjson.h"
+#include "support/process.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
 
-using namespace infralogs::itest;
+using namespace infralogs::test;
 using nlohmann::json;
 
 namespace {
@@ -29,7 +33,7 @@ struct Journal {
   }
 };
 
-httplib::Client client(const AgentProcess& agent) {
+httplib::Client client(const ServerProcess& agent) {
   httplib::Client c("127.0.0.1", agent.port());
   c.set_bearer_token_auth(kToken);
   c.set_read_timeout(std::chrono::seconds(120));
@@ -77,7 +81,7 @@ void check_same(const std::vector<json>& got, const std::vector<json>& want) {
 
 TEST_CASE("agent serves every entry exactly as journalctl -o json --all", "[integration][oracle]") {
   Journal j(3, 800);
-  AgentProcess agent({"--token-file", j.token_file, "--file", j.file});
+  ServerProcess agent("agent", {"--token-file", j.token_file, "--file", j.file});
   auto c = client(agent);
   auto want = journalctl_json({"--file", j.file});
   REQUIRE(want.size() > 2400);  // 3 hosts x 800 plus the hostile entries
@@ -108,7 +112,7 @@ TEST_CASE("agent serves a directory of rotated, per-host files like journalctl -
   std::filesystem::create_directory(out);
   generate_journal(out, {"--hosts", "3", "--entries", "400", "--hostile", "--split-hosts"});
   std::string tokens = dir.write("tokens", std::string(kToken) + "\n");
-  AgentProcess agent({"--token-file", tokens, "--directory", out});
+  ServerProcess agent("agent", {"--token-file", tokens, "--directory", out});
   auto c = client(agent);
   auto want = journalctl_json({"--directory", out});
   REQUIRE(want.size() > 1200);
@@ -118,7 +122,7 @@ TEST_CASE("agent serves a directory of rotated, per-host files like journalctl -
 TEST_CASE("paging with page sizes 1, 7 and 10000 yields every entry exactly once",
           "[integration][paging]") {
   Journal j(2, 300);
-  AgentProcess agent({"--token-file", j.token_file, "--file", j.file});
+  ServerProcess agent("agent", {"--token-file", j.token_file, "--file", j.file});
   auto c = client(agent);
   auto want = journalctl_json({"--file", j.file});
   for (size_t limit : {size_t{1}, size_t{7}, size_t{10000}}) {
@@ -137,7 +141,7 @@ TEST_CASE("paging with page sizes 1, 7 and 10000 yields every entry exactly once
 
 TEST_CASE("filters agree with journalctl given the same filters", "[integration][filters]") {
   Journal j(3, 600);
-  AgentProcess agent({"--token-file", j.token_file, "--file", j.file});
+  ServerProcess agent("agent", {"--token-file", j.token_file, "--file", j.file});
   auto c = client(agent);
   auto all = journalctl_json({"--file", j.file});
   REQUIRE(!all.empty());
@@ -184,7 +188,7 @@ TEST_CASE("filters agree with journalctl given the same filters", "[integration]
 TEST_CASE("systemd-journal-remote pulls the whole journal from the agent",
           "[integration][gatewayd]") {
   Journal j(2, 500);
-  AgentProcess agent({"--token-file", j.token_file, "--file", j.file});
+  ServerProcess agent("agent", {"--token-file", j.token_file, "--file", j.file});
   TempDir out;
   std::string copy = out.path() + "/copy.journal";
   std::string url = "http://puller:" + std::string(kToken) +

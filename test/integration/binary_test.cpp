@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 
-#include "integration/support.h"
+#include "support/binaries.h"
+#include "support/exit_codes.h"
+#include "support/process.h"
 
-using namespace infralogs::itest;
+using namespace infralogs::test;
 
 TEST_CASE("the binary needs nothing but glibc at run time", "[integration][binary]") {
   auto r = run({"ldd", infralogs_binary()});
@@ -47,8 +49,11 @@ TEST_CASE("modes not built yet say so and exit 2", "[integration][binary]") {
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("not built yet") != std::string::npos);
   }
+}
+
+TEST_CASE("a missing or unknown mode is a usage error", "[integration][binary]") {
   auto r = run({infralogs_binary()});
-  CHECK(r.exit_code != 0);
-  r = run({infralogs_binary(), "frobnicate"});
-  CHECK(r.exit_code != 0);
+  check_usage_error(r);
+  CHECK(r.err.find("subcommand") != std::string::npos);
+  check_usage_error(run({infralogs_binary(), "frobnicate"}));
 }

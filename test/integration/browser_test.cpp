@@ -6,9 +6,13 @@
 #include <filesystem>
 #include <fstream>
 
-#include "integration/collected.h"
+#include "support/binaries.h"
+#include "support/collected.h"
+#include "support/journal.h"
+#include "support/process.h"
+#include "support/server_process.h"
 
-using namespace infralogs::itest;
+using namespace infralogs::test;
 using nlohmann::json;
 
 namespace {
@@ -18,11 +22,10 @@ CommandResult run_browser(const std::string& url, const std::string& artifacts, 
   std::filesystem::create_directories(artifacts);
   std::string expect_file = artifacts + "/expect.json";
   std::ofstream(expect_file) << expect.dump(2);
-  std::vector<std::string> argv = {
-      "node",        std::string(INFRALOGS_SOURCE_DIR) + "/test/browser/dashboard_test.mjs",
-      "--url",       url,
-      "--artifacts", artifacts,
-      "--expect",    expect_file};
+  std::vector<std::string> argv = {"node",        source_dir() + "/test/browser/dashboard_test.mjs",
+                                   "--url",       url,
+                                   "--artifacts", artifacts,
+                                   "--expect",    expect_file};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run(argv);
 }
@@ -32,11 +35,11 @@ CommandResult run_browser(const std::string& url, const std::string& artifacts, 
 TEST_CASE("the dashboard draws, searches and shows hostile entries as text in Chromium",
           "[browser]") {
   Collected data;
-  AgentProcess serve(
-      {"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials}, "serve");
+  ServerProcess serve(
+      "serve", {"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials});
   std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
   // A known entry to search for: an ordinary message from vm-01.
-  auto entries = journalctl_json({"--file", data.files[0]});
+  auto entries = journalctl_json({"--file", data.fleet.files()[0]});
   std::string known;
   for (size_t i = entries.size() / 2; i < entries.size() && known.empty(); ++i) {
     const json& m = entries[i]["MESSAGE"];
@@ -51,7 +54,7 @@ TEST_CASE("the dashboard draws, searches and shows hostile entries as text in Ch
        {{"host", "vm-01"}, {"q", known.substr(0, 40)}, {"expect_text", known.substr(0, 40)}}},
       {"xss", {{"host", "vm-01"}, {"q", "hostile html"}}},
       {"replica_stopped", false}};
-  std::string artifacts = std::string(INFRALOGS_BINARY_DIR) + "/test-artifacts/browser";
+  std::string artifacts = binary_dir() + "/test-artifacts/browser";
   auto r = run_browser(url, artifacts, expect);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);

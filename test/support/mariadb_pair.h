@@ -1,30 +1,33 @@
 #pragma once
 // A throwaway MariaDB primary and GTID replica (scripts/mariadb-pair) for integration tests,
-// plus helpers to create an infralogs database with least-privilege accounts.
+// plus an infralogs database on it with least-privilege accounts. Not thread-safe.
 
 #include <string>
 #include <vector>
 
-#include "integration/support.h"
+#include "support/temp_dir.h"
 
-namespace infralogs::itest {
+namespace infralogs::test {
 
 using Rows = std::vector<std::vector<std::string>>;
 
 class MariaDbPair {
  public:
-  MariaDbPair();   // starts both servers on free loopback ports
-  ~MariaDbPair();  // stops them and removes everything
+  // Starts both servers on free loopback ports; fails the test if they do not start.
+  MariaDbPair();
+  // Stops them and removes their data.
+  ~MariaDbPair();
   MariaDbPair(const MariaDbPair&) = delete;
   MariaDbPair& operator=(const MariaDbPair&) = delete;
 
   int primary_port() const { return primary_port_; }
   int replica_port() const { return replica_port_; }
 
-  // SQL as root over the server's socket; rows of tab-separated text (use HEX() for bytes).
+  // SQL as root over the server's socket: rows of tab-separated text (use HEX() for bytes).
+  // Fails the test if the statement fails.
   Rows primary(const std::string& sql);
   Rows replica(const std::string& sql);
-  // Waits until the replica has applied everything the primary has written.
+  // Waits (up to 60 s) until the replica has applied everything the primary has written.
   void sync_replica();
   void restart_primary();
   void stop_replica();
@@ -54,7 +57,4 @@ class MariaDbPair {
   bool started_ = false;
 };
 
-// A free TCP port on 127.0.0.1 (free when asked; another process could take it after).
-int free_port();
-
-}  // namespace infralogs::itest
+}  // namespace infralogs::test

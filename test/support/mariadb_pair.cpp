@@ -1,19 +1,21 @@
-#include "integration/db_support.h"
-
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "support/mariadb_pair.h"
 
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <regex>
 #include <sstream>
 
-namespace infralogs::itest {
+#include "support/binaries.h"
+#include "support/files.h"
+#include "support/net.h"
+#include "support/process.h"
+
+namespace infralogs::test {
 namespace {
 
+// KEY's value in the shell-style env file scripts/mariadb-pair writes ("" if absent).
 std::string env_value(const std::string& env_file, const std::string& key) {
-  std::ifstream in(env_file);
+  std::istringstream in(read_file(env_file));
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind(key + "=", 0) == 0) {
@@ -25,30 +27,12 @@ std::string env_value(const std::string& env_file, const std::string& key) {
   return "";
 }
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string pair_script() { return source_dir() + "/scripts/mariadb-pair"; }
 
 }  // namespace
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 void MariaDbPair::pair(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {std::string(INFRALOGS_SOURCE_DIR) + "/scripts/mariadb-pair"};
+  std::vector<std::string> argv = {pair_script()};
   argv.insert(argv.end(), args.begin(), args.end());
   CommandResult r = run(argv);
   INFO("mariadb-pair " << args[0] << ":\n" << r.out << r.err);
@@ -63,15 +47,14 @@ MariaDbPair::MariaDbPair() {
   pair({"start", dir_.path(), "--primary-port", std::to_string(primary_port_), "--replica-port",
         std::to_string(replica_port_)});
   started_ = true;
-  primary_socket_ = env_value(dir_.path() + "/env", "PRIMARY_SOCKET");
-  replica_socket_ = env_value(dir_.path() + "/env", "REPLICA_SOCKET");
+  primary_socket_ = env_value(dir_.file("env"), "PRIMARY_SOCKET");
+  replica_socket_ = env_value(dir_.file("env"), "REPLICA_SOCKET");
   REQUIRE(!primary_socket_.empty());
   REQUIRE(!replica_socket_.empty());
 }
 
 MariaDbPair::~MariaDbPair() {
-  if (started_)
-    run({std::string(INFRALOGS_SOURCE_DIR) + "/scripts/mariadb-pair", "stop", dir_.path()});
+  if (started_) run({pair_script(), "stop", dir_.path()});
 }
 
 Rows MariaDbPair::run_sql(const std::string& socket, const std::string& sql) {
@@ -102,6 +85,7 @@ Rows MariaDbPair::replica(const std::string& sql) { return run_sql(replica_socke
 void MariaDbPair::sync_replica() {
   std::string pos = primary("SELECT @@gtid_binlog_pos")[0][0];
   Rows r = replica("SELECT MASTER_GTID_WAIT('" + pos + "', 60)");
+  INFO("the replica did not reach the primary's GTID position " << pos);
   REQUIRE(r[0][0] == "0");
 }
 
@@ -114,7 +98,7 @@ MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
   db.name = name;
   db.primary_url = "mysql://127.0.0.1:" + std::to_string(primary_port_) + "/" + name;
   db.replica_url = "mysql://127.0.0.1:" + std::to_string(replica_port_) + "/" + name;
-  db.admin_credentials = dir_.path() + "/admin.json";
+  db.admin_credentials = dir_.file("admin.json");
   primary("CREATE DATABASE " + name);
   CommandResult r = run({infralogs_binary(), "collect", "--migrate", "--db", db.primary_url,
                          "--db-credentials-file", db.admin_credentials});
@@ -124,7 +108,7 @@ MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
               reader = "'" + name + "_read'@'127.0.0.1'";
   primary("CREATE USER " + collector + " IDENTIFIED BY 'collect-pw'; CREATE USER " + reader +
           " IDENTIFIED BY 'read-pw'");
-  std::string grants = read_all(std::string(INFRALOGS_SOURCE_DIR) + "/scripts/sql/grants.sql");
+  std::string grants = read_file(source_dir() + "/scripts/sql/grants.sql");
   grants = std::regex_replace(grants, std::regex("@DB@"), name);
   grants = std::regex_replace(grants, std::regex("@COLLECTOR@"), collector);
   grants = std::regex_replace(grants, std::regex("@READER@"), reader);
@@ -137,4 +121,4 @@ MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
   return db;
 }
 
-}  // namespace infralogs::itest
+}  // namespace infralogs::test
