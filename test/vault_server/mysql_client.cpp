@@ -12,8 +12,8 @@ namespace infralogs::vaultd {
 namespace {
 
 Status classify(unsigned int e, const std::string& text) {
-  if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR ||
-      e == ER_SPECIFIC_ACCESS_DENIED_ERROR) {
+  if (e == ER_ACCESS_DENIED_ERROR || e == ER_ACCESS_DENIED_NO_PASSWORD_ERROR ||
+      e == ER_DBACCESS_DENIED_ERROR || e == ER_SPECIFIC_ACCESS_DENIED_ERROR) {
     return Status::permission_denied(text);
   }
   if (e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR || e == CR_SERVER_GONE_ERROR ||
