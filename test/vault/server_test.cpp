@@ -163,6 +163,10 @@ TEST_CASE("responses carry Vault's envelope, headers, status codes and error bod
 
   Reply badjson = v.root("POST", "/v1/secret/data/app", json("{not json"));
   CHECK(badjson.status == 400);
+  CHECK(errors_of(v.root("POST", "/v1/secret/data/dir/", {{"data", {{"a", "b"}}}})) ==
+        json::array({"cannot write to a path ending in '/'"}));
+  Reply options = v.root("OPTIONS", "/v1/secret/data/app");
+  CHECK(options.status == 405);
 
   Reply ui = v.root("GET", "/v1/sys/internal/ui/mounts/secret/data/app");
   REQUIRE(ui.status == 200);

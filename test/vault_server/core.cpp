@@ -341,9 +341,13 @@ HttpReply Core::dispatch(const HttpRequest& http, std::string* log_method) {
   } else if (m == "PATCH") {
     call.op = Op::kPatch;
   } else {
-    return render(Resp::error_response("", 405), Op::kRead);
+    return render(Resp::raw(405, {{"errors", nlohmann::json::array()}}), Op::kRead);
   }
   if (call.op == Op::kList && !ends_with(call.path, "/")) call.path += "/";
+  // As Vault's handleCancelableRequest: a write to "x/" is ambiguous, so it is refused.
+  if (call.op == Op::kUpdate && ends_with(call.path, "/")) {
+    return render(Resp::error_response("cannot write to a path ending in '/'"), call.op);
+  }
 
   bool sleep_first = false;
   int delay_ms = 0;
@@ -435,11 +439,9 @@ Core::Resp Core::authorize(const Call& call) {
       need = kCapPatch;
       break;
     case Op::kCreate:
-    case Op::kUpdate: {
-      Call probe = call;
-      need = exists_for_acl(probe) ? kCapUpdate : kCapCreate;
+    case Op::kUpdate:
+      need = exists_for_acl(call) ? kCapUpdate : kCapCreate;
       break;
-    }
   }
   MutexLock lock(mu_);
   Acl acl = acl_for(call.caller.policies);

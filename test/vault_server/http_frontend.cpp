@@ -153,6 +153,7 @@ void VaultHttpServer::install_routes() {
   Put(kV1, v1);
   Delete(kV1, v1);
   Patch(kV1, v1);
+  Options(kV1, v1);
   Get(kTest, test);
   Post(kTest, test);
   Put(kTest, test);
