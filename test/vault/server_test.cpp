@@ -607,3 +607,29 @@ TEST_CASE("Kubernetes login verifies a service-account JWT with pem_keys", "[ser
 }
 
 }  // namespace infralogs::vtest
+
+namespace infralogs::vtest {
+
+TEST_CASE("bad startup options exit 2 with a message; SIGTERM exits 0", "[server]") {
+  TempDir dir;
+  std::string token = dir.write("token", "t\n");
+  CommandResult no_token = run({TEST_VAULT_BINARY});
+  CHECK(no_token.exit_code == 2);
+  CHECK(no_token.err.find("--root-token-file") != std::string::npos);
+  CommandResult unreadable = run({TEST_VAULT_BINARY, "--root-token-file", dir.path() + "/none"});
+  CHECK(unreadable.exit_code == 2);
+  CHECK(unreadable.err.find("cannot read") != std::string::npos);
+  CommandResult empty = run({TEST_VAULT_BINARY, "--root-token-file", dir.write("empty", "\n")});
+  CHECK(empty.exit_code == 2);
+  CommandResult listen = run({TEST_VAULT_BINARY, "--root-token-file", token, "--listen", "nope"});
+  CHECK(listen.exit_code == 2);
+  CommandResult tls = run({TEST_VAULT_BINARY, "--root-token-file", token, "--tls-cert", token,
+                           "--tls-key", token, "--listen", "127.0.0.1:0"});
+  CHECK(tls.exit_code == 2);
+  CHECK(tls.err.find("--tls-cert") != std::string::npos);
+  VaultProcess v;
+  CHECK(v.stop() == 0);
+  CHECK(v.log().find("\"msg\":\"stopped\"") != std::string::npos);
+}
+
+}  // namespace infralogs::vtest

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -118,10 +119,17 @@ int run(const Options& o) {
   }
   core.start();
   httplib::Server* raw = server->get();
-  std::thread signals([&set, raw] {
+  std::atomic<bool> signalled{false}, exiting{false};
+  std::thread signals([&] {
     int sig = 0;
     sigwait(&set, &sig);
+    if (exiting) return;  // main's wake-up after the server stopped on its own
+    signalled = true;
     log::info(kComponent, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    // A signal that comes before the accept loop runs must still stop it.
+    while (!raw->is_running() && !exiting) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     raw->stop();
   });
   log::info(kComponent, "listening",
@@ -129,11 +137,15 @@ int run(const Options& o) {
              {"port", bound},
              {"tls", !o.tls_cert.empty()}});
   bool ok = (*server)->listen_after_bind();
+  exiting = true;
   core.stop();
-  if (!ok && raw->is_running()) return 1;
-  // The signal thread returns after stop(); a listen failure without a signal wakes it here.
+  // Wakes the signal thread if no signal came (it has returned otherwise).
   pthread_kill(signals.native_handle(), SIGTERM);
   signals.join();
+  if (!ok && !signalled) {
+    log::error(kComponent, "the HTTP server stopped with an error");
+    return 1;
+  }
   log::info(kComponent, "stopped");
   return 0;
 }
