@@ -347,6 +347,49 @@ TEST_CASE("database errors: unknown and disallowed roles, bad SQL, rotate-root",
   CHECK(werr.find("secret-nobody-pw") == std::string::npos);
 }
 
+TEST_CASE("async revoke, disabling a mount, and a revocation that fails and is retried",
+          "[database]") {
+  MariaDbPair& pair = pair_with_schema();
+  {
+    VaultProcess v;
+    configure_database(v, pair);
+    make_role(v, "r");
+    json a = creds(v, "r");
+    Reply async =
+        v.root("PUT", "/v1/sys/leases/revoke", {{"lease_id", a["lease_id"]}, {"sync", false}});
+    CHECK(async.status == 202);
+    CHECK(async.body.empty());
+    CHECK(wait_until([&] { return !user_exists(pair, a["data"]["username"]); }, seconds(10)));
+    json b = creds(v, "r");
+    REQUIRE(v.root("DELETE", "/v1/sys/mounts/database").status == 204);
+    CHECK(!user_exists(pair, b["data"]["username"]));
+    CHECK(reason_for(v, b["lease_id"]) == "mount disabled");
+    CHECK(v.root("GET", "/v1/database/creds/r").status == 404);
+  }
+  VaultProcess v;
+  configure_database(v, pair);
+  make_role(v, "stuck", {{"revocation_statements", "DROP USER 'gone_{{name}}'@'%'"}});
+  json c = creds(v, "stuck");
+  Reply fail = v.root("PUT", "/v1/sys/leases/revoke", {{"lease_id", c["lease_id"]}});
+  CHECK(fail.status == 400);
+  CHECK(fail.json()["errors"][0].get<std::string>().rfind(
+            "failed to revoke entry: Error 1396 (HY000): Operation DROP USER failed", 0) == 0);
+  CHECK(user_exists(pair, c["data"]["username"]));
+  auto failures = [&] {
+    json leases = v.root("GET", "/_test/leases").json()["leases"];
+    for (const auto& l : leases) {
+      if (l["lease_id"] == c["lease_id"]) return l["revoke_failures"].get<int>();
+    }
+    return -1;
+  };
+  CHECK(failures() == 1);
+  // Retried in the background after 2 s; still failing, still listed.
+  CHECK(wait_until([&] { return failures() >= 2; }, seconds(10)));
+  // A mount with a lease that cannot be revoked stays.
+  CHECK(v.root("DELETE", "/v1/sys/mounts/database").status == 400);
+  pair.primary("DROP USER '" + c["data"]["username"].get<std::string>() + "'@'%'");
+}
+
 TEST_CASE("a username_template longer than 32 characters works on MariaDB", "[database]") {
   MariaDbPair& pair = pair_with_schema();
   VaultProcess v;

@@ -256,6 +256,12 @@ TEST_CASE("KV v2 keeps versions and enforces check-and-set", "[server]") {
   CHECK(v.root("GET", "/v1/secret/data/trim?version=2").status == 404);
 
   REQUIRE(v.root("DELETE", "/v1/secret/metadata/trim").status == 204);
+  REQUIRE(v.root("POST", "/v1/secret/metadata/owned", {{"custom_metadata", {{"owner", "ops"}}}})
+              .status == 204);
+  Reply owned = v.root("POST", "/v1/secret/data/owned", {{"data", {{"a", "b"}}}});
+  CHECK(owned.json()["data"]["custom_metadata"] == json({{"owner", "ops"}}));
+  CHECK(v.root("GET", "/v1/secret/data/owned")
+            .json()["data"]["metadata"]["custom_metadata"]["owner"] == "ops");
   CHECK(v.root("GET", "/v1/secret/metadata/trim").status == 404);
 }
 
@@ -328,6 +334,13 @@ path "secret/data/team/+/creds" { capabilities = ["read", "update"] }
   CHECK(self.status == 200);
   CHECK(self.json()["data"]["policies"] == json::array({"default", "reader"}));
   CHECK(v.call("POST", "/v1/auth/token/renew-self", json::object(), t).status == 200);
+  Reply caps =
+      v.call("POST", "/v1/sys/capabilities-self",
+             {{"paths", {"secret/data/app/config", "secret/data/app/private", "other/x"}}}, t);
+  REQUIRE(caps.status == 200);
+  CHECK(caps.json()["data"]["secret/data/app/config"] == json::array({"read"}));
+  CHECK(caps.json()["data"]["secret/data/app/private"] == json::array({"deny"}));
+  CHECK(caps.json()["data"]["other/x"] == json::array({"deny"}));
   // sys/internal/ui/mounts answers only for mounts the token can reach.
   CHECK(v.call("GET", "/v1/sys/internal/ui/mounts/secret", nullptr, t).status == 200);
   Reply pre = v.call("GET", "/v1/sys/internal/ui/mounts/database", nullptr, t);
@@ -384,6 +397,11 @@ TEST_CASE("faults: sealed, deny, rate limit and slow, by path prefix and count",
   CHECK(rl.header("Retry-After") == "7");
   CHECK(errors_of(rl) ==
         json::array({"request path \"secret/data/a\": rate limit quota exceeded"}));
+  CHECK(v.root("GET", "/_test/faults").json()["faults"].size() == 1);
+  int id =
+      v.root("POST", "/_test/faults", {{"kind", "deny"}, {"path_prefix", "nothing/"}}).json()["id"];
+  CHECK(v.root("GET", "/_test/faults").json()["faults"].size() == 2);
+  CHECK(v.root("DELETE", "/_test/faults/" + std::to_string(id)).status == 204);
   CHECK(v.root("GET", "/_test/faults").json()["faults"].size() == 1);
   REQUIRE(v.root("DELETE", "/_test/faults").status == 204);
   CHECK(v.root("GET", "/v1/secret/data/a").status == 200);
@@ -481,6 +499,15 @@ TEST_CASE("tokens: create, look up, renew with max_ttl capping, revoke, expire",
       v.call("GET", "/v1/auth/token/lookup-self", nullptr, other).json()["data"]["accessor"];
   CHECK(v.root("POST", "/_test/tokens/expire", {{"accessor", accessor}}).status == 204);
   CHECK(v.call("GET", "/v1/auth/token/lookup-self", nullptr, other).status == 403);
+  std::string third = create_token(v, {{"ttl", "1h"}});
+  std::string acc3 =
+      v.call("GET", "/v1/auth/token/lookup-self", nullptr, third).json()["data"]["accessor"];
+  json by_accessor =
+      v.root("POST", "/v1/auth/token/lookup-accessor", {{"accessor", acc3}}).json()["data"];
+  CHECK(by_accessor["id"] == "");
+  CHECK(by_accessor["accessor"] == acc3);
+  CHECK(v.root("POST", "/v1/auth/token/revoke-accessor", {{"accessor", acc3}}).status == 204);
+  CHECK(v.call("GET", "/v1/auth/token/lookup-self", nullptr, third).status == 403);
   // Tokens never reach the log.
   CHECK(v.log().find(other) == std::string::npos);
   CHECK(v.log().find(v.root_token()) == std::string::npos);
@@ -539,6 +566,26 @@ TEST_CASE("AppRole: role, role-id, secret-id and login", "[server]") {
   CHECK(v.call("POST", "/v1/auth/approle/login", {{"role_id", role_id}, {"secret_id", secret_id}})
             .status == 400);
   CHECK(v.log().find(secret_id) == std::string::npos);
+  json role = v.root("GET", "/v1/auth/approle/role/collect").json()["data"];
+  CHECK(role["token_ttl"] == 1200);
+  CHECK(role["token_max_ttl"] == 3600);
+  CHECK(role["token_policies"] == json::array({"infralogs-collect"}));
+  CHECK(v.root("LIST", "/v1/auth/approle/role").json()["data"]["keys"] == json::array({"collect"}));
+  REQUIRE(v.root("POST", "/v1/auth/approle/role/collect/role-id", {{"role_id", "custom-role-id"}})
+              .status == 204);
+  std::string s2 =
+      v.root("POST", "/v1/auth/approle/role/collect/secret-id").json()["data"]["secret_id"];
+  CHECK(
+      v.call("POST", "/v1/auth/approle/login", {{"role_id", role_id}, {"secret_id", s2}}).status ==
+      400);
+  CHECK(v.call("POST", "/v1/auth/approle/login", {{"role_id", "custom-role-id"}, {"secret_id", s2}})
+            .status == 200);
+  REQUIRE(v.root("POST", "/v1/auth/approle/role/collect/custom-secret-id",
+                 {{"secret_id", "my-secret-id"}})
+              .status == 200);
+  CHECK(v.call("POST", "/v1/auth/approle/login",
+               {{"role_id", "custom-role-id"}, {"secret_id", "my-secret-id"}})
+            .status == 200);
 }
 
 TEST_CASE("Kubernetes login verifies a service-account JWT with pem_keys", "[server]") {
@@ -603,6 +650,18 @@ TEST_CASE("Kubernetes login verifies a service-account JWT with pem_keys", "[ser
         json::array({"missing jwt"}));
   CHECK(errors_of(v.call("POST", "/v1/auth/kubernetes/login", {{"jwt", jwt}})) ==
         json::array({"missing role"}));
+  json cfg = v.root("GET", "/v1/auth/kubernetes/config").json()["data"];
+  CHECK(cfg["kubernetes_host"] == "https://kubernetes.default.svc");
+  std::string pem = key.public_pem();
+  pem.pop_back();  // Vault trims the elements of a comma-separated list field
+  CHECK(cfg["pem_keys"] == json::array({pem}));
+  CHECK(!cfg.contains("token_reviewer_jwt"));
+  json role = v.root("GET", "/v1/auth/kubernetes/role/infralogs").json()["data"];
+  CHECK(role["bound_service_account_names"] == json::array({"infralogs"}));
+  CHECK(role["token_ttl"] == 3600);
+  CHECK(errors_of(v.root("POST", "/v1/auth/kubernetes/role/empty",
+                         {{"bound_service_account_namespaces", "x"}})) ==
+        json::array({"\"bound_service_account_names\" can not be empty"}));
   CHECK(v.log().find(jwt.substr(jwt.rfind('.'))) == std::string::npos);
 }
 

@@ -301,6 +301,7 @@ class Core {
   nlohmann::json seal_status() REQUIRES(mu_);
   Resp sys_mounts(Call& call, bool auth_table);
   Resp sys_mount_tune(Call& call, const std::string& path);
+  Resp disable_mount(const std::string& full_path);
   Resp sys_policies(Call& call, const std::string& name);
   Resp sys_ui_mounts(Call& call, const std::string& path);
   nlohmann::json mount_info(const Mount& m) const;

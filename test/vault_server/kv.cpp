@@ -168,9 +168,6 @@ Core::Resp Core::kv_data(Call& call, Mount& m, const std::string& key) {
       meta.current += 1;
       meta.versions[meta.current] = v;
       meta.updated = now;
-      if (meta.current == 1 && meta.versions.size() == 1 && meta.created == TimePoint()) {
-        meta.created = now;
-      }
       if (meta.created == TimePoint()) meta.created = now;
       // AddVersion: keep max(key, engine) versions, 10 when neither is set.
       int64_t max = std::max(meta.max_versions, kv.max_versions);

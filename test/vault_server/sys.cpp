@@ -279,6 +279,10 @@ Core::Resp Core::enable_mount(const std::string& path, const nlohmann::json& bod
 
 Core::Resp Core::sys_mounts(Call& call, bool auth_table) {
   bool table = call.rel.empty();
+  if (!table && call.op == Op::kDelete) {
+    std::string path = normalize_mount_path(call.rel);
+    return disable_mount(auth_table ? "auth/" + path : path);
+  }
   MutexLock lock(mu_);
   if (table) {
     if (call.op != Op::kRead) return unsupported_operation();
@@ -297,24 +301,6 @@ Core::Resp Core::sys_mounts(Call& call, bool auth_table) {
     case Op::kCreate:
     case Op::kUpdate:
       return enable_mount(path, call.body, auth_table);
-    case Op::kDelete: {
-      if (full == "sys/" || full == "auth/token/") {
-        return Resp::error_response("cannot unmount \"" + full + "\"");
-      }
-      auto it = mounts_.find(full);
-      if (it == mounts_.end()) return Resp::nil();
-      // Vault revokes the mount's leases when it is disabled.
-      for (auto& [id, l] : leases_) {
-        if (l.mount == full) {
-          l.expire_time = Clock::now();
-          l.next_revoke_attempt = Clock::now();
-        }
-      }
-      log::info(kComponent, "mount disabled", {{"path", full}});
-      mounts_.erase(it);
-      tick_cv_.notify_all();
-      return Resp::nil();
-    }
     case Op::kRead: {
       auto it = mounts_.find(full);
       if (it == mounts_.end()) return Resp::nil();
@@ -323,6 +309,31 @@ Core::Resp Core::sys_mounts(Call& call, bool auth_table) {
     default:
       return unsupported_operation();
   }
+}
+
+Core::Resp Core::disable_mount(const std::string& full) {
+  if (full == "sys/" || full == "auth/token/") {
+    return Resp::error_response("cannot unmount \"" + full + "\"");
+  }
+  // As Vault: the mount's leases are revoked (their SQL run) before it goes away.
+  std::vector<std::string> ids;
+  {
+    MutexLock lock(mu_);
+    if (!mounts_.count(full)) return Resp::nil();
+    for (const auto& [id, l] : leases_) {
+      if (l.mount == full) ids.push_back(id);
+    }
+  }
+  for (const auto& id : ids) {
+    Status s = revoke_lease(id, "mount disabled");
+    if (!s.is_ok()) {
+      return Resp::error_response("failed to revoke leases of " + full + ": " + s.message());
+    }
+  }
+  MutexLock lock(mu_);
+  mounts_.erase(full);
+  log::info(kComponent, "mount disabled", {{"path", full}, {"leases_revoked", ids.size()}});
+  return Resp::nil();
 }
 
 Core::Resp Core::sys_mount_tune(Call& call, const std::string& raw_path) {
