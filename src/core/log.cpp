@@ -4,14 +4,15 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 #include <string>
+
+#include "infralogs/core/mutex.h"
 
 namespace infralogs::log {
 namespace {
 
 std::atomic<Level> g_min_level{Level::kInfo};
-std::mutex g_write_mutex;
+Mutex g_write_mutex;
 
 const char* level_name(Level level) {
   switch (level) {
@@ -69,7 +70,7 @@ void write(Level level, std::string_view component, std::string_view msg,
   // replace: a log line must never throw because a value was not valid UTF-8.
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text.push_back('\n');
-  std::lock_guard<std::mutex> lock(g_write_mutex);
+  MutexLock lock(g_write_mutex);
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
 }

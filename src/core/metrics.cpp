@@ -30,7 +30,7 @@ std::string render_metric_labels(const MetricLabels& labels) {
 
 Counter& MetricsRegistry::counter(const std::string& name, const std::string& help,
                                   const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   Family& f = families_[name];
   if (f.help.empty()) f.help = help;
   f.is_counter = true;
@@ -41,7 +41,7 @@ Counter& MetricsRegistry::counter(const std::string& name, const std::string& he
 
 Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
                               const MetricLabels& labels) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   Family& f = families_[name];
   if (f.help.empty()) f.help = help;
   f.is_counter = false;
@@ -51,7 +51,7 @@ Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
 }
 
 std::string MetricsRegistry::render() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   std::string out;
   char num[64];
   for (const auto& [name, f] : families_) {

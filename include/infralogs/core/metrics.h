@@ -8,10 +8,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "infralogs/core/mutex.h"
 
 namespace infralogs {
 
@@ -54,8 +55,8 @@ class MetricsRegistry {
     std::map<std::string, std::unique_ptr<Gauge>> gauges;
   };
 
-  mutable std::mutex mutex_;
-  std::map<std::string, Family> families_;  // guarded by mutex_
+  mutable Mutex mutex_;
+  std::map<std::string, Family> families_ GUARDED_BY(mutex_);
 };
 
 // Renders labels as {a="x",b="y"} with Prometheus escaping; "" for no labels.
