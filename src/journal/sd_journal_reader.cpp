@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "sd_journal_api.h"
+#include "sigbus.h"
 
 namespace infralogs::journal {
 namespace {
@@ -199,9 +200,12 @@ class SdSession : public Session {
   }
 
   Result<bool> advance() override {
+    if (faulted_) return shrunk_file();
     if (ended_) return false;
     bool first = !started_;
+    uint64_t faults = sigbus_faults_on_this_thread();
     int r = started_ ? api_.next(j_) : first_move();
+    if (sigbus_faults_on_this_thread() != faults) return shrunk_file();
     // Trim after the first move too: seeking a cursor bisects every file's entry arrays.
     if (options_.trim_every > 0 && (first || ++since_trim_ >= options_.trim_every)) {
       since_trim_ = 0;
@@ -224,6 +228,31 @@ class SdSession : public Session {
   }
 
   Status read(Entry* e) override {
+    if (faulted_) return shrunk_file().status();
+    uint64_t faults = sigbus_faults_on_this_thread();
+    Status s = read_entry(e);
+    if (sigbus_faults_on_this_thread() != faults) return shrunk_file().status();
+    return s;
+  }
+
+  Status rewind() override {
+    if (faulted_) return shrunk_file().status();
+    return seek();
+  }
+
+  bool cursor_found() const override { return cursor_found_; }
+
+ private:
+  // A journal file shrank under this session (sigbus.h): what was read from the zero-filled
+  // pages is not the file, so nothing more is served from it. The caller ends the page and the
+  // client resumes from its last cursor with a new session, which maps the file as it is now.
+  Result<bool> shrunk_file() {
+    faulted_ = true;
+    ended_ = true;
+    return Status::corruption("a journal file shrank while it was being read (SIGBUS)");
+  }
+
+  Status read_entry(Entry* e) {
     e->clear();
     char* cursor = nullptr;
     int r = api_.get_cursor(j_, &cursor);
@@ -252,11 +281,6 @@ class SdSession : public Session {
     return Status::ok();
   }
 
-  Status rewind() override { return seek(); }
-
-  bool cursor_found() const override { return cursor_found_; }
-
- private:
   // The first move from the seek position: gatewayd's rules for skips
   // (src/journal-remote/journal-gatewayd.c), and for kAfterCursor the entry at the cursor is
   // stepped over only when it is still there, so a vacuumed cursor loses nothing.
@@ -283,11 +307,16 @@ class SdSession : public Session {
   bool started_ = false;
   bool ended_ = false;
   bool cursor_found_ = true;
+  bool faulted_ = false;
 };
 
 }  // namespace
 
-SdJournalReader::SdJournalReader(ReaderOptions options) : options_(std::move(options)) {}
+SdJournalReader::SdJournalReader(ReaderOptions options) : options_(std::move(options)) {
+  // Process-wide, as journalctl does in main(): a reader of files that another process may
+  // truncate must not die of SIGBUS (sigbus.h).
+  install_sigbus_handler();
+}
 
 Result<std::unique_ptr<Session>> SdJournalReader::open(const Position& position,
                                                        const Filter& filter) {

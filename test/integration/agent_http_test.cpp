@@ -231,6 +231,45 @@ TEST_CASE("an unreadable journal file gives 503 with the reason, not an empty pa
   CHECK(c.Get("/healthz")->status == 503);
 }
 
+TEST_CASE("a journal file truncated while a response streams does not kill the agent",
+          "[integration][damaged][sigbus]") {
+  TempDir dir;
+  std::string journal = dir.path() + "/shrinks.journal";
+  generate_journal(journal, {"--entries", "20000"});
+  std::string tokens = dir.write("tokens", "t\n");
+  ServerProcess agent("agent", {"--token-file", tokens, "--file", journal});
+  httplib::Client c("127.0.0.1", agent.port());
+  c.set_bearer_token_auth("t");
+  // Read slowly, so the agent is still inside the file (blocked on the socket) when the file is
+  // cut to nothing: every page it touches after that raises SIGBUS, which used to end the
+  // process (exit 135, every response in flight cut off).
+  size_t received = 0;
+  bool truncated = false;
+  auto res = c.Get("/logs?limit=100000", [&](const char*, size_t n) {
+    received += n;
+    if (!truncated) {
+      std::filesystem::resize_file(journal, 0);
+      truncated = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return true;
+  });
+  REQUIRE(truncated);
+  // The page ends early (the rest of the file is gone); the agent lives on and says why.
+  auto health = c.Get("/healthz");
+  REQUIRE(health);  // no answer at all means the agent died
+  for (int i = 0; i < 200 && agent.log().find("SIGBUS") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  INFO(agent.log());
+  CHECK(agent.log().find("a journal file shrank while it was being read (SIGBUS)") !=
+        std::string::npos);
+  auto metrics = c.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("infralogs_agent_journal_read_errors_total 0") == std::string::npos);
+  CHECK(agent.stop() == 0);
+}
+
 TEST_CASE("agent serves HTTPS and can require client certificates", "[integration][tls]") {
   Setup s;
   Pki pki;
