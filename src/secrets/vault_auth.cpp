@@ -202,8 +202,8 @@ void VaultTokenManager::run(std::stop_token stop) {
         due = renewed + std::chrono::duration_cast<Clock::duration>(ttl * options_.renew_fraction);
       }
       // Wake every second to notice a rewritten token file.
-      auto wait = std::min<Clock::duration>(due - std::min(due, Clock::now()),
-                                            std::chrono::seconds(1));
+      auto wait =
+          std::min<Clock::duration>(due - std::min(due, Clock::now()), std::chrono::seconds(1));
       cv_.wait_for(mu_, stop, wait, [&] { return relogin_; });
       if (stop.stop_requested()) return;
     }

@@ -18,10 +18,14 @@ std::string joined_errors(const std::string& body) {
     if (!e.is_string()) continue;
     std::string s = e.get<std::string>();
     // Vault's multierror text ("1 error occurred:\n\t* permission denied\n\n") on one line.
-    for (char& c : s) {
-      if (c == '\n' || c == '\t') c = ' ';
+    std::string flat;
+    for (char c : s) {
+      bool space = c == '\n' || c == '\t' || c == ' ';
+      if (space && (flat.empty() || flat.back() == ' ')) continue;
+      flat += space ? ' ' : c;
     }
-    while (!s.empty() && s.back() == ' ') s.pop_back();
+    while (!flat.empty() && flat.back() == ' ') flat.pop_back();
+    s = flat;
     if (!out.empty()) out += "; ";
     out += s;
   }
@@ -152,7 +156,8 @@ Status VaultClient::request(const std::string& method, const std::string& path, 
     std::string ra = res->get_header_value("Retry-After");
     char* end = nullptr;
     long secs = std::strtol(ra.c_str(), &end, 10);
-    if (!ra.empty() && end && *end == '\0' && secs >= 0) out->retry_after = std::chrono::seconds(secs);
+    if (!ra.empty() && end && *end == '\0' && secs >= 0)
+      out->retry_after = std::chrono::seconds(secs);
   }
   if (res->status < 200 || res->status >= 300) {
     Status s = vault_error_status(method, path, res->status, res->body);

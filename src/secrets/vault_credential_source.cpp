@@ -34,8 +34,7 @@ Clock::duration frac(std::chrono::seconds ttl, double f) {
 }  // namespace
 
 VaultCredentialSource::VaultCredentialSource(VaultClient& client, VaultTokenManager* tokens,
-                                             VaultSourceOptions options,
-                                             RotationListener* listener)
+                                             VaultSourceOptions options, RotationListener* listener)
     : client_(client),
       tokens_(tokens),
       options_(std::move(options)),
@@ -76,8 +75,8 @@ Result<VaultCredentialSource::Secret> VaultCredentialSource::fetch(
     if (meta.is_object() && meta.contains("version")) version = meta["version"].dump();
     d = r.data.contains("data") && r.data["data"].is_object() ? &r.data["data"] : nullptr;
   }
-  if (!d || !d->contains("username") || !(*d)["username"].is_string() ||
-      !d->contains("password") || !(*d)["password"].is_string()) {
+  if (!d || !d->contains("username") || !(*d)["username"].is_string() || !d->contains("password") ||
+      !(*d)["password"].is_string()) {
     return Status::corruption("vault GET " + options_.path +
                               ": the answer has no string username and password");
   }
@@ -150,12 +149,12 @@ bool VaultCredentialSource::switch_to(Secret next, std::stop_token stop) {
       if (v.is_ok()) break;
       bool retry = v.code() == StatusCode::kUnavailable && Clock::now() < give_up;
       if (!retry) {
-        note_failure(Status(v.code() == StatusCode::kUnavailable
-                                ? Status::unavailable("verify of new credentials from " +
-                                                      options_.path + " timed out: " + v.message())
-                                : Status::permission_denied("new credentials from " +
-                                                            options_.path +
-                                                            " refused: " + v.message())));
+        note_failure(
+            Status(v.code() == StatusCode::kUnavailable
+                       ? Status::unavailable("verify of new credentials from " + options_.path +
+                                             " timed out: " + v.message())
+                       : Status::permission_denied("new credentials from " + options_.path +
+                                                   " refused: " + v.message())));
         if (options_.kind == VaultSecretKind::kDynamic) revoke(next.lease_id);
         return false;
       }
@@ -231,9 +230,10 @@ void VaultCredentialSource::run(std::stop_token stop) {
     bool forced;
     {
       MutexLock lock(mu_);
-      // Wake at least every second to notice a new Vault token.
+      // Wake often to notice a new Vault token soon: the old one, and the leases it owns, may
+      // end a moment after it was replaced (a re-login close to max_ttl).
       auto wait = std::min<Clock::duration>(due - std::min(due, Clock::now()),
-                                            std::chrono::seconds(1));
+                                            std::chrono::milliseconds(250));
       cv_.wait_for(mu_, stop, wait, [&] { return force_; });
       if (stop.stop_requested()) return;
       forced = force_;

@@ -72,13 +72,13 @@ Status WatchedFileCredentialSource::start() {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
     return Status::internal(std::string("pipe: ") + std::strerror(errno));
   inotify_fd_ = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  if (inotify_fd_ < 0) return Status::internal(std::string("inotify_init1: ") + std::strerror(errno));
+  if (inotify_fd_ < 0)
+    return Status::internal(std::string("inotify_init1: ") + std::strerror(errno));
   // Renames into the directory (Vault Agent, kubelet's ..data swap), in-place writes, deletes.
-  if (::inotify_add_watch(inotify_fd_, dir_.c_str(),
-                          IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
-                              IN_ATTRIB) < 0) {
-    return Status::invalid_argument("cannot watch directory " + dir_ + ": " +
-                                    std::strerror(errno));
+  if (::inotify_add_watch(
+          inotify_fd_, dir_.c_str(),
+          IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ATTRIB) < 0) {
+    return Status::invalid_argument("cannot watch directory " + dir_ + ": " + std::strerror(errno));
   }
   thread_ = std::jthread([this](std::stop_token st) { run(st); });
   return Status::ok();

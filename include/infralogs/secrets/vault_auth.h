@@ -18,7 +18,7 @@
 namespace infralogs::secrets {
 
 struct VaultToken {
-  std::string token;  // secret
+  std::string token;            // secret
   std::chrono::seconds ttl{0};  // 0: does not expire (root)
   bool renewable = false;
 };
