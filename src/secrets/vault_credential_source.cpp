@@ -220,8 +220,9 @@ void VaultCredentialSource::run(std::stop_token stop) {
     } else if (dynamic) {
       due = ttl.count() > 0 ? obtained + frac(ttl, options_.renew_fraction)
                             : obtained + options_.poll_interval;
-    } else if (options_.kind == VaultSecretKind::kStatic && ttl.count() > 0) {
-      // Just after Vault's rotation, or the poll, whichever comes first.
+    } else if (options_.kind == VaultSecretKind::kStatic) {
+      // Just after Vault's rotation, or the poll, whichever comes first. A ttl of 0 means the
+      // rotation is due now: look again in half a second.
       due = std::min<Clock::time_point>(obtained + ttl + std::chrono::milliseconds(500),
                                         obtained + options_.poll_interval);
     } else {

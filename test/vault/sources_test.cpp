@@ -87,8 +87,8 @@ void enable_kv(const VaultProcess& v) {
 }
 
 void kv_put(const VaultProcess& v, const std::string& user, const std::string& pw) {
-  Reply r =
-      v.root("POST", "/v1/secret/data/infralogs/db", {{"data", {{"username", user}, {"password", pw}}}});
+  Reply r = v.root("POST", "/v1/secret/data/infralogs/db",
+                   {{"data", {{"username", user}, {"password", pw}}}});
   INFO(r.body);
   REQUIRE(r.status == 200);
 }
@@ -154,8 +154,8 @@ struct ServiceAccount {
                    {"kubernetes.io/serviceaccount/service-account.uid",
                     "aa9aa8ff-0000-4000-8000-000000000001"},
                    {"sub", "system:serviceaccount:" + ns + ":" + sa}};
-    std::string input = b64url(json({{"alg", "RS256"}, {"typ", "JWT"}}).dump()) + "." +
-                        b64url(claims.dump());
+    std::string input =
+        b64url(json({{"alg", "RS256"}, {"typ", "JWT"}}).dump()) + "." + b64url(claims.dump());
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
     size_t len = 0;
@@ -182,7 +182,8 @@ void approle(const VaultProcess& v, const TempDir& dir, const json& role, LogCap
   Reply r = v.root("POST", "/v1/auth/approle/role/infralogs", role);
   INFO(r.body);
   REQUIRE(r.status == 204);
-  std::string role_id = v.root("GET", "/v1/auth/approle/role/infralogs/role-id").json()["data"]["role_id"];
+  std::string role_id =
+      v.root("GET", "/v1/auth/approle/role/infralogs/role-id").json()["data"]["role_id"];
   std::string secret_id =
       v.root("POST", "/v1/auth/approle/role/infralogs/secret-id").json()["data"]["secret_id"];
   cap.add_secret(secret_id);
@@ -224,7 +225,8 @@ TEST_CASE("VaultClient maps Vault's answers and faults to Status codes naming pa
   add_fault(v, {{"kind", "deny"}, {"path_prefix", "secret/"}, {"count", 1}});
   s = c->read("secret/data/infralogs/db", &r);
   CHECK(s.code() == StatusCode::kPermissionDenied);
-  CHECK(s.message() == "vault GET secret/data/infralogs/db: HTTP 403: 1 error occurred: * permission denied");
+  CHECK(s.message() ==
+        "vault GET secret/data/infralogs/db: HTTP 403: 1 error occurred: * permission denied");
 
   add_fault(v, {{"kind", "sealed"}, {"count", 1}});
   s = c->read("secret/data/infralogs/db", &r);
@@ -358,7 +360,8 @@ TEST_CASE("sealed, denying and rate-limited Vault: last good credentials kept, b
 
   // 429 with Retry-After: 2: the source waits 2 s although its own back-off is 50 ms.
   REQUIRE(v.root("DELETE", "/_test/requests").status == 204);
-  add_fault(v, {{"kind", "rate_limit"}, {"path_prefix", "secret/"}, {"retry_after", 2}, {"count", 1}});
+  add_fault(v,
+            {{"kind", "rate_limit"}, {"path_prefix", "secret/"}, {"retry_after", 2}, {"count", 1}});
   REQUIRE(wait_until([&] { return !src.info().source_reachable; }, milliseconds(3000)));
   int seen = requests_to(v, "secret/data/infralogs/db");
   std::this_thread::sleep_for(milliseconds(1500));
@@ -409,9 +412,9 @@ TEST_CASE("AppRole: the token is renewed at 2/3 of its TTL and re-acquired at ma
   approle(v, dir, {{"token_policies", "kv"}, {"token_ttl", 3}, {"token_max_ttl", 5}}, cap);
 
   auto c = client_for(v);
-  VaultTokenManager tokens(*c, secrets::make_approle_auth(dir.path() + "/role-id",
-                                                          dir.path() + "/secret-id"),
-                           {2.0 / 3.0, milliseconds(100), milliseconds(500)});
+  VaultTokenManager tokens(
+      *c, secrets::make_approle_auth(dir.path() + "/role-id", dir.path() + "/secret-id"),
+      {2.0 / 3.0, milliseconds(100), milliseconds(500)});
   REQUIRE(tokens.start().is_ok());
   CHECK(tokens.generation() == 1);
   VaultCredentialSource src(*c, &tokens, kv_options());
