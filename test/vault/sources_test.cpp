@@ -18,6 +18,7 @@
 #include "infralogs/secrets/vault_auth.h"
 #include "infralogs/secrets/vault_client.h"
 #include "infralogs/secrets/vault_credential_source.h"
+#include "infralogs/secrets/vault_kv_tokens.h"
 #include "vault_fixture.h"
 
 namespace infralogs::vtest {
@@ -506,6 +507,63 @@ TEST_CASE("a rewritten token file is re-read and used", "[sources]") {
   std::this_thread::sleep_for(milliseconds(600));
   CHECK(src.info().failures == failures);
   CHECK(src.info().source_reachable);
+  cap.finish();
+}
+
+TEST_CASE("agent API tokens from KV v2: new versions followed, last good kept while sealed",
+          "[sources]") {
+  TempDir dir;
+  LogCapture cap(dir);
+  VaultProcess v;
+  cap.add_secret(v.root_token());
+  enable_kv(v);
+  auto put = [&](const json& data) {
+    Reply r = v.root("POST", "/v1/secret/data/infralogs/agents/web-1", {{"data", data}});
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+  };
+  put({{"token", "agent-token-one"}});
+  for (const char* t : {"agent-token-one", "agent-token-two"}) cap.add_secret(t);
+  auto c = client_for(v);
+  c->set_token(v.root_token());
+  Mutex mu;
+  std::vector<std::map<std::string, std::string>> seen;
+  secrets::VaultKvTokens tokens(*c, nullptr,
+                                {"secret/data/infralogs/agents/web-1", milliseconds(100),
+                                 milliseconds(50), milliseconds(200)},
+                                [&](const std::map<std::string, std::string>& values) {
+                                  MutexLock lock(mu);
+                                  seen.push_back(values);
+                                });
+  REQUIRE(tokens.start().is_ok());
+  using Map = std::map<std::string, std::string>;
+  CHECK(tokens.values() == Map{{"token", "agent-token-one"}});
+  CHECK(tokens.info().version == 1);
+
+  // rotate-creds' overlap window: the new token and the previous one.
+  put({{"token", "agent-token-two"}, {"previous", "agent-token-one"}});
+  REQUIRE(wait_until([&] { return tokens.info().version == 2; }, milliseconds(3000)));
+  CHECK(tokens.values() == Map{{"token", "agent-token-two"}, {"previous", "agent-token-one"}});
+  {
+    MutexLock lock(mu);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0] == tokens.values());
+  }
+
+  add_fault(v, {{"kind", "sealed"}, {"path_prefix", "secret/"}});
+  REQUIRE(wait_until([&] { return !tokens.info().source_reachable; }, milliseconds(3000)));
+  CHECK(tokens.info().last_error.find("HTTP 503") != std::string::npos);
+  CHECK(tokens.values().at("token") == "agent-token-two");
+  REQUIRE(v.root("DELETE", "/_test/faults").status == 204);
+  REQUIRE(wait_until([&] { return tokens.info().source_reachable; }, milliseconds(3000)));
+
+  // A value that is not a string is refused; the last good values stay.
+  put({{"token", 42}});
+  REQUIRE(
+      wait_until([&] { return tokens.info().last_error.find("not a string") != std::string::npos; },
+                 milliseconds(3000)));
+  CHECK(tokens.values().at("token") == "agent-token-two");
+  tokens.stop();
   cap.finish();
 }
 

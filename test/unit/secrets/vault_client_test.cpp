@@ -1,8 +1,8 @@
 // The pure parts of the Vault client: error mapping and envelope parsing, address checks.
 
-#include <catch2/catch.hpp>
-
 #include "infralogs/secrets/vault_client.h"
+
+#include <catch2/catch.hpp>
 
 namespace infralogs::secrets {
 namespace {
@@ -19,13 +19,14 @@ TEST_CASE("Vault error answers map to Status codes with method, path and status"
     INFO(c.http);
     Status s = vault_error_status("GET", "database/creds/ro", c.http, R"({"errors":["boom"]})");
     CHECK(s.code() == c.code);
-    CHECK(s.message() ==
-          "vault GET database/creds/ro: HTTP " + std::to_string(c.http) + ": boom");
+    CHECK(s.message() == "vault GET database/creds/ro: HTTP " + std::to_string(c.http) + ": boom");
   }
   // Vault's multierror text on one line; several errors joined; a body that is not JSON.
-  CHECK(vault_error_status("PUT", "p", 403,
-                           R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]})")
-            .message() == "vault PUT p: HTTP 403: 2 errors occurred: * permission denied * invalid token");
+  CHECK(vault_error_status(
+            "PUT", "p", 403,
+            R"({"errors":["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]})")
+            .message() ==
+        "vault PUT p: HTTP 403: 2 errors occurred: * permission denied * invalid token");
   CHECK(vault_error_status("GET", "p", 400, R"({"errors":["a","b"]})").message() ==
         "vault GET p: HTTP 400: a; b");
   CHECK(vault_error_status("GET", "p", 502, "<html>bad gateway</html>").message() ==
