@@ -9,10 +9,13 @@ namespace infralogs::secrets {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-VaultKvTokens::VaultKvTokens(VaultClient& client, VaultTokenManager* tokens,
-                             VaultKvTokensOptions options,
-                             std::function<void(const std::map<std::string, std::string>&)> on_change)
-    : client_(client), tokens_(tokens), options_(std::move(options)), on_change_(std::move(on_change)) {
+VaultKvTokens::VaultKvTokens(
+    VaultClient& client, VaultTokenManager* tokens, VaultKvTokensOptions options,
+    std::function<void(const std::map<std::string, std::string>&)> on_change)
+    : client_(client),
+      tokens_(tokens),
+      options_(std::move(options)),
+      on_change_(std::move(on_change)) {
   info_.location = options_.path;
 }
 

@@ -6,6 +6,7 @@
 // "vault: sources database".
 
 #include <fcntl.h>
+#include <httplib.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <unistd.h>
@@ -565,6 +566,77 @@ TEST_CASE("agent API tokens from KV v2: new versions followed, last good kept wh
   CHECK(tokens.values().at("token") == "agent-token-two");
   tokens.stop();
   cap.finish();
+}
+
+TEST_CASE("HTTPS with the CA file verifies test-vault; another CA is refused", "[sources]") {
+  TempDir dir;
+  LogCapture cap(dir);
+  std::string cert = dir.path() + "/vault.pem", key = dir.path() + "/vault.key";
+  std::string other = dir.path() + "/other.pem", other_key = dir.path() + "/other.key";
+  for (auto [c, k] : {std::pair{cert, key}, std::pair{other, other_key}}) {
+    CommandResult gen =
+        run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+             "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", k, "-out", c});
+    INFO(gen.err);
+    REQUIRE(gen.exit_code == 0);
+  }
+  VaultProcess v({"--tls-cert", cert, "--tls-key", key});
+  cap.add_secret(v.root_token());
+  enable_kv(v);
+  kv_put(v, "alice", "kv-pass-1");
+  cap.add_secret("kv-pass-1");
+  dir.write("token", v.root_token());
+  secrets::CredentialsConfig cfg;
+  cfg.vault_addr = "https://127.0.0.1:" + std::to_string(v.port());
+  cfg.vault_ca = cert;
+  cfg.vault_token_file = dir.path() + "/token";
+  cfg.db_creds_path = "kv:secret/infralogs/db";
+  auto src = secrets::make_credential_source(cfg, nullptr);
+  INFO((src ? "" : src.status().message()));
+  REQUIRE(src);
+  CHECK((*src)->current()->username == "alice");
+  src->reset();
+
+  cfg.vault_ca = other;
+  auto refused = secrets::make_credential_source(cfg, nullptr);
+  REQUIRE(!refused);
+  CHECK(refused.status().code() == StatusCode::kUnavailable);
+  cap.finish();
+}
+
+TEST_CASE("the namespace and token headers are sent; a login sends no token", "[sources]") {
+  // A stand-in server that records the headers (test-vault ignores the namespace, as CE).
+  httplib::Server server;
+  Mutex mu;
+  std::vector<std::pair<std::string, std::string>> seen;  // {path, namespace + " " + token}
+  auto record = [&](const httplib::Request& req, httplib::Response& res) {
+    MutexLock lock(mu);
+    seen.emplace_back(req.path, req.get_header_value("X-Vault-Namespace") + " " +
+                                    req.get_header_value("X-Vault-Token"));
+    res.set_content(R"({"data":{"username":"u","password":"p"},"auth":{"client_token":"tok-2",
+                       "lease_duration":60,"renewable":true}})",
+                    "application/json");
+  };
+  server.Get(".*", record);
+  server.Put(".*", record);
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  secrets::VaultClientOptions o;
+  o.address = "http://127.0.0.1:" + std::to_string(port);
+  o.vault_namespace = "team-a";
+  auto c = VaultClient::create(o);
+  REQUIRE(c);
+  (*c)->set_token("tok-1");
+  VaultResponse r;
+  CHECK((*c)->read("database/creds/ro", &r).is_ok());
+  CHECK((*c)->write_with_token("auth/approle/login", {{"role_id", "x"}}, "", &r).is_ok());
+  CHECK(r.auth["client_token"] == "tok-2");
+  server.stop();
+  t.join();
+  MutexLock lock(mu);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == std::pair<std::string, std::string>{"/v1/database/creds/ro", "team-a tok-1"});
+  CHECK(seen[1] == std::pair<std::string, std::string>{"/v1/auth/approle/login", "team-a "});
 }
 
 }  // namespace infralogs::vtest
