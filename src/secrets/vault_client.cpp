@@ -38,6 +38,28 @@ std::pair<time_t, time_t> sec_usec(D d) {
   return {static_cast<time_t>(us / 1000000), static_cast<time_t>(us % 1000000)};
 }
 
+// httplib's error names ("Connection", "Read") read poorly in a log line.
+std::string describe(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "cannot connect";
+    case httplib::Error::ConnectionTimeout:
+      return "connect timed out";
+    case httplib::Error::Read:
+      return "no answer (read failed or timed out)";
+    case httplib::Error::Write:
+      return "write failed";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed";
+    case httplib::Error::SSLServerVerification:
+      return "TLS certificate verification failed";
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA file";
+    default:
+      return httplib::to_string(e);
+  }
+}
+
 }  // namespace
 
 Status vault_error_status(const std::string& method, const std::string& path, int http_status,
@@ -148,8 +170,8 @@ Status VaultClient::request(const std::string& method, const std::string& path, 
     return cli.Put(url, headers, body ? body->dump() : std::string("{}"), "application/json");
   }();
   if (!res) {
-    return Status::unavailable("vault " + method + " " + path + ": " +
-                               httplib::to_string(res.error()) + " (" + options_.address + ")");
+    return Status::unavailable("vault " + method + " " + path + ": " + describe(res.error()) +
+                               " (" + options_.address + ")");
   }
   out->http_status = res->status;
   if (res->status == 429) {
