@@ -47,10 +47,10 @@ class TokenFileAuth : public VaultAuth {
     stamp_ = file_stamp();
     Result<std::string> token = read_secret_file(path_, "vault token");
     if (!token) return token.status();
-    // lookup-self with this token (not the client's current one) says its TTL.
-    client.set_token(*token);
+    // lookup-self with this token says its TTL; the client keeps its current token until the
+    // manager installs this one, so a bad file does not replace a good token.
     VaultResponse r;
-    Status s = client.read("auth/token/lookup-self", &r);
+    Status s = client.read_with_token("auth/token/lookup-self", *token, &r);
     if (!s.is_ok()) return s;
     VaultToken t;
     t.token = *token;

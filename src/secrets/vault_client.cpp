@@ -141,6 +141,11 @@ Status VaultClient::write_with_token(const std::string& path, const json& body,
   return request("PUT", path, &body, token, out);
 }
 
+Status VaultClient::read_with_token(const std::string& path, const std::string& token,
+                                    VaultResponse* out) {
+  return request("GET", path, nullptr, token, out);
+}
+
 Status VaultClient::list(const std::string& path, VaultResponse* out) {
   return request("LIST", path, nullptr, token(), out);
 }

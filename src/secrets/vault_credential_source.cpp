@@ -240,7 +240,8 @@ void VaultCredentialSource::run(std::stop_token stop) {
       forced = force_;
     }
     bool token_changed = dynamic && tokens_ && tokens_->generation() != lease_token_gen;
-    if (!forced && !token_changed && Clock::now() < due) continue;
+    // A new token re-issues at once, except while backing off after a failure.
+    if (!forced && Clock::now() < due && (!token_changed || retry_at)) continue;
 
     std::optional<std::chrono::seconds> retry_after;
     if (dynamic && !forced && !token_changed && !reissue && renewable) {

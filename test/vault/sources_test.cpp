@@ -397,6 +397,10 @@ TEST_CASE("refresh_after_auth_failure re-reads at once, at most once per interva
   CHECK(requests_to(v, "secret/data/infralogs/db") == 1);
   for (int i = 0; i < 5; ++i) CHECK(src.refresh_after_auth_failure()->username == "bob");
   CHECK(requests_to(v, "secret/data/infralogs/db") == 1);
+  // The refresh thread sleeps until its next poll in a minute; stop() does not wait for it.
+  auto t0 = std::chrono::steady_clock::now();
+  src.stop();
+  CHECK(std::chrono::steady_clock::now() - t0 < milliseconds(300));
   cap.add_secret("kv-pass-1");
   cap.add_secret("kv-pass-2");
   cap.finish();
@@ -507,6 +511,14 @@ TEST_CASE("a rewritten token file is re-read and used", "[sources]") {
   REQUIRE(v.root("POST", "/v1/auth/token/revoke", {{"token", first}}).status == 204);
   uint64_t failures = src.info().failures;
   std::this_thread::sleep_for(milliseconds(600));
+  CHECK(src.info().failures == failures);
+  CHECK(src.info().source_reachable);
+  // A file with a token Vault does not know: the login fails, the good token stays in use.
+  dir.write("token", "hvs.not-known-to-vault\n");
+  REQUIRE(wait_until([&] { return requests_to(v, "auth/token/lookup-self") >= 3; },
+                     milliseconds(4000)));
+  std::this_thread::sleep_for(milliseconds(400));
+  CHECK(tokens.generation() == 2);
   CHECK(src.info().failures == failures);
   CHECK(src.info().source_reachable);
   cap.finish();

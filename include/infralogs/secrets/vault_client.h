@@ -68,9 +68,10 @@ class VaultClient {
   Status read(const std::string& path, VaultResponse* out);
   Status write(const std::string& path, const nlohmann::json& body, VaultResponse* out);
   Status list(const std::string& path, VaultResponse* out);  // GET ?list=true
-  // Like write, with an explicit token instead of the one set (e.g. "" for a login).
+  // Like read and write, with an explicit token instead of the one set (e.g. "" for a login).
   Status write_with_token(const std::string& path, const nlohmann::json& body,
                           const std::string& token, VaultResponse* out);
+  Status read_with_token(const std::string& path, const std::string& token, VaultResponse* out);
 
   const VaultClientOptions& options() const { return options_; }
 
