@@ -191,6 +191,7 @@ TEST_CASE("dynamic: the lease is renewed, re-issued before max_ttl, and the old 
   REQUIRE(wait_until([&] { return src.info().switches >= 1; }, milliseconds(8000)));
   CHECK(requests_to(v, "sys/leases/renew") >= 2);
   CHECK(src.current()->username != first_user);
+  REQUIRE(wait_until([&] { return !listener.switched().empty(); }, milliseconds(2000)));
   CHECK(listener.switched().front() == 2);
   // The old lease was revoked by the source (not expired), and its user is gone.
   json revs = v.root("GET", "/_test/revocations").json()["revocations"];

@@ -316,6 +316,8 @@ TEST_CASE("token file auth; the KV v2 source follows new versions through verify
   REQUIRE(wait_until([&] { return (*src)->current()->username == "bob"; }, milliseconds(5000)));
   CHECK((*src)->current()->password == "kv-pass-2");
   CHECK(listener.verified() == std::vector<std::string>{"bob", "bob", "bob"});
+  // switched() comes right after current() changed.
+  REQUIRE(wait_until([&] { return !listener.switched().empty(); }, milliseconds(2000)));
   CHECK(listener.switched() == std::vector<uint64_t>{2});
   secrets::CredentialInfo info = (*src)->info();
   CHECK(info.generation == 2);

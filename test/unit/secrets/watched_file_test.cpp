@@ -83,6 +83,8 @@ TEST_CASE("a file replaced by rename is followed: verify, then current(), then s
   REQUIRE(eventually([&] { return src.current()->username == "bob"; }));
   CHECK(held.password == "pw-a");
   CHECK(listener.verified() == std::vector<std::string>{"bob", "bob", "bob", "bob"});
+  // switched() comes right after current() changed.
+  REQUIRE(eventually([&] { return !listener.switched().empty(); }));
   CHECK(listener.switched() == std::vector<uint64_t>{2});
   CredentialInfo info = src.info();
   CHECK(info.generation == 2);
