@@ -223,8 +223,11 @@ void VaultTokenManager::run(std::stop_token stop) {
         if (t) {
           renewed = Clock::now();
           ttl = t->ttl;
+          // Capped by max_ttl: this token ends at a fixed time, and the leases it obtained
+          // with it. Log in now, so the sources have all of what is left to re-issue theirs.
           capped = ttl < requested_ttl;
           retry_at.reset();
+          if (capped) retry_at = Clock::now();
           backoff = options_.min_retry;
           continue;
         }

@@ -229,7 +229,7 @@ path "sys/leases/*" { capabilities = ["update"] })"}})
               .status == 204);
   REQUIRE(v.root("POST", "/v1/sys/auth/approle", {{"type", "approle"}}).status == 204);
   REQUIRE(v.root("POST", "/v1/auth/approle/role/infralogs",
-                 {{"token_policies", "db"}, {"token_ttl", 3}, {"token_max_ttl", 5}})
+                 {{"token_policies", "db"}, {"token_ttl", 4}, {"token_max_ttl", 6}})
               .status == 204);
   std::string role_id =
       v.root("GET", "/v1/auth/approle/role/infralogs/role-id").json()["data"]["role_id"];
@@ -249,12 +249,13 @@ path "sys/leases/*" { capabilities = ["update"] })"}})
   REQUIRE(src.start().is_ok());
   std::string first_user = src.current()->username;
   Consumer consumer(src, pair.primary_port());
-  // The token ends at 5 s, long before the 60 s lease: by then a new login and a new user.
+  // The token ends at 6 s, long before the 60 s lease; its renewal at ~2.7 s is capped, so a
+  // new login and a new user follow.
   REQUIRE(wait_until([&] { return src.info().switches >= 1; }, milliseconds(7000)));
   CHECK(tokens.generation() >= 2);
   CHECK(src.current()->username != first_user);
-  // Past the first token's end: its lease is revoked, and the consumer never noticed.
-  std::this_thread::sleep_for(milliseconds(2500));
+  // Past the first token's end (6 s): its user is gone, and the consumer never noticed.
+  std::this_thread::sleep_for(milliseconds(3500));
   CHECK(!user_exists(pair, first_user));
   consumer.stop();
   CHECK(consumer.failed() == 0);

@@ -1,7 +1,7 @@
 #pragma once
 // How infralogs obtains its Vault token (docs/vault.md "infralogs client"), and VaultTokenManager,
 // which keeps one valid: it renews the token at ~2/3 of its TTL (auth/token/renew-self) and
-// logs in again when renewal fails or the token nears its max_ttl.
+// logs in again when renewal fails or comes back capped by the token's max_ttl.
 
 #include <chrono>
 #include <cstdint>
