@@ -162,9 +162,11 @@ Status VaultTokenManager::login_locked_out() {
   if (!t) return t.status();
   client_.set_token(t->token);
   MutexLock lock(mu_);
+  // The same token again (a token file rewritten unchanged) owns the same leases: nothing for
+  // the sources to re-issue.
+  if (t->token != token_.token) ++generation_;
   token_ = std::move(*t);
   issued_ = Clock::now();
-  ++generation_;
   relogin_ = false;
   return Status::ok();
 }

@@ -507,6 +507,12 @@ TEST_CASE("a rewritten token file is re-read and used", "[sources]") {
   REQUIRE(tokens.start().is_ok());
   VaultCredentialSource src(*c, &tokens, kv_options());
   REQUIRE(src.start().is_ok());
+  // Rewritten with the same token: read again, but the same token (leases stay theirs).
+  std::this_thread::sleep_for(milliseconds(20));
+  dir.write("token", first);
+  REQUIRE(wait_until([&] { return requests_to(v, "auth/token/lookup-self") >= 2; },
+                     milliseconds(4000)));
+  CHECK(tokens.generation() == 1);
   dir.write("token", second + "\n");
   REQUIRE(wait_until([&] { return tokens.generation() == 2; }, milliseconds(4000)));
   // The first token is gone; the source keeps reading with the second.

@@ -68,8 +68,8 @@ class VaultTokenManager {
   // renewal thread.
   Status start();
   void stop();
-  // +1 at every new token (a login, not a renewal). Leases belong to the token that obtained
-  // them and die with it, so sources re-issue theirs when this changes.
+  // +1 at every new token (a login that gave another token, not a renewal). Leases belong to the
+  // token that obtained them and die with it, so sources re-issue theirs when this changes.
   uint64_t generation() const;
   // Logs in again now (a source was told "invalid token").
   void relogin_soon();
