@@ -8,12 +8,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "infralogs/collect/collector.h"
 #include "infralogs/collect/inventory.h"
+#include "infralogs/collect/shard.h"
 #include "infralogs/core/log.h"
 #include "infralogs/core/metrics.h"
 #include "infralogs/journal/query.h"
@@ -39,6 +41,9 @@ struct CollectConfig {
   bool gzip = false;
   std::string metrics_file;
   collect::CollectorOptions collector;
+  std::string shard_flag;    // --shard INDEX/COUNT
+  uint64_t shard_count = 0;  // --shard-count, with JOB_COMPLETION_INDEX
+  collect::Shard shard;      // resolved in run_collect
 };
 
 uint64_t now_usec() {
@@ -137,6 +142,14 @@ int run_round(collect::Collector& collector, storage::LogStore& store, const Col
     log::error(kComponent, "cannot use --inventory", {{"error", inventory.status().message()}});
     return 2;
   }
+  if (cfg.shard.count > 1) {
+    size_t listed = inventory->size();
+    *inventory = collect::select_shard(*inventory, cfg.shard);
+    log::info(kComponent, "shard",
+              {{"shard", std::to_string(cfg.shard.index) + "/" + std::to_string(cfg.shard.count)},
+               {"agents", inventory->size()},
+               {"listed", listed}});
+  }
   uint64_t started = now_usec();
   auto t0 = std::chrono::steady_clock::now();
   auto reports = collector.poll_once(*inventory, stop);
@@ -212,6 +225,13 @@ int run_collect(CollectConfig cfg) {
     return 2;
   }
   cfg.collector.first_contact_since_usec = *since;
+  auto shard =
+      collect::resolve_shard(cfg.shard_flag, std::getenv("JOB_COMPLETION_INDEX"), cfg.shard_count);
+  if (!shard) {
+    log::error(kComponent, shard.status().message());
+    return 2;
+  }
+  cfg.shard = *shard;
   if (!cfg.migrate && cfg.inventory.empty()) {
     log::error(kComponent, "--inventory is required (or --migrate)");
     return 2;
@@ -329,6 +349,13 @@ RunFn setup_collect(CLI::App& sub) {
                  "Write the round's metrics here in Prometheus text format (node-exporter textfile "
                  "collector).")
       ->envname("INFRALOGS_METRICS_FILE");
+  sub.add_option("--shard", cfg->shard_flag,
+                 "INDEX/COUNT: poll only the agents whose name hashes (FNV-1a 64 mod COUNT) to "
+                 "INDEX; default JOB_COMPLETION_INDEX/--shard-count when that is set.");
+  sub.add_option("--shard-count", cfg->shard_count,
+                 "Shards in all, with the index from JOB_COMPLETION_INDEX (an Indexed Job).")
+      ->envname("INFRALOGS_SHARD_COUNT")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
   add_log_level_option(sub);
   return [cfg] { return run_collect(*cfg); };
 }
