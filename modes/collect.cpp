@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "infralogs/collect/collector.h"
+#include "infralogs/collect/discovery.h"
 #include "infralogs/collect/inventory.h"
 #include "infralogs/collect/shard.h"
 #include "infralogs/core/log.h"
@@ -44,6 +45,9 @@ struct CollectConfig {
   std::string shard_flag;    // --shard INDEX/COUNT
   uint64_t shard_count = 0;  // --shard-count, with JOB_COMPLETION_INDEX
   collect::Shard shard;      // resolved in run_collect
+  std::string discover;      // --discover-agents dns:NAME:PORT
+  std::string discover_token_file;
+  collect::DiscoveryOptions discovery;  // parsed in run_collect
 };
 
 uint64_t now_usec() {
@@ -137,10 +141,27 @@ class Reporter {
 
 int run_round(collect::Collector& collector, storage::LogStore& store, const CollectConfig& cfg,
               std::stop_token stop, Reporter& reporter, bool* all_ok) {
-  auto inventory = collect::load_inventory(cfg.inventory);
+  auto inventory = cfg.inventory.empty()
+                       ? Result<std::vector<wire::AgentSpec>>(std::vector<wire::AgentSpec>{})
+                       : collect::load_inventory(cfg.inventory);
   if (!inventory) {
     log::error(kComponent, "cannot use --inventory", {{"error", inventory.status().message()}});
     return 2;
+  }
+  if (!cfg.discover.empty()) {
+    // Re-read each round: a rotated token (Vault Agent, Secret update) is picked up.
+    auto token = collect::read_token_file(cfg.discover_token_file);
+    collect::DiscoveryOptions d = cfg.discovery;
+    if (token) d.token = *token;
+    auto found =
+        token ? collect::discover_agents(d) : Result<std::vector<wire::AgentSpec>>(token.status());
+    if (!found) {
+      log::warn(kComponent, "discovery failed: this round polls the inventory only",
+                {{"error", found.status().message()}});
+    } else {
+      log::info(kComponent, "discovered agents", {{"name", d.host}, {"agents", found->size()}});
+      *inventory = collect::merge_agents(std::move(*inventory), *found);
+    }
   }
   if (cfg.shard.count > 1) {
     size_t listed = inventory->size();
@@ -232,8 +253,17 @@ int run_collect(CollectConfig cfg) {
     return 2;
   }
   cfg.shard = *shard;
-  if (!cfg.migrate && cfg.inventory.empty()) {
-    log::error(kComponent, "--inventory is required (or --migrate)");
+  if (!cfg.discover.empty()) {
+    Status d = collect::parse_discovery(cfg.discover, &cfg.discovery);
+    if (d.is_ok() && cfg.discover_token_file.empty())
+      d = Status::invalid_argument("--discover-agents needs --discover-token-file");
+    if (!d.is_ok()) {
+      log::error(kComponent, d.message());
+      return 2;
+    }
+  }
+  if (!cfg.migrate && cfg.inventory.empty() && cfg.discover.empty()) {
+    log::error(kComponent, "--inventory or --discover-agents is required (or --migrate)");
     return 2;
   }
   secrets::FileCredentialSource credentials(cfg.credentials_file);
@@ -356,6 +386,13 @@ RunFn setup_collect(CLI::App& sub) {
                  "Shards in all, with the index from JOB_COMPLETION_INDEX (an Indexed Job).")
       ->envname("INFRALOGS_SHARD_COUNT")
       ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
+  sub.add_option("--discover-agents", cfg->discover,
+                 "dns:NAME:PORT (or dns+https:): each round, every address NAME resolves to is an "
+                 "agent named by that address, added to the inventory's (a headless Service).")
+      ->envname("INFRALOGS_DISCOVER_AGENTS");
+  sub.add_option("--discover-token-file", cfg->discover_token_file,
+                 "The token file for discovered agents.")
+      ->envname("INFRALOGS_DISCOVER_TOKEN_FILE");
   add_log_level_option(sub);
   return [cfg] { return run_collect(*cfg); };
 }

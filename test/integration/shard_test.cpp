@@ -72,7 +72,8 @@ TEST_CASE("two shards partition the inventory and together store everything exac
   }
 }
 
-TEST_CASE("two overlapping collectors of one shard never duplicate", "[integration][collect][shard]") {
+TEST_CASE("two overlapping collectors of one shard never duplicate",
+          "[integration][collect][shard]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   Fleet fleet({.hosts = 4, .entries = 3000, .hostile = false});
