@@ -26,8 +26,9 @@ Status parse_discovery(const std::string& text, DiscoveryOptions* options) {
   size_t colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0) return bad("no NAME:PORT");
   std::string port = rest.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port) < 1 || std::stoi(port) > 65535) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) < 1 ||
+      std::stoi(port) > 65535) {
     return bad("PORT must be 1..65535");
   }
   options->host = rest.substr(0, colon);

@@ -96,3 +96,43 @@ TEST_CASE("bad --shard values are usage errors", "[integration][collect][shard]"
     CHECK(r.err.find("INDEX/COUNT") != std::string::npos);
   }
 }
+
+TEST_CASE("collect --discover-agents adds the agents a name resolves to, once each",
+          "[integration][collect][discovery]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet({.hosts = 2, .entries = 200, .hostile = false});
+  // The inventory lists vm-01 only; localhost (127.0.0.1 here) on vm-02's port finds vm-02,
+  // and on vm-01's port finds vm-01 again, which the inventory's URL drops.
+  fleet.replace_inventory({{"token_file", fleet.token_file()},
+                           {"agents", {{{"name", "vm-01"}, {"url", fleet.url(0)}}}}});
+  std::string port1 = fleet.url(0).substr(fleet.url(0).rfind(':') + 1);
+  std::string port2 = fleet.url(1).substr(fleet.url(1).rfind(':') + 1);
+  auto dup = run(collect_command(fleet, db,
+                                 {"--discover-agents", "dns:localhost:" + port1,
+                                  "--discover-token-file", fleet.token_file()}));
+  INFO(dup.err);
+  REQUIRE(dup.exit_code == 0);
+  pair.sync_replica();
+  CHECK(stored_hosts(pair, db.name) == std::set<std::string>{"vm-01"});
+
+  auto r = run(collect_command(fleet, db,
+                               {"--discover-agents", "dns:localhost:" + port2,
+                                "--discover-token-file", fleet.token_file()}));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("\"msg\":\"discovered agents\"") != std::string::npos);
+  pair.sync_replica();
+  auto hosts = stored_hosts(pair, db.name);
+  REQUIRE(hosts.count("127.0.0.1") == 1);
+  CHECK(stored_entries(pair, db.name, "127.0.0.1") ==
+        journalctl_json({"--file", fleet.files()[1]}).size());
+  CHECK(stored_entries(pair, db.name, "vm-01") ==
+        journalctl_json({"--file", fleet.files()[0]}).size());
+
+  SECTION("without a token file discovery is a usage error") {
+    auto bad = run(collect_command(fleet, db, {"--discover-agents", "dns:localhost:" + port2}));
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.err.find("--discover-token-file") != std::string::npos);
+  }
+}

@@ -18,11 +18,11 @@
 namespace infralogs::collect {
 
 struct DiscoveryOptions {
-  std::string host;              // the DNS name to resolve, e.g. infralogs-agent.logging.svc
-  std::string port;              // the agents' port
-  std::string scheme = "http";   // "http", or "https" with dns+https:
-  std::string token;             // secret: the token every discovered agent accepts
-  std::string ca_file;           // for https: CA bundle (empty: system default)
+  std::string host;             // the DNS name to resolve, e.g. infralogs-agent.logging.svc
+  std::string port;             // the agents' port
+  std::string scheme = "http";  // "http", or "https" with dns+https:
+  std::string token;            // secret: the token every discovered agent accepts
+  std::string ca_file;          // for https: CA bundle (empty: system default)
 };
 
 // "dns:NAME:PORT" or "dns+https:NAME:PORT" into host, port and scheme (token untouched).
