@@ -393,6 +393,8 @@ RunFn setup_collect(CLI::App& sub) {
   sub.add_option("--discover-token-file", cfg->discover_token_file,
                  "The token file for discovered agents.")
       ->envname("INFRALOGS_DISCOVER_TOKEN_FILE");
+  sub.add_option("--discover-ca-file", cfg->discovery.ca_file,
+                 "With dns+https: the CA bundle for discovered agents (default: the system's).");
   add_log_level_option(sub);
   return [cfg] { return run_collect(*cfg); };
 }
