@@ -148,29 +148,8 @@ int run_round(collect::Collector& collector, storage::LogStore& store, const Col
     log::error(kComponent, "cannot use --inventory", {{"error", inventory.status().message()}});
     return 2;
   }
-  if (!cfg.discover.empty()) {
-    // Re-read each round: a rotated token (Vault Agent, Secret update) is picked up.
-    auto token = collect::read_token_file(cfg.discover_token_file);
-    collect::DiscoveryOptions d = cfg.discovery;
-    if (token) d.token = *token;
-    auto found =
-        token ? collect::discover_agents(d) : Result<std::vector<wire::AgentSpec>>(token.status());
-    if (!found) {
-      log::warn(kComponent, "discovery failed: this round polls the inventory only",
-                {{"error", found.status().message()}});
-    } else {
-      log::info(kComponent, "discovered agents", {{"name", d.host}, {"agents", found->size()}});
-      *inventory = collect::merge_agents(std::move(*inventory), *found);
-    }
-  }
-  if (cfg.shard.count > 1) {
-    size_t listed = inventory->size();
-    *inventory = collect::select_shard(*inventory, cfg.shard);
-    log::info(kComponent, "shard",
-              {{"shard", std::to_string(cfg.shard.index) + "/" + std::to_string(cfg.shard.count)},
-               {"agents", inventory->size()},
-               {"listed", listed}});
-  }
+  *inventory = collect::agents_for_round(std::move(*inventory), cfg.discovery,
+                                         cfg.discover_token_file, cfg.shard);
   uint64_t started = now_usec();
   auto t0 = std::chrono::steady_clock::now();
   auto reports = collector.poll_once(*inventory, stop);

@@ -6,6 +6,9 @@
 
 #include <set>
 
+#include "infralogs/collect/inventory.h"
+#include "infralogs/core/log.h"
+
 namespace infralogs::collect {
 
 Status parse_discovery(const std::string& text, DiscoveryOptions* options) {
@@ -86,6 +89,34 @@ std::vector<wire::AgentSpec> merge_agents(std::vector<wire::AgentSpec> listed,
     urls.insert(a.url);
     names.insert(a.name);
     listed.push_back(a);
+  }
+  return listed;
+}
+
+std::vector<wire::AgentSpec> agents_for_round(std::vector<wire::AgentSpec> listed,
+                                              const DiscoveryOptions& discovery,
+                                              const std::string& token_file, const Shard& shard) {
+  constexpr std::string_view kComponent = "collect";
+  if (!discovery.host.empty()) {
+    DiscoveryOptions d = discovery;
+    auto token = read_token_file(token_file);
+    if (token) d.token = *token;
+    auto found = token ? discover_agents(d) : Result<std::vector<wire::AgentSpec>>(token.status());
+    if (!found) {
+      log::warn(kComponent, "discovery failed: this round polls the inventory only",
+                {{"error", found.status().message()}});
+    } else {
+      log::info(kComponent, "discovered agents", {{"name", d.host}, {"agents", found->size()}});
+      listed = merge_agents(std::move(listed), *found);
+    }
+  }
+  if (shard.count > 1) {
+    size_t all = listed.size();
+    listed = select_shard(listed, shard);
+    log::info(kComponent, "shard",
+              {{"shard", std::to_string(shard.index) + "/" + std::to_string(shard.count)},
+               {"agents", listed.size()},
+               {"listed", all}});
   }
   return listed;
 }

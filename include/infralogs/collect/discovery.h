@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "infralogs/collect/shard.h"
 #include "infralogs/core/status.h"
 #include "infralogs/wire/agent_client.h"
 
@@ -38,5 +39,13 @@ Result<std::vector<wire::AgentSpec>> discover_agents(const DiscoveryOptions& opt
 // in the inventory keeps its name, token and labels).
 std::vector<wire::AgentSpec> merge_agents(std::vector<wire::AgentSpec> listed,
                                           const std::vector<wire::AgentSpec>& discovered);
+
+// One round's agents: `listed`, plus (when `discovery.host` is set) the agents it resolves to
+// with the token re-read from `token_file` (so a rotated token is followed), merged as above,
+// then only those in `shard`. A discovery failure is logged as a warning and the round goes on
+// with `listed`; the shard and the counts are logged.
+std::vector<wire::AgentSpec> agents_for_round(std::vector<wire::AgentSpec> listed,
+                                              const DiscoveryOptions& discovery,
+                                              const std::string& token_file, const Shard& shard);
 
 }  // namespace infralogs::collect

@@ -1,6 +1,8 @@
 #include "infralogs/collect/discovery.h"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <set>
 
 using namespace infralogs;
@@ -60,4 +62,33 @@ TEST_CASE("discovered agents already in the inventory are dropped", "[collect][d
   REQUIRE(merged.size() == 2);
   CHECK(merged[0].name == "vm-1");
   CHECK(merged[1].name == "10.0.0.2");
+}
+
+TEST_CASE("a round's agents: inventory plus discovered, then the shard", "[collect][discovery]") {
+  char dir[] = "/tmp/infralogs-disc-XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  std::string token_file = std::string(dir) + "/token";
+  std::ofstream(token_file) << "# rotated\ntok-now\n";
+  std::vector<wire::AgentSpec> listed;
+  for (const char* n : {"vm-01", "vm-02", "vm-03", "vm-04"}) {
+    wire::AgentSpec a;
+    a.name = n;
+    a.url = std::string("http://") + n + ":19532";
+    listed.push_back(a);
+  }
+  collect::DiscoveryOptions d;
+  d.host = "localhost";
+  d.port = "19532";
+  auto all = collect::agents_for_round(listed, d, token_file, {});
+  REQUIRE(all.size() > listed.size());
+  CHECK(all.back().token == "tok-now");
+  auto shard0 = collect::agents_for_round(listed, {}, token_file, {0, 2});
+  REQUIRE(shard0.size() == 2);  // vm-01 and vm-03 hash to shard 0 of 2
+  CHECK(shard0[0].name == "vm-01");
+  CHECK(shard0[1].name == "vm-03");
+  d.host = "no-such-host.invalid";
+  CHECK(collect::agents_for_round(listed, d, token_file, {}).size() == listed.size());
+  CHECK(collect::agents_for_round(listed, d, std::string(dir) + "/missing", {}).size() ==
+        listed.size());
+  std::system((std::string("rm -rf ") + dir).c_str());
 }
