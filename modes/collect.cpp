@@ -8,12 +8,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "infralogs/collect/collector.h"
+#include "infralogs/collect/discovery.h"
 #include "infralogs/collect/inventory.h"
+#include "infralogs/collect/shard.h"
 #include "infralogs/core/log.h"
 #include "infralogs/core/metrics.h"
 #include "infralogs/core/time.h"
@@ -40,6 +43,12 @@ struct CollectConfig {
   bool gzip = false;
   std::string metrics_file;
   collect::CollectorOptions collector;
+  std::string shard_flag;    // --shard INDEX/COUNT
+  uint64_t shard_count = 0;  // --shard-count, with JOB_COMPLETION_INDEX
+  collect::Shard shard;      // resolved in run_collect
+  std::string discover;      // --discover-agents dns:NAME:PORT
+  std::string discover_token_file;
+  collect::DiscoveryOptions discovery;  // parsed in run_collect
 };
 
 // "all", a duration back from now ("30m", "24h", "7d"), or a time as the agent takes it.
@@ -121,11 +130,15 @@ class Reporter {
 
 int run_round(collect::Collector& collector, storage::LogStore& store, const CollectConfig& cfg,
               std::stop_token stop, Reporter& reporter, bool* all_ok) {
-  auto inventory = collect::load_inventory(cfg.inventory);
+  auto inventory = cfg.inventory.empty()
+                       ? Result<std::vector<wire::AgentSpec>>(std::vector<wire::AgentSpec>{})
+                       : collect::load_inventory(cfg.inventory);
   if (!inventory) {
     log::error(kComponent, "cannot use --inventory", {{"error", inventory.status().message()}});
     return 2;
   }
+  *inventory = collect::agents_for_round(std::move(*inventory), cfg.discovery,
+                                         cfg.discover_token_file, cfg.shard);
   uint64_t started = now_usec();
   auto t0 = std::chrono::steady_clock::now();
   auto reports = collector.poll_once(*inventory, stop);
@@ -201,8 +214,24 @@ int run_collect(CollectConfig cfg) {
     return 2;
   }
   cfg.collector.first_contact_since_usec = *since;
-  if (!cfg.migrate && cfg.inventory.empty()) {
-    log::error(kComponent, "--inventory is required (or --migrate)");
+  auto shard =
+      collect::resolve_shard(cfg.shard_flag, std::getenv("JOB_COMPLETION_INDEX"), cfg.shard_count);
+  if (!shard) {
+    log::error(kComponent, shard.status().message());
+    return 2;
+  }
+  cfg.shard = *shard;
+  if (!cfg.discover.empty()) {
+    Status d = collect::parse_discovery(cfg.discover, &cfg.discovery);
+    if (d.is_ok() && cfg.discover_token_file.empty())
+      d = Status::invalid_argument("--discover-agents needs --discover-token-file");
+    if (!d.is_ok()) {
+      log::error(kComponent, d.message());
+      return 2;
+    }
+  }
+  if (!cfg.migrate && cfg.inventory.empty() && cfg.discover.empty()) {
+    log::error(kComponent, "--inventory or --discover-agents is required (or --migrate)");
     return 2;
   }
   secrets::FileCredentialSource credentials(cfg.credentials_file);
@@ -318,6 +347,22 @@ RunFn setup_collect(CLI::App& sub) {
                  "Write the round's metrics here in Prometheus text format (node-exporter textfile "
                  "collector).")
       ->envname("INFRALOGS_METRICS_FILE");
+  sub.add_option("--shard", cfg->shard_flag,
+                 "INDEX/COUNT: poll only the agents whose name hashes (FNV-1a 64 mod COUNT) to "
+                 "INDEX; default JOB_COMPLETION_INDEX/--shard-count when that is set.");
+  sub.add_option("--shard-count", cfg->shard_count,
+                 "Shards in all, with the index from JOB_COMPLETION_INDEX (an Indexed Job).")
+      ->envname("INFRALOGS_SHARD_COUNT")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
+  sub.add_option("--discover-agents", cfg->discover,
+                 "dns:NAME:PORT (or dns+https:): each round, every address NAME resolves to is an "
+                 "agent named by that address, added to the inventory's (a headless Service).")
+      ->envname("INFRALOGS_DISCOVER_AGENTS");
+  sub.add_option("--discover-token-file", cfg->discover_token_file,
+                 "The token file for discovered agents.")
+      ->envname("INFRALOGS_DISCOVER_TOKEN_FILE");
+  sub.add_option("--discover-ca-file", cfg->discovery.ca_file,
+                 "With dns+https: the CA bundle for discovered agents (default: the system's).");
   add_log_level_option(sub);
   return [cfg] { return run_collect(*cfg); };
 }

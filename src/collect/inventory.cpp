@@ -102,6 +102,8 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text,
   return out;
 }
 
+Result<std::string> read_token_file(const std::string& path) { return read_token(path); }
+
 Result<std::vector<wire::AgentSpec>> load_inventory(const std::string& path) {
   std::ifstream in(path);
   if (!in) return Status::invalid_argument("cannot read inventory " + path);

@@ -19,6 +19,9 @@ namespace infralogs::collect {
 // directory. kInvalidArgument naming the agent and the problem (never a token).
 Result<std::vector<wire::AgentSpec>> load_inventory(const std::string& path);
 
+// The token in a token file: its first non-empty, non-comment line, trimmed.
+Result<std::string> read_token_file(const std::string& path);
+
 // The same from JSON text; `base_dir` resolves relative paths.
 Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& json_text,
                                                      const std::string& base_dir);
