@@ -125,6 +125,10 @@ RunFn setup_agent(CLI::App& sub) {
          "Address and port to listen on, ADDR:PORT (port 0: any free port, logged at start).")
       ->envname("INFRALOGS_LISTEN")
       ->capture_default_str();
+  sub.add_option("--name", cfg->agent.name,
+                 "The name /machine reports (default: the hostname); a collector names agents it "
+                 "discovers through DNS by it. The chart sets it to the node's name.")
+      ->envname("INFRALOGS_AGENT_NAME");
   sub.add_option("--token-file", cfg->token_file,
                  "File of valid tokens, one per line (all valid at once; re-read when it changes).")
       ->envname("INFRALOGS_TOKEN_FILE")

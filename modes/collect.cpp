@@ -128,8 +128,8 @@ class Reporter {
   std::mutex m_;
 };
 
-int run_round(collect::Collector& collector, storage::LogStore& store, const CollectConfig& cfg,
-              std::stop_token stop, Reporter& reporter, bool* all_ok) {
+int run_round(collect::Collector& collector, wire::AgentClient& client, storage::LogStore& store,
+              const CollectConfig& cfg, std::stop_token stop, Reporter& reporter, bool* all_ok) {
   auto inventory = cfg.inventory.empty()
                        ? Result<std::vector<wire::AgentSpec>>(std::vector<wire::AgentSpec>{})
                        : collect::load_inventory(cfg.inventory);
@@ -138,7 +138,7 @@ int run_round(collect::Collector& collector, storage::LogStore& store, const Col
     return 2;
   }
   *inventory = collect::agents_for_round(std::move(*inventory), cfg.discovery,
-                                         cfg.discover_token_file, cfg.shard);
+                                         cfg.discover_token_file, cfg.shard, client, stop);
   uint64_t started = now_usec();
   auto t0 = std::chrono::steady_clock::now();
   auto reports = collector.poll_once(*inventory, stop);
@@ -272,7 +272,7 @@ int run_collect(CollectConfig cfg) {
   int code = 0;
   while (true) {
     bool all_ok = false;
-    code = run_round(collector, store, cfg, stop.get_token(), reporter, &all_ok);
+    code = run_round(collector, client, store, cfg, stop.get_token(), reporter, &all_ok);
     if (code != 0) break;
     if (cfg.once) {
       code = all_ok ? 0 : 1;

@@ -93,9 +93,29 @@ std::vector<wire::AgentSpec> merge_agents(std::vector<wire::AgentSpec> listed,
   return listed;
 }
 
+std::vector<wire::AgentSpec> name_discovered(std::vector<wire::AgentSpec> found,
+                                             wire::AgentClient& client, std::stop_token stop) {
+  constexpr std::string_view kComponent = "collect";
+  std::vector<wire::AgentSpec> named;
+  for (auto& a : found) {
+    auto id = client.identify(a, stop);
+    if (!id) {
+      log::warn(kComponent, "a discovered agent did not say who it is: skipped this round",
+                {{"address", a.name}, {"error", id.status().message()}});
+      continue;
+    }
+    a.labels["address"] = a.name;
+    if (!id->machine_id.empty()) a.labels["machine_id"] = id->machine_id;
+    a.name = id->name;
+    named.push_back(std::move(a));
+  }
+  return named;
+}
+
 std::vector<wire::AgentSpec> agents_for_round(std::vector<wire::AgentSpec> listed,
                                               const DiscoveryOptions& discovery,
-                                              const std::string& token_file, const Shard& shard) {
+                                              const std::string& token_file, const Shard& shard,
+                                              wire::AgentClient& client, std::stop_token stop) {
   constexpr std::string_view kComponent = "collect";
   if (!discovery.host.empty()) {
     DiscoveryOptions d = discovery;
@@ -106,8 +126,11 @@ std::vector<wire::AgentSpec> agents_for_round(std::vector<wire::AgentSpec> liste
       log::warn(kComponent, "discovery failed: this round polls the inventory only",
                 {{"error", found.status().message()}});
     } else {
-      log::info(kComponent, "discovered agents", {{"name", d.host}, {"agents", found->size()}});
-      listed = merge_agents(std::move(listed), *found);
+      size_t addresses = found->size();
+      auto named = name_discovered(std::move(*found), client, stop);
+      log::info(kComponent, "discovered agents",
+                {{"name", d.host}, {"addresses", addresses}, {"agents", named.size()}});
+      listed = merge_agents(std::move(listed), named);
     }
   }
   if (shard.count > 1) {

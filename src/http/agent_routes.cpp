@@ -489,7 +489,8 @@ void handle_entries(const httplib::Request& req, httplib::Response& res,
 void handle_machine(httplib::Response& res, const AgentOptions& options) {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
-  json body = {{"machine_id", compact_id(first_line_of_file(options.machine_id_file))},
+  json body = {{"name", options.name.empty() ? std::string(host) : options.name},
+               {"machine_id", compact_id(first_line_of_file(options.machine_id_file))},
                {"boot_id", compact_id(first_line_of_file(options.boot_id_file))},
                {"hostname", host},
                {"os_pretty_name", os_pretty_name()}};

@@ -24,7 +24,42 @@ Status status_for_http(int code, const std::string& what) {
   return Status::unavailable(what);
 }
 
+// A client for one request to `agent`: timeouts, token, TLS verification as configured.
+std::unique_ptr<httplib::Client> make_client(const AgentSpec& agent,
+                                             const HttpAgentClientOptions& options) {
+  auto cli =
+      std::make_unique<httplib::Client>(agent.url, agent.client_cert_file, agent.client_key_file);
+  cli->set_connection_timeout(options.connect_timeout);
+  cli->set_read_timeout(options.read_timeout);
+  cli->set_bearer_token_auth(agent.token.c_str());
+  if (!agent.ca_file.empty()) {
+    cli->set_ca_cert_path(agent.ca_file.c_str());
+    cli->enable_server_certificate_verification(true);
+  }
+  return cli;
+}
+
 }  // namespace
+
+Result<AgentIdentity> HttpAgentClient::identify(const AgentSpec& agent, std::stop_token stop) {
+  auto cli = make_client(agent, options_);
+  if (!cli->is_valid()) return Status::invalid_argument("not an agent URL: '" + agent.url + "'");
+  std::stop_callback on_stop(stop, [&cli] { cli->stop(); });
+  const std::string where = std::string("GET ") + kMachinePath + ": ";
+  auto res = cli->Get(kMachinePath);
+  if (stop.stop_requested()) return Status::unavailable(where + "stopped");
+  if (!res) return Status::unavailable(where + httplib::to_string(res.error()));
+  if (res->status != 200) return status_for_http(res->status, where + error_text(*res, res->body));
+  auto j = nlohmann::json::parse(res->body, nullptr, false);
+  if (!j.is_object()) return Status::corruption(where + "the body is not a JSON object");
+  auto text = [&j](const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+  };
+  AgentIdentity id{text("name"), text("hostname"), text("machine_id")};
+  if (id.name.empty()) id.name = id.hostname;
+  if (id.name.empty()) return Status::corruption(where + "no name and no hostname");
+  return id;
+}
 
 Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest& request,
                                      std::stop_token stop) {

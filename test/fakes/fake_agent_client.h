@@ -45,6 +45,15 @@ class FakeAgentClient : public wire::AgentClient {
     j.erase(j.begin(), j.begin() + static_cast<long>(std::min(n, j.size())));
   }
 
+  // identify() answers with names[spec.url] when set, else kUnavailable.
+  std::map<std::string, std::string> names;
+  Result<wire::AgentIdentity> identify(const wire::AgentSpec& spec, std::stop_token) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = names.find(spec.url);
+    if (it == names.end()) return Status::unavailable("GET /machine: " + spec.url + " is down");
+    return wire::AgentIdentity{it->second, it->second, std::string(32, 'a')};
+  }
+
   Result<Batch> fetch(const wire::AgentSpec& spec, const wire::FetchRequest& req,
                       std::stop_token) override {
     std::lock_guard<std::mutex> lock(mutex);

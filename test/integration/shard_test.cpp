@@ -102,8 +102,9 @@ TEST_CASE("collect --discover-agents adds the agents a name resolves to, once ea
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   Fleet fleet({.hosts = 2, .entries = 200, .hostile = false});
-  // The inventory lists vm-01 only; localhost (127.0.0.1 here) on vm-02's port finds vm-02,
-  // and on vm-01's port finds vm-01 again, which the inventory's URL drops.
+  // The inventory lists vm-01 only; localhost on vm-02's port finds vm-02 (named by its
+  // /machine, the agent's --name, not by its address), and on vm-01's port finds vm-01 again,
+  // which the inventory's URL drops.
   fleet.replace_inventory({{"token_file", fleet.token_file()},
                            {"agents", {{{"name", "vm-01"}, {"url", fleet.url(0)}}}}});
   std::string port1 = fleet.url(0).substr(fleet.url(0).rfind(':') + 1);
@@ -124,8 +125,8 @@ TEST_CASE("collect --discover-agents adds the agents a name resolves to, once ea
   CHECK(r.err.find("\"msg\":\"discovered agents\"") != std::string::npos);
   pair.sync_replica();
   auto hosts = stored_hosts(pair, db.name);
-  REQUIRE(hosts.count("127.0.0.1") == 1);
-  CHECK(stored_entries(pair, db.name, "127.0.0.1") ==
+  CHECK(hosts == std::set<std::string>{"vm-01", "vm-02"});
+  CHECK(stored_entries(pair, db.name, "vm-02") ==
         journalctl_json({"--file", fleet.files()[1]}).size());
   CHECK(stored_entries(pair, db.name, "vm-01") ==
         journalctl_json({"--file", fleet.files()[0]}).size());

@@ -20,7 +20,8 @@ Fleet::Fleet(const FleetOptions& options) : token_(options.token) {
     names_.push_back(name);
     files_.push_back(out + "/" + name + ".journal");
     agents_.push_back(std::make_unique<ServerProcess>(
-        "agent", std::vector<std::string>{"--token-file", token_file_, "--file", files_.back()}));
+        "agent", std::vector<std::string>{"--token-file", token_file_, "--file", files_.back(),
+                                          "--name", name}));
   }
   write_inventory();
 }

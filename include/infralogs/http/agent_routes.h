@@ -32,6 +32,7 @@ struct AgentOptions {
   // gzip level for clients that accept gzip (1 = fastest).
   int gzip_level = 1;
   // /machine reports these.
+  std::string name;  // what /machine reports as "name"; empty: the hostname
   std::string machine_id_file = "/etc/machine-id";
   std::string boot_id_file = "/proc/sys/kernel/random/boot_id";
 };

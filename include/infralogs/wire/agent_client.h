@@ -30,9 +30,19 @@ struct FetchRequest {
   size_t limit = 1000;
 };
 
+// Who an agent is (GET /machine): what a collector names an agent it found through DNS by.
+struct AgentIdentity {
+  std::string name;        // the agent's --name (default: its hostname); stable across restarts
+  std::string hostname;    // gethostname() where it runs (a pod name in Kubernetes)
+  std::string machine_id;  // /etc/machine-id of the machine it reads
+};
+
 class AgentClient {
  public:
   virtual ~AgentClient() = default;
+  // The agent's /machine. Errors as fetch(); kCorruption when the body is not the protocol's
+  // object or has no name and no hostname. Thread-safe.
+  virtual Result<AgentIdentity> identify(const AgentSpec& agent, std::stop_token stop) = 0;
   // One page. Errors: kUnavailable (cannot connect, timed out, 5xx: retry later),
   // kPermissionDenied (401/403/429), kInvalidArgument (400), kCorruption (a response that is
   // not the protocol: truncated, invalid JSON, an entry without a cursor, a line over the
@@ -51,6 +61,7 @@ struct HttpAgentClientOptions {
 class HttpAgentClient : public AgentClient {
  public:
   explicit HttpAgentClient(HttpAgentClientOptions options) : options_(options) {}
+  Result<AgentIdentity> identify(const AgentSpec& agent, std::stop_token stop) override;
   Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
                       std::stop_token stop) override;
 

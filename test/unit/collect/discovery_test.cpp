@@ -5,6 +5,8 @@
 #include <fstream>
 #include <set>
 
+#include "fakes/fake_agent_client.h"
+
 using namespace infralogs;
 
 TEST_CASE("discovery specs parse dns:NAME:PORT and refuse the rest", "[collect][discovery]") {
@@ -79,16 +81,25 @@ TEST_CASE("a round's agents: inventory plus discovered, then the shard", "[colle
   collect::DiscoveryOptions d;
   d.host = "localhost";
   d.port = "19532";
-  auto all = collect::agents_for_round(listed, d, token_file, {});
-  REQUIRE(all.size() > listed.size());
+  infralogs::test::FakeAgentClient client;
+  // Unidentified agents are left out of the round.
+  CHECK(collect::agents_for_round(listed, d, token_file, {}, client, {}).size() == listed.size());
+  // Named by what /machine says, not by the address.
+  client.names["http://127.0.0.1:19532"] = "node-a";
+  client.names["http://[::1]:19532"] = "node-a";
+  auto all = collect::agents_for_round(listed, d, token_file, {}, client, {});
+  REQUIRE(all.size() == listed.size() + 1);  // both addresses of localhost are node-a
+  CHECK(all.back().name == "node-a");
+  CHECK(all.back().labels.at("address") != "node-a");
   CHECK(all.back().token == "tok-now");
-  auto shard0 = collect::agents_for_round(listed, {}, token_file, {0, 2});
+  auto shard0 = collect::agents_for_round(listed, {}, token_file, {0, 2}, client, {});
   REQUIRE(shard0.size() == 2);  // vm-01 and vm-03 hash to shard 0 of 2
   CHECK(shard0[0].name == "vm-01");
   CHECK(shard0[1].name == "vm-03");
   d.host = "no-such-host.invalid";
-  CHECK(collect::agents_for_round(listed, d, token_file, {}).size() == listed.size());
-  CHECK(collect::agents_for_round(listed, d, std::string(dir) + "/missing", {}).size() ==
-        listed.size());
+  CHECK(collect::agents_for_round(listed, d, token_file, {}, client, {}).size() == listed.size());
+  CHECK(
+      collect::agents_for_round(listed, d, std::string(dir) + "/missing", {}, client, {}).size() ==
+      listed.size());
   std::system((std::string("rm -rf ") + dir).c_str());
 }
