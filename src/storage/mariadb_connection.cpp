@@ -6,6 +6,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "infralogs/core/log.h"
+
 namespace infralogs::storage {
 
 bool is_connection_error(unsigned int e) {
@@ -285,6 +287,41 @@ Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbConnectionOptio
     return Status::unavailable(what);
   }
   return c;
+}
+
+Status verify_login(const MariaDbConnectionOptions& options, const Credentials& candidate,
+                    bool replica) {
+  auto c = connect_mariadb(options, candidate);
+  Status s = c ? (*c)->query("SELECT 1") : c.status();
+  if (replica && s.code() == StatusCode::kPermissionDenied) {
+    return Status::unavailable(s.message() + " (a new user may not have replicated yet)");
+  }
+  return s;
+}
+
+void switch_pool(ConnectionPool& pool, uint64_t generation,
+                 std::chrono::steady_clock::time_point deadline, const char* what) {
+  if (pool.switch_to(generation, deadline)) {
+    log::info("storage", "credential switch drained", {{"role", what}, {"generation", generation}});
+    return;
+  }
+  size_t in_use = 0;
+  for (const auto& g : pool.counts()) {
+    if (g.generation < generation) in_use += g.leased;
+  }
+  log::warn("storage", "credential switch: older connections still in use at the deadline",
+            {{"role", what}, {"generation", generation}, {"older_in_use", in_use}});
+}
+
+CredentialStatus pool_status(const ConnectionPool& pool, const secrets::CredentialSource& source) {
+  CredentialStatus status;
+  status.credentials = source.info();
+  status.generation = pool.generation();
+  for (const auto& g : pool.counts()) {
+    status.connections.push_back({g.generation, g.leased, g.idle});
+  }
+  status.auth_retries = pool.auth_retries();
+  return status;
 }
 
 }  // namespace infralogs::storage

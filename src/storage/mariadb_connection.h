@@ -16,6 +16,7 @@
 #include "connection_pool.h"
 #include "infralogs/core/credentials.h"
 #include "infralogs/core/status.h"
+#include "infralogs/storage/credential_status.h"
 #include "infralogs/storage/mariadb_options.h"
 #include "mariadb_binder.h"
 #include "mariadb_rows.h"
@@ -103,6 +104,20 @@ std::string connect_failure_message(const MariaDbConnectionOptions& options,
 
 using ConnectionPool = Pool<Connection>;
 using ConnectionLease = Lease<Connection>;
+
+// RotationListener::verify for a pool connecting with `options`: one connection with
+// `candidate`, SELECT 1, closed. On the replica (`replica`) an authentication failure is
+// kUnavailable: a new user reaches it only through replication, so it is asked again later.
+Status verify_login(const MariaDbConnectionOptions& options, const Credentials& candidate,
+                    bool replica);
+
+// RotationListener::switched for `pool`: switch_to(generation, deadline); if older connections
+// were still in use at the deadline, logs how many, naming `what` ("writer", "reader").
+void switch_pool(ConnectionPool& pool, uint64_t generation,
+                 std::chrono::steady_clock::time_point deadline, const char* what);
+
+// The status of `pool` and `source`, for credential_status() and credentials().
+CredentialStatus pool_status(const ConnectionPool& pool, const secrets::CredentialSource& source);
 
 // Opens a connection with `credentials`, in UTC and utf8mb4, with LOAD DATA LOCAL INFILE off,
 // over verified TLS when options.tls_ca is set (mariadb_options.h).

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "infralogs/core/status.h"
+#include "infralogs/storage/credential_status.h"
 
 namespace infralogs::storage {
 
@@ -153,6 +154,14 @@ class LogReader {
   virtual Result<SearchPage> search(const SearchQuery& q) = 0;
   // The stored entry with exactly this key; nullopt when there is none.
   virtual Result<std::optional<EntryDetail>> entry(const SearchKey& key) = 0;
+
+  // The credentials this reader connects with and its connections per credential generation
+  // (credential_status.h), for the dashboard's Credentials panel and /metrics. Never the
+  // password; never touches the database. kNotFound from readers without credentials (the
+  // default, e.g. test fakes).
+  virtual Result<CredentialStatus> credentials() {
+    return Status::not_found("this reader has no database credentials");
+  }
 };
 
 }  // namespace infralogs::storage
