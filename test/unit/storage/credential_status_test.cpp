@@ -18,11 +18,14 @@ TEST_CASE("credential metrics: current and older generations, auth retries as a 
   storage::update_credential_metrics(s, "reader", r);
   std::string text = r.render();
   INFO(text);
-  CHECK(text.find(R"(infralogs_db_connections{role="reader",generations="current",state="in_use"} 4)") !=
+  CHECK(text.find(
+            R"(infralogs_db_connections{role="reader",generations="current",state="in_use"} 4)") !=
         std::string::npos);
-  CHECK(text.find(R"(infralogs_db_connections{role="reader",generations="current",state="idle"} 5)") !=
+  CHECK(text.find(
+            R"(infralogs_db_connections{role="reader",generations="current",state="idle"} 5)") !=
         std::string::npos);
-  CHECK(text.find(R"(infralogs_db_connections{role="reader",generations="older",state="in_use"} 3)") !=
+  CHECK(text.find(
+            R"(infralogs_db_connections{role="reader",generations="older",state="in_use"} 3)") !=
         std::string::npos);
   CHECK(text.find(R"(infralogs_db_credential_generation{role="reader"} 3)") != std::string::npos);
   CHECK(text.find(R"(infralogs_db_auth_retries_total{role="reader"} 2)") != std::string::npos);
@@ -32,7 +35,8 @@ TEST_CASE("credential metrics: current and older generations, auth retries as a 
   storage::update_credential_metrics(s, "reader", r);
   text = r.render();
   CHECK(text.find(R"(infralogs_db_auth_retries_total{role="reader"} 5)") != std::string::npos);
-  CHECK(text.find(R"(infralogs_db_connections{role="reader",generations="older",state="in_use"} 0)") !=
+  CHECK(text.find(
+            R"(infralogs_db_connections{role="reader",generations="older",state="in_use"} 0)") !=
         std::string::npos);
 }
 
