@@ -29,7 +29,7 @@ storage::MariaDbConnectionOptions options(int port, std::string ca) {
 
 }  // namespace
 
-TEST_CASE("MySQL TLS: verified TLS works; a wrong CA and a plain login fail clearly",
+TEST_CASE("MySQL TLS: verified TLS works, a wrong CA and a plain login fail clearly",
           "[integration][tls]") {
   MariaDbPair pair(MariaDbPair::Options{.tls = true, .require_secure_transport = true});
   // Root works over the socket, which counts as secure transport.

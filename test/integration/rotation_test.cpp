@@ -38,7 +38,8 @@ void create_users(MariaDbPair& pair, const std::string& db, const std::string& p
 }
 
 int sessions_of(MariaDbPair& pair, bool replica, const std::string& user) {
-  std::string sql = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + user + "'";
+  std::string sql =
+      "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = '" + user + "'";
   return std::stoi((replica ? pair.replica(sql) : pair.primary(sql))[0][0]);
 }
 
