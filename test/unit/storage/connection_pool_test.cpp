@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "fakes/fake_credential_source.h"
+#include "storage/mariadb_connection.h"
 
 using namespace infralogs;
 using namespace std::chrono_literals;
@@ -314,4 +315,21 @@ TEST_CASE("pool: switch_to closes idle ones, waits for leased ones until the dea
   // An older generation number never goes back.
   CHECK(f.pool.switch_to(3, std::chrono::steady_clock::now()));
   CHECK(f.pool.generation() == 4);
+}
+
+TEST_CASE("pool: connect_failure_message names the server and never the password",
+          "[storage][pool]") {
+  storage::MariaDbConnectionOptions o;
+  o.host = "db.internal";
+  o.port = 3307;
+  o.database = "logs";
+  std::string plain = storage::connect_failure_message(o, "reader", false, "Access denied");
+  CHECK(plain == "cannot connect to db.internal:3307/logs as reader: Access denied");
+  std::string tls = storage::connect_failure_message(o, "reader", true, "");
+  CHECK(tls.find("db.internal:3307") != std::string::npos);
+  CHECK(tls.find("requires TLS") != std::string::npos);
+  CHECK(tls.find("--db-tls-ca") != std::string::npos);
+  o.tls_ca = "/ca.pem";
+  CHECK(storage::connect_failure_message(o, "reader", false, "bad cert").find("over TLS") !=
+        std::string::npos);
 }
