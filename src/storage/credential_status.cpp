@@ -1,4 +1,4 @@
-#include "infralogs/storage/credential_status.h"
+#include "infralogs/storage/log_reader.h"
 
 namespace infralogs::storage {
 

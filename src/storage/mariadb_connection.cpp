@@ -315,7 +315,17 @@ void switch_pool(ConnectionPool& pool, uint64_t generation,
 
 CredentialStatus pool_status(const ConnectionPool& pool, const secrets::CredentialSource& source) {
   CredentialStatus status;
-  status.credentials = source.info();
+  secrets::CredentialInfo info = source.info();
+  status.source = info.source;
+  status.location = info.location;
+  status.username = info.username;
+  status.obtained_usec = info.obtained_usec;
+  status.expires_usec = info.expires_usec;
+  status.last_switch_usec = info.last_switch_usec;
+  status.switches = info.switches;
+  status.failures = info.failures;
+  status.last_error = info.last_error;
+  status.source_reachable = info.source_reachable;
   status.generation = pool.generation();
   for (const auto& g : pool.counts()) {
     status.connections.push_back({g.generation, g.leased, g.idle});

@@ -16,7 +16,7 @@
 #include "connection_pool.h"
 #include "infralogs/core/credentials.h"
 #include "infralogs/core/status.h"
-#include "infralogs/storage/credential_status.h"
+#include "infralogs/storage/log_reader.h"
 #include "infralogs/storage/mariadb_options.h"
 #include "mariadb_binder.h"
 #include "mariadb_rows.h"

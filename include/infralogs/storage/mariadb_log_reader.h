@@ -18,7 +18,6 @@
 #include <memory>
 
 #include "infralogs/secrets/credential_source.h"
-#include "infralogs/storage/credential_status.h"
 #include "infralogs/storage/log_reader.h"
 #include "infralogs/storage/mariadb_options.h"
 

@@ -21,7 +21,7 @@
 
 #include "infralogs/core/mutex.h"
 #include "infralogs/secrets/credential_source.h"
-#include "infralogs/storage/credential_status.h"
+#include "infralogs/storage/log_reader.h"
 #include "infralogs/storage/log_store.h"
 #include "infralogs/storage/mariadb_options.h"
 
@@ -65,7 +65,7 @@ class MariaDbLogStore : public LogStore, public secrets::RotationListener {
   Status heartbeat(const std::string& collector) override;
   Result<int> drop_partitions_before(uint64_t before_usec) override;
 
-  // The credentials and connections per generation (credential_status.h), for /metrics.
+  // The credentials and connections per generation (log_reader.h), for /metrics.
   CredentialStatus credential_status() const;
 
   // RotationListener (credential_source.h), for the source's refresh thread.

@@ -1,9 +1,8 @@
-#include "infralogs/storage/credential_status.h"
-
 #include <catch2/catch.hpp>
 
 #include "fakes/fake_log_reader.h"
 #include "infralogs/core/metrics.h"
+#include "infralogs/storage/log_reader.h"
 
 using namespace infralogs;
 using storage::CredentialStatus;
