@@ -15,9 +15,15 @@
 // credentials. wait_drained() waits until no connection of an older generation is leased any
 // more, so the old credentials can be revoked without breaking a statement in flight.
 //
+// Authentication failures. A connect that fails with kPermissionDenied (the server refused the
+// credentials) makes the pool ask the source once for fresh ones
+// (refresh_after_auth_failure) and connect once more before it reports the failure: a source
+// that missed a rotation catches up without failing the request. auth_retries() counts them.
+//
 // Thread-safety: thread-safe. Connections are made and closed outside the pool's mutex (they
 // take network round trips). Every lease must be gone before the pool is destroyed.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -80,6 +86,7 @@ template <typename Conn>
 class Pool {
  public:
   // Opens a connection with these credentials; never returns a null connection when ok.
+  // kPermissionDenied means the server refused the credentials (see the class comment).
   using Connect = std::function<Result<std::unique_ptr<Conn>>(const Credentials&)>;
 
   // Connections of one generation, for metrics.
@@ -130,6 +137,29 @@ class Pool {
     return generation_;
   }
 
+  // Makes `generation` the current one if it is newer (a credential source's generation
+  // number, see RotationListener::switched), closing the idle connections, then waits as
+  // wait_drained() until `deadline`. Returns whether no older connection is leased.
+  bool switch_to(uint64_t generation, std::chrono::steady_clock::time_point deadline)
+      EXCLUDES(mu_) {
+    {
+      std::vector<std::unique_ptr<Conn>> closing;  // closed after the mutex is released
+      MutexLock lock(mu_);
+      if (generation > generation_) {
+        generation_ = generation;
+        closing.swap(idle_);
+      }
+    }
+    auto left = deadline - std::chrono::steady_clock::now();
+    return wait_drained(generation, std::max(left, std::chrono::steady_clock::duration::zero()));
+  }
+
+  // Connect retries after an authentication failure, since the pool was made.
+  uint64_t auth_retries() const EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    return auth_retries_;
+  }
+
   // The current generation.
   uint64_t generation() const EXCLUDES(mu_) {
     MutexLock lock(mu_);
@@ -166,6 +196,15 @@ class Pool {
     Result<Credentials> credentials = credentials_.current();
     if (!credentials) return credentials.status();
     Result<std::unique_ptr<Conn>> c = connect_(*credentials);
+    if (!c && c.status().code() == StatusCode::kPermissionDenied) {
+      {
+        MutexLock lock(mu_);
+        ++auth_retries_;
+      }
+      Result<Credentials> fresh = credentials_.refresh_after_auth_failure();
+      if (!fresh) return c.status();  // the server's refusal says more than the source's error
+      c = connect_(*fresh);
+    }
     if (c && !*c) return Status::internal("the connect function returned no connection");
     return c;
   }
@@ -197,6 +236,7 @@ class Pool {
   mutable Mutex mu_;
   CondVar drained_;
   uint64_t generation_ GUARDED_BY(mu_) = 1;
+  uint64_t auth_retries_ GUARDED_BY(mu_) = 0;
   std::map<uint64_t, size_t> leased_ GUARDED_BY(mu_);        // generation -> leased (> 0)
   std::vector<std::unique_ptr<Conn>> idle_ GUARDED_BY(mu_);  // all of generation_
 };

@@ -6,12 +6,19 @@
 #include <cstring>
 #include <mutex>
 
+#include "infralogs/core/log.h"
+
 namespace infralogs::storage {
 
 bool is_connection_error(unsigned int e) {
   return e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST || e == CR_CONN_HOST_ERROR ||
          e == CR_CONNECTION_ERROR || e == CR_UNKNOWN_HOST || e == CR_SERVER_LOST_EXTENDED ||
          e == ER_SERVER_SHUTDOWN || e == ER_CONNECTION_KILLED || e == CR_COMMANDS_OUT_OF_SYNC;
+}
+
+bool is_auth_error(unsigned int e) {
+  return e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR ||
+         e == ER_ACCESS_DENIED_NO_PASSWORD_ERROR || e == ER_ACCOUNT_HAS_BEEN_LOCKED;
 }
 
 Status status_for(unsigned int e, const std::string& what) {
@@ -185,15 +192,11 @@ namespace {
 
 std::once_flag library_once;
 
-}  // namespace
-
-Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbConnectionOptions& options,
-                                                    const Credentials& credentials) {
-  // mysql_init would initialise the library itself, but not safely from two threads at once.
-  std::call_once(library_once, [] { mysql_library_init(0, nullptr, nullptr); });
+// A handle with every option set; tls_unverified: TLS without checking the server (only for
+// the probe in connect_mariadb, which sends no statement over it).
+MYSQL* new_handle(const MariaDbConnectionOptions& options, bool tls_unverified) {
   MYSQL* m = mysql_init(nullptr);
-  if (!m) return Status::internal("mysql_init failed");
-  auto c = std::make_unique<Connection>(m);
+  if (!m) return nullptr;
   unsigned int connect_timeout = static_cast<unsigned int>(options.connect_timeout.count());
   unsigned int read_timeout = static_cast<unsigned int>(options.read_timeout.count());
   unsigned int write_timeout = static_cast<unsigned int>(options.write_timeout.count());
@@ -207,19 +210,128 @@ Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbConnectionOptio
   mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &local_infile);
   mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-  if (!mysql_real_connect(m, options.host.c_str(), credentials.username.c_str(),
-                          credentials.password.c_str(), options.database.c_str(),
-                          static_cast<unsigned int>(options.port), nullptr, 0)) {
+  my_bool on = 1;
+  if (!options.tls_ca.empty()) {
+    // ENFORCE: fail rather than fall back to plain; VERIFY: the chain and the host name.
+    mysql_options(m, MYSQL_OPT_SSL_CA, options.tls_ca.c_str());
+    if (!options.tls_cert.empty()) {
+      mysql_options(m, MYSQL_OPT_SSL_CERT, options.tls_cert.c_str());
+      mysql_options(m, MYSQL_OPT_SSL_KEY, options.tls_key.c_str());
+    }
+    mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
+    mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+  } else if (tls_unverified) {
+    my_bool off = 0;
+    mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
+    mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &off);
+  }
+  return m;
+}
+
+bool real_connect(MYSQL* m, const MariaDbConnectionOptions& options,
+                  const Credentials& credentials) {
+  return mysql_real_connect(m, options.host.c_str(), credentials.username.c_str(),
+                            credentials.password.c_str(), options.database.c_str(),
+                            static_cast<unsigned int>(options.port), nullptr, 0) != nullptr;
+}
+
+// MariaDB answers a plain login to a server with require_secure_transport (or to an account
+// with REQUIRE SSL) with the same ER_ACCESS_DENIED_ERROR as a wrong password. Whether the same
+// login works over TLS tells the two apart. The probe does not verify the server, but sends no
+// more than the plain attempt did (the client never sends a cleartext password unasked), and
+// is closed at once.
+bool login_needs_tls(const MariaDbConnectionOptions& options, const Credentials& credentials) {
+  MYSQL* probe = new_handle(options, /*tls_unverified=*/true);
+  if (!probe) return false;
+  bool ok = real_connect(probe, options, credentials);
+  mysql_close(probe);
+  return ok;
+}
+
+}  // namespace
+
+std::string connect_failure_message(const MariaDbConnectionOptions& options,
+                                    const std::string& username, bool tls_required,
+                                    const char* reason) {
+  std::string where = options.host + ":" + std::to_string(options.port) + "/" + options.database +
+                      " as " + username;
+  if (tls_required) {
+    return "cannot connect to " + where +
+           ": the server requires TLS for this login (require_secure_transport or REQUIRE SSL) "
+           "and this connection is plain: set the CA of its certificate (--db-tls-ca)";
+  }
+  return "cannot connect to " + where + (options.tls_ca.empty() ? "" : " over TLS") + ": " + reason;
+}
+
+Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbConnectionOptions& options,
+                                                    const Credentials& credentials) {
+  Status valid = validate(options);
+  if (!valid.is_ok()) return valid;
+  // mysql_init would initialise the library itself, but not safely from two threads at once.
+  std::call_once(library_once, [] { mysql_library_init(0, nullptr, nullptr); });
+  MYSQL* m = new_handle(options, /*tls_unverified=*/false);
+  if (!m) return Status::internal("mysql_init failed");
+  auto c = std::make_unique<Connection>(m);
+  if (!real_connect(m, options, credentials)) {
     unsigned int e = mysql_errno(m);
-    std::string what = "cannot connect to " + options.host + ":" + std::to_string(options.port) +
-                       "/" + options.database + " as " + credentials.username + ": " +
-                       mysql_error(m);
-    if (e == ER_ACCESS_DENIED_ERROR || e == ER_DBACCESS_DENIED_ERROR)
-      return Status::permission_denied(what);
+    if (e == ER_ACCESS_DENIED_ERROR && options.tls_ca.empty() &&
+        login_needs_tls(options, credentials)) {
+      // A configuration error, not a credential one: no refetch would help.
+      return Status::invalid_argument(
+          connect_failure_message(options, credentials.username, true, ""));
+    }
+    std::string what =
+        connect_failure_message(options, credentials.username, false, mysql_error(m));
+    if (is_auth_error(e)) return Status::permission_denied(what);
     if (e == ER_BAD_DB_ERROR) return Status::invalid_argument(what);
     return Status::unavailable(what);
   }
   return c;
+}
+
+Status verify_login(const MariaDbConnectionOptions& options, const Credentials& candidate,
+                    bool replica) {
+  auto c = connect_mariadb(options, candidate);
+  Status s = c ? (*c)->query("SELECT 1") : c.status();
+  if (replica && s.code() == StatusCode::kPermissionDenied) {
+    return Status::unavailable(s.message() + " (a new user may not have replicated yet)");
+  }
+  return s;
+}
+
+void switch_pool(ConnectionPool& pool, uint64_t generation,
+                 std::chrono::steady_clock::time_point deadline, const char* what) {
+  if (pool.switch_to(generation, deadline)) {
+    log::info("storage", "credential switch drained", {{"role", what}, {"generation", generation}});
+    return;
+  }
+  size_t in_use = 0;
+  for (const auto& g : pool.counts()) {
+    if (g.generation < generation) in_use += g.leased;
+  }
+  log::warn("storage", "credential switch: older connections still in use at the deadline",
+            {{"role", what}, {"generation", generation}, {"older_in_use", in_use}});
+}
+
+CredentialStatus pool_status(const ConnectionPool& pool, const secrets::CredentialSource& source) {
+  CredentialStatus status;
+  secrets::CredentialInfo info = source.info();
+  status.source = info.source;
+  status.location = info.location;
+  status.username = info.username;
+  status.obtained_usec = info.obtained_usec;
+  status.expires_usec = info.expires_usec;
+  status.last_switch_usec = info.last_switch_usec;
+  status.switches = info.switches;
+  status.failures = info.failures;
+  status.last_error = info.last_error;
+  status.source_reachable = info.source_reachable;
+  status.generation = pool.generation();
+  for (const auto& g : pool.counts()) {
+    status.connections.push_back({g.generation, g.leased, g.idle});
+  }
+  status.auth_retries = pool.auth_retries();
+  return status;
 }
 
 }  // namespace infralogs::storage

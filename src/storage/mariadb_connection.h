@@ -16,6 +16,7 @@
 #include "connection_pool.h"
 #include "infralogs/core/credentials.h"
 #include "infralogs/core/status.h"
+#include "infralogs/storage/log_reader.h"
 #include "infralogs/storage/mariadb_options.h"
 #include "mariadb_binder.h"
 #include "mariadb_rows.h"
@@ -24,6 +25,11 @@ namespace infralogs::storage {
 
 // Whether the client or server error number means the connection is gone.
 bool is_connection_error(unsigned int e);
+
+// Whether a failed login's error number says the server refused the credentials (access
+// denied, no access to the database, account locked): the case where fetching the credentials
+// again may help.
+bool is_auth_error(unsigned int e);
 
 // The Status for a failed call with error number `e`: kUnavailable for a lost connection, a
 // deadlock or a lock wait timeout (retry), kPermissionDenied for access errors, kAborted for a
@@ -90,13 +96,36 @@ class Connection {
   unsigned int last_errno_ = 0;
 };
 
+// The message of a failed connect: host, port, database and user, never the password. With
+// `tls_required`, says the server wants TLS and which option gives it; else ends in `reason`.
+std::string connect_failure_message(const MariaDbConnectionOptions& options,
+                                    const std::string& username, bool tls_required,
+                                    const char* reason);
+
 using ConnectionPool = Pool<Connection>;
 using ConnectionLease = Lease<Connection>;
 
-// Opens a connection with `credentials`, in UTC and utf8mb4, with LOAD DATA LOCAL INFILE off.
+// RotationListener::verify for a pool connecting with `options`: one connection with
+// `candidate`, SELECT 1, closed. On the replica (`replica`) an authentication failure is
+// kUnavailable: a new user reaches it only through replication, so it is asked again later.
+Status verify_login(const MariaDbConnectionOptions& options, const Credentials& candidate,
+                    bool replica);
+
+// RotationListener::switched for `pool`: switch_to(generation, deadline); if older connections
+// were still in use at the deadline, logs how many, naming `what` ("writer", "reader").
+void switch_pool(ConnectionPool& pool, uint64_t generation,
+                 std::chrono::steady_clock::time_point deadline, const char* what);
+
+// The status of `pool` and `source`, for credential_status() and credentials().
+CredentialStatus pool_status(const ConnectionPool& pool, const secrets::CredentialSource& source);
+
+// Opens a connection with `credentials`, in UTC and utf8mb4, with LOAD DATA LOCAL INFILE off,
+// over verified TLS when options.tls_ca is set (mariadb_options.h).
 // Initialises the client library first (mysql_library_init, once per process, thread-safe).
-// Errors name the host, port, database and user, never the password: kPermissionDenied (access
-// denied), kInvalidArgument (no such database), kUnavailable (anything else: retry).
+// Errors name the host, port, database and user, never the password: kPermissionDenied (the
+// server refused the credentials: is_auth_error), kInvalidArgument (no such database, TLS
+// options that do not go together, or a plain connection to a server that requires TLS),
+// kUnavailable (anything else, e.g. a certificate that does not verify: retry).
 Result<std::unique_ptr<Connection>> connect_mariadb(const MariaDbConnectionOptions& options,
                                                     const Credentials& credentials);
 

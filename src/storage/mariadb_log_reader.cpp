@@ -67,11 +67,25 @@ MariaDbLogReader::MariaDbLogReader(MariaDbConnectionOptions connection,
                                    secrets::CredentialSource& credentials,
                                    MariaDbReaderOptions options)
     : connection_(std::move(connection)),
+      credentials_(credentials),
       options_(options),
       pool_(std::make_unique<ConnectionPool>(
           credentials, [this](const Credentials& c) { return connect_mariadb(connection_, c); })) {}
 
 MariaDbLogReader::~MariaDbLogReader() = default;
+
+Status MariaDbLogReader::verify(const Credentials& candidate) {
+  return verify_login(connection_, candidate, /*replica=*/true);
+}
+
+void MariaDbLogReader::switched(uint64_t generation,
+                                std::chrono::steady_clock::time_point deadline) {
+  switch_pool(*pool_, generation, deadline, "reader");
+}
+
+Result<CredentialStatus> MariaDbLogReader::credentials() {
+  return pool_status(*pool_, credentials_);
+}
 
 Status MariaDbLogReader::ping() {
   Params p;

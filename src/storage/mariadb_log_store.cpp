@@ -45,11 +45,25 @@ MariaDbLogStore::MariaDbLogStore(MariaDbConnectionOptions connection,
                                  secrets::CredentialSource& credentials,
                                  MariaDbStoreOptions options)
     : connection_(std::move(connection)),
+      credentials_(credentials),
       options_(options),
       pool_(std::make_unique<ConnectionPool>(
           credentials, [this](const Credentials& c) { return connect_mariadb(connection_, c); })) {}
 
 MariaDbLogStore::~MariaDbLogStore() = default;
+
+CredentialStatus MariaDbLogStore::credential_status() const {
+  return pool_status(*pool_, credentials_);
+}
+
+Status MariaDbLogStore::verify(const Credentials& candidate) {
+  return verify_login(connection_, candidate, /*replica=*/false);
+}
+
+void MariaDbLogStore::switched(uint64_t generation,
+                               std::chrono::steady_clock::time_point deadline) {
+  switch_pool(*pool_, generation, deadline, "writer");
+}
 
 namespace {
 

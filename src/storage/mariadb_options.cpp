@@ -5,6 +5,18 @@
 
 namespace infralogs::storage {
 
+Status validate(const MariaDbConnectionOptions& o) {
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return Status::invalid_argument(
+        "--db-tls-cert and --db-tls-key go together: a client certificate needs its key");
+  }
+  if (!o.tls_cert.empty() && o.tls_ca.empty()) {
+    return Status::invalid_argument(
+        "--db-tls-cert needs --db-tls-ca: the server's certificate is always verified");
+  }
+  return Status::ok();
+}
+
 Result<MariaDbConnectionOptions> parse_mysql_url(std::string_view url) {
   constexpr std::string_view kScheme = "mysql://";
   auto bad = [&](const char* why) {

@@ -39,18 +39,26 @@ void MariaDbPair::pair(const std::vector<std::string>& args) {
   REQUIRE(r.exit_code == 0);
 }
 
-MariaDbPair::MariaDbPair() {
+MariaDbPair::MariaDbPair(Options options) {
   primary_port_ = free_port();
   do {
     replica_port_ = free_port();
   } while (replica_port_ == primary_port_);
-  pair({"start", dir_.path(), "--primary-port", std::to_string(primary_port_), "--replica-port",
-        std::to_string(replica_port_)});
+  std::vector<std::string> args = {"start",          dir_.path(),
+                                   "--primary-port", std::to_string(primary_port_),
+                                   "--replica-port", std::to_string(replica_port_)};
+  if (options.tls) args.push_back("--tls");
+  if (options.require_secure_transport) args.push_back("--require-secure-transport");
+  pair(args);
   started_ = true;
   primary_socket_ = env_value(dir_.file("env"), "PRIMARY_SOCKET");
   replica_socket_ = env_value(dir_.file("env"), "REPLICA_SOCKET");
   REQUIRE(!primary_socket_.empty());
   REQUIRE(!replica_socket_.empty());
+  if (options.tls) {
+    tls_ca_ = env_value(dir_.file("env"), "TLS_CA");
+    REQUIRE(!tls_ca_.empty());
+  }
 }
 
 MariaDbPair::~MariaDbPair() {

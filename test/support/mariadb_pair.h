@@ -13,8 +13,13 @@ using Rows = std::vector<std::vector<std::string>>;
 
 class MariaDbPair {
  public:
+  struct Options {
+    bool tls = false;                       // mariadb-pair start --tls
+    bool require_secure_transport = false;  // and --require-secure-transport
+  };
   // Starts both servers on free loopback ports; fails the test if they do not start.
-  MariaDbPair();
+  MariaDbPair() : MariaDbPair(Options{}) {}
+  explicit MariaDbPair(Options options);
   // Stops them and removes their data.
   ~MariaDbPair();
   MariaDbPair(const MariaDbPair&) = delete;
@@ -22,6 +27,8 @@ class MariaDbPair {
 
   int primary_port() const { return primary_port_; }
   int replica_port() const { return replica_port_; }
+  // With Options::tls: the CA file the servers' certificate (for 127.0.0.1) verifies against.
+  const std::string& tls_ca() const { return tls_ca_; }
 
   // SQL as root over the server's socket: rows of tab-separated text (use HEX() for bytes).
   // Fails the test if the statement fails.
@@ -54,6 +61,7 @@ class MariaDbPair {
   int replica_port_ = 0;
   std::string primary_socket_;
   std::string replica_socket_;
+  std::string tls_ca_;
   bool started_ = false;
 };
 

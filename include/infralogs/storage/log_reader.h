@@ -15,11 +15,13 @@
 // Thread-safety: implementations are thread-safe (the dashboard calls them from its HTTP
 // threads at once).
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "infralogs/core/metrics.h"
 #include "infralogs/core/status.h"
 
 namespace infralogs::storage {
@@ -114,6 +116,44 @@ struct EntryDetail {
   std::optional<std::string> message;  // the message column
 };
 
+// Credential status (LogReader::credentials()): which credentials a reader or store connects
+// with and its connections per credential generation. Plain values.
+// Connections of one credential generation.
+struct GenerationConnections {
+  uint64_t generation = 0;
+  size_t in_use = 0;  // leased (a statement may be running), or being opened
+  size_t idle = 0;    // pooled for reuse; only the current generation has idle ones
+  bool operator==(const GenerationConnections&) const = default;
+};
+
+struct CredentialStatus {
+  // What the credential source says (secrets::CredentialInfo, copied so that this interface
+  // needs no secrets header). Never the password.
+  std::string source;                        // "file", "vault-dynamic", ...
+  std::string location;                      // file path or Vault path
+  std::string username;                      // current user
+  std::optional<uint64_t> obtained_usec;     // when the current credentials were obtained
+  std::optional<uint64_t> expires_usec;      // lease end, or next rotation
+  std::optional<uint64_t> last_switch_usec;  // when the last switch happened
+  uint64_t switches = 0;                     // rotations followed since start
+  uint64_t failures = 0;                     // refresh or verify failures since start
+  std::string last_error;                    // path and status, never a secret
+  bool source_reachable = true;
+  uint64_t generation = 0;  // the credential generation new connections belong to
+  // Oldest first; always includes `generation`. More than one entry while a switch drains.
+  std::vector<GenerationConnections> connections;
+  uint64_t auth_retries = 0;  // logins refused, then retried with refetched credentials
+};
+
+// Sets these metrics, labelled role=`role` ("writer", "reader"):
+//   infralogs_db_connections{role,generations="current"|"older",state="in_use"|"idle"} gauge
+//   infralogs_db_credential_generation{role} gauge
+//   infralogs_db_auth_retries_total{role} counter (raised to status.auth_retries)
+// Older generations are summed so that rotations do not add series. Call it before rendering
+// /metrics; one status per role and registry.
+void update_credential_metrics(const CredentialStatus& status, const std::string& role,
+                               MetricsRegistry& metrics);
+
 class LogReader {
  public:
   virtual ~LogReader() = default;
@@ -153,6 +193,14 @@ class LogReader {
   virtual Result<SearchPage> search(const SearchQuery& q) = 0;
   // The stored entry with exactly this key; nullopt when there is none.
   virtual Result<std::optional<EntryDetail>> entry(const SearchKey& key) = 0;
+
+  // The credentials this reader connects with and its connections per credential generation
+  // (CredentialStatus above), for the dashboard's Credentials panel and /metrics. Never the
+  // password; never touches the database. kNotFound from readers without credentials (the
+  // default, e.g. test fakes).
+  virtual Result<CredentialStatus> credentials() {
+    return Status::not_found("this reader has no database credentials");
+  }
 };
 
 }  // namespace infralogs::storage

@@ -12,7 +12,9 @@
 // Thread-safety: thread-safe (LogReader's contract). Not copyable.
 // Lifetime: `credentials` must outlive the reader.
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "infralogs/secrets/credential_source.h"
@@ -32,7 +34,7 @@ struct MariaDbReaderOptions {
   size_t search_walk_rows = 200000;
 };
 
-class MariaDbLogReader : public LogReader {
+class MariaDbLogReader : public LogReader, public secrets::RotationListener {
  public:
   MariaDbLogReader(MariaDbConnectionOptions connection, secrets::CredentialSource& credentials,
                    MariaDbReaderOptions options = {});
@@ -59,9 +61,21 @@ class MariaDbLogReader : public LogReader {
   // planner's whole-window plan. Same rows either way.
   Result<SearchPage> search(const SearchQuery& q) override;
   Result<std::optional<EntryDetail>> entry(const SearchKey& key) override;
+  Result<CredentialStatus> credentials() override;
+
+  // RotationListener (credential_source.h), for the source's refresh thread.
+  // verify: opens one connection to the replica with `candidate` and runs SELECT 1.
+  // Access denied is kUnavailable here: a user made on the primary reaches the replica only
+  // through replication, so the source asks again later.
+  // switched: new connections use generation `generation`; idle older ones are closed now,
+  // leased ones when returned; returns once none is in use, or at `deadline` after logging how
+  // many still were.
+  Status verify(const Credentials& candidate) override;
+  void switched(uint64_t generation, std::chrono::steady_clock::time_point deadline) override;
 
  private:
   const MariaDbConnectionOptions connection_;
+  secrets::CredentialSource& credentials_;
   const MariaDbReaderOptions options_;
   std::unique_ptr<Pool<Connection>> pool_;
 };

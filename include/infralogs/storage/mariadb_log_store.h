@@ -14,12 +14,14 @@
 // one process, and racing processes retry. Not copyable.
 // Lifetime: `credentials` must outlive the store.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "infralogs/core/mutex.h"
 #include "infralogs/secrets/credential_source.h"
+#include "infralogs/storage/log_reader.h"
 #include "infralogs/storage/log_store.h"
 #include "infralogs/storage/mariadb_options.h"
 
@@ -40,7 +42,7 @@ struct MariaDbStoreOptions {
 // The schema version this binary writes and reads.
 int schema_version();
 
-class MariaDbLogStore : public LogStore {
+class MariaDbLogStore : public LogStore, public secrets::RotationListener {
  public:
   MariaDbLogStore(MariaDbConnectionOptions connection, secrets::CredentialSource& credentials,
                   MariaDbStoreOptions options = {});
@@ -63,10 +65,22 @@ class MariaDbLogStore : public LogStore {
   Status heartbeat(const std::string& collector) override;
   Result<int> drop_partitions_before(uint64_t before_usec) override;
 
+  // The credentials and connections per generation (log_reader.h), for /metrics.
+  CredentialStatus credential_status() const;
+
+  // RotationListener (credential_source.h), for the source's refresh thread.
+  // verify: opens one connection to the primary with `candidate` and runs SELECT 1.
+  // switched: new connections use generation `generation`; idle older ones are closed now,
+  // leased ones when returned; returns once none is in use, or at `deadline` after logging how
+  // many still were.
+  Status verify(const Credentials& candidate) override;
+  void switched(uint64_t generation, std::chrono::steady_clock::time_point deadline) override;
+
  private:
   Status ensure_partitions(const std::vector<uint64_t>& realtimes_usec) EXCLUDES(partition_mutex_);
 
   const MariaDbConnectionOptions connection_;
+  secrets::CredentialSource& credentials_;
   const MariaDbStoreOptions options_;
   std::unique_ptr<Pool<Connection>> pool_;
   // The day partitions of `entries` as last read: one partition change at a time per process.

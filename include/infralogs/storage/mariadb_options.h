@@ -13,7 +13,7 @@
 namespace infralogs::storage {
 
 // Everything needed to open a connection except the credentials, which come from a
-// secrets::CredentialSource at every new connection. TLS settings, when they come, go here.
+// secrets::CredentialSource at every new connection.
 struct MariaDbConnectionOptions {
   std::string host = "127.0.0.1";
   int port = 3306;
@@ -23,7 +23,21 @@ struct MariaDbConnectionOptions {
   // One read or write on the socket gives up after these; the connection is then dropped.
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds write_timeout{60};
+
+  // TLS (--db-tls-ca, --db-tls-cert, --db-tls-key). With `tls_ca` set, every connection must be
+  // TLS and the server's certificate must verify against this CA file (PEM) and name `host`:
+  // credentials then never travel in the clear nor to an impostor. Empty (the default): plain
+  // connections, for a server on the same host or a trusted network only.
+  std::string tls_ca;
+  // A client certificate and its key (PEM files), for servers that want one (REQUIRE X509).
+  // Both or neither, and only with `tls_ca`.
+  std::string tls_cert;
+  std::string tls_key;
 };
+
+// kInvalidArgument, naming the option, when the TLS settings do not go together (a client
+// certificate without its key or without a CA). Ok otherwise; files are read at connect time.
+Status validate(const MariaDbConnectionOptions& options);
 
 // Parses mysql://HOST:PORT/DATABASE (PORT defaults to 3306; timeouts keep their defaults).
 // kInvalidArgument, naming the URL and the expected shape, when it is not one. Credentials are

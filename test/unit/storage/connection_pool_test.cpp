@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "fakes/fake_credential_source.h"
+#include "storage/mariadb_connection.h"
 
 using namespace infralogs;
 using namespace std::chrono_literals;
@@ -250,4 +251,85 @@ TEST_CASE("many threads leasing at once each get a connection of their own", "[s
   REQUIRE(counts.size() == 1);
   CHECK(counts[0].leased == 0);
   CHECK(counts[0].idle == static_cast<size_t>(f.world.opened_count()));
+}
+
+TEST_CASE("pool: a refused login refetches the credentials once and retries once",
+          "[storage][pool]") {
+  Fixture f;
+  int calls = 0;
+  f.connect_failure = Status::permission_denied("access denied");
+  f.during_connect = [&] {
+    if (++calls == 2) f.connect_failure = Status::ok();
+  };
+  auto l = f.pool.lease();
+  REQUIRE(l.has_value());
+  CHECK(calls == 2);
+  CHECK(f.credentials.refreshes() == 1);
+  CHECK(f.pool.auth_retries() == 1);
+}
+
+TEST_CASE("pool: a login refused twice is reported after exactly one refetch", "[storage][pool]") {
+  Fixture f;
+  f.connect_failure = Status::permission_denied("access denied");
+  auto l = f.pool.lease();
+  REQUIRE(!l.has_value());
+  CHECK(l.status().code() == StatusCode::kPermissionDenied);
+  CHECK(f.credentials.refreshes() == 1);
+  CHECK(f.pool.auth_retries() == 1);
+  CHECK(f.pool.counts() == std::vector<Counts>{{1, 0, 0}});
+}
+
+TEST_CASE("pool: other connect failures are not retried", "[storage][pool]") {
+  Fixture f;
+  f.connect_failure = Status::unavailable("server down");
+  auto l = f.pool.lease();
+  REQUIRE(!l.has_value());
+  CHECK(f.credentials.refreshes() == 0);
+  CHECK(f.pool.auth_retries() == 0);
+}
+
+TEST_CASE("pool: switch_to closes idle ones, waits for leased ones until the deadline",
+          "[storage][pool]") {
+  Fixture f;
+  auto held = f.lease();
+  { auto idle = f.lease(); }  // connection 2 goes back to the pool
+  int held_id = held->id;
+  f.credentials.set_user("v2");
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(!f.pool.switch_to(4, t0 + 50ms));
+  CHECK(std::chrono::steady_clock::now() - t0 >= 50ms);
+  CHECK(f.world.is_closed(2));
+  CHECK(!f.world.is_closed(held_id));
+  CHECK(f.pool.generation() == 4);
+  CHECK(f.pool.counts() == std::vector<Counts>{{1, 1, 0}, {4, 0, 0}});
+  auto fresh = f.lease();
+  CHECK(fresh.generation() == 4);
+  CHECK(f.world.user_of(fresh->id) == "v2");
+  std::thread release([&] {
+    std::this_thread::sleep_for(20ms);
+    Lease<FakeConn> gone = std::move(held);
+  });
+  CHECK(f.pool.switch_to(4, std::chrono::steady_clock::now() + 5s));
+  release.join();
+  CHECK(f.world.is_closed(held_id));
+  // An older generation number never goes back.
+  CHECK(f.pool.switch_to(3, std::chrono::steady_clock::now()));
+  CHECK(f.pool.generation() == 4);
+}
+
+TEST_CASE("pool: connect_failure_message names the server and never the password",
+          "[storage][pool]") {
+  storage::MariaDbConnectionOptions o;
+  o.host = "db.internal";
+  o.port = 3307;
+  o.database = "logs";
+  std::string plain = storage::connect_failure_message(o, "reader", false, "Access denied");
+  CHECK(plain == "cannot connect to db.internal:3307/logs as reader: Access denied");
+  std::string tls = storage::connect_failure_message(o, "reader", true, "");
+  CHECK(tls.find("db.internal:3307") != std::string::npos);
+  CHECK(tls.find("requires TLS") != std::string::npos);
+  CHECK(tls.find("--db-tls-ca") != std::string::npos);
+  o.tls_ca = "/ca.pem";
+  CHECK(storage::connect_failure_message(o, "reader", false, "bad cert").find("over TLS") !=
+        std::string::npos);
 }

@@ -18,3 +18,20 @@ TEST_CASE("database URLs are mysql://HOST:PORT/DATABASE without credentials", "[
     CHECK(storage::parse_mysql_url(bad).status().code() == StatusCode::kInvalidArgument);
   }
 }
+
+TEST_CASE("TLS options: a client certificate needs its key and a CA", "[storage]") {
+  storage::MariaDbConnectionOptions o;
+  CHECK(storage::validate(o).is_ok());  // plain
+  o.tls_ca = "/ca.pem";
+  CHECK(storage::validate(o).is_ok());  // verified TLS, no client certificate
+  o.tls_cert = "/client.pem";
+  Status s = storage::validate(o);
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(s.message().find("--db-tls-key") != std::string::npos);
+  o.tls_key = "/client.key";
+  CHECK(storage::validate(o).is_ok());
+  o.tls_ca.clear();
+  s = storage::validate(o);
+  CHECK(s.code() == StatusCode::kInvalidArgument);
+  CHECK(s.message().find("--db-tls-ca") != std::string::npos);
+}
