@@ -87,9 +87,13 @@ bool field_wanted(std::string_view name, const FieldSet& fields) {
 void append_json_string(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t run = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
+    // Eight bytes at a time while none needs an escape (field names are all such bytes).
+    while (i + 8 <= s.size() && is_plain_ascii8(p + i)) i += 8;
+    if (i >= s.size()) break;
+    unsigned char c = p[i];
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(s.data() + run, i - run);
     run = i + 1;
@@ -138,13 +142,41 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
   names.resize(n);
   values.resize(n);
   done.assign(n, 0);
+  // Most entries repeat no field, and wide ones (60+ fields) would spend most of their time in
+  // the quadratic scan for repeats. A small open-addressing table of name hashes finds, exactly,
+  // which names occur more than once; only those are scanned for. Entries with more names than
+  // the table holds comfortably take the plain scan for every name.
+  constexpr size_t kSlots = 256;
+  constexpr uint16_t kEmpty = 0xFFFF;
+  thread_local std::vector<char> repeats;
+  repeats.assign(n, n * 2 > kSlots ? 1 : 0);
   for (size_t i = 0; i < n; ++i) split_item(entry.item(i), &names[i], &values[i]);
+  if (n * 2 <= kSlots) {
+    uint16_t slot[kSlots];
+    std::memset(slot, 0xFF, sizeof slot);
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t h = 2166136261u;  // FNV-1a
+      for (char c : names[i]) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+      for (size_t k = h & (kSlots - 1);; k = (k + 1) & (kSlots - 1)) {
+        if (slot[k] == kEmpty) {
+          slot[k] = static_cast<uint16_t>(i);
+          break;
+        }
+        if (names[slot[k]] == names[i]) {
+          repeats[slot[k]] = 1;  // the first occurrence: the one the output starts from
+          break;
+        }
+      }
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     if (done[i]) continue;
     if (names[i] == "_BOOT_ID" || !field_wanted(names[i], fields)) continue;
     size_t same = 0;
-    for (size_t j = i + 1; j < n; ++j) {
-      if (!done[j] && names[j] == names[i]) ++same;
+    if (repeats[i]) {
+      for (size_t j = i + 1; j < n; ++j) {
+        if (!done[j] && names[j] == names[i]) ++same;
+      }
     }
     out->push_back(',');
     append_json_string(names[i], out);

@@ -35,8 +35,9 @@ size_t data_fields(const json& row) {
 }
 
 std::string export_stream(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {make_journal_binary(), "--export-only", "-o", "-",
-                                   "--hosts", "2", "--entries", "500", "--hostile"};
+  std::vector<std::string> argv = {
+      make_journal_binary(), "--export-only", "-o",       "-", "--hosts", "2",
+      "--entries",           "500",           "--hostile"};
   argv.insert(argv.end(), args.begin(), args.end());
   CommandResult r = run(argv);
   INFO(r.err);
