@@ -1,6 +1,8 @@
 // make-journal --shape: each shape of journal holds what its help says, read back through
 // journal-remote and journalctl (the oracle), and the default stays the original mix.
 
+#include <httplib.h>
+
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
@@ -8,7 +10,9 @@
 #include "support/binaries.h"
 #include "support/exit_codes.h"
 #include "support/journal.h"
+#include "support/ndjson.h"
 #include "support/process.h"
+#include "support/server_process.h"
 #include "support/temp_dir.h"
 
 using namespace infralogs::test;
@@ -113,4 +117,29 @@ TEST_CASE("make-journal --shape current is the default, and every shape is deter
     CHECK(export_stream({"--shape", shape}) == stream);
   }
   check_usage_error(run({make_journal_binary(), "--export-only", "-o", "-", "--shape", "huge"}));
+}
+
+// The encoders' fast paths (long strings, many fields, byte arrays, tiny entries) against the
+// oracle: on every shape, one /logs request gives exactly journalctl's entries.
+TEST_CASE("agent serves every shape of journal exactly as journalctl -o json --all",
+          "[integration][oracle]") {
+  TempDir dir;
+  const std::string token_file = dir.write("tokens", "shape-token\n");
+  for (const char* shape : {"long", "wide", "binary", "tiny"}) {
+    INFO(shape);
+    const std::vector<json> want = shaped(dir, shape);
+    ServerProcess agent(
+        "agent", {"--token-file", token_file, "--file", dir.path() + "/" + shape + ".journal"});
+    httplib::Client c("127.0.0.1", agent.port());
+    c.set_bearer_token_auth("shape-token");
+    auto res = c.Get("/logs?limit=1000");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+    const std::vector<json> got = parse_ndjson(res->body);
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      INFO("entry " << i);
+      REQUIRE(got[i] == want[i]);
+    }
+  }
 }

@@ -178,3 +178,20 @@ TEST_CASE("json strings are escaped at every offset", "[journal]") {
     }
   }
 }
+
+TEST_CASE("json byte arrays spell every byte value", "[journal]") {
+  std::string item = "BLOB=";
+  json want = json::array();
+  for (int round = 0; round < 3; ++round) {  // long enough to need the buffer to grow
+    for (int b = 0; b < 256; ++b) {
+      item.push_back(static_cast<char>(b));
+      want.push_back(b);
+    }
+  }
+  std::string out = "prefix";  // appended after what is already there
+  append_json(make_entry({item, "AFTER=x"}), {}, &out);
+  REQUIRE(out.starts_with("prefix{"));
+  json j = json::parse(out.substr(6));
+  CHECK(j["BLOB"] == want);
+  CHECK(j["AFTER"] == "x");
+}
