@@ -81,6 +81,31 @@ void append_json_value(std::string_view value, std::string* out) {
   out->push_back('"');
 }
 
+// Appends `,"NAME":`. Journal field names need no escape ([A-Z0-9_]), so the common case is
+// one append of a small buffer instead of four appends and a scan.
+void append_json_key(std::string_view name, std::string* out) {
+  char buf[72];
+  if (name.size() <= 64) {
+    bool plain = true;
+    for (char ch : name) {
+      const auto c = static_cast<unsigned char>(ch);
+      plain &= c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+    }
+    if (plain) {
+      buf[0] = ',';
+      buf[1] = '"';
+      std::memcpy(buf + 2, name.data(), name.size());
+      buf[name.size() + 2] = '"';
+      buf[name.size() + 3] = ':';
+      out->append(buf, name.size() + 4);
+      return;
+    }
+  }
+  out->push_back(',');
+  append_json_string(name, out);
+  out->push_back(':');
+}
+
 bool field_wanted(std::string_view name, const FieldSet& fields) {
   if (fields.empty()) return true;
   return std::find(fields.begin(), fields.end(), name) != fields.end();
@@ -182,9 +207,7 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
         if (!done[j] && names[j] == names[i]) ++same;
       }
     }
-    out->push_back(',');
-    append_json_string(names[i], out);
-    out->push_back(':');
+    append_json_key(names[i], out);
     if (same == 0) {
       append_json_value(values[i], out);
       continue;

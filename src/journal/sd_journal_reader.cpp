@@ -142,11 +142,18 @@ Status add_filter(const SdJournalApi& api, sd_journal* j, const Filter& f) {
   return Status::ok();
 }
 
-// Whether a data item is NAME=value with a valid field name.
+// Whether a data item is NAME=value with a valid field name (is_valid_field_name() up to the
+// first '='). One pass over at most 65 bytes instead of memchr over the whole item and a second
+// pass over the name: it runs for every item of every entry served.
 bool is_field_item(const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  const void* eq = std::memchr(p, '=', size);
-  return eq && is_valid_field_name(std::string_view(p, static_cast<const char*>(eq) - p));
+  const auto* p = static_cast<const unsigned char*>(data);
+  const size_t limit = size < 65 ? size : 65;  // a name is at most 64 bytes, then '='
+  for (size_t i = 0; i < limit; ++i) {
+    const unsigned char c = p[i];
+    if (c == '=') return i > 0 && !(p[0] >= '0' && p[0] <= '9');
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return false;
 }
 
 void format_id128(const sd_id128_t& id, std::string* out) {

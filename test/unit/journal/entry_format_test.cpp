@@ -195,3 +195,21 @@ TEST_CASE("json byte arrays spell every byte value", "[journal]") {
   CHECK(j["BLOB"] == want);
   CHECK(j["AFTER"] == "x");
 }
+
+// Keys take a one-append path when they need no escape; any other name still comes out as a
+// correct JSON string (an Entry may be built by hand, not only read from a journal).
+TEST_CASE("json keys are escaped when they need it, whatever their length", "[journal]") {
+  const std::string long_name(65, 'N');
+  std::string out;
+  append_json(make_entry({"A\"B=1", "C\\D=2",
+                          "E\x01"
+                          "F=3",
+                          long_name + "=4", "PLAIN_1=5"}),
+              {}, &out);
+  CHECK(out.find(",\"A\\\"B\":\"1\"") != std::string::npos);
+  CHECK(out.find(",\"C\\\\D\":\"2\"") != std::string::npos);
+  CHECK(out.find(",\"E\\u0001F\":\"3\"") != std::string::npos);
+  CHECK(out.find(",\"" + long_name + "\":\"4\"") != std::string::npos);
+  CHECK(out.find(",\"PLAIN_1\":\"5\"") != std::string::npos);
+  CHECK(json::parse(out).size() == 4 + 5);
+}
