@@ -22,19 +22,23 @@ void append_u64(uint64_t v, std::string* out) {
   out->append(p, buf + sizeof buf - p);
 }
 
+// Written through a pointer into space sized for the worst case (4 bytes per byte: "255,"),
+// then cut to what was used: binary payloads are hundreds of bytes, and an append per byte
+// made this the hottest loop on binary-heavy journals.
 void append_byte_array(std::string_view value, std::string* out) {
-  out->push_back('[');
-  char num[4];
+  const size_t start = out->size();
+  out->resize(start + 2 + 4 * value.size());
+  char* p = out->data() + start;
+  *p++ = '[';
   for (size_t i = 0; i < value.size(); ++i) {
     unsigned v = static_cast<unsigned char>(value[i]);
-    size_t len = 0;
-    if (i) num[len++] = ',';
-    if (v >= 100) num[len++] = static_cast<char>('0' + v / 100);
-    if (v >= 10) num[len++] = static_cast<char>('0' + v / 10 % 10);
-    num[len++] = static_cast<char>('0' + v % 10);
-    out->append(num, len);
+    if (i) *p++ = ',';
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
   }
-  out->push_back(']');
+  *p++ = ']';
+  out->resize(static_cast<size_t>(p - out->data()));
 }
 
 // A value as journalctl prints it: a JSON string when it is printable UTF-8 (TAB and LF allowed),
@@ -77,6 +81,31 @@ void append_json_value(std::string_view value, std::string* out) {
   out->push_back('"');
 }
 
+// Appends `,"NAME":`. Journal field names need no escape ([A-Z0-9_]), so the common case is
+// one append of a small buffer instead of four appends and a scan.
+void append_json_key(std::string_view name, std::string* out) {
+  char buf[72];
+  if (name.size() <= 64) {
+    bool plain = true;
+    for (char ch : name) {
+      const auto c = static_cast<unsigned char>(ch);
+      plain &= c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+    }
+    if (plain) {
+      buf[0] = ',';
+      buf[1] = '"';
+      std::memcpy(buf + 2, name.data(), name.size());
+      buf[name.size() + 2] = '"';
+      buf[name.size() + 3] = ':';
+      out->append(buf, name.size() + 4);
+      return;
+    }
+  }
+  out->push_back(',');
+  append_json_string(name, out);
+  out->push_back(':');
+}
+
 bool field_wanted(std::string_view name, const FieldSet& fields) {
   if (fields.empty()) return true;
   return std::find(fields.begin(), fields.end(), name) != fields.end();
@@ -87,9 +116,13 @@ bool field_wanted(std::string_view name, const FieldSet& fields) {
 void append_json_string(std::string_view s, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t run = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
+    // Eight bytes at a time while none needs an escape (field names are all such bytes).
+    while (i + 8 <= s.size() && is_plain_ascii8(p + i)) i += 8;
+    if (i >= s.size()) break;
+    unsigned char c = p[i];
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out->append(s.data() + run, i - run);
     run = i + 1;
@@ -138,17 +171,43 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
   names.resize(n);
   values.resize(n);
   done.assign(n, 0);
+  // Most entries repeat no field, and wide ones (60+ fields) would spend most of their time in
+  // the quadratic scan for repeats. A small open-addressing table of name hashes finds, exactly,
+  // which names occur more than once; only those are scanned for. Entries with more names than
+  // the table holds comfortably take the plain scan for every name.
+  constexpr size_t kSlots = 256;
+  constexpr uint16_t kEmpty = 0xFFFF;
+  thread_local std::vector<char> repeats;
+  repeats.assign(n, n * 2 > kSlots ? 1 : 0);
   for (size_t i = 0; i < n; ++i) split_item(entry.item(i), &names[i], &values[i]);
+  if (n * 2 <= kSlots) {
+    uint16_t slot[kSlots];
+    std::memset(slot, 0xFF, sizeof slot);
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t h = 2166136261u;  // FNV-1a
+      for (char c : names[i]) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+      for (size_t k = h & (kSlots - 1);; k = (k + 1) & (kSlots - 1)) {
+        if (slot[k] == kEmpty) {
+          slot[k] = static_cast<uint16_t>(i);
+          break;
+        }
+        if (names[slot[k]] == names[i]) {
+          repeats[slot[k]] = 1;  // the first occurrence: the one the output starts from
+          break;
+        }
+      }
+    }
+  }
   for (size_t i = 0; i < n; ++i) {
     if (done[i]) continue;
     if (names[i] == "_BOOT_ID" || !field_wanted(names[i], fields)) continue;
     size_t same = 0;
-    for (size_t j = i + 1; j < n; ++j) {
-      if (!done[j] && names[j] == names[i]) ++same;
+    if (repeats[i]) {
+      for (size_t j = i + 1; j < n; ++j) {
+        if (!done[j] && names[j] == names[i]) ++same;
+      }
     }
-    out->push_back(',');
-    append_json_string(names[i], out);
-    out->push_back(':');
+    append_json_key(names[i], out);
     if (same == 0) {
       append_json_value(values[i], out);
       continue;

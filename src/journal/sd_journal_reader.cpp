@@ -142,11 +142,18 @@ Status add_filter(const SdJournalApi& api, sd_journal* j, const Filter& f) {
   return Status::ok();
 }
 
-// Whether a data item is NAME=value with a valid field name.
+// Whether a data item is NAME=value with a valid field name (is_valid_field_name() up to the
+// first '='). One pass over at most 65 bytes instead of memchr over the whole item and a second
+// pass over the name: it runs for every item of every entry served.
 bool is_field_item(const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  const void* eq = std::memchr(p, '=', size);
-  return eq && is_valid_field_name(std::string_view(p, static_cast<const char*>(eq) - p));
+  const auto* p = static_cast<const unsigned char*>(data);
+  const size_t limit = size < 65 ? size : 65;  // a name is at most 64 bytes, then '='
+  for (size_t i = 0; i < limit; ++i) {
+    const unsigned char c = p[i];
+    if (c == '=') return i > 0 && !(p[0] >= '0' && p[0] <= '9');
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return false;
 }
 
 void format_id128(const sd_id128_t& id, std::string* out) {
@@ -207,8 +214,14 @@ class SdSession : public Session {
     int r = started_ ? api_.next(j_) : first_move();
     if (sigbus_faults_on_this_thread() != faults) return shrunk_file();
     // Trim after the first move too: seeking a cursor bisects every file's entry arrays.
-    if (options_.trim_every > 0 && (first || ++since_trim_ >= options_.trim_every)) {
+    // Also after trim_every * kTrimBytesPerEntry bytes of items: big entries (long messages,
+    // 60+ fields, binary payloads) touch more pages each, and counting entries alone let
+    // them reach 22-24 MiB of peak RSS where the current mix stays near 17 MiB.
+    if (options_.trim_every > 0 &&
+        (first || ++since_trim_ >= options_.trim_every ||
+         bytes_since_trim_ >= options_.trim_every * kTrimBytesPerEntry)) {
       since_trim_ = 0;
+      bytes_since_trim_ = 0;
       trim_journal_mappings();
     }
     started_ = true;
@@ -231,6 +244,7 @@ class SdSession : public Session {
     if (faulted_) return shrunk_file().status();
     uint64_t faults = sigbus_faults_on_this_thread();
     Status s = read_entry(e);
+    bytes_since_trim_ += e->item_bytes();
     if (sigbus_faults_on_this_thread() != faults) return shrunk_file().status();
     return s;
   }
@@ -303,7 +317,11 @@ class SdSession : public Session {
   Position position_;
   Filter filter_;
   std::optional<uint64_t> until_;
+  // The current mix has about 480 bytes of items per entry, so it still trims every
+  // trim_every entries; the budget only bites for bigger entries.
+  static constexpr size_t kTrimBytesPerEntry = 512;
   size_t since_trim_ = 0;
+  size_t bytes_since_trim_ = 0;
   bool started_ = false;
   bool ended_ = false;
   bool cursor_found_ = true;

@@ -67,6 +67,7 @@ constexpr uint64_t kSaltUptime = 0x757074696d65;
 constexpr uint64_t kSaltJitter = 0x6a6974746572;
 constexpr uint64_t kSaltEntry = 0x656e747279;
 constexpr uint64_t kSaltDaemonPid = 0x706964;
+constexpr uint64_t kSaltShape = 0x7368617065;
 
 class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -977,8 +978,15 @@ std::vector<HostileKind> hostile_kinds() {
 // ---------------------------------------------------------------------------------------
 // Options and the plan derived from them.
 
+// What every normal entry looks like (--shape). kCurrent is the original mix and must stay
+// byte-identical for a given seed: tests and the oracle comparisons depend on it. The others
+// start from the same rendered entry and reshape it, drawing from their own random stream
+// (kSaltShape), so they never disturb kCurrent's.
+enum class Shape { kCurrent, kLong, kWide, kBinary, kTiny };
+
 struct Options {
   std::string output;
+  Shape shape = Shape::kCurrent;
   uint64_t hosts = 1;
   std::string hostname = "vm";
   uint64_t entries = 1000;  // normal entries per host
@@ -1093,7 +1101,7 @@ Plan make_plan(const Options& options) {
 
 class EntryWriter {
  public:
-  EntryWriter() {
+  explicit EntryWriter(Shape shape) : shape_(shape) {
     for (const Service& service : kServices) service_fields_.push_back(static_fields(service));
   }
 
@@ -1108,6 +1116,11 @@ class EntryWriter {
     t.render(rng, context, draft_);
 
     write_header(boot, realtime, realtime - boot.first_realtime, out);
+    Rng shape_rng(hash_of({host.key, kSaltShape, index}));
+    if (shape_ == Shape::kTiny) {
+      write_tiny(t.priority, out);
+      return;
+    }
     out.append(service_fields_[static_cast<size_t>(t.service)]);
     append_field(out, "PRIORITY", t.priority);
     append_field(out, "SYSLOG_FACILITY", t.facility >= 0 ? t.facility : service.facility);
@@ -1117,6 +1130,20 @@ class EntryWriter {
     if (!draft_.message_id.empty()) append_field(out, "MESSAGE_ID", draft_.message_id);
     if (!draft_.job_type.empty()) append_field(out, "JOB_TYPE", draft_.job_type);
     if (!draft_.job_result.empty()) append_field(out, "JOB_RESULT", draft_.job_result);
+    switch (shape_) {
+      case Shape::kLong:
+        lengthen(shape_rng, draft_.message);
+        break;
+      case Shape::kWide:
+        add_wide_fields(shape_rng, out);
+        break;
+      case Shape::kBinary:
+        add_binary(shape_rng, draft_.message, out);
+        break;
+      case Shape::kCurrent:
+      case Shape::kTiny:
+        break;
+    }
     append_field(out, "MESSAGE", draft_.message);
     out.push_back('\n');
   }
@@ -1167,6 +1194,76 @@ class EntryWriter {
     out.append(boot.trusted_fields);
   }
 
+  // --shape tiny: the trusted fields, PRIORITY and a MESSAGE of at most kTinyMessage bytes
+  // cut from the rendered one (ASCII, so any cut is valid text).
+  static constexpr size_t kTinyMessage = 16;
+  void write_tiny(int priority, std::string& out) {
+    std::string_view message = draft_.message;
+    message = message.substr(0, std::min(message.find('\n'), kTinyMessage));
+    append_field(out, "PRIORITY", uint64_t(priority));
+    append_field(out, "MESSAGE", message);
+    out.push_back('\n');
+  }
+
+  // --shape long: the message grows to kLongMin..kLongMax bytes with text shaped like the
+  // long lines real services log (stack frames on their own lines, quoted JSON), so the
+  // encoders' escaping is exercised at length and not only their plain copy.
+  static constexpr size_t kLongMin = 1024, kLongMax = 4096;
+  static void lengthen(Rng& r, std::string& message) {
+    static constexpr std::array<std::string_view, 8> kPieces = {
+        " request_id=7f3a9c0e2b14 user=alice path=/api/v1/items?page=3&sort=desc",
+        "\n\tat com.example.orders.OrderService.place(OrderService.java:214)",
+        " {\"level\":\"warn\",\"msg\":\"slow query\",\"duration_ms\":1834}",
+        " upstream 10.0.3.17:8080 responded after 2.51 s; retrying with backoff",
+        "\n\tat java.base/java.lang.Thread.run(Thread.java:833)",
+        " C:\\Program Files\\app\\bin\\worker.exe exited with code 3",
+        " caf\u00e9 na\u00efve r\u00e9sum\u00e9 \u65e5\u672c\u8a9e "
+        "\u0436\u0443\u0440\u043d\u0430\u043b",
+        " the quick brown fox jumps over the lazy dog and keeps on running far away",
+    };
+    const size_t target = r.between(kLongMin, kLongMax);
+    while (message.size() < target) message.append(r.pick(kPieces));
+    // Cut back to the target, but never inside a UTF-8 sequence.
+    size_t cut = target;
+    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+    message.resize(cut);
+  }
+
+  // --shape wide: kWideFields more fields (so 60+ in all), names and values as an
+  // application with structured logging would send them.
+  static constexpr size_t kWideFields = 60;
+  static void add_wide_fields(Rng& r, std::string& out) {
+    static constexpr std::array<std::string_view, 6> kValues = {
+        "ok", "eu-west-1", "true", "k8s-node-17.internal", "v2.31.4", "checkout-7d9f8b6c5-x2lqp"};
+    char name[16];
+    for (size_t f = 0; f < kWideFields; ++f) {
+      std::snprintf(name, sizeof name, "APP_FIELD_%02zu", f);
+      if (f % 3 == 0) {
+        append_field(out, name, r.below(1000000));
+      } else {
+        append_field(out, name, r.pick(kValues));
+      }
+    }
+  }
+
+  // --shape binary: the message gets bytes that are not printable UTF-8 (invalid sequences,
+  // Latin-1, NUL, ESC), and two binary fields are added: random bytes (a payload) and a
+  // Latin-1 string. All of them are exported as arrays of byte numbers by journalctl.
+  static void add_binary(Rng& r, std::string& message, std::string& out) {
+    static constexpr std::array<std::string_view, 6> kBad = {
+        std::string_view("\xff\xfe", 2), std::string_view("\xc3\x28", 2),
+        std::string_view("\0", 1),       std::string_view("\x1b[31m", 5),
+        std::string_view("caf\xe9", 4),  std::string_view("\xed\xa0\x80", 3)};
+    const size_t at = r.below(message.size() + 1);
+    message.insert(at, r.pick(kBad));
+    std::string payload(r.between(32, 512), '\0');
+    for (char& c : payload) c = static_cast<char>(r.next());
+    append_field(out, "PAYLOAD", payload);
+    static constexpr char kLatin1[] = "Jos\xe9 M\xfcller \xa9 \xc6gir";
+    append_field(out, "LATIN1_NAME", std::string_view(kLatin1, sizeof kLatin1 - 1));
+  }
+
+  Shape shape_;
   Draft draft_;
   std::vector<std::string> service_fields_;
 };
@@ -1235,7 +1332,7 @@ constexpr size_t kNormalEntry = SIZE_MAX;
 uint64_t generate(const Plan& plan, std::span<const Host* const> hosts, ExportSink& sink,
                   std::vector<HostReport>& reports) {
   const Options& o = plan.options;
-  EntryWriter writer;
+  EntryWriter writer(o.shape);
   std::vector<Item> items;
   uint64_t written = 0;
   auto slots_end = plan.hostile_slots.begin();
@@ -1642,6 +1739,29 @@ const Flag kFlags[] = {
      "indexes in 0..N-1; those outside K..K+N-1 are left out. Find them\n"
      "with HOSTILE=<kind> or MESSAGE_ID=a5c0ffee0badf00d0badc0de0ddba11a.",
      [](Options& o, std::string_view) { o.hostile = true; }},
+    {"--shape", "", "SHAPE",
+     "what normal entries look like (default current, the mix above):\n"
+     "long: MESSAGE of 1-4 KiB (text, stack lines, quoted JSON);\n"
+     "wide: 60 more APP_FIELD_NN fields per entry;\n"
+     "binary: MESSAGE with non-UTF-8 bytes, plus PAYLOAD (32-512 random\n"
+     "bytes) and LATIN1_NAME; tiny: only the trusted fields, PRIORITY and\n"
+     "a MESSAGE of at most 16 bytes. Same seed, same entries per shape.",
+     [](Options& o, std::string_view v) {
+       if (v == "current") {
+         o.shape = Shape::kCurrent;
+       } else if (v == "long") {
+         o.shape = Shape::kLong;
+       } else if (v == "wide") {
+         o.shape = Shape::kWide;
+       } else if (v == "binary") {
+         o.shape = Shape::kBinary;
+       } else if (v == "tiny") {
+         o.shape = Shape::kTiny;
+       } else {
+         throw UsageError("--shape: expected current, long, wide, binary or tiny, got '" +
+                          std::string(v) + "'");
+       }
+     }},
     {"--seed", "", "S", "changes every ID, message and jitter (default 1)",
      [](Options& o, std::string_view v) { o.seed = parse_number("--seed", v); }},
     {"--start", "", "USEC",

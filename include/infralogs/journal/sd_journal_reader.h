@@ -16,8 +16,10 @@ struct ReaderOptions {
   std::vector<std::string> directories;
   // Journal files to read (journalctl --file).
   std::vector<std::string> files;
-  // After this many entries a session drops the journal file pages it has mapped from memory
-  // (0: never): memory stays bounded however long the read (sd_journal_reader.cpp says how).
+  // After this many entries, or after this many times 512 bytes of data items (whichever comes
+  // first: big entries touch more pages), a session drops the journal file pages it has mapped
+  // from memory (0: never): memory stays bounded however long the read (sd_journal_reader.cpp
+  // says how).
   size_t trim_every = 1000;
 };
 

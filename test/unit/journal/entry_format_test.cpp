@@ -118,3 +118,98 @@ TEST_CASE("short output reads like journalctl's", "[journal]") {
   append_short(make_entry({"_HOSTNAME=h", "_COMM=c", std::string("MESSAGE=a\0b", 11)}), &out);
   CHECK(out == "Jan 01 00:00:00 h c: [3B blob data]\n");
 }
+
+// Wide entries (60+ fields) find their repeated names through a hash table, and entries with
+// more names than it holds through the plain scan: both must group exactly the repeated names,
+// at the first one's place, in journal order.
+TEST_CASE("json output groups repeats among many fields, in order", "[journal]") {
+  for (size_t width : {100, 150}) {
+    INFO("fields: " << width);
+    std::vector<std::string> items;
+    for (size_t i = 0; i < width; ++i) {
+      if (i == 5) items.push_back("REPEAT=a");
+      if (i == width / 2) items.push_back("REPEAT=b");
+      if (i == width - 1) items.push_back("REPEAT=c");
+      char name[16];
+      std::snprintf(name, sizeof name, "F_%03zu", i);
+      items.push_back(std::string(name) + "=" + std::to_string(i));
+    }
+    items.push_back("F_010=again");
+    std::string out;
+    append_json(make_entry(items), {}, &out);
+    nlohmann::ordered_json j = nlohmann::ordered_json::parse(out);
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : j.items()) keys.push_back(key);
+    REQUIRE(keys.size() == 4 + width + 1);
+    CHECK(keys[4] == "F_000");
+    CHECK(keys[9] == "REPEAT");  // where its first value was
+    CHECK(j["REPEAT"] == json::array({"a", "b", "c"}));
+    CHECK(j["F_010"] == json::array({"10", "again"}));
+    CHECK(j["F_011"] == "11");
+    char last[16];
+    std::snprintf(last, sizeof last, "F_%03zu", width - 1);
+    CHECK(j.at(last) == std::to_string(width - 1));
+  }
+}
+
+// The string encoder skips plain bytes eight at a time: escapes must still be found at every
+// offset, including right after a plain run and in the last bytes.
+TEST_CASE("json strings are escaped at every offset", "[journal]") {
+  const std::string plain = "abcdefghijklmnopqrstuvwxyz0123456789";
+  for (size_t at = 0; at <= plain.size(); ++at) {
+    for (std::string_view special : {"\"", "\\", "\n", "\x01", "\xc3\xa9", "\x7f"}) {
+      std::string s = plain.substr(0, at) + std::string(special) + plain.substr(at);
+      std::string out;
+      append_json_string(s, &out);
+      INFO("at " << at << " special " << json(std::string(special)).dump());
+      std::string want = "\"" + plain.substr(0, at);
+      if (special == "\"")
+        want += "\\\"";
+      else if (special == "\\")
+        want += "\\\\";
+      else if (special == "\n")
+        want += "\\n";
+      else if (special == "\x01")
+        want += "\\u0001";
+      else
+        want += special;  // UTF-8 and DEL pass through
+      want += plain.substr(at) + "\"";
+      CHECK(out == want);
+    }
+  }
+}
+
+TEST_CASE("json byte arrays spell every byte value", "[journal]") {
+  std::string item = "BLOB=";
+  json want = json::array();
+  for (int round = 0; round < 3; ++round) {  // long enough to need the buffer to grow
+    for (int b = 0; b < 256; ++b) {
+      item.push_back(static_cast<char>(b));
+      want.push_back(b);
+    }
+  }
+  std::string out = "prefix";  // appended after what is already there
+  append_json(make_entry({item, "AFTER=x"}), {}, &out);
+  REQUIRE(out.starts_with("prefix{"));
+  json j = json::parse(out.substr(6));
+  CHECK(j["BLOB"] == want);
+  CHECK(j["AFTER"] == "x");
+}
+
+// Keys take a one-append path when they need no escape; any other name still comes out as a
+// correct JSON string (an Entry may be built by hand, not only read from a journal).
+TEST_CASE("json keys are escaped when they need it, whatever their length", "[journal]") {
+  const std::string long_name(65, 'N');
+  std::string out;
+  append_json(make_entry({"A\"B=1", "C\\D=2",
+                          "E\x01"
+                          "F=3",
+                          long_name + "=4", "PLAIN_1=5"}),
+              {}, &out);
+  CHECK(out.find(",\"A\\\"B\":\"1\"") != std::string::npos);
+  CHECK(out.find(",\"C\\\\D\":\"2\"") != std::string::npos);
+  CHECK(out.find(",\"E\\u0001F\":\"3\"") != std::string::npos);
+  CHECK(out.find(",\"" + long_name + "\":\"4\"") != std::string::npos);
+  CHECK(out.find(",\"PLAIN_1\":\"5\"") != std::string::npos);
+  CHECK(json::parse(out).size() == 4 + 5);
+}
