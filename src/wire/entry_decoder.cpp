@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "infralogs/core/utf8.h"
+
 namespace infralogs::wire {
 namespace {
 
@@ -108,6 +110,16 @@ class Reader {
         return true;
       }
       if (c < 0x20) return fail("control character in a string");
+      if (c >= 0x80) {
+        // The agent writes only printable UTF-8 as strings (anything else as a byte array), and
+        // what is not valid UTF-8 is not JSON: stored in fields_json it would break every later
+        // parse of the entry. Found by test/fuzz/decode_entry_fuzz.cpp.
+        size_t len = printable_utf8_sequence(reinterpret_cast<const unsigned char*>(s_.data()),
+                                             s_.size(), i_);
+        if (len == 0) return fail("invalid UTF-8 in a string");
+        i_ += len;
+        continue;
+      }
       if (c != '\\') {
         ++i_;
         continue;

@@ -9,6 +9,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -44,7 +45,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (parsed.is_discarded() || !parsed.is_object()) std::abort();
   infralogs::LogEntry decoded;
   json.pop_back();
-  if (!infralogs::wire::decode_entry(json, &decoded).is_ok()) std::abort();
+  infralogs::Status st = infralogs::wire::decode_entry(json, &decoded);
+  if (!st.is_ok()) {
+    std::fprintf(stderr, "decode_entry refused append_json's line: %s\n", st.to_string().c_str());
+    std::abort();
+  }
 
   std::string exported;
   infralogs::journal::append_export(entry, &exported);

@@ -118,3 +118,12 @@ TEST_CASE("short output reads like journalctl's", "[journal]") {
   append_short(make_entry({"_HOSTNAME=h", "_COMM=c", std::string("MESSAGE=a\0b", 11)}), &out);
   CHECK(out == "Jan 01 00:00:00 h c: [3B blob data]\n");
 }
+
+// Found by test/fuzz/journal_encoders_fuzz.cpp: a field name that is not UTF-8 (a corrupted
+// file) was written as a JSON key, so the whole line was invalid JSON.
+TEST_CASE("json output skips fields whose name is not printable UTF-8", "[journal]") {
+  Entry e = make_entry({"MESSAGE=kept", "MESS\x94GE=dropped", std::string("BAD\x01=x")});
+  json j = to_json(e);
+  CHECK(j["MESSAGE"] == "kept");
+  CHECK(j.size() == 5);  // the four address fields and MESSAGE
+}
