@@ -220,6 +220,8 @@ class Reader {
         ++digits;
       }
       if (digits == 0 || v > 255) return fail("byte array holds something other than 0..255");
+      // JSON numbers have no leading zeros (found by test/fuzz/decode_entry_fuzz.cpp).
+      if (digits > 1 && s_[i_ - digits] == '0') return fail("byte array number with a leading 0");
       if (out) out->push_back(static_cast<char>(v));
       skip_ws();
       if (i_ < s_.size() && s_[i_] == ',') {

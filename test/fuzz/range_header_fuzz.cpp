@@ -74,7 +74,6 @@ std::string round_trip(int port, const std::string& request) {
     if (n <= 0) break;  // the server may refuse and close before reading everything
     off += static_cast<size_t>(n);
   }
-  shutdown(fd, SHUT_WR);
   std::string answer;
   char buf[65536];
   ssize_t n;

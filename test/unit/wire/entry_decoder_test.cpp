@@ -136,4 +136,9 @@ TEST_CASE("lines with invalid UTF-8 in a key or value are refused", "[wire]") {
   accented.replace(accented.find("\"sh\""), 4, "\"\xc3\xa9t\xc3\xa9\"");
   REQUIRE(wire::decode_entry(accented, &e).is_ok());
   CHECK(e.comm == "\xc3\xa9t\xc3\xa9");
+  // Also found by the fuzzer: a byte number with a leading zero is not JSON.
+  std::string bytes = agent_line({"MESSAGE=hello", std::string("BIN=\xff\x2f", 6)});
+  REQUIRE(wire::decode_entry(bytes, &e).is_ok());
+  bytes.replace(bytes.find("47]"), 3, "047]");
+  CHECK(wire::decode_entry(bytes, &e).code() == StatusCode::kCorruption);
 }
