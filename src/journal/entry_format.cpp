@@ -201,6 +201,10 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
   for (size_t i = 0; i < n; ++i) {
     if (done[i]) continue;
     if (names[i] == "_BOOT_ID" || !field_wanted(names[i], fields)) continue;
+    // A field name that is not printable UTF-8 (only a corrupted file holds one: the journal
+    // accepts A-Z, 0-9 and _) cannot be a JSON key; writing it would make the whole line invalid
+    // JSON for the collector. Found by test/fuzz/journal_encoders_fuzz.cpp.
+    if (!is_printable_utf8(names[i], false)) continue;
     size_t same = 0;
     if (repeats[i]) {
       for (size_t j = i + 1; j < n; ++j) {

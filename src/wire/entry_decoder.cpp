@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "infralogs/core/utf8.h"
+
 namespace infralogs::wire {
 namespace {
 
@@ -108,6 +110,16 @@ class Reader {
         return true;
       }
       if (c < 0x20) return fail("control character in a string");
+      if (c >= 0x80) {
+        // The agent writes only printable UTF-8 as strings (anything else as a byte array), and
+        // what is not valid UTF-8 is not JSON: stored in fields_json it would break every later
+        // parse of the entry. Found by test/fuzz/decode_entry_fuzz.cpp.
+        size_t len = printable_utf8_sequence(reinterpret_cast<const unsigned char*>(s_.data()),
+                                             s_.size(), i_);
+        if (len == 0) return fail("invalid UTF-8 in a string");
+        i_ += len;
+        continue;
+      }
       if (c != '\\') {
         ++i_;
         continue;
@@ -208,6 +220,8 @@ class Reader {
         ++digits;
       }
       if (digits == 0 || v > 255) return fail("byte array holds something other than 0..255");
+      // JSON numbers have no leading zeros (found by test/fuzz/decode_entry_fuzz.cpp).
+      if (digits > 1 && s_[i_ - digits] == '0') return fail("byte array number with a leading 0");
       if (out) out->push_back(static_cast<char>(v));
       skip_ws();
       if (i_ < s_.size() && s_[i_] == ',') {

@@ -116,3 +116,29 @@ TEST_CASE("decoder refuses what is not a protocol entry", "[wire]") {
     CHECK_FALSE(s.message().empty());
   }
 }
+
+// Found by test/fuzz/decode_entry_fuzz.cpp: a key with a byte that is not UTF-8 was accepted,
+// and the entry's fields_json was then invalid JSON.
+TEST_CASE("lines with invalid UTF-8 in a key or value are refused", "[wire]") {
+  std::string line = agent_line({"MESSAGE=hello", "_COMM=sh"});
+  LogEntry e;
+  REQUIRE(wire::decode_entry(line, &e).is_ok());
+  std::string bad_key = line;
+  bad_key.replace(bad_key.find("_COMM"), 5, "_COMM\x84");
+  Status st = wire::decode_entry(bad_key, &e);
+  CHECK(st.code() == StatusCode::kCorruption);
+  CHECK_THAT(st.message(), Catch::Contains("UTF-8"));
+  std::string bad_value = line;
+  bad_value.replace(bad_value.find("\"sh\""), 4, "\"s\xc3\x28\"");
+  CHECK(wire::decode_entry(bad_value, &e).code() == StatusCode::kCorruption);
+  // Valid multi-byte UTF-8 still passes.
+  std::string accented = line;
+  accented.replace(accented.find("\"sh\""), 4, "\"\xc3\xa9t\xc3\xa9\"");
+  REQUIRE(wire::decode_entry(accented, &e).is_ok());
+  CHECK(e.comm == "\xc3\xa9t\xc3\xa9");
+  // Also found by the fuzzer: a byte number with a leading zero is not JSON.
+  std::string bytes = agent_line({"MESSAGE=hello", std::string("BIN=\xff\x2f", 6)});
+  REQUIRE(wire::decode_entry(bytes, &e).is_ok());
+  bytes.replace(bytes.find("47]"), 3, "047]");
+  CHECK(wire::decode_entry(bytes, &e).code() == StatusCode::kCorruption);
+}
