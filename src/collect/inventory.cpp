@@ -33,6 +33,29 @@ std::string string_or(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
 }
 
+// The URL is scheme://host[:port] only. Credentials in it (user:password@) would be logged with
+// every error message and stored in the host's labels, so they are refused without repeating
+// them; a path would be silently replaced by the protocol's /logs, so it is refused too (a
+// trailing "/" is fine). `url` starts with http:// or https://.
+Status check_url_authority(const std::string& url) {
+  size_t start = url.find("://") + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string_view authority(url.data() + start,
+                             (end == std::string::npos ? url.size() : end) - start);
+  if (authority.find('@') != std::string_view::npos) {
+    return Status::invalid_argument(
+        "\"url\" must not carry credentials (user:password@host); give the agent's token in "
+        "\"token_file\" or \"token_env\"");
+  }
+  if (authority.empty()) return Status::invalid_argument("\"url\" has no host");
+  if (end != std::string::npos && url.find_first_not_of('/', end) != std::string::npos) {
+    return Status::invalid_argument(
+        "\"url\" must be scheme://host:port, without a path, query or fragment (the collector "
+        "asks the agent's /logs itself)");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text,
@@ -55,9 +78,16 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text,
     where = "inventory: agent " + spec.name;
     if (!names.insert(spec.name).second)
       return Status::invalid_argument(where + " is listed twice");
+    if (spec.name.size() > kMaxAgentNameBytes) {
+      return Status::invalid_argument("inventory: agent #" + std::to_string(index - 1) +
+                                      ": \"name\" is longer than " +
+                                      std::to_string(kMaxAgentNameBytes) + " bytes");
+    }
     if (spec.url.rfind("http://", 0) != 0 && spec.url.rfind("https://", 0) != 0) {
       return Status::invalid_argument(where + ": \"url\" must start with http:// or https://");
     }
+    Status url_ok = check_url_authority(spec.url);
+    if (!url_ok.is_ok()) return Status::invalid_argument(where + ": " + url_ok.message());
     while (!spec.url.empty() && spec.url.back() == '/') spec.url.pop_back();
     spec.ca_file = resolve(base_dir, string_or(a, "ca_file"));
     spec.client_cert_file = resolve(base_dir, string_or(a, "client_cert_file"));

@@ -14,9 +14,14 @@
 
 namespace infralogs::collect {
 
+// The longest agent name: what the hosts table's name column holds (docs/schema.md).
+inline constexpr size_t kMaxAgentNameBytes = 255;
+
 // Reads and checks the inventory, and reads each agent's token (the first non-empty,
 // non-comment line of its token file). Relative paths are relative to the inventory's
-// directory. kInvalidArgument naming the agent and the problem (never a token).
+// directory. kInvalidArgument naming the agent and the problem (never a token): among them a
+// name over kMaxAgentNameBytes, a URL with credentials (user:password@, never repeated) or with
+// a path, query or fragment.
 Result<std::vector<wire::AgentSpec>> load_inventory(const std::string& path);
 
 // The token in a token file: its first non-empty, non-comment line, trimmed.

@@ -49,3 +49,36 @@ TEST_CASE("inventory problems name the agent and never a token", "[collect]") {
   CHECK(bad(R"({"agents": [{"name": "x", "url": "http://x"}]})").find("token") !=
         std::string::npos);
 }
+
+TEST_CASE("inventory refuses credentials or a path in a URL, and overlong names", "[collect]") {
+  auto bad = [](const std::string& agent) {
+    auto r = collect::parse_inventory(R"({"agents": [)" + agent + "]}", "/nonexistent");
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    return r.status().message();
+  };
+  std::string creds =
+      bad(R"({"name": "x", "url": "http://admin:hunter2@x:19532", "token_env": "HOME"})");
+  CHECK(creds.find("must not carry credentials") != std::string::npos);
+  CHECK(creds.find("hunter2") == std::string::npos);
+  CHECK(creds.find("admin") == std::string::npos);
+  CHECK(bad(R"({"name": "x", "url": "https://tok@x", "token_env": "HOME"})").find("credentials") !=
+        std::string::npos);
+  CHECK(bad(R"({"name": "x", "url": "http://x:19532/agent/logs", "token_env": "HOME"})")
+            .find("without a path") != std::string::npos);
+  CHECK(bad(R"({"name": "x", "url": "http://x:19532?limit=5", "token_env": "HOME"})")
+            .find("without a path") != std::string::npos);
+  CHECK(bad(R"({"name": "x", "url": "http://", "token_env": "HOME"})").find("no host") !=
+        std::string::npos);
+  std::string long_name(256, 'n');
+  CHECK(bad(R"({"name": ")" + long_name + R"(", "url": "http://x", "token_env": "HOME"})")
+            .find("longer than 255 bytes") != std::string::npos);
+  // 255 bytes and a trailing slash are fine.
+  setenv("INFRALOGS_TEST_TOKEN", "t", 1);
+  auto ok = collect::parse_inventory(
+      R"({"agents": [{"name": ")" + std::string(255, 'n') +
+          R"(", "url": "http://x:1/", "token_env": "INFRALOGS_TEST_TOKEN"}]})",
+      "/nonexistent");
+  REQUIRE(ok.has_value());
+  CHECK((*ok)[0].url == "http://x:1");
+}
