@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "infralogs/core/log.h"
+#include "infralogs/wire/entry_decoder.h"
 
 namespace infralogs::collect {
 namespace {
@@ -48,6 +49,29 @@ struct StatusResult {
   Status s;
   Status status() const { return s; }
 };
+
+// What the agent's first entry after a vanished cursor says about the entries in between.
+// The cursor's seqnum ID and seqnum (s=, i=) number every entry journald wrote in a sequence,
+// across file rotations: when the first entry continues the stored one's sequence at seqnum
+// + 1, the file holding the stored entry was vacuumed but nothing after it was lost (a
+// rotation followed by a vacuum, common with a tight SystemMaxUse). nullopt: no gap.
+std::optional<Gap> gap_after(const std::string& stored, const LogEntry& first) {
+  std::string id;
+  uint64_t seqnum = 0;
+  if (wire::parse_cursor_seqnum(stored, &id, &seqnum) && id == first.seqnum_id) {
+    if (first.seqnum == seqnum + 1) return std::nullopt;
+    if (first.seqnum > seqnum + 1) {
+      uint64_t lost = first.seqnum - seqnum - 1;
+      return Gap{stored, first.cursor, first.realtime_usec,
+                 "the agent no longer has the stored cursor (journal vacuumed past it); " +
+                     std::to_string(lost) + " entries (seqnum " + std::to_string(seqnum + 1) +
+                     ".." + std::to_string(first.seqnum - 1) + ") are lost"};
+    }
+  }
+  return Gap{stored, first.cursor, first.realtime_usec,
+             "the agent no longer has the stored cursor (journal vacuumed or rotated past it); "
+             "entries between it and first_cursor are lost"};
+}
 
 }  // namespace
 
@@ -100,14 +124,21 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
     }
     std::optional<Gap> gap;
     if (!after.empty() && !batch->cursor_found) {
-      gap = Gap{after, batch->entries.front().cursor, batch->entries.front().realtime_usec,
-                "the agent no longer has the stored cursor (journal vacuumed or rotated past it); "
-                "entries between it and first_cursor are lost"};
-      log::warn(
-          kComponent,
-          "gap: the agent no longer has the stored cursor; continuing from its oldest entry after "
-          "it",
-          {{"agent", agent.name}, {"last_cursor", after}, {"first_cursor", gap->first_cursor}});
+      gap = gap_after(after, batch->entries.front());
+      if (gap) {
+        log::warn(kComponent,
+                  "gap: the agent no longer has the stored cursor; continuing from its oldest "
+                  "entry after it",
+                  {{"agent", agent.name},
+                   {"last_cursor", after},
+                   {"first_cursor", gap->first_cursor},
+                   {"reason", gap->reason}});
+      } else {
+        log::info(kComponent,
+                  "the stored cursor was vacuumed, but the agent's next entry continues its "
+                  "sequence: nothing lost",
+                  {{"agent", agent.name}, {"last_cursor", after}});
+      }
     }
     // An append in flight is never interrupted (it commits or rolls back); a stop request only
     // cuts the waits between retries.

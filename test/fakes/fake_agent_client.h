@@ -2,6 +2,7 @@
 // FakeAgentClient: agents whose journals are vectors of entries, with cursors "c<seqnum>",
 // failure injection per agent and vacuuming (dropping the oldest entries).
 
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -21,6 +22,22 @@ class FakeAgentClient : public wire::AgentClient {
   };
   std::mutex mutex;
   std::map<std::string, Agent> agents;
+  // Cursors as journald writes them ("s=SEQNUM_ID;i=SEQNUM;b=..."), for code that reads the
+  // seqnum out of a cursor; by default the short "c<seqnum>".
+  bool journal_cursors = false;
+
+  std::string cursor_for(uint64_t seq) const {
+    if (!journal_cursors) return "c" + std::to_string(seq);
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(seq));
+    return "s=" + std::string(32, 'a') + ";i=" + hex + ";b=" + std::string(32, 'b') +
+           ";m=1;t=1;x=1";
+  }
+  static uint64_t seqnum_of(const std::string& cursor) {
+    if (cursor.rfind("c", 0) == 0) return std::stoull(cursor.substr(1));
+    size_t i = cursor.find(";i=");
+    return std::stoull(cursor.substr(i + 3), nullptr, 16);
+  }
 
   // Appends n entries to the agent's journal, seqnums continuing.
   void add_entries(const std::string& agent, int n, uint64_t start_usec = 1000000) {
@@ -29,8 +46,8 @@ class FakeAgentClient : public wire::AgentClient {
     for (int k = 0; k < n; ++k) {
       uint64_t seq = j.empty() ? 1 : j.back().seqnum + 1;
       LogEntry e;
-      e.cursor = "c" + std::to_string(seq);
-      e.seqnum_id = std::string(16, 'S');
+      e.cursor = cursor_for(seq);
+      e.seqnum_id = journal_cursors ? std::string(16, '\xaa') : std::string(16, 'S');
       e.seqnum = seq;
       e.realtime_usec = start_usec + seq;
       e.message = agent + " message " + std::to_string(seq);
@@ -69,7 +86,7 @@ class FakeAgentClient : public wire::AgentClient {
     Batch b;
     size_t start = 0;
     if (!req.after.empty()) {
-      uint64_t after = std::stoull(req.after.substr(1));
+      uint64_t after = seqnum_of(req.after);
       start = a.journal.size();
       for (size_t i = 0; i < a.journal.size(); ++i) {
         if (a.journal[i].seqnum >= after) {

@@ -134,6 +134,33 @@ TEST_CASE("a vacuumed cursor records a gap and collection continues", "[collect]
   CHECK(seqnums(store.entries[store.hosts["a"]]) == want);
 }
 
+TEST_CASE("a vacuumed cursor whose sequence continues records no gap", "[collect]") {
+  test::FakeAgentClient client;
+  client.journal_cursors = true;  // the collector reads s= and i= out of the stored cursor
+  test::InMemoryLogStore store;
+  client.add_entries("a", 10);
+  collect::Collector c(client, store, fast_options());
+  c.poll_once(specs({"a"}), {});
+  client.add_entries("a", 20);
+  // A rotation then a vacuum of the archived file: 1..10 gone, the stored cursor (10) with
+  // them, and the agent's first entry is 11, the next of the same sequence: nothing was lost.
+  client.vacuum("a", 10);
+  auto reports = c.poll_once(specs({"a"}), {});
+  CHECK(reports[0].status.is_ok());
+  CHECK(reports[0].gaps == 0);
+  CHECK(store.gaps.empty());
+  CHECK(seqnums(store.entries[store.hosts["a"]]) == range(1, 30));
+
+  // Entries really lost: the gap says how many, by seqnum.
+  client.add_entries("a", 10);  // 31..40
+  client.vacuum("a", 25);       // 11..35 gone; the stored cursor is 30
+  reports = c.poll_once(specs({"a"}), {});
+  CHECK(reports[0].gaps == 1);
+  REQUIRE(store.gaps.size() == 1);
+  CHECK(store.gaps[0].second.reason.find("5 entries (seqnum 31..35) are lost") !=
+        std::string::npos);
+}
+
 TEST_CASE("racing collectors store every entry once and both succeed", "[collect]") {
   test::FakeAgentClient client;
   test::InMemoryLogStore store;
