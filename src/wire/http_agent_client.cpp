@@ -90,6 +90,9 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   std::string error_body;
   std::string pending;  // the part of a line not yet ended by '\n'
   Status decode_error = Status::ok();
+  size_t page_bytes = 0;      // decoded line bytes so far
+  bool cut_at_bound = false;  // we closed the response at max_page_bytes
+  std::string protocol;       // the response's protocol header
   std::unique_ptr<z_stream, void (*)(z_stream*)> inflater(nullptr, [](z_stream* z) {
     inflateEnd(z);
     delete z;
@@ -107,6 +110,7 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
       decode_error = Status::corruption("unexpected Content-Encoding '" + encoding + "'");
       return false;
     }
+    protocol = res.get_header_value(kHeaderProtocol);
     if (res.status == 200) {
       batch.more = res.get_header_value(kHeaderMore) == "true";
       batch.cursor_found = res.get_header_value(kHeaderCursorFound) != "false";
@@ -148,6 +152,12 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
                                             s.message());
           return false;
         }
+        page_bytes += line.size();
+        if (page_bytes >= options_.max_page_bytes) {
+          pending.clear();
+          cut_at_bound = true;
+          return false;
+        }
       }
       pending.clear();
       data = nl + 1;
@@ -183,6 +193,14 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   std::string where = "GET /logs: ";
   if (!decode_error.is_ok()) return Status::corruption(where + decode_error.message());
   if (stop.stop_requested()) return Status::unavailable(where + "stopped");
+  if (cut_at_bound) {
+    if (protocol != std::to_string(kProtocolVersion)) {
+      return Status::corruption(where + "not an infralogs agent (protocol header '" + protocol +
+                                "')");
+    }
+    batch.more = true;  // the rest of the page is fetched from the last entry's cursor
+    return batch;
+  }
   if (!res) return Status::unavailable(where + httplib::to_string(res.error()));
   if (http_status != 200)
     return status_for_http(http_status, where + error_text(res.value(), error_body));

@@ -43,10 +43,11 @@ class AgentClient {
   // The agent's /machine. Errors as fetch(); kCorruption when the body is not the protocol's
   // object or has no name and no hostname. Thread-safe.
   virtual Result<AgentIdentity> identify(const AgentSpec& agent, std::stop_token stop) = 0;
-  // One page. Errors: kUnavailable (cannot connect, timed out, 5xx: retry later),
-  // kPermissionDenied (401/403/429), kInvalidArgument (400), kCorruption (a response that is
-  // not the protocol: truncated, invalid JSON, an entry without a cursor, a line over the
-  // limit). Stops early with kUnavailable when `stop` is requested. Thread-safe.
+  // One page (cut at HttpAgentClientOptions::max_page_bytes for HttpAgentClient). Errors:
+  // kUnavailable (cannot connect, timed out, 5xx: retry later), kPermissionDenied (401/403/429),
+  // kInvalidArgument (400), kCorruption (a response that is not the protocol: truncated, invalid
+  // JSON, an entry without a cursor, a line over the limit). Stops early with kUnavailable when
+  // `stop` is requested. Thread-safe.
   virtual Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
                               std::stop_token stop) = 0;
 };
@@ -55,7 +56,12 @@ struct HttpAgentClientOptions {
   std::chrono::seconds connect_timeout{5};
   std::chrono::seconds read_timeout{30};  // the longest silence within a response
   size_t max_line_bytes = 64u << 20;      // a longer line is refused as corruption
-  bool gzip = true;                       // ask agents to compress
+  // A page is cut after the line that brings its decoded bytes to this many: the client closes
+  // the response and returns the entries so far with `more` set, so the caller resumes from the
+  // last one. Bounds the collector's memory per worker whatever the page's entry count (1,000
+  // legal 1 MiB entries would otherwise be held at once). At least one entry per page.
+  size_t max_page_bytes = 32u << 20;
+  bool gzip = true;  // ask agents to compress
 };
 
 class HttpAgentClient : public AgentClient {
