@@ -210,15 +210,17 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
 
   install_json_error_handlers(server, kComponent);
   server.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
-    std::string path =
-        req.path.rfind("/api/", 0) == 0 || req.path == "/healthz" || req.path == "/metrics"
-            ? req.path
-        : req.path.rfind("/static/", 0) == 0 ? "/static"
-                                             : "page";
+    // Known routes only: a label per unknown path would let any client grow /metrics without
+    // bound.
+    static const std::set<std::string> kRoutes = {
+        "/",         "/host",          "/search",     "/favicon.ico", "/api/overview", "/api/hosts",
+        "/api/gaps", "/api/freshness", "/api/search", "/api/entry",   "/healthz",      "/metrics"};
+    std::string path = kRoutes.count(req.path)              ? req.path
+                       : req.path.rfind("/static/", 0) == 0 ? "/static"
+                                                            : "other";
     metrics
-        .counter(
-            "infralogs_serve_http_requests_total", "HTTP requests by path and status.",
-            {{"path", path.size() > 40 ? "other" : path}, {"code", std::to_string(res.status)}})
+        .counter("infralogs_serve_http_requests_total", "HTTP requests by path and status.",
+                 {{"path", path}, {"code", std::to_string(res.status)}})
         .inc();
     log::debug(kComponent, "request",
                {{"remote", req.remote_addr}, {"path", req.path}, {"status", res.status}});
