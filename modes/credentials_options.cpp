@@ -144,8 +144,7 @@ Result<std::unique_ptr<VaultSession>> open_vault_session(const secrets::Credenti
   if (!client) return client.status();
   auto session = std::make_unique<VaultSession>();
   session->client = std::move(*client);
-  session->tokens =
-      std::make_unique<secrets::VaultTokenManager>(*session->client, std::move(auth));
+  session->tokens = std::make_unique<secrets::VaultTokenManager>(*session->client, std::move(auth));
   s = session->tokens->start();
   // A login refused is not a usage error: report it as a runtime failure.
   if (!s.is_ok())

@@ -52,9 +52,18 @@ int run_rotate(const RotateConfig& cfg) {
     return fail("--users goes with --kv-path (a static role names its own user)", 2);
   }
   if (cfg.credentials.vault_addr.empty()) return fail("rotate-creds needs --vault-addr", 2);
-  // The rotation account logs in on the primary for the KV swap; a static role needs Vault only.
-  Status s = check_credentials_config(cfg.credentials, kv);
+  // Vault is always used here (the role or the KV secret); the rotation account, which logs in
+  // on the primary for the KV swap, comes from --db-credentials-file or else --db-creds-path.
+  secrets::CredentialsConfig vault_cfg = cfg.credentials;
+  vault_cfg.credentials_file.clear();
+  Status s = check_credentials_config(vault_cfg, false);
   if (!s.is_ok()) return fail(s.message(), 2);
+  secrets::CredentialsConfig account_cfg = vault_cfg;
+  if (!cfg.credentials.credentials_file.empty())
+    account_cfg = {.credentials_file = cfg.credentials.credentials_file};
+  if (kv && account_cfg.credentials_file.empty() && account_cfg.db_creds_path.empty())
+    return fail("--kv-path needs the rotation account: --db-credentials-file or --db-creds-path",
+                2);
   auto primary = storage::parse_mysql_url(cfg.primary_url);
   if (!primary) return fail("--primary: " + primary.status().message(), 2);
   auto replica = storage::parse_mysql_url(cfg.replica_url);
@@ -64,13 +73,12 @@ int run_rotate(const RotateConfig& cfg) {
   if (!session) return fail(session.status().message(), credentials_exit_code(session.status()));
   std::unique_ptr<secrets::CredentialSource> admin_creds;
   if (kv) {
-    auto src = open_credentials(cfg.credentials);
+    auto src = open_credentials(account_cfg);
     if (!src) return fail(src.status().message(), credentials_exit_code(src.status()));
     admin_creds = std::move(*src);
   }
   primary->connect_timeout = replica->connect_timeout = std::chrono::seconds(5);
-  storage::MariaDbAccountAdmin admin({.primary = *primary, .replica = *replica},
-                                     admin_creds.get());
+  storage::MariaDbAccountAdmin admin({.primary = *primary, .replica = *replica}, admin_creds.get());
 
   rotate::RotateOptions o;
   o.database_mount = cfg.database_mount;
@@ -120,8 +128,7 @@ RunFn setup_rotate_creds(CLI::App& sub) {
       ->required();
   sub.add_option("--static-role", cfg->static_role, "Rotate this database static role.");
   sub.add_option("--kv-path", cfg->kv_path, "A/B swap of the KV v2 secret kv:MOUNT/PATH.");
-  sub.add_option("--users", cfg->users, "With --kv-path: the two MySQL users A,B.")
-      ->delimiter(',');
+  sub.add_option("--users", cfg->users, "With --kv-path: the two MySQL users A,B.")->delimiter(',');
   sub.add_option("--database-mount", cfg->database_mount, "The database secrets engine's mount.")
       ->capture_default_str();
   sub.add_option("--login-wait", cfg->login_wait_seconds,

@@ -44,8 +44,7 @@ Status wait_for_login(AccountAdmin& admin, DbServer server, const Credentials& c
   for (;;) {
     Status s = admin.can_login(server, c);
     if (s.is_ok()) return s;
-    bool retry =
-        s.code() == StatusCode::kPermissionDenied || s.code() == StatusCode::kUnavailable;
+    bool retry = s.code() == StatusCode::kPermissionDenied || s.code() == StatusCode::kUnavailable;
     if (!retry || std::chrono::steady_clock::now() >= deadline)
       return Status::unavailable(std::string("the new password of ") + c.username +
                                  " does not log in on the " + db_server_name(server) +

@@ -52,10 +52,10 @@ struct RotateOptions {
 };
 
 struct RotateReport {
-  bool rotated = false;   // false: dry run or not due
-  std::string user;       // the user whose password changed (or would)
-  std::string path;       // the Vault path read or written
-  std::string note;       // one line for the operator, never a secret
+  bool rotated = false;  // false: dry run or not due
+  std::string user;      // the user whose password changed (or would)
+  std::string path;      // the Vault path read or written
+  std::string note;      // one line for the operator, never a secret
 };
 
 // A strong password: `length` characters of [A-Za-z0-9] from OpenSSL's RAND_bytes (rejection
