@@ -1,14 +1,13 @@
 // infralogs agent: options -> AgentConfig -> validate -> build the parts -> serve.
 
 #include <malloc.h>
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <thread>
+#include <cstring>
 
 #include "infralogs/core/log.h"
 #include "infralogs/core/metrics.h"
+#include "infralogs/core/parse.h"
 #include "infralogs/http/agent_routes.h"
 #include "infralogs/http/server.h"
 #include "infralogs/http/token_auth.h"
@@ -32,26 +31,14 @@ struct AgentConfig {
   int auth_fail_window_s = 60;
 };
 
-// Splits "HOST:PORT" or "[V6]:PORT".
-bool split_listen(const std::string& s, std::string* host, int* port) {
-  size_t colon = s.rfind(':');
-  if (colon == std::string::npos || colon + 1 == s.size()) return false;
-  *host = s.substr(0, colon);
-  if (host->size() >= 2 && host->front() == '[' && host->back() == ']')
-    *host = host->substr(1, host->size() - 2);
-  std::string p = s.substr(colon + 1);
-  if (p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5) return false;
-  *port = std::stoi(p);
-  return !host->empty() && *port <= 65535;
-}
-
 int run_agent(const AgentConfig& cfg) {
-  std::string host;
-  int port = 0;
-  if (!split_listen(cfg.listen, &host, &port)) {
-    log::error(kComponent, "--listen must be ADDR:PORT", {{"listen", cfg.listen}});
+  auto listen = parse_listen_address(cfg.listen);
+  if (!listen) {
+    log::error(kComponent, "--listen: " + listen.status().message());
     return 2;
   }
+  const std::string& host = listen->host;
+  int port = listen->port;
   if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
     log::error(kComponent, "--tls-cert and --tls-key go together");
     return 2;

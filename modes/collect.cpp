@@ -16,6 +16,7 @@
 #include "infralogs/collect/inventory.h"
 #include "infralogs/core/log.h"
 #include "infralogs/core/metrics.h"
+#include "infralogs/core/time.h"
 #include "infralogs/journal/query.h"
 #include "infralogs/secrets/credential_source.h"
 #include "infralogs/storage/mariadb_log_store.h"
@@ -41,24 +42,12 @@ struct CollectConfig {
   collect::CollectorOptions collector;
 };
 
-uint64_t now_usec() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 // "all", a duration back from now ("30m", "24h", "7d"), or a time as the agent takes it.
 Result<std::optional<uint64_t>> parse_since(const std::string& s) {
   if (s == "all") return std::optional<uint64_t>();
-  if (s.size() >= 2 && s.find_first_not_of("0123456789") == s.size() - 1) {
-    uint64_t n = std::stoull(s.substr(0, s.size() - 1));
-    uint64_t unit = s.back() == 's'   ? 1
-                    : s.back() == 'm' ? 60
-                    : s.back() == 'h' ? 3600
-                    : s.back() == 'd' ? 86400
-                                      : 0;
-    if (unit) return std::optional<uint64_t>(now_usec() - std::min(now_usec(), n * unit * 1000000));
-  }
+  auto rel = parse_relative_time(s, now_usec());
+  if (!rel) return Status::invalid_argument("--since: " + rel.status().message());
+  if (*rel) return *rel;
   auto t = journal::parse_time(s);
   if (!t)
     return Status::invalid_argument("--since: want all, a duration like 24h or 7d, or a time: " +

@@ -1,9 +1,8 @@
 // infralogs: one executable, one subcommand per mode (see docs/modes.md).
 
-#include <pthread.h>
-
 #include <csignal>
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -34,26 +33,6 @@ void add_log_level_option(CLI::App& sub) {
          "Least severe log level written: debug, info, warn, error (default info). Logs are "
          "JSON lines on stderr.")
       ->envname("INFRALOGS_LOG_LEVEL");
-}
-
-SignalWatcher::SignalWatcher(std::function<void(const char* signal)> on_signal) {
-  sigemptyset(&set_);
-  sigaddset(&set_, SIGTERM);
-  sigaddset(&set_, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-  thread_ = std::thread([this, on_signal = std::move(on_signal)] {
-    int sig = 0;
-    sigwait(&set_, &sig);
-    if (exiting_) return;  // the destructor's wake-up
-    on_signal(sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  });
-}
-
-SignalWatcher::~SignalWatcher() {
-  exiting_ = true;
-  // Wakes the thread if it still waits; a thread that already took a signal has returned.
-  pthread_kill(thread_.native_handle(), SIGTERM);
-  thread_.join();
 }
 
 namespace {
@@ -93,10 +72,20 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are ParseErrors too, with code 0; every other one is bad usage,
+    // which exits 2 like a mode's own usage errors (docs/modes.md, "Exit codes").
+    return app.exit(e) == 0 ? 0 : 2;
   }
   for (size_t i = 0; i < subs.size(); ++i) {
-    if (subs[i]->parsed()) return runs[i]();
+    if (!subs[i]->parsed()) continue;
+    // The one catch point for a mode (docs/architecture.md): what a mode throws is a bug or a
+    // value no parser checked, and costs one line and exit 2, not an abort.
+    try {
+      return runs[i]();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "infralogs %s: %s\n", subs[i]->get_name().c_str(), e.what());
+      return 2;
+    }
   }
   return 2;
 }

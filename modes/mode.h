@@ -3,12 +3,10 @@
 // returns the function main() runs when that subcommand is chosen; the function returns the
 // process exit code (0 ok, 1 runtime failure, 2 bad usage or not available).
 
-#include <signal.h>
-
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <functional>
-#include <thread>
+
+#include "signal_watcher.h"
 
 namespace infralogs::modes {
 
@@ -32,22 +30,5 @@ RunFn not_built_yet(CLI::App& sub, const char* issue);
 
 // Adds --log-level (env INFRALOGS_LOG_LEVEL) to a subcommand and applies it at parse time.
 void add_log_level_option(CLI::App& sub);
-
-// Takes SIGTERM and SIGINT: blocks them in this thread and every thread started later (so no
-// handler runs in an arbitrary thread) and calls on_signal with the signal's name from its own
-// thread when one arrives. Construct it before starting other threads; destroying it ends its
-// thread.
-class SignalWatcher {
- public:
-  explicit SignalWatcher(std::function<void(const char* signal)> on_signal);
-  ~SignalWatcher();
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-
- private:
-  sigset_t set_;
-  std::atomic<bool> exiting_{false};
-  std::thread thread_;
-};
 
 }  // namespace infralogs::modes

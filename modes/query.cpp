@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "infralogs/core/log.h"
+#include "infralogs/core/time.h"
 #include "infralogs/dashboard/cli_format.h"
 #include "infralogs/secrets/credential_source.h"
 #include "infralogs/storage/mariadb_log_reader.h"
@@ -27,23 +28,11 @@ struct QueryConfig {
   bool no_pager = false;
 };
 
-uint64_t now_usec() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 // A time, or a duration back from now ("30m", "2h", "7d").
 Result<uint64_t> parse_when(const std::string& s) {
-  if (s.size() >= 2 && s.find_first_not_of("0123456789") == s.size() - 1) {
-    uint64_t n = std::stoull(s.substr(0, s.size() - 1));
-    uint64_t unit = s.back() == 's'   ? 1
-                    : s.back() == 'm' ? 60
-                    : s.back() == 'h' ? 3600
-                    : s.back() == 'd' ? 86400
-                                      : 0;
-    if (unit) return now_usec() - std::min(now_usec(), n * unit * 1000000);
-  }
+  auto rel = parse_relative_time(s, now_usec());
+  if (!rel) return rel.status();
+  if (*rel) return **rel;
   return journal::parse_time(s);
 }
 

@@ -1,12 +1,8 @@
 // infralogs serve: options -> ServeConfig -> validate -> build the parts -> serve.
 
-#include <pthread.h>
-#include <signal.h>
-
-#include <thread>
-
 #include "infralogs/core/log.h"
 #include "infralogs/core/metrics.h"
+#include "infralogs/core/parse.h"
 #include "infralogs/dashboard/dashboard.h"
 #include "infralogs/http/dashboard_routes.h"
 #include "infralogs/http/server.h"
@@ -29,15 +25,13 @@ struct ServeConfig {
 };
 
 int run_serve(const ServeConfig& cfg) {
-  size_t colon = cfg.listen.rfind(':');
-  if (colon == std::string::npos ||
-      cfg.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
-      colon + 1 == cfg.listen.size()) {
-    log::error(kComponent, "--listen must be ADDR:PORT", {{"listen", cfg.listen}});
+  auto listen = parse_listen_address(cfg.listen);
+  if (!listen) {
+    log::error(kComponent, "--listen: " + listen.status().message());
     return 2;
   }
-  std::string host = cfg.listen.substr(0, colon);
-  int port = std::stoi(cfg.listen.substr(colon + 1));
+  const std::string& host = listen->host;
+  int port = listen->port;
   auto db = storage::parse_mysql_url(cfg.db_url);
   if (!db) {
     log::error(kComponent, db.status().message());

@@ -6,6 +6,7 @@
 #include "support/binaries.h"
 #include "support/exit_codes.h"
 #include "support/process.h"
+#include "support/temp_dir.h"
 
 using namespace infralogs::test;
 
@@ -56,4 +57,29 @@ TEST_CASE("a missing or unknown mode is a usage error", "[integration][binary]")
   check_usage_error(r);
   CHECK(r.err.find("subcommand") != std::string::npos);
   check_usage_error(run({infralogs_binary(), "frobnicate"}));
+}
+
+TEST_CASE("a number too long for its type is a usage error, not an abort",
+          "[integration][binary]") {
+  TempDir dir;
+  std::string creds = dir.write("creds.json", R"({"username": "u", "password": "p"})");
+  auto r =
+      run({infralogs_binary(), "collect", "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file",
+           creds, "--inventory", creds, "--since", "99999999999999999999h"});
+  INFO(r.err);
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--since") != std::string::npos);
+  r = run({infralogs_binary(), "serve", "--listen", "127.0.0.1:123456789012345678901234567890",
+           "--db", "mysql://127.0.0.1:1/x", "--db-credentials-file", creds});
+  INFO(r.err);
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--listen") != std::string::npos);
+  r = run({infralogs_binary(), "agent", "--listen", "127.0.0.1:123456789012345678901234567890",
+           "--token-file", creds});
+  INFO(r.err);
+  CHECK(r.signal == 0);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--listen") != std::string::npos);
 }
