@@ -18,8 +18,9 @@ Result<std::optional<uint64_t>> parse_relative_time(std::string_view text, uint6
   std::string_view d = text;
   bool from_now = d.substr(0, 4) == "now-";
   if (from_now) d.remove_prefix(4);
-  if (d.size() < 2) return from_now ? Status::invalid_argument("not a duration: '" + std::string(text) + "'")
-                                    : Result<std::optional<uint64_t>>(std::optional<uint64_t>());
+  if (d.size() < 2)
+    return from_now ? Status::invalid_argument("not a duration: '" + std::string(text) + "'")
+                    : Result<std::optional<uint64_t>>(std::optional<uint64_t>());
   uint64_t unit_s = d.back() == 's'   ? 1
                     : d.back() == 'm' ? 60
                     : d.back() == 'h' ? 3600

@@ -57,8 +57,9 @@ struct Env {
   }
   std::vector<std::string> kv(std::vector<std::string> extra = {}) const {
     std::vector<std::string> a = base();
-    for (const std::string& s : std::vector<std::string>{"--kv-path", "kv:kv/infralogs/db", "--users", "ab_a,ab_b",
-                          "--db-credentials-file", pair.dir() + "/admin.json"})
+    for (const std::string& s :
+         std::vector<std::string>{"--kv-path", "kv:kv/infralogs/db", "--users", "ab_a,ab_b",
+                                  "--db-credentials-file", pair.dir() + "/admin.json"})
       a.push_back(s);
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
@@ -278,8 +279,8 @@ TEST_CASE("rotate-creds --kv-path swaps A->B->A while a consumer keeps logging i
   CHECK(try_login(pair.primary_port(), "ab_b", "initialB1") == kAccessDenied);
   // Only one user per run: A keeps its password.
   CHECK(try_login(pair.primary_port(), "ab_a", "initialA1") == 0);
-  REQUIRE(wait_until([&, n = consumer.logins()] { return consumer.logins() >= n + 3; },
-                     seconds(10)));
+  REQUIRE(
+      wait_until([&, n = consumer.logins()] { return consumer.logins() >= n + 3; }, seconds(10)));
 
   // Right after a swap the next one is not due (default --min-interval 1 h): nothing changes.
   CommandResult nd = run(env.kv());
@@ -301,8 +302,8 @@ TEST_CASE("rotate-creds --kv-path swaps A->B->A while a consumer keeps logging i
   CHECK(try_login(pair.replica_port(), "ab_a", pa) == 0);
   CHECK(try_login(pair.primary_port(), "ab_a", "initialA1") == kAccessDenied);
   CHECK(try_login(pair.primary_port(), "ab_b", pb) == 0);
-  REQUIRE(wait_until([&, n = consumer.logins()] { return consumer.logins() >= n + 3; },
-                     seconds(10)));
+  REQUIRE(
+      wait_until([&, n = consumer.logins()] { return consumer.logins() >= n + 3; }, seconds(10)));
   consumer.stop();
   CHECK(consumer.failed() == 0);
   CHECK(consumer.passwords().count(pa) == 1);
@@ -366,8 +367,8 @@ TEST_CASE("rotate-creds --kv-path killed after each step converges on rerun", "[
                     {"data", {{"username", inactive}, {"password", np}, {"rotated_at", 0}}}})
                 .status == 200);
   }
-  REQUIRE(wait_until([&, n = consumer.logins()] { return consumer.logins() >= n + 3; },
-                     seconds(10)));
+  REQUIRE(
+      wait_until([&, n = consumer.logins()] { return consumer.logins() >= n + 3; }, seconds(10)));
   consumer.stop();
   CHECK(consumer.failed() == 0);
   std::set<std::string> secrets = consumer.passwords();
@@ -429,9 +430,9 @@ TEST_CASE("rotate-creds usage errors exit 2", "[rotate]") {
   // Vault down is a runtime failure, not a usage error.
   TempDir dir;
   std::string tf = dir.write("token", "hvs.x\n");
-  CommandResult down = with({"--static-role", "r", "--vault-addr",
-                             "http://127.0.0.1:" + std::to_string(free_port()),
-                             "--vault-token-file", tf});
+  CommandResult down =
+      with({"--static-role", "r", "--vault-addr", "http://127.0.0.1:" + std::to_string(free_port()),
+            "--vault-token-file", tf});
   INFO(down.err);
   CHECK(down.exit_code == 1);
 }

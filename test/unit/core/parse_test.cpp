@@ -1,6 +1,7 @@
+#include "infralogs/core/parse.h"
+
 #include <catch2/catch.hpp>
 
-#include "infralogs/core/parse.h"
 #include "infralogs/core/time.h"
 
 using namespace infralogs;
@@ -8,8 +9,8 @@ using namespace infralogs;
 TEST_CASE("parse_u64 takes decimal digits up to UINT64_MAX and nothing else", "[core]") {
   CHECK(parse_u64("0") == std::optional<uint64_t>(0));
   CHECK(parse_u64("18446744073709551615") == std::optional<uint64_t>(UINT64_MAX));
-  for (const char* bad : {"", "18446744073709551616", "99999999999999999999999", "-1", "+1",
-                          " 1", "1 ", "0x10", "1e3", "abc"}) {
+  for (const char* bad : {"", "18446744073709551616", "99999999999999999999999", "-1", "+1", " 1",
+                          "1 ", "0x10", "1e3", "abc"}) {
     INFO(bad);
     CHECK_FALSE(parse_u64(bad));
   }
@@ -21,18 +22,19 @@ TEST_CASE("parse_listen_address takes host:port, [v6]:port and :port", "[core]")
     const char* host;
     int port;
   };
-  for (const Case& c : {Case{"127.0.0.1:8080", "127.0.0.1", 8080}, Case{"[::1]:19532", "::1", 19532},
-                        Case{":0", "", 0}, Case{"0.0.0.0:65535", "0.0.0.0", 65535},
-                        Case{"host.example:1", "host.example", 1}}) {
+  for (const Case& c :
+       {Case{"127.0.0.1:8080", "127.0.0.1", 8080}, Case{"[::1]:19532", "::1", 19532},
+        Case{":0", "", 0}, Case{"0.0.0.0:65535", "0.0.0.0", 65535},
+        Case{"host.example:1", "host.example", 1}}) {
     INFO(c.text);
     auto a = parse_listen_address(c.text);
     REQUIRE(a);
     CHECK(a->host == c.host);
     CHECK(a->port == c.port);
   }
-  for (const char* bad : {"", "8080", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
-                          "127.0.0.1:123456789012345678901234567890", "::1:80", "[]:80",
-                          "127.0.0.1:80x"}) {
+  for (const char* bad :
+       {"", "8080", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1",
+        "127.0.0.1:123456789012345678901234567890", "::1:80", "[]:80", "127.0.0.1:80x"}) {
     INFO(bad);
     auto a = parse_listen_address(bad);
     REQUIRE_FALSE(a);
@@ -57,15 +59,15 @@ TEST_CASE("parse_relative_time counts back from now, and refuses overflow", "[co
     CHECK(**t == c.want);
   }
   // Not relative: left to the absolute parser.
-  for (const char* other : {"", "@1700000000", "1700000000000000", "2024-01-01T00:00:00Z", "h",
-                            "24x", "whenever"}) {
+  for (const char* other :
+       {"", "@1700000000", "1700000000000000", "2024-01-01T00:00:00Z", "h", "24x", "whenever"}) {
     INFO(other);
     auto t = parse_relative_time(other, now);
     REQUIRE(t);
     CHECK_FALSE(t->has_value());
   }
-  for (const char* bad : {"99999999999999999999h", "18446744073709551615s", "213503982336d",
-                          "now-", "now-x", "now-24", "now-99999999999999999999d"}) {
+  for (const char* bad : {"99999999999999999999h", "18446744073709551615s", "213503982336d", "now-",
+                          "now-x", "now-24", "now-99999999999999999999d"}) {
     INFO(bad);
     auto t = parse_relative_time(bad, now);
     REQUIRE_FALSE(t);
