@@ -439,3 +439,72 @@ TEST_CASE("rotate-creds usage errors exit 2", "[rotate]") {
 
 }  // namespace
 }  // namespace infralogs::vtest
+
+namespace infralogs::vtest {
+namespace {
+
+// The modes' credential flags (modes/credentials_options): collect --migrate as the writer on
+// the primary and query as a reader on the replica, both from Vault static roles, and the same
+// through rotate-creds --static-role in between.
+TEST_CASE("collect and query take their credentials from Vault", "[rotate]") {
+  MariaDbPair& pair = pair_with_schema();
+  pair.primary("CREATE DATABASE IF NOT EXISTS modes_vault");
+  VaultProcess v;
+  configure_database(v, pair);
+  pair.primary(
+      "CREATE OR REPLACE USER 'mv_writer'@'%' IDENTIFIED BY 'initial'; "
+      "GRANT ALL ON modes_vault.* TO 'mv_writer'@'%'; "
+      "CREATE OR REPLACE USER 'mv_reader'@'%' IDENTIFIED BY 'initial'; "
+      "GRANT SELECT ON modes_vault.* TO 'mv_reader'@'%'");
+  for (std::string role : {"writer", "reader"})
+    REQUIRE(v.root("POST", "/v1/database/static-roles/" + role,
+                   {{"db_name", "pair"}, {"username", "mv_" + role}, {"rotation_period", "3600s"}})
+                .status == 204);
+  Env env(pair, v);
+  const std::string addr = "http://127.0.0.1:" + std::to_string(v.port());
+  const std::string primary =
+      "mysql://127.0.0.1:" + std::to_string(pair.primary_port()) + "/modes_vault";
+  const std::string replica =
+      "mysql://127.0.0.1:" + std::to_string(pair.replica_port()) + "/modes_vault";
+  CommandResult m = run({INFRALOGS_BINARY, "collect", "--migrate", "--db", primary, "--vault-addr",
+                         addr, "--vault-token-file", env.token_file, "--db-creds-path",
+                         "database/static-creds/writer"});
+  INFO(m.err);
+  REQUIRE(m.exit_code == 0);
+  pair.sync_replica();
+  auto query = [&] {
+    return run({INFRALOGS_BINARY, "query", "--no-pager", "--db", replica, "--vault-addr", addr,
+                "--vault-token-file", env.token_file, "--db-creds-path",
+                "database/static-creds/reader", "-o", "json"});
+  };
+  CommandResult q = query();
+  INFO(q.err);
+  CHECK(q.exit_code == 0);
+  std::vector<std::string> rot = env.base();
+  rot.insert(rot.end(), {"--static-role", "reader"});
+  // Verify in modes_vault, the only database the reader may use.
+  rot[3] = primary;
+  rot[5] = replica;
+  CommandResult r = run(rot);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CommandResult q2 = query();
+  INFO(q2.err);
+  CHECK(q2.exit_code == 0);
+  // Vault flags without --vault-addr, and both sources at once, are usage errors.
+  CommandResult u1 = run({INFRALOGS_BINARY, "query", "--db", replica, "--db-creds-path",
+                          "database/static-creds/reader"});
+  CHECK(u1.exit_code == 2);
+  CHECK(u1.err.find("need --vault-addr") != std::string::npos);
+  CommandResult u2 = run({INFRALOGS_BINARY, "serve", "--db", replica, "--vault-addr", addr,
+                          "--vault-token-file", env.token_file, "--db-credentials-file",
+                          env.token_file, "--db-creds-path", "database/static-creds/reader"});
+  CHECK(u2.exit_code == 2);
+  CHECK(u2.err.find("exclusive") != std::string::npos);
+  std::string pw = v.root("GET", "/v1/database/static-creds/reader").json()["data"]["password"];
+  check_no_secret(m.out + m.err + q.out + q.err + r.out + r.err + q2.out + q2.err,
+                  {pw, v.root_token()});
+}
+
+}  // namespace
+}  // namespace infralogs::vtest
