@@ -1,9 +1,31 @@
 #include "credentials_options.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 namespace infralogs::modes {
 namespace {
 
 const char* const kGroup = "Credentials";
+
+// The sources and the token manager start threads. SIGTERM and SIGINT must reach the mode's
+// SignalWatcher, which may be constructed later (and blocks them only in threads started after
+// it), so the threads started here are born with them blocked: a thread inherits its creator's
+// mask. Restores the caller's mask when destroyed.
+class BlockStopSignals {
+ public:
+  BlockStopSignals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, &saved_);
+  }
+  ~BlockStopSignals() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+
+ private:
+  sigset_t saved_;
+};
 
 Status check_auth(const secrets::CredentialsConfig& c) {
   if (c.vault_auth == "token") {
@@ -116,6 +138,7 @@ Result<std::unique_ptr<secrets::CredentialSource>> open_credentials(
     const secrets::CredentialsConfig& config, secrets::RotationListener* listener) {
   Status s = check_credentials_config(config, true);
   if (!s.is_ok()) return s;
+  BlockStopSignals blocked;
   Result<std::unique_ptr<secrets::CredentialSource>> src =
       secrets::make_credential_source(config, listener);
   // A file that is missing or malformed is kInvalidArgument from the source; Vault being down,
@@ -145,6 +168,7 @@ Result<std::unique_ptr<VaultSession>> open_vault_session(const secrets::Credenti
   auto session = std::make_unique<VaultSession>();
   session->client = std::move(*client);
   session->tokens = std::make_unique<secrets::VaultTokenManager>(*session->client, std::move(auth));
+  BlockStopSignals blocked;
   s = session->tokens->start();
   // A login refused is not a usage error: report it as a runtime failure.
   if (!s.is_ok())
