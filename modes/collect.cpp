@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "credentials_options.h"
 #include "infralogs/collect/collector.h"
 #include "infralogs/collect/discovery.h"
 #include "infralogs/collect/inventory.h"
@@ -33,7 +34,7 @@ constexpr std::string_view kComponent = "collect";
 struct CollectConfig {
   std::string inventory;
   std::string db_url;
-  std::string credentials_file;
+  secrets::CredentialsConfig credentials;
   bool once = false;
   bool migrate = false;
   int interval_s = 60;
@@ -234,12 +235,13 @@ int run_collect(CollectConfig cfg) {
     log::error(kComponent, "--inventory or --discover-agents is required (or --migrate)");
     return 2;
   }
-  secrets::FileCredentialSource credentials(cfg.credentials_file);
-  if (auto c = credentials.current(); !c) {
-    log::error(kComponent, "cannot use --db-credentials-file", {{"error", c.status().message()}});
-    return 2;
+  auto credentials = open_credentials(cfg.credentials);
+  if (!credentials) {
+    log::error(kComponent, "cannot obtain the database credentials",
+               {{"error", credentials.status().message()}});
+    return credentials_exit_code(credentials.status());
   }
-  storage::MariaDbLogStore store(*db, credentials);
+  storage::MariaDbLogStore store(*db, **credentials);
   if (cfg.migrate) {
     Status s = store.migrate();
     if (!s.is_ok()) {
@@ -309,10 +311,9 @@ RunFn setup_collect(CLI::App& sub) {
   sub.add_option("--db", cfg->db_url, "The primary: mysql://HOST:PORT/DATABASE.")
       ->envname("INFRALOGS_DB")
       ->required();
-  sub.add_option("--db-credentials-file", cfg->credentials_file,
-                 "JSON {\"username\", \"password\"}; re-read at each new connection.")
-      ->envname("INFRALOGS_DB_CREDENTIALS_FILE")
-      ->required();
+  add_credentials_options(&sub, &cfg->credentials,
+                          {.role_help = "the writer on the primary",
+                           .example_creds_path = "database/creds/infralogs-collect"});
   sub.add_flag("--once", cfg->once, "Catch every agent up to its tail, then exit (a CronJob).");
   sub.add_flag("--migrate", cfg->migrate, "Apply missing schema migrations and exit (idempotent).");
   sub.add_option("--interval", cfg->interval_s, "Seconds between rounds without --once.")

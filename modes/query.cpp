@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "credentials_options.h"
 #include "infralogs/core/log.h"
 #include "infralogs/core/time.h"
 #include "infralogs/dashboard/cli_format.h"
@@ -21,7 +22,7 @@ namespace {
 
 struct QueryConfig {
   std::string db_url;
-  std::string credentials_file;
+  secrets::CredentialsConfig credentials;
   std::string host, unit, priority, since, until, grep;
   size_t lines = 50;
   std::string output = "short";
@@ -83,10 +84,11 @@ int run_query(const QueryConfig& cfg) {
   }
   q.text = cfg.grep;
   q.limit = cfg.lines;
-  secrets::FileCredentialSource credentials(cfg.credentials_file);
-  if (auto c = credentials.current(); !c) return fail(c.status().message(), 2);
+  auto credentials = open_credentials(cfg.credentials);
+  if (!credentials)
+    return fail(credentials.status().message(), credentials_exit_code(credentials.status()));
   db->connect_timeout = std::chrono::seconds(5);
-  storage::MariaDbLogReader reader(*db, credentials);
+  storage::MariaDbLogReader reader(*db, **credentials);
   auto page = reader.search(q);
   if (!page) return fail(page.status().message(), 1);
   std::vector<storage::SearchRow> rows = std::move(page->rows);
@@ -107,10 +109,6 @@ RunFn setup_query(CLI::App& sub) {
   sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")
       ->envname("INFRALOGS_DB")
       ->required();
-  sub.add_option("--db-credentials-file", cfg->credentials_file,
-                 "JSON {\"username\", \"password\"}.")
-      ->envname("INFRALOGS_DB_CREDENTIALS_FILE")
-      ->required();
   sub.add_option("-H,--host", cfg->host, "Only this host (the inventory name).");
   sub.add_option("-u,--unit", cfg->unit,
                  "Only this systemd unit (.service is added when no suffix).");
@@ -124,6 +122,9 @@ RunFn setup_query(CLI::App& sub) {
       ->check(CLI::Range(size_t{1}, size_t{100000}));
   sub.add_option("-o,--output", cfg->output, "short, json (one object per line), csv or table.")
       ->capture_default_str();
+  add_credentials_options(&sub, &cfg->credentials,
+                          {.role_help = "a reader on the replica",
+                           .example_creds_path = "database/creds/infralogs-read"});
   sub.add_flag("--no-pager", cfg->no_pager, "Do not page output on a terminal.");
   return [cfg] { return run_query(*cfg); };
 }

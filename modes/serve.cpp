@@ -1,5 +1,6 @@
 // infralogs serve: options -> ServeConfig -> validate -> build the parts -> serve.
 
+#include "credentials_options.h"
 #include "infralogs/core/log.h"
 #include "infralogs/core/metrics.h"
 #include "infralogs/core/parse.h"
@@ -18,7 +19,7 @@ constexpr std::string_view kComponent = "serve";
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::string db_url;
-  std::string credentials_file;
+  secrets::CredentialsConfig credentials;
   int stale_after_s = 900;
   size_t threads = 8;
   size_t search_walk_rows = 200000;
@@ -37,14 +38,15 @@ int run_serve(const ServeConfig& cfg) {
     log::error(kComponent, db.status().message());
     return 2;
   }
-  secrets::FileCredentialSource credentials(cfg.credentials_file);
-  if (auto c = credentials.current(); !c) {
-    log::error(kComponent, "cannot use --db-credentials-file", {{"error", c.status().message()}});
-    return 2;
+  auto credentials = open_credentials(cfg.credentials);
+  if (!credentials) {
+    log::error(kComponent, "cannot obtain the database credentials",
+               {{"error", credentials.status().message()}});
+    return credentials_exit_code(credentials.status());
   }
   db->connect_timeout = std::chrono::seconds(3);
   db->read_timeout = std::chrono::seconds(30);
-  storage::MariaDbLogReader reader(*db, credentials, {.search_walk_rows = cfg.search_walk_rows});
+  storage::MariaDbLogReader reader(*db, **credentials, {.search_walk_rows = cfg.search_walk_rows});
   if (Status s = reader.ping(); !s.is_ok()) {
     log::warn(kComponent, "the replica does not answer yet; pages say so until it does",
               {{"error", s.message()}});
@@ -92,10 +94,9 @@ RunFn setup_serve(CLI::App& sub) {
   sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")
       ->envname("INFRALOGS_DB")
       ->required();
-  sub.add_option("--db-credentials-file", cfg->credentials_file,
-                 "JSON {\"username\", \"password\"} of a read-only account.")
-      ->envname("INFRALOGS_DB_CREDENTIALS_FILE")
-      ->required();
+  add_credentials_options(&sub, &cfg->credentials,
+                          {.role_help = "a read-only account on the replica",
+                           .example_creds_path = "database/creds/infralogs-read"});
   sub.add_option(
          "--stale-after", cfg->stale_after_s,
          "Seconds after which the collector's heartbeat, or a host's last poll, counts as stale.")
