@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "credentials_options.h"
+#include "db_options.h"
 #include "infralogs/collect/collector.h"
 #include "infralogs/collect/discovery.h"
 #include "infralogs/collect/inventory.h"
@@ -23,6 +24,7 @@
 #include "infralogs/core/time.h"
 #include "infralogs/journal/query.h"
 #include "infralogs/secrets/credential_source.h"
+#include "infralogs/secrets/forwarding_listener.h"
 #include "infralogs/storage/mariadb_log_store.h"
 #include "mode.h"
 
@@ -34,6 +36,7 @@ constexpr std::string_view kComponent = "collect";
 struct CollectConfig {
   std::string inventory;
   std::string db_url;
+  DbTlsFlags db_tls;
   secrets::CredentialsConfig credentials;
   bool once = false;
   bool migrate = false;
@@ -209,6 +212,10 @@ int run_collect(CollectConfig cfg) {
     log::error(kComponent, db.status().message());
     return 2;
   }
+  if (Status s = apply_db_tls(cfg.db_tls, &*db); !s.is_ok()) {
+    log::error(kComponent, s.message());
+    return 2;
+  }
   auto since = parse_since(cfg.since);
   if (!since) {
     log::error(kComponent, since.status().message());
@@ -235,13 +242,17 @@ int run_collect(CollectConfig cfg) {
     log::error(kComponent, "--inventory or --discover-agents is required (or --migrate)");
     return 2;
   }
-  auto credentials = open_credentials(cfg.credentials);
+  // The store follows rotations (verify, then drain the old connections); it exists only once
+  // the source has given its first credentials.
+  secrets::ForwardingRotationListener rotations;
+  auto credentials = open_credentials(cfg.credentials, &rotations);
   if (!credentials) {
     log::error(kComponent, "cannot obtain the database credentials",
                {{"error", credentials.status().message()}});
     return credentials_exit_code(credentials.status());
   }
   storage::MariaDbLogStore store(*db, **credentials);
+  secrets::ListenerBinding follow(rotations, store);
   if (cfg.migrate) {
     Status s = store.migrate();
     if (!s.is_ok()) {
@@ -311,6 +322,7 @@ RunFn setup_collect(CLI::App& sub) {
   sub.add_option("--db", cfg->db_url, "The primary: mysql://HOST:PORT/DATABASE.")
       ->envname("INFRALOGS_DB")
       ->required();
+  add_db_tls_options(&sub, &cfg->db_tls);
   add_credentials_options(&sub, &cfg->credentials,
                           {.role_help = "the writer on the primary",
                            .example_creds_path = "database/creds/infralogs-collect"});

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "credentials_options.h"
+#include "db_options.h"
 #include "infralogs/core/log.h"
 #include "infralogs/core/time.h"
 #include "infralogs/dashboard/cli_format.h"
@@ -22,6 +23,7 @@ namespace {
 
 struct QueryConfig {
   std::string db_url;
+  DbTlsFlags db_tls;
   secrets::CredentialsConfig credentials;
   std::string host, unit, priority, since, until, grep;
   size_t lines = 50;
@@ -62,6 +64,7 @@ int run_query(const QueryConfig& cfg) {
     return fail("-o: want short, json, csv or table", 2);
   auto db = storage::parse_mysql_url(cfg.db_url);
   if (!db) return fail(db.status().message(), 2);
+  if (Status s = apply_db_tls(cfg.db_tls, &*db); !s.is_ok()) return fail(s.message(), 2);
   storage::SearchQuery q;
   q.window = {0, UINT64_MAX};
   if (!cfg.since.empty()) {
@@ -109,6 +112,7 @@ RunFn setup_query(CLI::App& sub) {
   sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")
       ->envname("INFRALOGS_DB")
       ->required();
+  add_db_tls_options(&sub, &cfg->db_tls);
   sub.add_option("-H,--host", cfg->host, "Only this host (the inventory name).");
   sub.add_option("-u,--unit", cfg->unit,
                  "Only this systemd unit (.service is added when no suffix).");

@@ -1,6 +1,7 @@
 // infralogs serve: options -> ServeConfig -> validate -> build the parts -> serve.
 
 #include "credentials_options.h"
+#include "db_options.h"
 #include "infralogs/core/log.h"
 #include "infralogs/core/metrics.h"
 #include "infralogs/core/parse.h"
@@ -8,6 +9,7 @@
 #include "infralogs/http/dashboard_routes.h"
 #include "infralogs/http/server.h"
 #include "infralogs/secrets/credential_source.h"
+#include "infralogs/secrets/forwarding_listener.h"
 #include "infralogs/storage/mariadb_log_reader.h"
 #include "mode.h"
 
@@ -19,6 +21,7 @@ constexpr std::string_view kComponent = "serve";
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::string db_url;
+  DbTlsFlags db_tls;
   secrets::CredentialsConfig credentials;
   int stale_after_s = 900;
   size_t threads = 8;
@@ -38,7 +41,13 @@ int run_serve(const ServeConfig& cfg) {
     log::error(kComponent, db.status().message());
     return 2;
   }
-  auto credentials = open_credentials(cfg.credentials);
+  if (Status s = apply_db_tls(cfg.db_tls, &*db); !s.is_ok()) {
+    log::error(kComponent, s.message());
+    return 2;
+  }
+  // The reader follows rotations once it exists (verify on the replica, then drain).
+  secrets::ForwardingRotationListener rotations;
+  auto credentials = open_credentials(cfg.credentials, &rotations);
   if (!credentials) {
     log::error(kComponent, "cannot obtain the database credentials",
                {{"error", credentials.status().message()}});
@@ -47,6 +56,7 @@ int run_serve(const ServeConfig& cfg) {
   db->connect_timeout = std::chrono::seconds(3);
   db->read_timeout = std::chrono::seconds(30);
   storage::MariaDbLogReader reader(*db, **credentials, {.search_walk_rows = cfg.search_walk_rows});
+  secrets::ListenerBinding follow(rotations, reader);
   if (Status s = reader.ping(); !s.is_ok()) {
     log::warn(kComponent, "the replica does not answer yet; pages say so until it does",
               {{"error", s.message()}});
@@ -94,6 +104,7 @@ RunFn setup_serve(CLI::App& sub) {
   sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")
       ->envname("INFRALOGS_DB")
       ->required();
+  add_db_tls_options(&sub, &cfg->db_tls);
   add_credentials_options(&sub, &cfg->credentials,
                           {.role_help = "a read-only account on the replica",
                            .example_creds_path = "database/creds/infralogs-read"});

@@ -108,8 +108,15 @@ MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
   db.replica_url = "mysql://127.0.0.1:" + std::to_string(replica_port_) + "/" + name;
   db.admin_credentials = dir_.file("admin.json");
   primary("CREATE DATABASE " + name);
-  CommandResult r = run({infralogs_binary(), "collect", "--migrate", "--db", db.primary_url,
-                         "--db-credentials-file", db.admin_credentials});
+  std::vector<std::string> migrate = {
+      infralogs_binary(),      "collect",           "--migrate", "--db", db.primary_url,
+      "--db-credentials-file", db.admin_credentials};
+  // A pair started with --tls migrates over verified TLS, as production does (--db-tls-ca).
+  if (!tls_ca_.empty()) {
+    migrate.push_back("--db-tls-ca");
+    migrate.push_back(tls_ca_);
+  }
+  CommandResult r = run(migrate);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   std::string collector = "'" + name + "_collect'@'127.0.0.1'",
