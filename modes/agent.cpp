@@ -3,7 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <stop_token>
 
 #include "infralogs/core/log.h"
 #include "infralogs/core/metrics.h"
@@ -37,8 +37,6 @@ int run_agent(const AgentConfig& cfg) {
     log::error(kComponent, "--listen: " + listen.status().message());
     return 2;
   }
-  const std::string& host = listen->host;
-  int port = listen->port;
   if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
     log::error(kComponent, "--tls-cert and --tls-key go together");
     return 2;
@@ -52,7 +50,13 @@ int run_agent(const AgentConfig& cfg) {
     log::error(kComponent, "cannot use --token-file", {{"error", tokens.status().message()}});
     return 2;
   }
-  auto server = http::JournalHttpServer::create(cfg.tls);
+  http::ServerOptions server_options;
+  server_options.threads = cfg.threads;
+  server_options.keep_alive_max_count = 1000;
+  server_options.read_timeout = std::chrono::seconds(30);
+  server_options.write_timeout = std::chrono::seconds(60);
+  server_options.payload_max_length = 64 * 1024;
+  auto server = http::Server::create(cfg.tls, server_options);
   if (!server) {
     log::error(kComponent, "cannot set up TLS", {{"error", server.status().message()}});
     return 2;
@@ -74,38 +78,18 @@ int run_agent(const AgentConfig& cfg) {
   }
   http::AuthRateLimiter limiter(cfg.auth_fail_limit, std::chrono::seconds(cfg.auth_fail_window_s));
   MetricsRegistry metrics;
-  http::JournalHttpServer& srv = **server;
-  size_t threads = cfg.threads;
-  srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  srv.set_keep_alive_max_count(1000);
-  // Without it a response's last small write waits for the client's delayed ACK (~40 ms) on a
-  // kept-alive connection.
-  srv.set_tcp_nodelay(true);
-  srv.set_read_timeout(std::chrono::seconds(30));
-  srv.set_write_timeout(std::chrono::seconds(60));
-  srv.set_payload_max_length(64 * 1024);
-  http::attach_agent_routes(srv, reader, **tokens, limiter, metrics, cfg.agent);
+  http::attach_agent_routes(**server, reader, **tokens, limiter, metrics, cfg.agent);
 
-  int bound = port == 0 ? srv.bind_to_any_port(host) : (srv.bind_to_port(host, port) ? port : -1);
-  if (bound < 0) {
-    log::error(kComponent, "cannot listen",
-               {{"listen", cfg.listen}, {"error", std::strerror(errno)}});
-    return 1;
-  }
-  SignalWatcher signals([&srv](const char* signal) {
+  std::stop_source stop;
+  SignalWatcher signals([&stop](const char* signal) {
     log::info(kComponent, "stopping", {{"signal", signal}});
-    srv.stop();
+    stop.request_stop();
   });
-  log::info(kComponent, "listening",
-            {{"address", host},
-             {"port", bound},
-             {"tls", !cfg.tls.cert_file.empty()},
-             {"client_certs", !cfg.tls.client_ca_file.empty()},
-             {"tokens", (*tokens)->token_count()},
-             {"protocol", wire::kProtocolVersion}});
-  bool ok = srv.listen_after_bind();
-  log::info(kComponent, "stopped");
-  return ok ? 0 : 1;
+  return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
+                                {{"tls", !cfg.tls.cert_file.empty()},
+                                 {"client_certs", !cfg.tls.client_ca_file.empty()},
+                                 {"tokens", (*tokens)->token_count()},
+                                 {"protocol", wire::kProtocolVersion}});
 }
 
 }  // namespace

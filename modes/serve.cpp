@@ -1,5 +1,7 @@
 // infralogs serve: options -> ServeConfig -> validate -> build the parts -> serve.
 
+#include <stop_token>
+
 #include "credentials_options.h"
 #include "db_options.h"
 #include "infralogs/core/log.h"
@@ -34,8 +36,6 @@ int run_serve(const ServeConfig& cfg) {
     log::error(kComponent, "--listen: " + listen.status().message());
     return 2;
   }
-  const std::string& host = listen->host;
-  int port = listen->port;
   auto db = storage::parse_mysql_url(cfg.db_url);
   if (!db) {
     log::error(kComponent, db.status().message());
@@ -65,27 +65,21 @@ int run_serve(const ServeConfig& cfg) {
   options.stale_after = std::chrono::seconds(cfg.stale_after_s);
   dashboard::Dashboard dash(reader, options);
   MetricsRegistry metrics;
-  auto server = http::JournalHttpServer::create({});
-  if (!server) return 1;
-  size_t threads = cfg.threads;
-  (*server)->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  (*server)->set_tcp_nodelay(true);
-  http::attach_dashboard_routes(**server, dash, reader, metrics, http::embedded_assets());
-  int bound = port == 0 ? (*server)->bind_to_any_port(host)
-                        : ((*server)->bind_to_port(host, port) ? port : -1);
-  if (bound < 0) {
-    log::error(kComponent, "cannot listen", {{"listen", cfg.listen}});
+  http::ServerOptions server_options;
+  server_options.threads = cfg.threads;
+  auto server = http::Server::create({}, server_options);
+  if (!server) {
+    log::error(kComponent, "cannot create the HTTP server", {{"error", server.status().message()}});
     return 1;
   }
-  httplib::Server& srv = **server;
-  SignalWatcher signals([&srv](const char* signal) {
+  http::attach_dashboard_routes(**server, dash, reader, metrics, http::embedded_assets());
+  std::stop_source stop;
+  SignalWatcher signals([&stop](const char* signal) {
     log::info(kComponent, "stopping", {{"signal", signal}});
-    srv.stop();
+    stop.request_stop();
   });
-  log::info(kComponent, "listening", {{"address", host}, {"port", bound}, {"db", cfg.db_url}});
-  bool ok = srv.listen_after_bind();
-  log::info(kComponent, "stopped");
-  return ok ? 0 : 1;
+  return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
+                                {{"db", cfg.db_url}});
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "infralogs/http/server.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -98,8 +100,19 @@ class RangeRenamingStream : public httplib::Stream {
 
 }  // namespace
 
-Result<std::unique_ptr<JournalHttpServer>> JournalHttpServer::create(const TlsOptions& tls) {
-  std::unique_ptr<JournalHttpServer> server(new JournalHttpServer());
+Result<std::unique_ptr<Server>> Server::create(const TlsOptions& tls,
+                                               const ServerOptions& options) {
+  std::unique_ptr<Server> server(new Server());
+  size_t threads = options.threads;
+  server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server->set_keep_alive_max_count(options.keep_alive_max_count);
+  server->set_keep_alive_timeout(options.keep_alive_timeout.count());
+  // Without it a response's last small write waits for the client's delayed ACK (~40 ms) on a
+  // kept-alive connection.
+  server->set_tcp_nodelay(true);
+  server->set_read_timeout(options.read_timeout);
+  server->set_write_timeout(options.write_timeout);
+  if (options.payload_max_length > 0) server->set_payload_max_length(options.payload_max_length);
   if (tls.cert_file.empty()) return server;
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) return Status::internal("cannot create a TLS context");
@@ -125,13 +138,20 @@ Result<std::unique_ptr<JournalHttpServer>> JournalHttpServer::create(const TlsOp
   return server;
 }
 
-JournalHttpServer::~JournalHttpServer() {
+Server::~Server() {
   if (ctx_) SSL_CTX_free(ctx_);
+}
+
+void Server::close_listener() {
+  socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
+  if (sock == INVALID_SOCKET) return;
+  httplib::detail::shutdown_socket(sock);
+  httplib::detail::close_socket(sock);
 }
 
 // Server::process_and_close_socket and SSLServer::process_and_close_socket of httplib 0.11.4,
 // with the request stream wrapped in RangeRenamingStream.
-bool JournalHttpServer::process_and_close_socket(socket_t sock) {
+bool Server::process_and_close_socket(socket_t sock) {
   auto handle = [this](httplib::Stream& strm, bool close_connection, bool& connection_closed,
                        SSL* ssl) {
     RangeRenamingStream renaming(strm);
@@ -167,6 +187,28 @@ bool JournalHttpServer::process_and_close_socket(socket_t sock) {
   httplib::detail::shutdown_socket(sock);
   httplib::detail::close_socket(sock);
   return ret;
+}
+
+int listen_and_serve(Server& server, const ListenAddress& address, std::string_view component,
+                     std::stop_token stop, const nlohmann::json& fields) {
+  const std::string& host = address.host;
+  int bound = address.port == 0 ? server.bind_to_any_port(host)
+                                : (server.bind_to_port(host, address.port) ? address.port : -1);
+  if (bound < 0) {
+    log::error(component, "cannot listen",
+               {{"address", host}, {"port", address.port}, {"error", std::strerror(errno)}});
+    return 1;
+  }
+  // Registered after the bind: a stop requested earlier runs here at once and makes
+  // listen_after_bind return straight away.
+  std::stop_callback on_stop(stop, [&server] { server.close_listener(); });
+  nlohmann::json f = fields.is_object() ? fields : nlohmann::json::object();
+  f["address"] = host;
+  f["port"] = bound;
+  log::info(component, "listening", f);
+  bool ok = server.listen_after_bind();
+  log::info(component, "stopped");
+  return ok || stop.stop_requested() ? 0 : 1;
 }
 
 void install_json_error_handlers(httplib::Server& server, std::string_view component) {

@@ -1,5 +1,5 @@
 // libFuzzer target: gatewayd's "Range:" request header on the agent's /entries, end to end
-// through the real server: JournalHttpServer's header renaming (RangeRenamingStream, which
+// through the real server: http::Server's header renaming (RangeRenamingStream, which
 // reads the request head byte by byte), then the /entries handler's parse_entries_range and
 // the read it asks for (skips, counts, cursors) against a FakeJournalReader. The parser itself
 // is internal to agent_routes.cpp, so this goes through the closest public entry point: one
@@ -42,7 +42,7 @@ struct Agent {
     std::ofstream(path) << "fuzz-token\n";
     tokens = std::move(*http::TokenFile::load(path));
     unlink(path);
-    server = std::move(*http::JournalHttpServer::create({}));
+    server = std::move(*http::Server::create({}));
     http::attach_agent_routes(*server, reader, *tokens, limiter, metrics, {});
     port = server->bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { server->listen_after_bind(); });
@@ -53,7 +53,7 @@ struct Agent {
   std::unique_ptr<http::TokenFile> tokens;
   http::AuthRateLimiter limiter;
   MetricsRegistry metrics;
-  std::unique_ptr<http::JournalHttpServer> server;
+  std::unique_ptr<http::Server> server;
   int port = 0;
   std::thread thread;
 };

@@ -1,15 +1,22 @@
 #pragma once
-// JournalHttpServer: an httplib::Server, optionally serving TLS, that lets gatewayd's
-// "Range: entries=..." header through. httplib itself answers any Range header that is not
-// "bytes=..." with 416 before routing, so this server renames an incoming Range header to
-// kJournalRangeHeader while reading the request head.
+// http::Server: an httplib::Server, optionally serving TLS, that lets gatewayd's
+// "Range: entries=..." header through, used by both `agent` and `serve`. httplib itself answers
+// any Range header that is not "bytes=..." with 416 before routing, so this server renames an
+// incoming Range header to kJournalRangeHeader while reading the request head.
 
 #include <httplib.h>
+#include <openssl/ssl.h>
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
+#include "infralogs/core/parse.h"
 #include "infralogs/core/status.h"
 
 namespace infralogs::http {
@@ -22,21 +29,53 @@ struct TlsOptions {
   std::string client_ca_file;  // PEM CA bundle; non-empty: clients must present a cert it signed
 };
 
-class JournalHttpServer : public httplib::Server {
- public:
-  // kInvalidArgument when the certificate, key or CA cannot be loaded.
-  static Result<std::unique_ptr<JournalHttpServer>> create(const TlsOptions& tls);
-  ~JournalHttpServer() override;
+// The httplib tuning both modes share, applied by Server::create.
+struct ServerOptions {
+  size_t threads = 8;                 // requests served at once (the thread pool's size)
+  size_t keep_alive_max_count = 100;  // requests per kept-alive connection (httplib's default)
+  std::chrono::seconds keep_alive_timeout{5};  // idle time before a kept-alive connection closes
+  std::chrono::seconds read_timeout{5};        // per read of a request
+  std::chrono::seconds write_timeout{5};       // per write of a response
+  size_t payload_max_length = 0;               // largest request body; 0: no limit
+};
 
+// Thread-safety: configure (routes, handlers) before listening; once listening, only stop() may
+// be called from another thread. Handlers run concurrently on `threads` pool threads.
+class Server : public httplib::Server {
+ public:
+  // A server with `options` applied and TCP_NODELAY set. kInvalidArgument when the
+  // certificate, key or CA cannot be loaded; kInternal when OpenSSL cannot create a context.
+  static Result<std::unique_ptr<Server>> create(const TlsOptions& tls,
+                                                const ServerOptions& options = {});
+  ~Server() override;
+
+  // httplib::Server::is_valid() is true; httplib::SSLServer's is false when its SSL_CTX failed.
+  // create() fails instead of returning a server without its context, so a server that exists
+  // is always valid.
   bool is_valid() const override { return true; }
 
+  // Like stop(), but also when called after the bind and before listen_after_bind has started
+  // (httplib's stop() does nothing then, so a SIGTERM in that window would be lost): closes the
+  // listening socket so listen_after_bind returns at once. Any thread; idempotent.
+  void close_listener();
+
  private:
-  JournalHttpServer() = default;
+  Server() = default;
+  // A copy of httplib 0.11.4's Server/SSLServer::process_and_close_socket, using its
+  // httplib::detail internals, with the request stream wrapped to rename Range. Upgrading
+  // httplib must re-check this against the new version, or the agent silently breaks.
   bool process_and_close_socket(socket_t sock) override;
 
   SSL_CTX* ctx_ = nullptr;  // null: plain HTTP
-  std::mutex ctx_mutex_;
+  std::mutex ctx_mutex_;    // guards SSL_new/SSL_free on ctx_, as httplib's SSLServer does
 };
+
+// Binds `server` to `address` (port 0: any free port), logs "listening" under `component` with
+// the address, the bound port and `fields`, serves until `stop` is requested (from any thread,
+// e.g. a signal watcher's) and logs "stopped". Returns 0 after a stop, 1 when the bind fails
+// or serving ends on its own (both logged).
+int listen_and_serve(Server& server, const ListenAddress& address, std::string_view component,
+                     std::stop_token stop, const nlohmann::json& fields = nlohmann::json::object());
 
 // A JSON body ({"error": ...}) for every 4xx/5xx response that has none, and for an exception
 // escaping a handler a JSON 500, logged with the path under `component`.

@@ -36,7 +36,7 @@ struct TestAgent {
     token_path = path;
     std::ofstream(token_path) << "secret-token\n";
     tokens = std::move(*http::TokenFile::load(token_path));
-    server = std::move(*http::JournalHttpServer::create({}));
+    server = std::move(*http::Server::create({}));
     http::AgentOptions options;
     options.default_limit = 4;
     options.max_limit = 50;
@@ -62,7 +62,7 @@ struct TestAgent {
   std::unique_ptr<http::TokenFile> tokens;
   http::AuthRateLimiter limiter;
   MetricsRegistry metrics;
-  std::unique_ptr<http::JournalHttpServer> server;
+  std::unique_ptr<http::Server> server;
   int port = 0;
   std::thread thread;
 };
