@@ -6,8 +6,7 @@
 
 using namespace infralogs;
 
-TEST_CASE("a forwarding listener passes rotations to its consumer only while bound",
-          "[secrets]") {
+TEST_CASE("a forwarding listener passes rotations to its consumer only while bound", "[secrets]") {
   secrets::ForwardingRotationListener forward;
   fakes::FakeRotationListener consumer;
   consumer.set_result(Status::unavailable("not on the replica yet"));
