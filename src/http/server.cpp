@@ -110,6 +110,12 @@ Result<std::unique_ptr<Server>> Server::create(const TlsOptions& tls,
   // Without it a response's last small write waits for the client's delayed ACK (~40 ms) on a
   // kept-alive connection.
   server->set_tcp_nodelay(true);
+  // httplib's default also sets SO_REUSEPORT, which lets a second agent or serve bind a port
+  // already in use and the kernel split connections between the two: SO_REUSEADDR only.
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
   server->set_read_timeout(options.read_timeout);
   server->set_write_timeout(options.write_timeout);
   if (options.payload_max_length > 0) server->set_payload_max_length(options.payload_max_length);
