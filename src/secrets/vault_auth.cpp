@@ -206,7 +206,10 @@ void VaultTokenManager::run(std::stop_token stop) {
       // Wake every second to notice a rewritten token file.
       auto wait =
           std::min<Clock::duration>(due - std::min(due, Clock::now()), std::chrono::seconds(1));
-      cv_.wait_for(mu_, stop, wait, [&] { return relogin_; });
+      cv_.wait_for(mu_, stop, wait, [&] {
+        mu_.assert_held();  // the predicate runs with mu_ held
+        return relogin_;
+      });
       if (stop.stop_requested()) return;
     }
     bool relogin;

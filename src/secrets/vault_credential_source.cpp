@@ -235,7 +235,10 @@ void VaultCredentialSource::run(std::stop_token stop) {
       // end a moment after it was replaced (a re-login close to max_ttl).
       auto wait = std::min<Clock::duration>(due - std::min(due, Clock::now()),
                                             std::chrono::milliseconds(250));
-      cv_.wait_for(mu_, stop, wait, [&] { return force_; });
+      cv_.wait_for(mu_, stop, wait, [&] {
+        mu_.assert_held();  // the predicate runs with mu_ held
+        return force_;
+      });
       if (stop.stop_requested()) return;
       forced = force_;
     }
@@ -335,7 +338,10 @@ Result<Credentials> VaultCredentialSource::refresh_after_auth_failure() {
       uint64_t target = forced_done_ + 1;
       cv_.notify_all();
       auto limit = client_.options().request_timeout * 2 + options_.drain_timeout;
-      cv_.wait_for(mu_, limit, [&] { return forced_done_ >= target; });
+      cv_.wait_for(mu_, limit, [&] {
+        mu_.assert_held();  // the predicate runs with mu_ held
+        return forced_done_ >= target;
+      });
     }
   }
   return current();
