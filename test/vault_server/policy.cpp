@@ -18,11 +18,19 @@ constexpr std::pair<std::string_view, uint32_t> kCapabilities[] = {
 constexpr uint32_t kWrite = kCapCreate | kCapRead | kCapUpdate | kCapDelete | kCapList | kCapPatch;
 
 // A value of the HCL subset: a string, a list of values, a block (key -> values), or a bare word.
+struct BlockItem;
 struct Value {
   enum Kind { kString, kList, kBlock, kWord } kind = kString;
   std::string text;
-  std::vector<Value> items;                                       // kList
-  std::vector<std::pair<std::vector<std::string>, Value>> block;  // kBlock: (key + labels, value)
+  std::vector<Value> items;      // kList
+  std::vector<BlockItem> block;  // kBlock
+};
+
+// One item of a block: its key and labels, and its value. A struct rather than a std::pair,
+// which needs a complete Value where clang instantiates it.
+struct BlockItem {
+  std::vector<std::string> keys;  // key + labels
+  Value value;
 };
 
 class Parser {
@@ -63,12 +71,12 @@ class Parser {
         ++pos_;
         auto value = parse_value();
         if (!value) return value.status();
-        v.block.emplace_back(keys, *value);
+        v.block.push_back({keys, *value});
       } else if (peek() == '{') {
         ++pos_;
         auto body = parse_body(false);
         if (!body) return body.status();
-        v.block.emplace_back(keys, *body);
+        v.block.push_back({keys, *body});
       } else {
         return error(std::string("unexpected '") + peek() + "' after \"" + keys[0] + "\"");
       }
@@ -265,12 +273,12 @@ Result<std::vector<PathRule>> parse_json_policy(std::string_view text) {
         item.text = c.is_string() ? c.get<std::string>() : c.dump();
         list.items.push_back(item);
       }
-      v.block.emplace_back(std::vector<std::string>{"capabilities"}, list);
+      v.block.push_back({{"capabilities"}, list});
     }
     if (body.contains("policy") && body["policy"].is_string()) {
       Value p;
       p.text = body["policy"].get<std::string>();
-      v.block.emplace_back(std::vector<std::string>{"policy"}, p);
+      v.block.push_back({{"policy"}, p});
     }
     std::string pat = pattern;
     while (!pat.empty() && pat[0] == '/') pat.erase(0, 1);
