@@ -27,40 +27,6 @@ class BlockStopSignals {
   sigset_t saved_;
 };
 
-Status check_auth(const secrets::CredentialsConfig& c) {
-  if (c.vault_auth == "token") {
-    if (c.vault_token_file.empty())
-      return Status::invalid_argument("--vault-auth token needs --vault-token-file");
-  } else if (c.vault_auth == "approle") {
-    if (c.approle_role_id_file.empty() || c.approle_secret_id_file.empty())
-      return Status::invalid_argument(
-          "--vault-auth approle needs --vault-approle-role-id-file and "
-          "--vault-approle-secret-id-file");
-  } else if (c.vault_auth == "kubernetes") {
-    if (c.vault_role.empty())
-      return Status::invalid_argument("--vault-auth kubernetes needs --vault-role");
-  } else {
-    return Status::invalid_argument("--vault-auth " + c.vault_auth +
-                                    ": want token, approle or kubernetes");
-  }
-  return Status::ok();
-}
-
-Status check_creds_path(const std::string& p) {
-  if (p.rfind("kv:", 0) == 0) {
-    std::string rest = p.substr(3);
-    size_t slash = rest.find('/');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size())
-      return Status::invalid_argument("--db-creds-path " + p + ": want kv:MOUNT/PATH");
-    return Status::ok();
-  }
-  if (p.find("/static-creds/") == std::string::npos && p.find("/creds/") == std::string::npos)
-    return Status::invalid_argument(
-        "--db-creds-path " + p +
-        ": want database/creds/ROLE, database/static-creds/ROLE or kv:MOUNT/PATH");
-  return Status::ok();
-}
-
 }  // namespace
 
 void add_credentials_options(CLI::App* sub, secrets::CredentialsConfig* c,
@@ -125,13 +91,13 @@ Status check_credentials_config(const secrets::CredentialsConfig& c, bool databa
         "--db-credentials-file and --vault-addr are exclusive: pick one source");
   if (c.vault_addr.rfind("http://", 0) != 0 && c.vault_addr.rfind("https://", 0) != 0)
     return Status::invalid_argument("--vault-addr " + c.vault_addr + ": want http(s)://HOST:PORT");
-  Status s = check_auth(c);
+  Status s = secrets::check_vault_auth(c);
   if (!s.is_ok()) return s;
   if (c.db_creds_path.empty()) {
     if (database_required) return Status::invalid_argument("--vault-addr needs --db-creds-path");
     return Status::ok();
   }
-  return check_creds_path(c.db_creds_path);
+  return secrets::check_db_creds_path(c.db_creds_path);
 }
 
 Result<std::unique_ptr<secrets::CredentialSource>> open_credentials(
@@ -147,29 +113,10 @@ Result<std::unique_ptr<secrets::CredentialSource>> open_credentials(
 }
 
 Result<std::unique_ptr<VaultSession>> open_vault_session(const secrets::CredentialsConfig& c) {
-  if (c.vault_addr.empty()) return Status::invalid_argument("this needs --vault-addr");
-  Status s = check_auth(c);
-  if (!s.is_ok()) return s;
-  std::unique_ptr<secrets::VaultAuth> auth;
-  if (c.vault_auth == "token") {
-    auth = secrets::make_token_file_auth(c.vault_token_file);
-  } else if (c.vault_auth == "approle") {
-    auth = secrets::make_approle_auth(c.approle_role_id_file, c.approle_secret_id_file,
-                                      c.approle_mount);
-  } else {
-    auth = secrets::make_kubernetes_auth(c.vault_role, c.kubernetes_jwt_file, c.kubernetes_mount);
-  }
-  secrets::VaultClientOptions co;
-  co.address = c.vault_addr;
-  co.ca_file = c.vault_ca;
-  co.vault_namespace = c.vault_namespace;
-  Result<std::unique_ptr<secrets::VaultClient>> client = secrets::VaultClient::create(co);
-  if (!client) return client.status();
-  auto session = std::make_unique<VaultSession>();
-  session->client = std::move(*client);
-  session->tokens = std::make_unique<secrets::VaultTokenManager>(*session->client, std::move(auth));
+  Result<std::unique_ptr<VaultSession>> session = secrets::make_vault_session(c);
+  if (!session) return session;
   BlockStopSignals blocked;
-  s = session->tokens->start();
+  Status s = (*session)->tokens->start();
   // A login refused is not a usage error: report it as a runtime failure.
   if (!s.is_ok())
     return s.code() == StatusCode::kInvalidArgument ? Status::permission_denied(s.message()) : s;

@@ -12,8 +12,6 @@
 #include "infralogs/core/status.h"
 #include "infralogs/secrets/credential_source.h"
 #include "infralogs/secrets/credentials_config.h"
-#include "infralogs/secrets/vault_auth.h"
-#include "infralogs/secrets/vault_client.h"
 
 namespace infralogs::modes {
 
@@ -45,13 +43,10 @@ Status check_credentials_config(const secrets::CredentialsConfig& config, bool d
 Result<std::unique_ptr<secrets::CredentialSource>> open_credentials(
     const secrets::CredentialsConfig& config, secrets::RotationListener* listener = nullptr);
 
-// A Vault client logged in with the config's auth, its token kept valid (for modes that talk to
-// Vault beyond their credentials: rotate-creds, the agent's KV tokens). Destroy `tokens` first.
-struct VaultSession {
-  std::unique_ptr<secrets::VaultClient> client;
-  std::unique_ptr<secrets::VaultTokenManager> tokens;
-  ~VaultSession() { tokens.reset(); }
-};
+// secrets::make_vault_session, then the login, with SIGTERM/SIGINT blocked in the threads it starts
+// (so they reach the mode's SignalWatcher). A login refused is kPermissionDenied, not a usage
+// error.
+using VaultSession = secrets::VaultSession;
 // kInvalidArgument (usage) when --vault-addr or the auth material is missing; the login's error
 // otherwise.
 Result<std::unique_ptr<VaultSession>> open_vault_session(const secrets::CredentialsConfig& config);

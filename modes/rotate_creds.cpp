@@ -59,8 +59,10 @@ int run_rotate(const RotateConfig& cfg) {
   Status s = check_credentials_config(vault_cfg, false);
   if (!s.is_ok()) return fail(s.message(), 2);
   secrets::CredentialsConfig account_cfg = vault_cfg;
-  if (!cfg.credentials.credentials_file.empty())
-    account_cfg = {.credentials_file = cfg.credentials.credentials_file};
+  if (!cfg.credentials.credentials_file.empty()) {
+    account_cfg = secrets::CredentialsConfig();
+    account_cfg.credentials_file = cfg.credentials.credentials_file;
+  }
   if (kv && account_cfg.credentials_file.empty() && account_cfg.db_creds_path.empty())
     return fail("--kv-path needs the rotation account: --db-credentials-file or --db-creds-path",
                 2);

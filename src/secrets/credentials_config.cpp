@@ -8,17 +8,13 @@
 namespace infralogs::secrets {
 namespace {
 
-// Owns the client and the token manager the source uses; destroyed source first.
+// Owns the Vault session the source uses; the source is destroyed first.
 class OwningVaultSource : public CredentialSource {
  public:
-  std::unique_ptr<VaultClient> client;
-  std::unique_ptr<VaultTokenManager> tokens;
+  std::unique_ptr<VaultSession> session;
   std::unique_ptr<VaultCredentialSource> source;
 
-  ~OwningVaultSource() override {
-    source.reset();
-    tokens.reset();
-  }
+  ~OwningVaultSource() override { source.reset(); }
   Result<Credentials> current() override { return source->current(); }
   Result<Credentials> refresh_after_auth_failure() override {
     return source->refresh_after_auth_failure();
@@ -51,6 +47,54 @@ Status parse_creds_path(const std::string& p, VaultSourceOptions* out) {
 
 }  // namespace
 
+Status check_vault_auth(const CredentialsConfig& c) {
+  if (c.vault_auth == "token") {
+    if (c.vault_token_file.empty())
+      return Status::invalid_argument("--vault-auth token needs --vault-token-file");
+  } else if (c.vault_auth == "approle") {
+    if (c.approle_role_id_file.empty() || c.approle_secret_id_file.empty())
+      return Status::invalid_argument(
+          "--vault-auth approle needs --vault-approle-role-id-file and "
+          "--vault-approle-secret-id-file");
+  } else if (c.vault_auth == "kubernetes") {
+    if (c.vault_role.empty())
+      return Status::invalid_argument("--vault-auth kubernetes needs --vault-role");
+  } else {
+    return Status::invalid_argument("--vault-auth " + c.vault_auth +
+                                    ": want token, approle or kubernetes");
+  }
+  return Status::ok();
+}
+
+Status check_db_creds_path(const std::string& path) {
+  VaultSourceOptions unused;
+  return parse_creds_path(path, &unused);
+}
+
+Result<std::unique_ptr<VaultSession>> make_vault_session(const CredentialsConfig& c) {
+  if (c.vault_addr.empty()) return Status::invalid_argument("this needs --vault-addr");
+  Status s = check_vault_auth(c);
+  if (!s.is_ok()) return s;
+  std::unique_ptr<VaultAuth> auth;
+  if (c.vault_auth == "token") {
+    auth = make_token_file_auth(c.vault_token_file);
+  } else if (c.vault_auth == "approle") {
+    auth = make_approle_auth(c.approle_role_id_file, c.approle_secret_id_file, c.approle_mount);
+  } else {
+    auth = make_kubernetes_auth(c.vault_role, c.kubernetes_jwt_file, c.kubernetes_mount);
+  }
+  VaultClientOptions co;
+  co.address = c.vault_addr;
+  co.ca_file = c.vault_ca;
+  co.vault_namespace = c.vault_namespace;
+  Result<std::unique_ptr<VaultClient>> client = VaultClient::create(co);
+  if (!client) return client.status();
+  auto session = std::make_unique<VaultSession>();
+  session->client = std::move(*client);
+  session->tokens = std::make_unique<VaultTokenManager>(*session->client, std::move(auth));
+  return session;
+}
+
 Result<std::unique_ptr<CredentialSource>> make_credential_source(const CredentialsConfig& config,
                                                                  RotationListener* listener) {
   if (config.vault_addr.empty()) {
@@ -68,42 +112,14 @@ Result<std::unique_ptr<CredentialSource>> make_credential_source(const Credentia
   if (!s.is_ok()) return s;
   so.poll_interval = config.poll_interval;
 
-  std::unique_ptr<VaultAuth> auth;
-  if (config.vault_auth == "token") {
-    if (config.vault_token_file.empty())
-      return Status::invalid_argument("--vault-auth token needs --vault-token-file");
-    auth = make_token_file_auth(config.vault_token_file);
-  } else if (config.vault_auth == "approle") {
-    if (config.approle_role_id_file.empty() || config.approle_secret_id_file.empty())
-      return Status::invalid_argument(
-          "--vault-auth approle needs --vault-approle-role-id-file and "
-          "--vault-approle-secret-id-file");
-    auth = make_approle_auth(config.approle_role_id_file, config.approle_secret_id_file,
-                             config.approle_mount);
-  } else if (config.vault_auth == "kubernetes") {
-    if (config.vault_role.empty())
-      return Status::invalid_argument("--vault-auth kubernetes needs --vault-role");
-    auth = make_kubernetes_auth(config.vault_role, config.kubernetes_jwt_file,
-                                config.kubernetes_mount);
-  } else {
-    return Status::invalid_argument("--vault-auth " + config.vault_auth +
-                                    ": want token, approle or kubernetes");
-  }
-
-  VaultClientOptions co;
-  co.address = config.vault_addr;
-  co.ca_file = config.vault_ca;
-  co.vault_namespace = config.vault_namespace;
-  Result<std::unique_ptr<VaultClient>> client = VaultClient::create(co);
-  if (!client) return client.status();
-
-  auto owner = std::make_unique<OwningVaultSource>();
-  owner->client = std::move(*client);
-  owner->tokens = std::make_unique<VaultTokenManager>(*owner->client, std::move(auth));
-  s = owner->tokens->start();
+  auto session = make_vault_session(config);
+  if (!session) return session.status();
+  s = (*session)->tokens->start();
   if (!s.is_ok()) return s;
-  owner->source =
-      std::make_unique<VaultCredentialSource>(*owner->client, owner->tokens.get(), so, listener);
+  auto owner = std::make_unique<OwningVaultSource>();
+  owner->session = std::move(*session);
+  owner->source = std::make_unique<VaultCredentialSource>(
+      *owner->session->client, owner->session->tokens.get(), so, listener);
   s = owner->source->start();
   if (!s.is_ok()) return s;
   return std::unique_ptr<CredentialSource>(std::move(owner));

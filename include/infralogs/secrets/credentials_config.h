@@ -10,6 +10,8 @@
 
 #include "infralogs/core/status.h"
 #include "infralogs/secrets/credential_source.h"
+#include "infralogs/secrets/vault_auth.h"
+#include "infralogs/secrets/vault_client.h"
 
 namespace infralogs::secrets {
 
@@ -39,6 +41,28 @@ struct CredentialsConfig {
   // How often static and KV secrets are re-read without other reason.
   std::chrono::milliseconds poll_interval{30000};
 };
+
+// Ok when --vault-auth is token, approle or kubernetes and the material it needs is named;
+// kInvalidArgument naming the flag otherwise.
+Status check_vault_auth(const CredentialsConfig& config);
+
+// Ok when `path` is database/.../creds/ROLE, database/.../static-creds/ROLE or kv:MOUNT/PATH;
+// kInvalidArgument naming --db-creds-path otherwise.
+Status check_db_creds_path(const std::string& path);
+
+// A Vault client logged in with the config's auth, its token kept valid by `tokens` (renewed,
+// re-acquired) until destroyed. For modes that talk to Vault beyond their database credentials
+// (rotate-creds, the agent's KV tokens). `tokens` refers to `client`: it is destroyed first.
+struct VaultSession {
+  std::unique_ptr<VaultClient> client;
+  std::unique_ptr<VaultTokenManager> tokens;
+  ~VaultSession() { tokens.reset(); }
+};
+
+// Builds the client and the token manager without logging in: kInvalidArgument when
+// vault_addr or the auth material is missing (check_vault_auth), or the address or CA file is
+// bad. Call tokens->start() to log in (it starts the token thread).
+Result<std::unique_ptr<VaultSession>> make_vault_session(const CredentialsConfig& config);
 
 // Checks the config (kInvalidArgument naming the flag), builds the source, obtains the first
 // credentials (kUnavailable / kPermissionDenied naming the Vault path when Vault is down,
