@@ -4,14 +4,6 @@
 
 namespace infralogs {
 
-std::optional<uint64_t> parse_u64(std::string_view s) {
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 Result<ListenAddress> parse_listen_address(std::string_view s) {
   auto bad = [s](const char* why) {
     return Status::invalid_argument("want HOST:PORT, [V6]:PORT or :PORT, " + std::string(why) +

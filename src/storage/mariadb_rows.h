@@ -10,21 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "infralogs/core/parse.h"
 #include "infralogs/core/status.h"
 
 namespace infralogs::storage {
 
 // One result row: each column's text, std::nullopt for SQL NULL.
 using Row = std::vector<std::optional<std::string>>;
-
-// A whole unsigned decimal number (digits only, no sign or spaces, fits in 64 bits); nullopt
-// otherwise.
-inline std::optional<uint64_t> parse_u64(std::string_view text) {
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
 
 // Reads the columns of one row by index. A column read as a number that is not one (NULL,
 // not digits, or past the row's end) reads 0 and sets status() to kCorruption naming `what`,

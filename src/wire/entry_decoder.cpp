@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "infralogs/core/parse.h"
 #include "infralogs/core/utf8.h"
 
 namespace infralogs::wire {
@@ -305,10 +306,11 @@ class Reader {
   const char* error_ = nullptr;
 };
 
+// Sets *v only when the whole of `s` is a number of `base`.
 bool parse_u64(std::string_view s, uint64_t* v, int base = 10) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v, base);
-  return ec == std::errc() && p == s.data() + s.size();
+  std::optional<uint64_t> n = infralogs::parse_u64(s, base);
+  if (n) *v = *n;
+  return n.has_value();
 }
 
 bool hex_to_bytes(std::string_view hex, std::string* out) {

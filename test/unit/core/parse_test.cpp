@@ -16,6 +16,15 @@ TEST_CASE("parse_u64 takes decimal digits up to UINT64_MAX and nothing else", "[
   }
 }
 
+TEST_CASE("parse_u64 in base 16 takes hex digits of either case and nothing else", "[core]") {
+  CHECK(parse_u64("ff", 16) == std::optional<uint64_t>(255));
+  CHECK(parse_u64("FFFFFFFFFFFFFFFF", 16) == std::optional<uint64_t>(UINT64_MAX));
+  for (const char* bad : {"", "10000000000000000", "0x10", "-1", "g", "1 "}) {
+    INFO(bad);
+    CHECK_FALSE(parse_u64(bad, 16));
+  }
+}
+
 TEST_CASE("parse_listen_address takes host:port, [v6]:port and :port", "[core]") {
   struct Case {
     const char* text;

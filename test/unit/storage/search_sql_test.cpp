@@ -134,7 +134,7 @@ TEST_CASE("row reads never read past the row", "[storage]") {
   CHECK(read.text(5).empty());
   CHECK(read.u64(5) == 0);
   CHECK(read.status().code() == StatusCode::kCorruption);
-  CHECK(storage::parse_u64("18446744073709551615") == UINT64_MAX);
-  CHECK_FALSE(storage::parse_u64("18446744073709551616").has_value());
-  CHECK_FALSE(storage::parse_u64(" 1").has_value());
+  CHECK(infralogs::parse_u64("18446744073709551615") == UINT64_MAX);
+  CHECK_FALSE(infralogs::parse_u64("18446744073709551616").has_value());
+  CHECK_FALSE(infralogs::parse_u64(" 1").has_value());
 }
