@@ -139,10 +139,10 @@ RunFn setup_agent(CLI::App& sub) {
       sub.add_option("--default-limit", cfg->agent.default_limit,
                      "Entries per /logs page when the client gives no limit (at most --max-limit).")
           ->capture_default_str()
-          ->check(CLI::Range(size_t{1}, wire::kMaxLimit * 10));
+          ->check(CLI::Range(size_t{1}, wire::kLargestLimit));
   sub.add_option("--max-limit", cfg->agent.max_limit, "Largest limit a client may ask for.")
       ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, wire::kMaxLimit * 10));
+      ->check(CLI::Range(size_t{1}, wire::kLargestLimit));
   sub.add_option(
          "--trim-every", cfg->reader.trim_every,
          "Drop the journal file pages read so far from memory after this many entries of one "

@@ -10,23 +10,14 @@
 #include <set>
 
 #include "infralogs/core/log.h"
+#include "infralogs/http/json_response.h"
 #include "infralogs/http/server.h"
 #include "infralogs/wire/protocol.h"
 
 namespace infralogs::http {
 namespace {
 
-using nlohmann::json;
 constexpr std::string_view kComponent = "agent";
-
-void send_json_error(httplib::Response& res, int status, const std::string& message,
-                     const std::string& parameter = "") {
-  json body = {{"error", message}};
-  if (!parameter.empty()) body["parameter"] = parameter;
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
-                  "application/json");
-}
 
 // Counters the handlers update; all live in the registry.
 struct AgentMetrics {
@@ -65,13 +56,19 @@ class Gzip {
  public:
   explicit Gzip(int level) {
     // 15 + 16: a gzip wrapper around the deflate stream.
-    ok_ = deflateInit2(&z_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    init_ = deflateInit2(&z_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
   }
-  ~Gzip() { deflateEnd(&z_); }
+  ~Gzip() {
+    if (ok()) deflateEnd(&z_);
+  }
   Gzip(const Gzip&) = delete;
   Gzip& operator=(const Gzip&) = delete;
 
-  bool ok() const { return ok_; }
+  // False when deflateInit2 failed (no memory, a level outside -1..9, a zlib of another
+  // version); compress() must not be called then.
+  bool ok() const { return init_ == Z_OK; }
+  // zlib's words for why deflateInit2 failed.
+  const char* init_error() const { return zError(init_); }
 
   void compress(std::string_view in, bool finish, std::string* out) {
     z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
@@ -88,7 +85,7 @@ class Gzip {
 
  private:
   z_stream z_{};
-  bool ok_ = false;
+  int init_ = Z_STREAM_ERROR;
 };
 
 enum class Format { kJson, kExport, kShort, kEventStream, kJsonSeq };
@@ -186,6 +183,21 @@ bool accepts_gzip(const httplib::Request& req) {
   return ae.find("gzip") != std::string::npos;
 }
 
+// Gives `st` a gzip stream when the client accepts gzip. False, with a JSON 500 sent and logged,
+// when zlib cannot start one: streaming on would send the client garbage, and a silent
+// fallback to identity would hide a broken deployment (it can only be memory or zlib itself).
+bool start_gzip(const httplib::Request& req, httplib::Response& res, int level, PageStream& st) {
+  if (!accepts_gzip(req)) return true;
+  st.gzip = std::make_unique<Gzip>(level);
+  if (st.gzip->ok()) return true;
+  std::string why = st.gzip->init_error();
+  st.gzip.reset();
+  log::error(kComponent, "cannot start gzip compression",
+             {{"path", req.path}, {"level", level}, {"error", why}});
+  send_json_error(res, 500, "cannot start gzip compression: " + why);
+  return false;
+}
+
 // Streams `st` as the response body.
 void stream_response(httplib::Response& res, std::shared_ptr<PageStream> st, const char* type,
                      AgentMetrics& m, const AgentOptions& options, std::string path) {
@@ -204,17 +216,6 @@ void stream_response(httplib::Response& res, std::shared_ptr<PageStream> st, con
         }
         if (!success) log::debug(kComponent, "client went away mid-response", {{"path", path}});
       });
-}
-
-int http_status_for(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-      return 400;
-    case StatusCode::kUnavailable:
-      return 503;
-    default:
-      return 500;
-  }
 }
 
 std::string first_line_of_file(const std::string& path) {
@@ -348,7 +349,7 @@ void handle_logs(const httplib::Request& req, httplib::Response& res,
                                 q.position.start == journal::Position::Start::kAfterCursor
                             ? wire::kParamAfter
                             : "";
-    send_json_error(res, http_status_for(s), s.message(), param);
+    send_json_error(res, http_status(s), s.message(), param);
     return;
   }
   // Count ahead (cheap: no data is read) so the response can say whether more is pending
@@ -362,20 +363,20 @@ void handle_logs(const httplib::Request& req, httplib::Response& res,
   bool cursor_found = (*session)->cursor_found();
   Status s = (*session)->rewind();
   if (!s.is_ok()) {
-    send_json_error(res, http_status_for(s), s.message());
+    send_json_error(res, http_status(s), s.message());
     return;
   }
+  auto st = std::make_shared<PageStream>();
+  if (!start_gzip(req, res, options.gzip_level, *st)) return;
   res.set_header(wire::kHeaderProtocol, std::to_string(wire::kProtocolVersion));
   res.set_header(wire::kHeaderMore, ahead > q.limit ? "true" : "false");
   if (q.position.start == journal::Position::Start::kAfterCursor) {
     res.set_header(wire::kHeaderCursorFound, cursor_found ? "true" : "false");
   }
-  auto st = std::make_shared<PageStream>();
   st->session = std::move(*session);
   st->fields = std::move(q.fields);
   st->remaining = q.limit;
   st->format = Format::kJson;
-  if (accepts_gzip(req)) st->gzip = std::make_unique<Gzip>(options.gzip_level);
   stream_response(res, st, wire::kNdjsonType, m, options, req.path);
 }
 
@@ -456,7 +457,7 @@ void handle_entries(const httplib::Request& req, httplib::Response& res,
   Result<std::unique_ptr<journal::Session>> session = reader.open(pos, filter);
   if (!session) {
     const Status& s = session.status();
-    send_json_error(res, http_status_for(s),
+    send_json_error(res, http_status(s),
                     s.code() == StatusCode::kInvalidArgument
                         ? "Failed to seek in journal: " + s.message()
                         : s.message(),
@@ -472,6 +473,7 @@ void handle_entries(const httplib::Request& req, httplib::Response& res,
   };
   const char* type = "text/plain";
   auto st = std::make_shared<PageStream>();
+  if (!start_gzip(req, res, options.gzip_level, *st)) return;
   st->format = Format::kShort;
   const std::string& accept = req.get_header_value("Accept");
   for (const auto& [name, format] : kTypes) {
@@ -482,20 +484,18 @@ void handle_entries(const httplib::Request& req, httplib::Response& res,
   }
   st->session = std::move(*session);
   st->remaining = count;
-  if (accepts_gzip(req)) st->gzip = std::make_unique<Gzip>(options.gzip_level);
   stream_response(res, st, type, m, options, req.path);
 }
 
 void handle_machine(httplib::Response& res, const AgentOptions& options) {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
-  json body = {{"name", options.name.empty() ? std::string(host) : options.name},
-               {"machine_id", compact_id(first_line_of_file(options.machine_id_file))},
-               {"boot_id", compact_id(first_line_of_file(options.boot_id_file))},
-               {"hostname", host},
-               {"os_pretty_name", os_pretty_name()}};
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
-                  "application/json");
+  send_json(res, 200,
+            {{"name", options.name.empty() ? std::string(host) : options.name},
+             {"machine_id", compact_id(first_line_of_file(options.machine_id_file))},
+             {"boot_id", compact_id(first_line_of_file(options.boot_id_file))},
+             {"hostname", host},
+             {"os_pretty_name", os_pretty_name()}});
 }
 
 void update_process_metrics(MetricsRegistry& r) {
@@ -559,14 +559,8 @@ void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader
   });
   server.Get(wire::kHealthPath, [&reader](const httplib::Request&, httplib::Response& res) {
     Status s = reader.check_readable();
-    if (s.is_ok()) {
-      res.set_content("{\"status\":\"ok\"}\n", "application/json");
-      return;
-    }
-    json body = {{"status", "unavailable"}, {"reason", s.message()}};
-    res.status = 503;
-    res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n",
-                    "application/json");
+    if (s.is_ok()) return send_json(res, 200, {{"status", "ok"}});
+    send_json(res, 503, {{"status", "unavailable"}, {"reason", s.message()}});
   });
   server.Get(wire::kMetricsPath, [&metrics](const httplib::Request&, httplib::Response& res) {
     update_process_metrics(metrics);

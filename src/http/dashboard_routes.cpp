@@ -1,11 +1,13 @@
 #include "infralogs/http/dashboard_routes.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "infralogs/core/log.h"
+#include "infralogs/http/json_response.h"
 #include "infralogs/http/server.h"
 #include "infralogs/journal/query.h"
 
@@ -15,30 +17,18 @@ namespace {
 using nlohmann::json;
 constexpr std::string_view kComponent = "serve";
 
-void send_json(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
-
-void send_error(httplib::Response& res, int status, const std::string& message,
-                const std::string& parameter = "") {
-  json body = {{"error", message}};
-  if (!parameter.empty()) body["parameter"] = parameter;
-  send_json(res, status, body);
-}
-
-int http_status(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument:
-      return 400;
-    case StatusCode::kNotFound:
-      return 404;
-    case StatusCode::kUnavailable:
-    case StatusCode::kPermissionDenied:
-      return 503;
-    default:
-      return 500;
-  }
+// A failure of the database behind the dashboard. Its messages name the replica's host and the
+// account that logged in, and serve has no login of its own: the client gets a fixed text and
+// the stable reason code, the log gets the whole message. A code that would be a 4xx for a
+// request's own fault is the server's fault here (kInvalidArgument from storage is a
+// misconfiguration, e.g. an account that needs TLS), so it answers 500.
+void send_database_error(const httplib::Request& req, httplib::Response& res, const Status& s) {
+  int status = std::max(http_status(s), 500);
+  log::warn(kComponent, "database request failed",
+            {{"path", req.path}, {"status", status}, {"error", s.to_string()}});
+  send_json(res, status,
+            {{"error", status == 503 ? "database unavailable" : "database error"},
+             {"reason", reason_code(s.code())}});
 }
 
 // The parameters a request may carry; anything else is refused with 400.
@@ -46,11 +36,11 @@ bool check_params(const httplib::Request& req, httplib::Response& res,
                   const std::set<std::string>& allowed) {
   for (const auto& [key, value] : req.params) {
     if (!allowed.count(key)) {
-      send_error(res, 400, key + ": unknown parameter", key);
+      send_json_error(res, 400, key + ": unknown parameter", key);
       return false;
     }
     if (req.params.count(key) > 1) {
-      send_error(res, 400, key + ": given more than once", key);
+      send_json_error(res, 400, key + ": given more than once", key);
       return false;
     }
   }
@@ -70,7 +60,7 @@ bool window(const httplib::Request& req, httplib::Response& res, dashboard::Dash
     if (auto v = param(req, name)) {
       auto t = journal::parse_time(*v);
       if (!t) {
-        send_error(res, 400, std::string(name) + ": " + t.status().message(), name);
+        send_json_error(res, 400, std::string(name) + ": " + t.status().message(), name);
         return false;
       }
       (std::string_view(name) == "from" ? from : to) = *t;
@@ -79,8 +69,13 @@ bool window(const httplib::Request& req, httplib::Response& res, dashboard::Dash
   bool is_default = false;
   auto r = d.window(from, to, &is_default);
   if (!r) {
-    send_error(res, http_status(r.status()), r.status().message(),
-               r.status().code() == StatusCode::kInvalidArgument ? "from" : "");
+    // The database is asked only for the default window (neither from nor to); with either
+    // given, the only failure is the request's own (from not before to).
+    if (from || to) {
+      send_json_error(res, http_status(r.status()), r.status().message(), "from");
+    } else {
+      send_database_error(req, res, r.status());
+    }
     return false;
   }
   *w = *r;
@@ -88,9 +83,16 @@ bool window(const httplib::Request& req, httplib::Response& res, dashboard::Dash
   return true;
 }
 
-void reply(httplib::Response& res, Result<json> r, const json& window_json) {
+// Answers with the dashboard's JSON, or its failure: kNotFound is the dashboard's own "no such
+// entry", every other failure comes from the database.
+void reply(const httplib::Request& req, httplib::Response& res, Result<json> r,
+           const json& window_json) {
   if (!r) {
-    send_error(res, http_status(r.status()), r.status().message());
+    if (r.status().code() == StatusCode::kNotFound) {
+      send_json_error(res, 404, r.status().message());
+    } else {
+      send_database_error(req, res, r.status());
+    }
     return;
   }
   if (!window_json.is_null()) (*r)["window"] = window_json;
@@ -106,7 +108,7 @@ const StaticAsset* find_asset(const std::vector<StaticAsset>& assets, std::strin
 
 void serve_asset(httplib::Response& res, const StaticAsset* a, bool cache) {
   if (!a) {
-    send_error(res, 404, "not found");
+    send_json_error(res, 404, "not found");
     return;
   }
   res.set_header("Cache-Control", cache ? "public, max-age=3600" : "no-cache");
@@ -145,25 +147,31 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
     storage::TimeWindow w;
     json wj;
     if (!window(req, res, d, &w, &wj)) return;
-    reply(res, d.overview(w, param(req, "host")), wj);
+    reply(req, res, d.overview(w, param(req, "host")), wj);
   });
   server.Get("/api/hosts", [&d](const httplib::Request& req, httplib::Response& res) {
     if (!check_params(req, res, {"from", "to"})) return;
     storage::TimeWindow w;
     json wj;
     if (!window(req, res, d, &w, &wj)) return;
-    reply(res, d.hosts(w), wj);
+    reply(req, res, d.hosts(w), wj);
   });
   server.Get("/api/freshness", [&d](const httplib::Request& req, httplib::Response& res) {
     if (!check_params(req, res, {})) return;
-    send_json(res, 200, d.freshness());
+    json f = d.freshness();
+    // The pages show "error" in their banner to anyone; it is the database's message.
+    if (f.contains("error")) {
+      log::warn(kComponent, "freshness: the replica does not answer", {{"error", f["error"]}});
+      f["error"] = "database unavailable";
+    }
+    send_json(res, 200, f);
   });
   server.Get("/api/gaps", [&d](const httplib::Request& req, httplib::Response& res) {
     if (!check_params(req, res, kWindowParams)) return;
     storage::TimeWindow w;
     json wj;
     if (!window(req, res, d, &w, &wj)) return;
-    reply(res, d.gaps(w, param(req, "host")), wj);
+    reply(req, res, d.gaps(w, param(req, "host")), wj);
   });
   server.Get("/api/search", [&d](const httplib::Request& req, httplib::Response& res) {
     if (!check_params(req, res, {"from", "to", "host", "unit", "priority", "q", "limit", "after"}))
@@ -172,10 +180,12 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
     json wj;
     if (!window(req, res, d, &q.window, &wj)) return;
     q.host = param(req, "host");
-    q.unit = param(req, "unit");
+    // As the agent's unit= and query -u: a name without a unit suffix means NAME.service.
+    if (auto u = param(req, "unit")) q.unit = journal::complete_unit_name(*u);
     if (auto p = param(req, "priority")) {
       auto prio = journal::parse_priority(*p);
-      if (!prio) return send_error(res, 400, "priority: " + prio.status().message(), "priority");
+      if (!prio)
+        return send_json_error(res, 400, "priority: " + prio.status().message(), "priority");
       q.max_priority = *prio;
     }
     q.text = param(req, "q").value_or("");
@@ -183,26 +193,28 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
       size_t n = 0;
       if (l->size() > 3 || l->find_first_not_of("0123456789") != std::string::npos ||
           (n = std::stoul(*l)) < 1 || n > 500) {
-        return send_error(res, 400, "limit: must be an integer from 1 to 500", "limit");
+        return send_json_error(res, 400, "limit: must be an integer from 1 to 500", "limit");
       }
       q.limit = n;
     }
     if (auto a = param(req, "after")) {
       q.after = storage::SearchKey::parse(*a);
-      if (!q.after) return send_error(res, 400, "after: not a search position", "after");
+      if (!q.after) return send_json_error(res, 400, "after: not a search position", "after");
     }
-    reply(res, d.search(q), wj);
+    reply(req, res, d.search(q), wj);
   });
   server.Get("/api/entry", [&d](const httplib::Request& req, httplib::Response& res) {
     if (!check_params(req, res, {"id"})) return;
     auto key = storage::SearchKey::parse(req.get_param_value("id"));
-    if (!key) return send_error(res, 400, "id: not an entry id", "id");
-    reply(res, d.entry(*key), json());
+    if (!key) return send_json_error(res, 400, "id: not an entry id", "id");
+    reply(req, res, d.entry(*key), json());
   });
   server.Get("/healthz", [&reader](const httplib::Request&, httplib::Response& res) {
     Status s = reader.ping();
     if (s.is_ok()) return send_json(res, 200, {{"status", "ok"}});
-    send_json(res, 503, {{"status", "unavailable"}, {"reason", s.message()}});
+    // Probes come unauthenticated: the reason code here, the message (host, account) in the log.
+    log::warn(kComponent, "healthz: the replica does not answer", {{"error", s.to_string()}});
+    send_json(res, 503, {{"status", "unavailable"}, {"reason", reason_code(s.code())}});
   });
   server.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics.render(), "text/plain; version=0.0.4");

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "infralogs/core/log.h"
+#include "infralogs/http/json_response.h"
 
 namespace infralogs::http {
 namespace {
@@ -162,7 +163,11 @@ bool Server::process_and_close_socket(socket_t sock) {
                        SSL* ssl) {
     RangeRenamingStream renaming(strm);
     return process_request(renaming, close_connection, connection_closed,
-                           [ssl](httplib::Request& req) { req.ssl = ssl; });
+                           [ssl](httplib::Request& req) {
+                             req.ssl = ssl;
+                             // Runs after httplib parsed the request line, before routing.
+                             req.params = parse_query(req.target);
+                           });
   };
   bool ret = false;
   if (!ctx_) {
@@ -217,21 +222,35 @@ int listen_and_serve(Server& server, const ListenAddress& address, std::string_v
   return ok || stop.stop_requested() ? 0 : 1;
 }
 
+std::multimap<std::string, std::string> parse_query(std::string_view target) {
+  std::multimap<std::string, std::string> params;
+  size_t q = target.find('?');
+  if (q == std::string_view::npos) return params;
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view piece = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = piece.find('=');
+    std::string_view key = piece.substr(0, eq);
+    if (key.empty()) continue;
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+    params.emplace(httplib::detail::decode_url(std::string(key), true),
+                   httplib::detail::decode_url(std::string(value), true));
+  }
+  return params;
+}
+
 void install_json_error_handlers(httplib::Server& server, std::string_view component) {
-  auto send = [](httplib::Response& res, int status, const std::string& message) {
-    res.status = status;
-    nlohmann::json body = {{"error", message}};
-    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
-                    "application/json");
-  };
-  server.set_error_handler([send](const httplib::Request&, httplib::Response& res) {
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty() || res.is_chunked_content_provider_) return;
-    send(res, res.status,
-         res.status == 404 ? "not found" : httplib::detail::status_message(res.status));
+    send_json_error(res, res.status,
+                    res.status == 404 ? "not found" : httplib::detail::status_message(res.status));
   });
   std::string name(component);
   server.set_exception_handler(
-      [send, name](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+      [name](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown exception";
         try {
           std::rethrow_exception(ep);
@@ -239,7 +258,7 @@ void install_json_error_handlers(httplib::Server& server, std::string_view compo
           what = e.what();
         }
         log::error(name, "request failed", {{"path", req.path}, {"error", what}});
-        send(res, 500, "internal error");
+        send_json_error(res, 500, "internal error");
       });
 }
 

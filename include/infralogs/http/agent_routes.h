@@ -19,14 +19,15 @@
 #include "infralogs/http/token_auth.h"
 #include "infralogs/journal/entry_format.h"
 #include "infralogs/journal/reader.h"
+#include "infralogs/wire/protocol.h"
 
 namespace infralogs::http {
 
 struct AgentOptions {
   // Entries per /logs page when the client gives no limit.
-  size_t default_limit = 1000;
+  size_t default_limit = wire::kDefaultLimit;
   // The largest limit a client may ask for; larger gives 400.
-  size_t max_limit = 100000;
+  size_t max_limit = wire::kDefaultMaxLimit;
   // Encoded bytes gathered before a chunk is written to the connection.
   size_t chunk_bytes = 64 * 1024;
   // gzip level for clients that accept gzip (1 = fastest).

@@ -2,13 +2,15 @@
 // http::Server: an httplib::Server, optionally serving TLS, that lets gatewayd's
 // "Range: entries=..." header through, used by both `agent` and `serve`. httplib itself answers
 // any Range header that is not "bytes=..." with 416 before routing, so this server renames an
-// incoming Range header to kJournalRangeHeader while reading the request head.
+// incoming Range header to kJournalRangeHeader while reading the request head. It also replaces
+// httplib's query parameters with parse_query's, which keep '=' inside values.
 
 #include <httplib.h>
 #include <openssl/ssl.h>
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -22,6 +24,14 @@
 namespace infralogs::http {
 
 inline constexpr const char* kJournalRangeHeader = "Infralogs-Journal-Range";
+
+// The parameters of a request target's query ("/logs?after=s=1;i=2&match=PRIORITY=3"), each
+// split at its FIRST '=' and URL-decoded ('+' is a space), in order, repeats kept. httplib 0.11
+// keeps only what follows the LAST '=' ("match=PRIORITY=3" became match "3") and drops a
+// repeat of an identical "key=value". Parameter names never contain '=', values may: a field
+// match, a journal cursor typed raw. A piece without '=' is a key with an empty value; empty
+// pieces and empty keys are skipped. Server sets every request's params to this.
+std::multimap<std::string, std::string> parse_query(std::string_view target);
 
 struct TlsOptions {
   std::string cert_file;       // PEM certificate chain; empty: plain HTTP

@@ -30,8 +30,12 @@ inline constexpr const char* kHeaderProtocol = "Infralogs-Protocol";         // 
 inline constexpr const char* kHeaderMore = "Infralogs-More";                 // "true" / "false"
 inline constexpr const char* kHeaderCursorFound = "Infralogs-Cursor-Found";  // "true" / "false"
 
+// /logs page sizes: the agent's defaults for --default-limit (a request without limit) and
+// --max-limit (the largest limit a request may give), and the largest value either option
+// accepts.
 inline constexpr size_t kDefaultLimit = 1000;
-inline constexpr size_t kMaxLimit = 100000;
+inline constexpr size_t kDefaultMaxLimit = 100000;
+inline constexpr size_t kLargestLimit = 10 * kDefaultMaxLimit;
 
 inline constexpr const char* kNdjsonType = "application/x-ndjson";
 
