@@ -193,7 +193,7 @@ bool start_gzip(const httplib::Request& req, httplib::Response& res, int level, 
   std::string why = st.gzip->init_error();
   st.gzip.reset();
   log::error(kComponent, "cannot start gzip compression",
-             {{"path", req.path}, {"level", level}, {"error", why}});
+             {{"path", req.path}, {"gzip_level", level}, {"error", why}});
   send_json_error(res, 500, "cannot start gzip compression: " + why);
   return false;
 }

@@ -1,16 +1,15 @@
 #include "infralogs/http/agent_routes.h"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
 #include "fakes/fake_journal_reader.h"
 #include "infralogs/http/server.h"
+#include "support/temp_dir.h"
 
 using namespace infralogs;
 using nlohmann::json;
@@ -22,25 +21,34 @@ std::multimap<std::string, std::string> params(
   return p;
 }
 
-// An agent on a loopback port, serving a FakeJournalReader.
+// A FakeJournalReader that also records the cursor of every open(), so a test sees exactly what
+// reached the reader.
+struct RecordingReader : test::FakeJournalReader {
+  Result<std::unique_ptr<journal::Session>> open(const journal::Position& position,
+                                                 const journal::Filter& filter) override {
+    cursors.push_back(position.cursor);
+    filters.push_back(filter);
+    return FakeJournalReader::open(position, filter);
+  }
+  std::vector<std::string> cursors;
+  std::vector<journal::Filter> filters;
+};
+
+// An agent on a loopback port, serving a RecordingReader.
 struct TestAgent {
-  explicit TestAgent(size_t n_entries, size_t auth_fail_limit = 100)
+  explicit TestAgent(size_t n_entries, size_t auth_fail_limit = 100, int gzip_level = 1)
       : limiter(auth_fail_limit, std::chrono::seconds(60)) {
     for (size_t i = 0; i < n_entries; ++i) {
       reader.entries.push_back(
           {1000 + i, {"MESSAGE=entry " + std::to_string(i), "N=" + std::to_string(i % 3)}});
     }
-    char path[] = "/tmp/infralogs-agent-tokens-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    token_path = path;
-    std::ofstream(token_path) << "secret-token\n";
-    tokens = std::move(*http::TokenFile::load(token_path));
+    tokens = std::move(*http::TokenFile::load(dir.write("tokens", "secret-token\n")));
     server = std::move(*http::Server::create({}));
     http::AgentOptions options;
     options.default_limit = 4;
     options.max_limit = 50;
     options.chunk_bytes = 64;  // many chunks, to exercise streaming
+    options.gzip_level = gzip_level;
     http::attach_agent_routes(*server, reader, *tokens, limiter, metrics, options);
     port = server->bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { server->listen_after_bind(); });
@@ -49,7 +57,6 @@ struct TestAgent {
   ~TestAgent() {
     server->stop();
     thread.join();
-    unlink(token_path.c_str());
   }
   httplib::Client client(bool auth = true) {
     httplib::Client c("127.0.0.1", port);
@@ -57,8 +64,8 @@ struct TestAgent {
     return c;
   }
 
-  test::FakeJournalReader reader;
-  std::string token_path;
+  RecordingReader reader;
+  test::TempDir dir;
   std::unique_ptr<http::TokenFile> tokens;
   http::AuthRateLimiter limiter;
   MetricsRegistry metrics;
@@ -174,6 +181,81 @@ TEST_CASE("logs answers bad parameters with 400 and a JSON error", "[http]") {
   REQUIRE(res);
   CHECK(res->status == 400);
   CHECK(json::parse(res->body)["parameter"] == "after");
+}
+
+TEST_CASE("a match's value may contain '=': it is split at the first '='", "[http]") {
+  // httplib kept only what follows the last '=': "match=N=1" arrived as match "1" and was
+  // refused as "must be FIELD=VALUE".
+  TestAgent agent(10);
+  agent.reader.entries[4].items.push_back("EQ=a=b");
+  auto c = agent.client();
+  auto res = c.Get("/logs?match=N=1&limit=50");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  auto entries = lines(res->body);
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0]["MESSAGE"] == "entry 1");
+  res = c.Get("/logs?match=EQ=a=b&limit=50");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  REQUIRE(lines(res->body).size() == 1);
+  CHECK(lines(res->body)[0]["MESSAGE"] == "entry 4");
+  REQUIRE(!agent.reader.filters.empty());
+  CHECK(agent.reader.filters.back().matches ==
+        std::vector<std::pair<std::string, std::string>>{{"EQ", "a=b"}});
+}
+
+TEST_CASE("a raw cursor with '=' and ';' in after= reaches the reader whole", "[http]") {
+  // Real cursors look like "s=...;i=...;b=...;m=...;t=...;x=..."; typed unencoded (curl), after=
+  // used to arrive as the text after the last '=' and be refused as a bad cursor.
+  TestAgent agent(10);
+  const std::string raw = "fake-3;s=0123abcd;i=1f;x=9e";
+  auto res = agent.client().Get("/logs?limit=2&after=" + raw);
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  REQUIRE(!agent.reader.cursors.empty());
+  CHECK(agent.reader.cursors.back() == raw);
+  auto entries = lines(res->body);
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0]["MESSAGE"] == "entry 4");
+}
+
+TEST_CASE("parse_query splits at the first '=' and keeps repeats", "[http]") {
+  using P = std::multimap<std::string, std::string>;
+  CHECK(http::parse_query("/logs") == P{});
+  CHECK(http::parse_query("/logs?") == P{});
+  CHECK(http::parse_query("/logs?match=PRIORITY=3&after=s=1;i=2") ==
+        P{{"after", "s=1;i=2"}, {"match", "PRIORITY=3"}});
+  CHECK(http::parse_query("/x?a=1&a=1&&=v&follow&q=a+b%3Dc") ==
+        P{{"a", "1"}, {"a", "1"}, {"follow", ""}, {"q", "a b=c"}});
+}
+
+TEST_CASE("logs given the same single-valued parameter twice is refused", "[http]") {
+  // httplib dropped an identical repeat, so "limit=2&limit=2" passed as one limit.
+  TestAgent agent(3);
+  auto res = agent.client().Get("/logs?limit=2&limit=2");
+  REQUIRE(res);
+  CHECK(res->status == 400);
+  CHECK(json::parse(res->body)["parameter"] == "limit");
+}
+
+TEST_CASE("a gzip stream zlib cannot start gives a JSON 500, not a broken body", "[http]") {
+  // Level 42 makes deflateInit2 fail (Z_STREAM_ERROR), as no memory would in production.
+  TestAgent agent(3, 100, 42);
+  auto c = agent.client();
+  for (const char* path : {"/logs", "/entries"}) {
+    auto res = c.Get(path, {{"Accept-Encoding", "gzip"}});
+    REQUIRE(res);
+    CHECK(res->status == 500);
+    CHECK(res->get_header_value("Content-Type") == "application/json");
+    CHECK(json::parse(res->body)["error"].get<std::string>().find(
+              "cannot start gzip compression") != std::string::npos);
+  }
+  // Clients that do not ask for gzip are served as before.
+  auto res = c.Get("/logs");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(lines(res->body).size() == 3);
 }
 
 TEST_CASE("logs is gzip-compressed for clients that accept it", "[http]") {
