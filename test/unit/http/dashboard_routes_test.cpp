@@ -100,11 +100,11 @@ TEST_CASE("a database failure tells the client 'database unavailable' and the lo
   };
   const Case cases[] = {
       // An explicit window: the reader is first asked for the overview's volume.
-      {"volume_by_priority", Status::unavailable(kDbMessage), "/api/overview?from=@0&to=@3600",
-       503, "database unavailable", "unavailable"},
+      {"volume_by_priority", Status::unavailable(kDbMessage), "/api/overview?from=@0&to=@3600", 503,
+       "database unavailable", "unavailable"},
       // The default window asks the reader for its newest hour first.
-      {"newest_hour_usec", Status::permission_denied("Access denied for user '" + kUser + "'@'" +
-                                                     kHost + "'"),
+      {"newest_hour_usec",
+       Status::permission_denied("Access denied for user '" + kUser + "'@'" + kHost + "'"),
        "/api/hosts", 503, "database unavailable", "permission_denied"},
       // kInvalidArgument from storage is a misconfiguration (an account that needs TLS), the
       // server's fault: 500, never a 400 that blames the request.
@@ -183,8 +183,7 @@ TEST_CASE("the request's own faults still say what is wrong", "[http][dashboard]
   CHECK(json::parse(res->body)["parameter"] == "limit");
 }
 
-TEST_CASE("search's unit gets .service as the agent's unit= and query -u do",
-          "[http][dashboard]") {
+TEST_CASE("search's unit gets .service as the agent's unit= and query -u do", "[http][dashboard]") {
   TestServe serve;
   storage::SearchRow cron;
   cron.key = {5000000, 1, "0123456789abcdef0123456789abcdef", 1};

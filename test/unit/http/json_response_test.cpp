@@ -45,7 +45,8 @@ TEST_CASE("send_json_error names the parameter only when there is one", "[http]"
   http::send_json_error(res, 400, "limit: must be an integer", "limit");
   CHECK(res.status == 400);
   CHECK(res.get_header_value("Content-Type") == "application/json");
-  CHECK(json::parse(res.body) == json{{"error", "limit: must be an integer"}, {"parameter", "limit"}});
+  CHECK(json::parse(res.body) ==
+        json{{"error", "limit: must be an integer"}, {"parameter", "limit"}});
 
   httplib::Response plain;
   http::send_json_error(plain, 503, "database unavailable");
