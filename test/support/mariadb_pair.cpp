@@ -133,6 +133,9 @@ MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
                  R"({"username": ")" + name + R"(_collect", "password": "collect-pw"})");
   db.reader_credentials = dir_.write(
       name + "-read.json", R"({"username": ")" + name + R"(_read", "password": "read-pw"})");
+  // The accounts and the schema reach the replica asynchronously: a reader started right away
+  // could be refused (the flaky "replica is down" test: PermissionDenied before any stop).
+  sync_replica();
   return db;
 }
 

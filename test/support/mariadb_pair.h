@@ -49,7 +49,8 @@ class MariaDbPair {
     std::string reader_credentials;
   };
   // Creates database `name`, migrates it with the real binary and the admin account, and
-  // creates a collector and a reader account with scripts/sql/grants.sql.
+  // creates a collector and a reader account with scripts/sql/grants.sql; returns once the
+  // replica has all of it.
   Database create_database(const std::string& name);
 
  private:
