@@ -2,8 +2,8 @@
 
 namespace infralogs::modes {
 
-Status tokens_from_secret(const std::map<std::string, std::string>& values,
-                          const std::string& path, std::vector<std::string>* tokens) {
+Status tokens_from_secret(const std::map<std::string, std::string>& values, const std::string& path,
+                          std::vector<std::string>* tokens) {
   auto current = values.find(kCurrentTokenKey);
   if (current == values.end() || current->second.empty())
     return Status::corruption("vault " + path + ": no \"current\" token in the secret");

@@ -20,8 +20,8 @@ inline constexpr const char* kPreviousTokenKey = "previous";
 
 // The tokens in a secret's values: "current" (required) and "previous" (when not empty).
 // kCorruption naming `path` when there is no "current".
-Status tokens_from_secret(const std::map<std::string, std::string>& values,
-                          const std::string& path, std::vector<std::string>* tokens);
+Status tokens_from_secret(const std::map<std::string, std::string>& values, const std::string& path,
+                          std::vector<std::string>* tokens);
 
 class VaultTokenSource : public http::TokenSource {
  public:
