@@ -118,19 +118,11 @@ int count(const std::string& hay, const std::string& needle) {
 class Agent {
  public:
   Agent(const Env& env, const std::string& path) : port_(free_port()) {
-    std::vector<std::string> a = {INFRALOGS_BINARY,
-                                  "agent",
-                                  "--listen",
-                                  "127.0.0.1:" + std::to_string(port_),
-                                  "--directory",
-                                  journal_dir_.path(),
-                                  "--tokens-vault-path",
-                                  path,
-                                  "--tokens-poll-interval",
-                                  "1",
-                                  // The waits below present tokens not accepted yet.
-                                  "--auth-fail-limit",
-                                  "1000000"};
+    std::vector<std::string> a = {
+        INFRALOGS_BINARY, "agent", "--listen", "127.0.0.1:" + std::to_string(port_), "--directory",
+        journal_dir_.path(), "--tokens-vault-path", path, "--tokens-poll-interval", "1",
+        // The waits below present tokens not accepted yet.
+        "--auth-fail-limit", "1000000"};
     for (const std::string& s : env.vault_flags()) a.push_back(s);
     child_ = std::make_unique<Child>(a);
     REQUIRE(wait_until([&] { return get("/healthz", "") != -1; }, seconds(20)));
@@ -237,16 +229,16 @@ TEST_CASE("agent takes its API tokens from Vault and follows rotate-creds --agen
   CHECK(agent.get("/machine", t2) == 200);
 
   // Vault sealed: the last set stays valid; /healthz and /metrics say the set is stale.
-  REQUIRE(v.root("POST", "/_test/faults", {{"kind", "sealed"}, {"path_prefix", "secret/"}})
-              .status == 200);
+  REQUIRE(
+      v.root("POST", "/_test/faults", {{"kind", "sealed"}, {"path_prefix", "secret/"}}).status ==
+      200);
   REQUIRE(wait_until([&] { return agent.health()["tokens"]["stale"] == true; }, seconds(10)));
   CHECK(agent.health()["tokens"]["error"].get<std::string>().find("503") != std::string::npos);
   CHECK(agent.get("/machine", t2) == 200);
   CHECK(agent.get("/machine", t1) == 401);
   std::string metrics;
   REQUIRE(agent.get("/metrics", t2, &metrics) == 200);
-  CHECK(metrics.find("infralogs_agent_token_reloads_total{result=\"error\"}") !=
-        std::string::npos);
+  CHECK(metrics.find("infralogs_agent_token_reloads_total{result=\"error\"}") != std::string::npos);
   CHECK(metrics.find("infralogs_agent_tokens 1") != std::string::npos);
   REQUIRE(v.root("DELETE", "/_test/faults").status == 204);
   REQUIRE(wait_until([&] { return agent.health()["tokens"]["stale"] == false; }, seconds(10)));
@@ -293,9 +285,9 @@ TEST_CASE("rotate-creds --agent-tokens killed after each step converges on rerun
       const int64_t before = read_secret(v, path).version;
       {
         Child b(env.rotate_args(path, {"--pause-after-step", std::to_string(step)}));
-        REQUIRE(wait_until(
-            [&] { return b.output().find("paused (test hook") != std::string::npos; },
-            seconds(30)));
+        REQUIRE(
+            wait_until([&] { return b.output().find("paused (test hook") != std::string::npos; },
+                       seconds(30)));
         CHECK(b.kill9());
         env.all_output += b.output();
       }
@@ -338,7 +330,8 @@ TEST_CASE("rotate-creds --agent-tokens and agent --tokens-vault-path usage error
   };
   const Case cases[] = {
       {{"rotate-creds", "--agent-tokens", "secret/infralogs/x"}, "want the KV v2 API path"},
-      {{"rotate-creds", "--agent-tokens", kPath, "--static-role", "r"}, "--agent-tokens goes alone"},
+      {{"rotate-creds", "--agent-tokens", kPath, "--static-role", "r"},
+       "--agent-tokens goes alone"},
       {{"rotate-creds", "--agent-tokens", kPath}, "rotate-creds needs --vault-addr"},
       {{"agent", "--directory", dir.path()}, "give one of --token-file and --tokens-vault-path"},
       {{"agent", "--directory", dir.path(), "--token-file", tf, "--tokens-vault-path", kPath},
@@ -356,8 +349,8 @@ TEST_CASE("rotate-creds --agent-tokens and agent --tokens-vault-path usage error
     CHECK(r.err.find(c.message) != std::string::npos);
   }
   // Vault down at start is a runtime failure (exit 1), not a usage error.
-  std::vector<std::string> down = {INFRALOGS_BINARY, "agent",          "--directory",
-                                   dir.path(),       "--tokens-vault-path", kPath};
+  std::vector<std::string> down = {INFRALOGS_BINARY,      "agent", "--directory", dir.path(),
+                                   "--tokens-vault-path", kPath};
   down.insert(down.end(), vault.begin(), vault.end());
   down[down.size() - 3] = "http://127.0.0.1:" + std::to_string(free_port());
   CommandResult r = run(down);
