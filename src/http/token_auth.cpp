@@ -86,6 +86,8 @@ Result<std::unique_ptr<TokenSet>> TokenSet::create(std::unique_ptr<TokenSource> 
   set->take(tokens);
   set->next_check_ = set->options_.clock() + set->options_.recheck_every;
   set->export_count();
+  // Every result exported from the start (at 0), so a rate() over it has a baseline.
+  for (const char* result : {"ok", "missing", "empty", "error"}) set->count_reload(result, 0);
   return set;
 }
 
@@ -107,6 +109,16 @@ void TokenSet::export_count() {
       .set(static_cast<double>(digests_.size()));
 }
 
+void TokenSet::count_reload(const char* result, uint64_t n) {
+  if (!options_.metrics) return;
+  options_.metrics
+      ->counter("infralogs_agent_token_reloads_total",
+                "Re-reads of the API tokens' source by result: ok (new set in use), missing, "
+                "empty or error (last good set kept).",
+                {{"result", result}})
+      .inc(n);
+}
+
 void TokenSet::maybe_reload() {
   auto now = options_.clock();
   if (now < next_check_) return;
@@ -123,13 +135,7 @@ void TokenSet::maybe_reload() {
     result = "empty";
   else if (!s.is_ok())
     result = "error";
-  if (options_.metrics)
-    options_.metrics
-        ->counter("infralogs_agent_token_reloads_total",
-                  "Re-reads of the API tokens' source by result: ok (new set in use), missing, "
-                  "empty or error (last good set kept).",
-                  {{"result", result}})
-        .inc();
+  count_reload(result, 1);
   if (!s.is_ok()) {
     // One line per failure the source reports (it reports a state once, not on every check).
     log::warn("auth", "API tokens reload failed; the last good set stays valid",

@@ -124,6 +124,7 @@ class TokenSet {
   void maybe_reload() REQUIRES(mutex_);
   void take(const std::vector<std::string>& tokens) REQUIRES(mutex_);
   void export_count() REQUIRES(mutex_);
+  void count_reload(const char* result, uint64_t n) REQUIRES(mutex_);
 
   const std::unique_ptr<TokenSource> source_;
   const std::string source_name_;

@@ -147,6 +147,9 @@ TEST_CASE("token file reloads are logged once each and exported, never a token",
   TokenSet& set = **f;
   auto gauge = [&] { return metrics.gauge("infralogs_agent_tokens", "").value(); };
   CHECK(gauge() == 1);
+  // Every result is exported from the start.
+  CHECK(metrics.render().find("infralogs_agent_token_reloads_total{result=\"missing\"} 0") !=
+        std::string::npos);
   CHECK_FALSE(set.status().stale);
   CHECK(set.status().source == "file " + path);
 
