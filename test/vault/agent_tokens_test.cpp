@@ -333,6 +333,8 @@ TEST_CASE("rotate-creds --agent-tokens and agent --tokens-vault-path usage error
       {{"rotate-creds", "--agent-tokens", kPath, "--static-role", "r"},
        "--agent-tokens goes alone"},
       {{"rotate-creds", "--agent-tokens", kPath}, "rotate-creds needs --vault-addr"},
+      // The database rotations still need both servers; --agent-tokens does not.
+      {{"rotate-creds", "--static-role", "r"}, "--primary and --replica are required"},
       {{"agent", "--directory", dir.path()}, "give one of --token-file and --tokens-vault-path"},
       {{"agent", "--directory", dir.path(), "--token-file", tf, "--tokens-vault-path", kPath},
        "give one of --token-file and --tokens-vault-path"},
