@@ -5,15 +5,19 @@
 
 #include <stop_token>
 
+#include "credentials_options.h"
 #include "infralogs/core/log.h"
 #include "infralogs/core/metrics.h"
 #include "infralogs/core/parse.h"
 #include "infralogs/http/agent_routes.h"
 #include "infralogs/http/server.h"
 #include "infralogs/http/token_auth.h"
+#include "infralogs/http/token_health.h"
 #include "infralogs/journal/sd_journal_reader.h"
+#include "infralogs/secrets/vault_kv_tokens.h"
 #include "infralogs/wire/protocol.h"
 #include "mode.h"
+#include "vault_token_source.h"
 
 namespace infralogs::modes {
 namespace {
@@ -23,6 +27,11 @@ constexpr std::string_view kComponent = "agent";
 struct AgentConfig {
   std::string listen = "0.0.0.0:19532";
   std::string token_file;
+  // --tokens-vault-path: the KV v2 secret of the tokens instead of the file, read with the
+  // Vault flags in `vault` and re-read every tokens_poll_s.
+  std::string tokens_vault_path;
+  secrets::CredentialsConfig vault;
+  int tokens_poll_s = 30;
   journal::ReaderOptions reader;
   http::TlsOptions tls;
   http::AgentOptions agent;
@@ -45,10 +54,52 @@ int run_agent(const AgentConfig& cfg) {
     log::error(kComponent, "--tls-client-ca needs --tls-cert and --tls-key");
     return 2;
   }
-  auto tokens = http::TokenFile::load(cfg.token_file);
-  if (!tokens) {
-    log::error(kComponent, "cannot use --token-file", {{"error", tokens.status().message()}});
+  const bool from_vault = !cfg.tokens_vault_path.empty();
+  if (from_vault == !cfg.token_file.empty()) {
+    log::error(kComponent, "give one of --token-file and --tokens-vault-path");
     return 2;
+  }
+  if (from_vault && cfg.tokens_vault_path.find("/data/") == std::string::npos) {
+    log::error(kComponent, "--tokens-vault-path " + cfg.tokens_vault_path +
+                               ": want the KV v2 API path MOUNT/data/PATH");
+    return 2;
+  }
+  // Before any thread starts, so the Vault threads are born with SIGTERM/SIGINT blocked.
+  std::stop_source stop;
+  SignalWatcher signals([&stop](const char* signal) {
+    log::info(kComponent, "stopping", {{"signal", signal}});
+    stop.request_stop();
+  });
+  MetricsRegistry metrics;
+  std::unique_ptr<VaultSession> vault;
+  std::unique_ptr<secrets::VaultKvTokens> kv;
+  std::unique_ptr<http::TokenSource> source;
+  if (from_vault) {
+    auto session = open_vault_session(cfg.vault);
+    if (!session) {
+      log::error(kComponent, "cannot log in to Vault", {{"error", session.status().message()}});
+      return credentials_exit_code(session.status());
+    }
+    vault = std::move(*session);
+    kv = std::make_unique<secrets::VaultKvTokens>(
+        *vault->client, vault->tokens.get(),
+        secrets::VaultKvTokensOptions{.path = cfg.tokens_vault_path,
+                                      .poll_interval = std::chrono::seconds(cfg.tokens_poll_s)});
+    Status s = kv->start();
+    if (!s.is_ok()) {
+      log::error(kComponent, "cannot read --tokens-vault-path", {{"error", s.message()}});
+      return credentials_exit_code(s);
+    }
+    source = std::make_unique<VaultTokenSource>(*kv, cfg.tokens_vault_path);
+  } else {
+    source = std::make_unique<http::TokenFileSource>(cfg.token_file);
+  }
+  auto tokens = http::TokenSet::create(std::move(source), {.metrics = &metrics});
+  if (!tokens) {
+    log::error(kComponent,
+               from_vault ? "cannot use --tokens-vault-path" : "cannot use --token-file",
+               {{"error", tokens.status().message()}});
+    return credentials_exit_code(tokens.status());
   }
   http::ServerOptions server_options;
   server_options.threads = cfg.threads;
@@ -77,18 +128,14 @@ int run_agent(const AgentConfig& cfg) {
               {{"reason", readable.message()}});
   }
   http::AuthRateLimiter limiter(cfg.auth_fail_limit, std::chrono::seconds(cfg.auth_fail_window_s));
-  MetricsRegistry metrics;
   http::attach_agent_routes(**server, reader, **tokens, limiter, metrics, cfg.agent);
+  http::attach_token_health(**server, **tokens);
 
-  std::stop_source stop;
-  SignalWatcher signals([&stop](const char* signal) {
-    log::info(kComponent, "stopping", {{"signal", signal}});
-    stop.request_stop();
-  });
   return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
                                 {{"tls", !cfg.tls.cert_file.empty()},
                                  {"client_certs", !cfg.tls.client_ca_file.empty()},
                                  {"tokens", (*tokens)->token_count()},
+                                 {"tokens_source", (*tokens)->status().source},
                                  {"protocol", wire::kProtocolVersion}});
 }
 
@@ -114,10 +161,20 @@ RunFn setup_agent(CLI::App& sub) {
                  "discovers through DNS by it. The chart sets it to the node's name.")
       ->envname("INFRALOGS_AGENT_NAME");
   sub.add_option("--token-file", cfg->token_file,
-                 "File of valid tokens, one per line (all valid at once; re-read when it changes).")
+                 "File of valid tokens, one per line (all valid at once; re-read when it changes). "
+                 "Give this or --tokens-vault-path.")
       ->envname("INFRALOGS_TOKEN_FILE")
-      ->required()
       ->check(CLI::ExistingFile);
+  sub.add_option("--tokens-vault-path", cfg->tokens_vault_path,
+                 "Read the tokens from this Vault KV v2 secret instead, e.g. "
+                 "secret/data/infralogs/agent-tokens: its \"current\" and \"previous\" are "
+                 "valid (rotate-creds --agent-tokens writes them). Needs --vault-addr; the last "
+                 "good tokens stay valid while Vault cannot be read.")
+      ->envname("INFRALOGS_TOKENS_VAULT_PATH");
+  sub.add_option("--tokens-poll-interval", cfg->tokens_poll_s,
+                 "Seconds between reads of --tokens-vault-path.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   sub.add_option(
          "--directory,-D", cfg->reader.directories,
          "Serve the journal files in this directory instead of the system journal (repeatable).")
@@ -159,6 +216,9 @@ RunFn setup_agent(CLI::App& sub) {
                  "Length of that window, in seconds.")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  add_credentials_options(
+      &sub, &cfg->vault,
+      {.role_help = "the API tokens, with --tokens-vault-path", .database_flags = false});
   add_log_level_option(sub);
   return [cfg, default_limit] {
     if (cfg->agent.default_limit > cfg->agent.max_limit && default_limit->count() == 0) {

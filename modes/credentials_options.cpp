@@ -32,14 +32,16 @@ class BlockStopSignals {
 void add_credentials_options(CLI::App* sub, secrets::CredentialsConfig* c,
                              const CredentialsFlagsOptions& o) {
   std::string role = o.role_help.empty() ? "" : " (" + o.role_help + ")";
-  sub->add_option("--db-credentials-file", c->credentials_file,
-                  "JSON {\"username\", \"password\"} (or a Vault Agent's .Data / .Data.data "
-                  "rendering), re-read when it is replaced" +
-                      role + ". Used when --vault-addr is not set.")
-      ->envname("INFRALOGS_DB_CREDENTIALS_FILE")
-      ->group(kGroup);
+  if (o.database_flags)
+    sub->add_option("--db-credentials-file", c->credentials_file,
+                    "JSON {\"username\", \"password\"} (or a Vault Agent's .Data / .Data.data "
+                    "rendering), re-read when it is replaced" +
+                        role + ". Used when --vault-addr is not set.")
+        ->envname("INFRALOGS_DB_CREDENTIALS_FILE")
+        ->group(kGroup);
   sub->add_option("--vault-addr", c->vault_addr,
-                  "Read the database credentials" + role + " from Vault at http(s)://HOST:PORT.")
+                  std::string(o.database_flags ? "Read the database credentials" : "Read secrets") +
+                      role + " from Vault at http(s)://HOST:PORT.")
       ->envname("VAULT_ADDR")
       ->group(kGroup);
   sub->add_option("--vault-ca", c->vault_ca, "PEM file of the CA of Vault's certificate.")
@@ -67,6 +69,7 @@ void add_credentials_options(CLI::App* sub, secrets::CredentialsConfig* c,
   sub->add_option("--vault-approle-secret-id-file", c->approle_secret_id_file,
                   "AppRole secret_id, read at each login.")
       ->group(kGroup);
+  if (!o.database_flags) return;
   sub->add_option("--db-creds-path", c->db_creds_path,
                   "With --vault-addr: database/creds/ROLE (dynamic), database/static-creds/ROLE "
                   "(static) or kv:MOUNT/PATH (KV v2), e.g. " +

@@ -23,6 +23,9 @@ struct CredentialsFlagsOptions {
   // Whether the mode needs database credentials at all (rotate-creds with --static-role does
   // not: it only needs Vault).
   bool database_required = true;
+  // Whether to register --db-credentials-file and --db-creds-path (the agent uses Vault only
+  // for its API tokens: false).
+  bool database_flags = true;
 };
 
 // Registers --db-credentials-file (env INFRALOGS_DB_CREDENTIALS_FILE), --vault-addr (env

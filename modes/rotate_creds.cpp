@@ -22,6 +22,8 @@ struct RotateConfig {
   std::string primary_url, replica_url;
   std::string static_role;
   std::string kv_path;
+  std::string agent_tokens_path;
+  int overlap_seconds = 3600;
   std::vector<std::string> users;
   std::string database_mount = "database";
   int login_wait_seconds = 60;
@@ -35,7 +37,52 @@ int fail(const std::string& msg, int code) {
   return code;
 }
 
+rotate::RotateOptions rotate_options(const RotateConfig& cfg) {
+  rotate::RotateOptions o;
+  o.database_mount = cfg.database_mount;
+  o.login_wait = std::chrono::seconds(cfg.login_wait_seconds);
+  o.min_interval = std::chrono::seconds(cfg.min_interval_seconds);
+  o.overlap = std::chrono::seconds(cfg.overlap_seconds);
+  o.dry_run = cfg.dry_run;
+  if (cfg.pause_after_step > 0) {
+    int n = cfg.pause_after_step;
+    o.after_step = [n](int step, std::string_view what) {
+      if (step != n) return;
+      log::info(kComponent, "paused (test hook --pause-after-step)",
+                {{"step", step}, {"after", what}});
+      for (;;) pause();  // until a test kills the process
+    };
+  }
+  return o;
+}
+
+int report(const RotateConfig& cfg, const Result<rotate::RotateReport>& r) {
+  if (!r) {
+    log::error(kComponent, "rotation failed", {{"error", r.status().message()}});
+    return fail(r.status().message(), credentials_exit_code(r.status()));
+  }
+  std::printf("%s%s\n", cfg.dry_run ? "dry run: " : "", r->note.c_str());
+  return 0;
+}
+
+// --agent-tokens: Vault only, no database.
+int run_agent_tokens(const RotateConfig& cfg) {
+  if (!cfg.kv_path.empty() || !cfg.static_role.empty() || !cfg.users.empty())
+    return fail("--agent-tokens goes alone (not with --static-role, --kv-path or --users)", 2);
+  if (cfg.agent_tokens_path.find("/data/") == std::string::npos)
+    return fail(
+        "--agent-tokens " + cfg.agent_tokens_path + ": want the KV v2 API path MOUNT/data/PATH", 2);
+  if (cfg.credentials.vault_addr.empty()) return fail("rotate-creds needs --vault-addr", 2);
+  auto session = open_vault_session(cfg.credentials);
+  if (!session) return fail(session.status().message(), credentials_exit_code(session.status()));
+  return report(cfg, rotate::rotate_agent_tokens(*(*session)->client, cfg.agent_tokens_path,
+                                                 rotate_options(cfg)));
+}
+
 int run_rotate(const RotateConfig& cfg) {
+  if (!cfg.agent_tokens_path.empty()) return run_agent_tokens(cfg);
+  if (cfg.primary_url.empty() || cfg.replica_url.empty())
+    return fail("--primary and --replica are required (but for --agent-tokens)", 2);
   const bool kv = !cfg.kv_path.empty();
   if (kv == !cfg.static_role.empty()) return fail("give one of --static-role and --kv-path", 2);
   std::string kv_mount, kv_sub;
@@ -82,30 +129,12 @@ int run_rotate(const RotateConfig& cfg) {
   primary->connect_timeout = replica->connect_timeout = std::chrono::seconds(5);
   storage::MariaDbAccountAdmin admin({.primary = *primary, .replica = *replica}, admin_creds.get());
 
-  rotate::RotateOptions o;
-  o.database_mount = cfg.database_mount;
-  o.login_wait = std::chrono::seconds(cfg.login_wait_seconds);
-  o.min_interval = std::chrono::seconds(cfg.min_interval_seconds);
-  o.dry_run = cfg.dry_run;
-  if (cfg.pause_after_step > 0) {
-    int n = cfg.pause_after_step;
-    o.after_step = [n](int step, std::string_view what) {
-      if (step != n) return;
-      log::info(kComponent, "paused (test hook --pause-after-step)",
-                {{"step", step}, {"after", what}});
-      for (;;) pause();  // until a test kills the process
-    };
-  }
+  rotate::RotateOptions o = rotate_options(cfg);
   Result<rotate::RotateReport> r =
       kv ? rotate::swap_kv_users(*(*session)->client, admin, kv_mount, kv_sub, cfg.users[0],
                                  cfg.users[1], o)
          : rotate::rotate_static_role(*(*session)->client, admin, cfg.static_role, o);
-  if (!r) {
-    log::error(kComponent, "rotation failed", {{"error", r.status().message()}});
-    return fail(r.status().message(), credentials_exit_code(r.status()));
-  }
-  std::printf("%s%s\n", cfg.dry_run ? "dry run: " : "", r->note.c_str());
-  return 0;
+  return report(cfg, r);
 }
 
 }  // namespace
@@ -120,16 +149,28 @@ RunFn setup_rotate_creds(CLI::App& sub) {
       "rotation account, --db-credentials-file or --db-creds-path), is checked on both servers,\n"
       "and is published with check-and-set; the other keeps working until the next run, which\n"
       "is not due before --min-interval. Safe to rerun after a crash at any step. One JSON audit\n"
-      "line per action on stderr, never a secret. Exit: 0 ok (or not due), 1 failure, 2 usage.");
+      "line per action on stderr, never a secret. Exit: 0 ok (or not due), 1 failure, 2 usage.\n"
+      "--agent-tokens PATH (no database): a run rotates the agents' API tokens (current ->\n"
+      "previous, a new current, check-and-set) or, once --overlap has passed, drops previous;\n"
+      "never both in one run; the next rotation is due --min-interval after the last change.");
   add_log_level_option(sub);
-  sub.add_option("--primary", cfg->primary_url, "The primary: mysql://HOST:PORT/DATABASE.")
-      ->envname("INFRALOGS_DB_PRIMARY")
-      ->required();
-  sub.add_option("--replica", cfg->replica_url, "The replica: mysql://HOST:PORT/DATABASE.")
-      ->envname("INFRALOGS_DB_REPLICA")
-      ->required();
+  sub.add_option("--primary", cfg->primary_url,
+                 "The primary: mysql://HOST:PORT/DATABASE (required but for --agent-tokens).")
+      ->envname("INFRALOGS_DB_PRIMARY");
+  sub.add_option("--replica", cfg->replica_url,
+                 "The replica: mysql://HOST:PORT/DATABASE (required but for --agent-tokens).")
+      ->envname("INFRALOGS_DB_REPLICA");
   sub.add_option("--static-role", cfg->static_role, "Rotate this database static role.");
   sub.add_option("--kv-path", cfg->kv_path, "A/B swap of the KV v2 secret kv:MOUNT/PATH.");
+  sub.add_option("--agent-tokens", cfg->agent_tokens_path,
+                 "Rotate the agents' API tokens in this KV v2 secret (MOUNT/data/PATH, as the "
+                 "agent's --tokens-vault-path) instead of database credentials.");
+  sub.add_option("--overlap", cfg->overlap_seconds,
+                 "--agent-tokens: seconds the previous token stays valid after a rotation, "
+                 "before a later run drops it (the agents' poll + Vault Agent's re-render of "
+                 "the collector's token file + one collector round).")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000000));
   sub.add_option("--users", cfg->users, "With --kv-path: the two MySQL users A,B.")->delimiter(',');
   sub.add_option("--database-mount", cfg->database_mount, "The database secrets engine's mount.")
       ->capture_default_str();
@@ -138,7 +179,8 @@ RunFn setup_rotate_creds(CLI::App& sub) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   sub.add_option("--min-interval", cfg->min_interval_seconds,
-                 "KV swap: seconds since the last swap before the next is due (the time the "
+                 "KV swap (and --agent-tokens): seconds since the last swap before the next is due "
+                 "(the time the "
                  "consumers have to move to the new user).")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000000));

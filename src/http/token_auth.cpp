@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "infralogs/core/log.h"
+
 namespace infralogs::http {
 namespace {
 
@@ -28,66 +30,136 @@ std::array<unsigned char, 32> sha256(std::string_view s) {
 
 }  // namespace
 
-Status TokenFile::read_digests(const std::string& path, std::vector<Digest>* out, Stamp* stamp) {
+Status TokenFileSource::poll(std::vector<std::string>* tokens, bool* changed) {
+  *changed = false;
   struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    return Status::invalid_argument("token file " + path + ": " + std::strerror(errno));
+  Stamp now;
+  int stat_errno = 0;
+  if (stat(path_.c_str(), &st) == 0) {
+    now.exists = true;
+    now.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    now.ctime_ns = static_cast<long long>(st.st_ctim.tv_sec) * 1000000000LL + st.st_ctim.tv_nsec;
+    now.size = st.st_size;
+    now.inode = st.st_ino;
+  } else {
+    stat_errno = errno;
   }
-  stamp->mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-  stamp->size = st.st_size;
-  stamp->inode = st.st_ino;
-  std::ifstream in(path);
-  if (!in) return Status::invalid_argument("token file " + path + ": " + std::strerror(errno));
+  if (seen_ && *seen_ == now) return Status::ok();
+  seen_ = now;
+  if (!now.exists) {
+    std::string msg = "token file " + path_ + ": " + std::strerror(stat_errno);
+    return stat_errno == ENOENT ? Status::not_found(msg) : Status::unavailable(msg);
+  }
+  std::ifstream in(path_);
+  if (!in) return Status::unavailable("token file " + path_ + ": " + std::strerror(errno));
+  std::vector<std::string> fresh;
   std::string line;
-  out->clear();
   while (std::getline(in, line)) {
     std::string_view t = trim(line);
     if (t.empty() || t.front() == '#') continue;
-    out->push_back(sha256(t));
+    fresh.emplace_back(t);
   }
-  if (out->empty()) return Status::invalid_argument("token file " + path + " holds no token");
+  if (fresh.empty()) return Status::corruption("token file " + path_ + " holds no token");
+  *tokens = std::move(fresh);
+  *changed = true;
   return Status::ok();
 }
 
-Result<std::unique_ptr<TokenFile>> TokenFile::load(std::string path,
-                                                   std::chrono::milliseconds recheck_every,
-                                                   ClockFn clock) {
-  std::unique_ptr<TokenFile> f(new TokenFile(std::move(path), recheck_every, std::move(clock)));
-  Status s = read_digests(f->path_, &f->digests_, &f->stamp_);
-  if (!s.is_ok()) return s;
-  f->next_check_ = f->clock_() + f->recheck_every_;
-  return f;
+TokenSet::TokenSet(std::unique_ptr<TokenSource> source, TokenSetOptions options)
+    : source_(std::move(source)), source_name_(source_->name()), options_(std::move(options)) {}
+
+Result<std::unique_ptr<TokenSet>> TokenSet::create(std::unique_ptr<TokenSource> source,
+                                                   TokenSetOptions options) {
+  std::unique_ptr<TokenSet> set(new TokenSet(std::move(source), std::move(options)));
+  std::vector<std::string> tokens;
+  bool changed = false;
+  Status s = set->source_->poll(&tokens, &changed);
+  if (s.is_ok() && !changed)
+    s = Status::corruption(set->source_name_ + ": no tokens on the first read");
+  if (!s.is_ok()) {
+    // A missing or empty source is the operator's to fix: a usage error, not an outage.
+    if (s.code() == StatusCode::kNotFound || s.code() == StatusCode::kCorruption)
+      return Status::invalid_argument(s.message());
+    return s;
+  }
+  MutexLock lock(set->mutex_);
+  set->take(tokens);
+  set->next_check_ = set->options_.clock() + set->options_.recheck_every;
+  set->export_count();
+  // Every result exported from the start (at 0), so a rate() over it has a baseline.
+  for (const char* result : {"ok", "missing", "empty", "error"}) set->count_reload(result, 0);
+  return set;
 }
 
-void TokenFile::maybe_reload() {
-  auto now = clock_();
+Result<std::unique_ptr<TokenSet>> TokenSet::load(std::string path,
+                                                 std::chrono::milliseconds recheck_every,
+                                                 ClockFn clock) {
+  return create(std::make_unique<TokenFileSource>(std::move(path)),
+                {.recheck_every = recheck_every, .clock = std::move(clock)});
+}
+
+void TokenSet::take(const std::vector<std::string>& tokens) {
+  digests_.clear();
+  for (const std::string& t : tokens) digests_.push_back(sha256(t));
+}
+
+void TokenSet::export_count() {
+  if (!options_.metrics) return;
+  options_.metrics->gauge("infralogs_agent_tokens", "API tokens the agent accepts now.")
+      .set(static_cast<double>(digests_.size()));
+}
+
+void TokenSet::count_reload(const char* result, uint64_t n) {
+  if (!options_.metrics) return;
+  options_.metrics
+      ->counter("infralogs_agent_token_reloads_total",
+                "Re-reads of the API tokens' source by result: ok (new set in use), missing, "
+                "empty or error (last good set kept).",
+                {{"result", result}})
+      .inc(n);
+}
+
+void TokenSet::maybe_reload() {
+  auto now = options_.clock();
   if (now < next_check_) return;
-  next_check_ = now + recheck_every_;
-  struct stat st {};
-  Stamp current;
-  if (stat(path_.c_str(), &st) == 0) {
-    current.mtime_ns =
-        static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-    current.size = st.st_size;
-    current.inode = st.st_ino;
-  }
-  if (current == stamp_) return;
-  std::vector<Digest> fresh;
-  Stamp stamp;
-  Status s = read_digests(path_, &fresh, &stamp);
+  next_check_ = now + options_.recheck_every;
+  std::vector<std::string> tokens;
+  bool changed = false;
+  Status s = source_->poll(&tokens, &changed);
+  if (s.is_ok() && !changed) return;
   ++reloads_;
+  const char* result = "ok";
+  if (s.code() == StatusCode::kNotFound)
+    result = "missing";
+  else if (s.code() == StatusCode::kCorruption)
+    result = "empty";
+  else if (!s.is_ok())
+    result = "error";
+  count_reload(result, 1);
   if (!s.is_ok()) {
+    // One line per failure the source reports (it reports a state once, not on every check).
+    log::warn("auth", "API tokens reload failed; the last good set stays valid",
+              {{"source", source_name_},
+               {"result", result},
+               {"tokens", digests_.size()},
+               {"error", s.message()}});
     reload_error_ = s.message();
     return;
   }
+  std::vector<Digest> before = std::move(digests_);
+  take(tokens);
+  const bool recovered = !reload_error_.empty();
   reload_error_.clear();
-  digests_ = std::move(fresh);
-  stamp_ = stamp;
+  export_count();
+  if (before != digests_ || recovered) {
+    log::info("auth", "API tokens reloaded",
+              {{"source", source_name_}, {"tokens", digests_.size()}, {"recovered", recovered}});
+  }
 }
 
-bool TokenFile::verify(std::string_view presented) {
+bool TokenSet::verify(std::string_view presented) {
   Digest d = sha256(presented);
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   maybe_reload();
   // Compare with every token, without an early exit, so timing says nothing about which (or
   // whether one) matched.
@@ -96,18 +168,28 @@ bool TokenFile::verify(std::string_view presented) {
   return match != 0;
 }
 
-size_t TokenFile::token_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+TokenSetStatus TokenSet::status() {
+  MutexLock lock(mutex_);
+  maybe_reload();
+  return {.source = source_name_,
+          .tokens = digests_.size(),
+          .reloads = reloads_,
+          .stale = !reload_error_.empty(),
+          .error = reload_error_};
+}
+
+size_t TokenSet::token_count() const {
+  MutexLock lock(mutex_);
   return digests_.size();
 }
 
-size_t TokenFile::reload_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+size_t TokenSet::reload_count() const {
+  MutexLock lock(mutex_);
   return reloads_;
 }
 
-std::string TokenFile::last_reload_error() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+std::string TokenSet::last_reload_error() const {
+  MutexLock lock(mutex_);
   return reload_error_;
 }
 

@@ -2,8 +2,10 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "infralogs/core/log.h"
@@ -222,6 +224,127 @@ Result<RotateReport> swap_kv_users(secrets::VaultClient& vault, AccountAdmin& ad
   report.rotated = true;
   report.note = "swapped " + path + " to " + target +
                 (active.empty() ? "" : "; " + active + " keeps working until the next run");
+  return report;
+}
+
+namespace {
+
+// The agent-tokens secret as read: version 0 when it does not exist.
+struct AgentTokens {
+  int64_t version = 0;
+  std::string current, previous;
+  int64_t rotated_at = 0, dropped_at = 0;
+};
+
+Status parse_seconds(const json& data, const char* key, const std::string& path, int64_t* out) {
+  *out = 0;
+  if (!data.contains(key)) return Status::ok();
+  const json& v = data[key];
+  std::string text = v.is_string() ? v.get<std::string>() : "";
+  char* end = nullptr;
+  long long n = text.empty() ? -1 : std::strtoll(text.c_str(), &end, 10);
+  if (n < 0 || end == nullptr || *end != '\0')
+    return Status::corruption("vault GET " + path + ": \"" + key + "\" is not unix seconds");
+  *out = n;
+  return Status::ok();
+}
+
+Status read_agent_tokens(secrets::VaultClient& vault, const std::string& path, AgentTokens* t) {
+  secrets::VaultResponse r;
+  Status s = vault.read(path, &r);
+  if (s.code() == StatusCode::kNotFound) return Status::ok();  // never written
+  if (!s.is_ok()) return s;
+  const json& data = r.data.is_object() ? r.data.value("data", json()) : json();
+  const json& meta = r.data.is_object() ? r.data.value("metadata", json()) : json();
+  if (!meta.is_object() || !meta.contains("version") || !meta["version"].is_number_integer())
+    return Status::corruption("vault GET " + path + ": no metadata.version");
+  t->version = meta["version"].get<int64_t>();
+  if (!data.is_object() || !data.contains("current") || !data["current"].is_string() ||
+      data["current"].get<std::string>().empty())
+    return Status::corruption("vault GET " + path + ": no \"current\" token in the secret");
+  t->current = data["current"].get<std::string>();
+  if (data.contains("previous") && data["previous"].is_string())
+    t->previous = data["previous"].get<std::string>();
+  s = parse_seconds(data, "rotated_at", path, &t->rotated_at);
+  if (s.is_ok()) s = parse_seconds(data, "dropped_at", path, &t->dropped_at);
+  return s;
+}
+
+}  // namespace
+
+Result<RotateReport> rotate_agent_tokens(secrets::VaultClient& vault, const std::string& path,
+                                         const RotateOptions& o) {
+  // The audit lines' "user": whose credential this is (there is no MySQL user).
+  const std::string who = "agents";
+  RotateReport report;
+  report.path = path;
+  report.user = who;
+
+  // 1. What is there, at which version.
+  AgentTokens t;
+  Status s = read_agent_tokens(vault, path, &t);
+  audit("read", path, who, s.is_ok() ? "ok" : s.message());
+  if (!s.is_ok()) return s;
+  const int64_t now = now_seconds();
+  std::string action;
+  json data;
+  if (t.version == 0) {
+    action = "create";
+    report.note = "created " + path + " with a new current token";
+  } else if (!t.previous.empty()) {
+    const int64_t age = now - t.rotated_at;
+    if (age < o.overlap.count()) {
+      audit("drop-previous", path, who, "skipped");
+      report.note = "not due: " + path + " was rotated " + std::to_string(age) +
+                    " s ago; the previous token stays valid until the overlap (--overlap " +
+                    std::to_string(o.overlap.count()) + " s) has passed";
+      return report;
+    }
+    action = "drop-previous";
+    data = {{"current", t.current},
+            {"rotated_at", std::to_string(t.rotated_at)},
+            {"dropped_at", std::to_string(now)}};
+    report.note = "dropped the previous token from " + path + "; only the current one is valid";
+  } else {
+    const int64_t age = now - std::max(t.rotated_at, t.dropped_at);
+    if (age < o.min_interval.count()) {
+      audit("rotate", path, who, "skipped");
+      report.note = "not due: " + path + " last changed " + std::to_string(age) +
+                    " s ago (--min-interval " + std::to_string(o.min_interval.count()) + " s)";
+      return report;
+    }
+    action = "rotate";
+    report.note = "rotated " + path + ": a new current token; the previous one stays valid for " +
+                  std::to_string(o.overlap.count()) + " s (--overlap), a later run drops it";
+  }
+  step_done(o, 1, "read");
+
+  if (o.dry_run) {
+    audit(action, path, who, "dry-run");
+    report.note = "would write " + path + " with cas " + std::to_string(t.version) + ": " +
+                  (action == "create"          ? "a new current token"
+                   : action == "drop-previous" ? "the previous token dropped"
+                                               : "current -> previous and a new current token");
+    return report;
+  }
+  if (action != "drop-previous") {
+    std::string fresh = o.password_generator ? o.password_generator() : generate_password(43);
+    data = {{"current", fresh}, {"rotated_at", std::to_string(now)}};
+    if (action == "rotate") data["previous"] = t.current;
+  }
+
+  // 2. One write, check-and-set on the version read: a concurrent run (or an operator) that
+  // wrote in between wins, and this one stops rather than undo its change.
+  secrets::VaultResponse r;
+  s = vault.write(path, {{"options", {{"cas", t.version}}}, {"data", data}}, &r);
+  if (!s.is_ok() && s.code() == StatusCode::kInvalidArgument &&
+      s.message().find("check-and-set") != std::string::npos)
+    s = Status::aborted(s.message() + " (another writer changed it since version " +
+                        std::to_string(t.version) + "; rerun)");
+  audit(action, path, who, s.is_ok() ? "ok" : s.message());
+  if (!s.is_ok()) return s;
+  step_done(o, 2, action);
+  report.rotated = true;
   return report;
 }
 

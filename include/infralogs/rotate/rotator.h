@@ -47,8 +47,14 @@ struct RotateOptions {
   bool dry_run = false;
   // Test hook (rotate-creds --pause-after-step): called after each numbered step completed.
   std::function<void(int step, std::string_view what)> after_step;
-  // The new password for a KV swap; empty: generate_password().
+  // The new password for a KV swap (and the new token for rotate_agent_tokens); empty:
+  // generate_password().
   std::function<std::string()> password_generator;
+  // rotate_agent_tokens: how long the previous token stays valid after a rotation. Long enough
+  // for every reader to have the new one: the agents' poll (agent --tokens-poll-interval, 30 s),
+  // Vault Agent's re-render of the collector's token file (static_secret_render_interval, 5 min)
+  // and one collector round (its CronJob period). The default leaves room for all three.
+  std::chrono::seconds overlap{3600};
 };
 
 struct RotateReport {
@@ -85,5 +91,22 @@ Result<RotateReport> swap_kv_users(secrets::VaultClient& vault, AccountAdmin& ad
                                    const std::string& kv_mount, const std::string& kv_path,
                                    const std::string& user_a, const std::string& user_b,
                                    const RotateOptions& options);
+
+// The agents' API tokens in the KV v2 secret at `path` (the API path MOUNT/data/PATH, as the
+// agent's --tokens-vault-path). Its data, all strings: "current" (the token collectors send),
+// "previous" (still accepted by the agents during the overlap window), "rotated_at" (unix
+// seconds when "current" was written) and "dropped_at" (when "previous" was last dropped).
+// A run does at most one write, with check-and-set on the version it read (step 1 read,
+// step 2 write):
+//  - no secret: create it with a new "current";
+//  - "previous" set: drop it once `overlap` has passed since rotated_at, else not due;
+//  - no "previous": rotate ("current" -> "previous", a new strong token as "current") once
+//    min_interval has passed since the last rotation or drop, else not due.
+// So a rotation and the drop of the token it replaced never happen in one run, and a rerun
+// right after any write is "not due". A crash before the write changes nothing; after it the
+// run is done. kAborted when another writer changed the secret in between (rerun);
+// kCorruption when the secret exists without "current" or with a malformed time.
+Result<RotateReport> rotate_agent_tokens(secrets::VaultClient& vault, const std::string& path,
+                                         const RotateOptions& options);
 
 }  // namespace infralogs::rotate

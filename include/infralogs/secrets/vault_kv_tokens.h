@@ -1,8 +1,8 @@
 #pragma once
 // VaultKvTokens: the agents' API tokens from a KV v2 secret, polled so a rotation reaches the
-// readers without a restart. The secret's data is a map of strings: an agent's own secret
-// (`secret/infralogs/agents/<host>`: {"token": new, "previous": old} during rotate-creds'
-// overlap window, so the agent accepts both) or the collector's ({"<host>": token}). Like the
+// readers without a restart. The secret's data is a map of strings: the agents' tokens
+// (`secret/data/infralogs/agent-tokens`: {"current": new, "previous": old} during rotate-creds
+// --agent-tokens' overlap window, so the agents accept both; modes/vault_token_source.h). Like the
 // credential sources: one refresh thread, one log line per failed read naming path and status,
 // back-off (at least Retry-After), and the last good values kept while Vault cannot be read.
 
@@ -21,7 +21,7 @@
 namespace infralogs::secrets {
 
 struct VaultKvTokensOptions {
-  // API path under /v1/ of the KV v2 secret: "secret/data/infralogs/agents/web-1".
+  // API path under /v1/ of the KV v2 secret: "secret/data/infralogs/agent-tokens".
   std::string path;
   // How often the secret is re-read.
   std::chrono::milliseconds poll_interval{30000};

@@ -1,0 +1,25 @@
+#pragma once
+// Adds the API tokens' state to the agent's /healthz body:
+//   {"status": "ok", "tokens": {"source": "vault secret/data/...", "count": 2, "reloads": 5,
+//                               "stale": true, "error": "vault GET ...: HTTP 503"}}
+// "stale" means the last reload of the tokens failed and the last good set is still accepted.
+// The status code stays what the journal check says: an agent that serves with the last good
+// tokens is still healthy for its collectors, and a Vault outage must not take the whole fleet
+// out of its Service. Never shows a token.
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "infralogs/http/token_auth.h"
+
+namespace infralogs::http {
+
+// Installs a post-routing handler on `server` (it must have none) that rewrites the JSON body
+// of /healthz responses. `tokens` must outlive the server.
+void attach_token_health(httplib::Server& server, TokenSet& tokens);
+
+// The "tokens" object of /healthz for `status`.
+nlohmann::json token_health_json(const TokenSetStatus& status);
+
+}  // namespace infralogs::http
