@@ -12,7 +12,6 @@
 #include "infralogs/http/agent_routes.h"
 #include "infralogs/http/server.h"
 #include "infralogs/http/token_auth.h"
-#include "infralogs/http/token_health.h"
 #include "infralogs/journal/sd_journal_reader.h"
 #include "infralogs/secrets/vault_kv_tokens.h"
 #include "infralogs/wire/protocol.h"
@@ -129,7 +128,6 @@ int run_agent(const AgentConfig& cfg) {
   }
   http::AuthRateLimiter limiter(cfg.auth_fail_limit, std::chrono::seconds(cfg.auth_fail_window_s));
   http::attach_agent_routes(**server, reader, **tokens, limiter, metrics, cfg.agent);
-  http::attach_token_health(**server, **tokens);
 
   return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
                                 {{"tls", !cfg.tls.cert_file.empty()},

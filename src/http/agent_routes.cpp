@@ -12,6 +12,7 @@
 #include "infralogs/core/log.h"
 #include "infralogs/http/json_response.h"
 #include "infralogs/http/server.h"
+#include "infralogs/http/token_health.h"
 #include "infralogs/wire/protocol.h"
 
 namespace infralogs::http {
@@ -557,11 +558,16 @@ void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader
   server.Get(wire::kMachinePath, [options](const httplib::Request&, httplib::Response& res) {
     handle_machine(res, options);
   });
-  server.Get(wire::kHealthPath, [&reader](const httplib::Request&, httplib::Response& res) {
-    Status s = reader.check_readable();
-    if (s.is_ok()) return send_json(res, 200, {{"status", "ok"}});
-    send_json(res, 503, {{"status", "unavailable"}, {"reason", s.message()}});
-  });
+  server.Get(
+      wire::kHealthPath, [&reader, &tokens](const httplib::Request&, httplib::Response& res) {
+        // The tokens' state is shown but does not change the status: an agent serving with the last
+        // good tokens is healthy for its collectors (token_health.h).
+        nlohmann::json tokens_state = token_health_json(tokens.status());
+        Status s = reader.check_readable();
+        if (s.is_ok()) return send_json(res, 200, {{"status", "ok"}, {"tokens", tokens_state}});
+        send_json(res, 503,
+                  {{"status", "unavailable"}, {"reason", s.message()}, {"tokens", tokens_state}});
+      });
   server.Get(wire::kMetricsPath, [&metrics](const httplib::Request&, httplib::Response& res) {
     update_process_metrics(metrics);
     res.set_content(metrics.render(), "text/plain; version=0.0.4");

@@ -1,5 +1,5 @@
 #pragma once
-// Adds the API tokens' state to the agent's /healthz body:
+// The API tokens' state in the agent's /healthz body (agent_routes.cpp adds it):
 //   {"status": "ok", "tokens": {"source": "vault secret/data/...", "count": 2, "reloads": 5,
 //                               "stale": true, "error": "vault GET ...: HTTP 503"}}
 // "stale" means the last reload of the tokens failed and the last good set is still accepted.
@@ -7,17 +7,11 @@
 // tokens is still healthy for its collectors, and a Vault outage must not take the whole fleet
 // out of its Service. Never shows a token.
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 #include "infralogs/http/token_auth.h"
 
 namespace infralogs::http {
-
-// Installs a post-routing handler on `server` (it must have none) that rewrites the JSON body
-// of /healthz responses. `tokens` must outlive the server.
-void attach_token_health(httplib::Server& server, TokenSet& tokens);
 
 // The "tokens" object of /healthz for `status`.
 nlohmann::json token_health_json(const TokenSetStatus& status);
