@@ -30,6 +30,7 @@ struct CollectorOptions {
 
 struct AgentReport {
   std::string name;
+  std::string url;       // the agent's URL (AgentSpec::url), for the messages
   Status status;         // ok, or why the agent failed this round
   uint64_t entries = 0;  // stored this round
   uint64_t bytes = 0;    // received this round
