@@ -61,17 +61,13 @@ Status write_synced(const std::string& tmp, const std::string& text) {
 }
 
 void log_agent(const AgentReport& a, uint64_t now) {
-  nlohmann::json f = {{"agent", a.name},
-                      {"url", a.url},
-                      {"ok", a.status.is_ok()},
-                      {"entries", a.entries},
-                      {"bytes", a.bytes},
-                      {"batches", a.batches},
-                      {"gaps", a.gaps},
-                      {"races", a.races},
-                      {"seconds", a.seconds},
-                      {"entries_per_s", a.seconds > 0 ? a.entries / a.seconds : 0},
-                      {"caught_up", a.caught_up}};
+  nlohmann::json f = {
+      {"agent", a.name},         {"url", a.url},
+      {"ok", a.status.is_ok()},  {"entries", a.entries},
+      {"bytes", a.bytes},        {"batches", a.batches},
+      {"gaps", a.gaps},          {"races", a.races},
+      {"seconds", a.seconds},    {"entries_per_s", a.seconds > 0 ? a.entries / a.seconds : 0},
+      {"caught_up", a.caught_up}};
   if (a.last_realtime_usec)
     f["lag_s"] = static_cast<double>(now - std::min(now, a.last_realtime_usec)) / 1e6;
   if (!a.status.is_ok()) f["error"] = a.status.message();

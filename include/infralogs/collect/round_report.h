@@ -55,8 +55,7 @@ RoundReport poll_round(Collector& collector, const std::vector<wire::AgentSpec>&
 // the heartbeat; retention when options.retain is set. Also for a stopped round. A failure here
 // is logged as a warning and not returned: the entries are stored either way, and the next
 // round records again.
-void record_round(const RoundReport& report, storage::LogStore& store,
-                  const RoundOptions& options);
+void record_round(const RoundReport& report, storage::LogStore& store, const RoundOptions& options);
 
 // The round's metrics in the Prometheus text format (0.0.4), the families of docs/modes.md
 // "Metrics file": per agent (label agent) up, entries, bytes, gaps, caught_up, seconds and, when
