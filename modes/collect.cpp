@@ -49,16 +49,11 @@ struct CollectConfig {
   collect::DiscoveryOptions discovery;  // parsed in run_collect
 };
 
-// "all", a duration back from now ("30m", "24h", "7d"), or a time as the agent takes it.
+// "all", or a time as journal::parse_time reads it: "24h" back from now, "now-7d", a time.
 Result<std::optional<uint64_t>> parse_since(const std::string& s) {
   if (s == "all") return std::optional<uint64_t>();
-  auto rel = parse_relative_time(s, now_usec());
-  if (!rel) return Status::invalid_argument("--since: " + rel.status().message());
-  if (*rel) return *rel;
-  auto t = journal::parse_time(s);
-  if (!t)
-    return Status::invalid_argument("--since: want all, a duration like 24h or 7d, or a time: " +
-                                    t.status().message());
+  auto t = journal::parse_time(s, now_usec());
+  if (!t) return Status::invalid_argument("--since: want all or a time: " + t.status().message());
   return std::optional<uint64_t>(*t);
 }
 
