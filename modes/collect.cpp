@@ -1,26 +1,20 @@
 // infralogs collect: options -> CollectConfig -> validate -> build the parts -> run rounds.
 
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
-#include <thread>
 
 #include "credentials_options.h"
 #include "db_options.h"
 #include "infralogs/collect/collector.h"
 #include "infralogs/collect/discovery.h"
 #include "infralogs/collect/inventory.h"
+#include "infralogs/collect/round_report.h"
 #include "infralogs/collect/shard.h"
 #include "infralogs/core/log.h"
-#include "infralogs/core/metrics.h"
 #include "infralogs/core/time.h"
 #include "infralogs/journal/query.h"
 #include "infralogs/secrets/credential_source.h"
@@ -55,16 +49,11 @@ struct CollectConfig {
   collect::DiscoveryOptions discovery;  // parsed in run_collect
 };
 
-// "all", a duration back from now ("30m", "24h", "7d"), or a time as the agent takes it.
+// "all", or a time as journal::parse_time reads it: "24h" back from now, "now-7d", a time.
 Result<std::optional<uint64_t>> parse_since(const std::string& s) {
   if (s == "all") return std::optional<uint64_t>();
-  auto rel = parse_relative_time(s, now_usec());
-  if (!rel) return Status::invalid_argument("--since: " + rel.status().message());
-  if (*rel) return *rel;
-  auto t = journal::parse_time(s);
-  if (!t)
-    return Status::invalid_argument("--since: want all, a duration like 24h or 7d, or a time: " +
-                                    t.status().message());
+  auto t = journal::parse_time(s, now_usec());
+  if (!t) return Status::invalid_argument("--since: want all or a time: " + t.status().message());
   return std::optional<uint64_t>(*t);
 }
 
@@ -72,43 +61,6 @@ std::string collector_name() {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(getpid());
-}
-
-// Prometheus textfile for node-exporter's textfile collector, replaced atomically.
-void write_metrics_file(const std::string& path, const std::vector<collect::AgentReport>& reports,
-                        double seconds, uint64_t finished_usec) {
-  MetricsRegistry r;
-  for (const auto& a : reports) {
-    MetricLabels l = {{"agent", a.name}};
-    r.gauge("infralogs_collect_agent_up", "1 when the agent's last round succeeded.", l)
-        .set(a.status.is_ok() ? 1 : 0);
-    r.gauge("infralogs_collect_agent_entries", "Entries stored from the agent in the last round.",
-            l)
-        .set(static_cast<double>(a.entries));
-    r.gauge("infralogs_collect_agent_bytes", "Bytes received from the agent in the last round.", l)
-        .set(static_cast<double>(a.bytes));
-    r.gauge("infralogs_collect_agent_gaps", "Gaps recorded for the agent in the last round.", l)
-        .set(static_cast<double>(a.gaps));
-    r.gauge("infralogs_collect_agent_caught_up", "1 when the last round reached the agent's tail.",
-            l)
-        .set(a.caught_up ? 1 : 0);
-    r.gauge("infralogs_collect_agent_seconds", "Seconds the last round spent on the agent.", l)
-        .set(a.seconds);
-    if (a.last_realtime_usec) {
-      r.gauge("infralogs_collect_agent_last_entry_timestamp_seconds",
-              "Realtime of the newest entry stored.", l)
-          .set(static_cast<double>(a.last_realtime_usec) / 1e6);
-    }
-  }
-  r.gauge("infralogs_collect_run_seconds", "Duration of the last round.").set(seconds);
-  r.gauge("infralogs_collect_last_run_timestamp_seconds", "When the last round finished.")
-      .set(static_cast<double>(finished_usec) / 1e6);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << r.render();
-  }
-  std::rename(tmp.c_str(), path.c_str());
 }
 
 // One line per agent per round; a live progress line on a terminal.
@@ -132,114 +84,44 @@ class Reporter {
   std::mutex m_;
 };
 
-int run_round(collect::Collector& collector, wire::AgentClient& client, storage::LogStore& store,
-              const CollectConfig& cfg, std::stop_token stop, Reporter& reporter, bool* all_ok) {
+// The agents of this round: the inventory (re-read every round) and the discovered ones.
+Result<std::vector<wire::AgentSpec>> round_agents(const CollectConfig& cfg,
+                                                  wire::AgentClient& client, std::stop_token stop) {
   auto inventory = cfg.inventory.empty()
                        ? Result<std::vector<wire::AgentSpec>>(std::vector<wire::AgentSpec>{})
                        : collect::load_inventory(cfg.inventory);
-  if (!inventory) {
-    log::error(kComponent, "cannot use --inventory", {{"error", inventory.status().message()}});
-    return 2;
+  if (!inventory) return inventory.status();
+  return collect::agents_for_round(std::move(*inventory), cfg.discovery, cfg.discover_token_file,
+                                   cfg.shard, client, stop);
+}
+
+// Parses the flags that need more than CLI11's checks into *db and *cfg; the first usage error.
+Status resolve_flags(CollectConfig* cfg, storage::MariaDbConnectionOptions* db) {
+  auto url = storage::parse_mysql_url(cfg->db_url);
+  if (!url) return url.status();
+  *db = *url;
+  if (Status s = apply_db_tls(cfg->db_tls, db); !s.is_ok()) return s;
+  auto since = parse_since(cfg->since);
+  if (!since) return since.status();
+  cfg->collector.first_contact_since_usec = *since;
+  auto shard = collect::resolve_shard(cfg->shard_flag, std::getenv("JOB_COMPLETION_INDEX"),
+                                      cfg->shard_count);
+  if (!shard) return shard.status();
+  cfg->shard = *shard;
+  if (!cfg->discover.empty()) {
+    if (Status d = collect::parse_discovery(cfg->discover, &cfg->discovery); !d.is_ok()) return d;
+    if (cfg->discover_token_file.empty())
+      return Status::invalid_argument("--discover-agents needs --discover-token-file");
   }
-  *inventory = collect::agents_for_round(std::move(*inventory), cfg.discovery,
-                                         cfg.discover_token_file, cfg.shard, client, stop);
-  uint64_t started = now_usec();
-  auto t0 = std::chrono::steady_clock::now();
-  auto reports = collector.poll_once(*inventory, stop);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  reporter.clear();
-  storage::RunRecord run{collector_name(), started, now_usec(), 0, 0, 0, 0, ""};
-  for (size_t i = 0; i < reports.size(); ++i) {
-    const auto& a = reports[i];
-    nlohmann::json f = {
-        {"agent", a.name},         {"url", (*inventory)[i].url},
-        {"ok", a.status.is_ok()},  {"entries", a.entries},
-        {"bytes", a.bytes},        {"batches", a.batches},
-        {"gaps", a.gaps},          {"races", a.races},
-        {"seconds", a.seconds},    {"entries_per_s", a.seconds > 0 ? a.entries / a.seconds : 0},
-        {"caught_up", a.caught_up}};
-    if (a.last_realtime_usec)
-      f["lag_s"] =
-          static_cast<double>(now_usec() - std::min(now_usec(), a.last_realtime_usec)) / 1e6;
-    if (!a.status.is_ok()) f["error"] = a.status.message();
-    log::write(a.status.is_ok() ? log::Level::kInfo : log::Level::kError, kComponent, "agent done",
-               f);
-    run.entries += a.entries;
-    run.bytes += a.bytes;
-    if (a.status.is_ok()) {
-      ++run.agents_ok;
-    } else {
-      ++run.agents_failed;
-      run.summary += a.name + ": " + a.status.message() + "\n";
-    }
-  }
-  *all_ok = run.agents_failed == 0;
-  Status s = store.record_run(run);
-  if (s.is_ok()) s = store.heartbeat(run.collector);
-  if (!s.is_ok()) log::warn(kComponent, "cannot record the run", {{"error", s.message()}});
-  if (cfg.retain_days > 0) {
-    auto dropped = store.drop_partitions_before(
-        now_usec() - static_cast<uint64_t>(cfg.retain_days) * 86400ULL * 1000000ULL);
-    if (!dropped)
-      log::warn(kComponent, "retention: cannot drop old partitions",
-                {{"error", dropped.status().message()}});
-    else if (*dropped > 0)
-      log::info(kComponent, "retention: dropped day partitions", {{"partitions", *dropped}});
-  }
-  if (!cfg.metrics_file.empty())
-    write_metrics_file(cfg.metrics_file, reports, seconds, run.finished_usec);
-  log::info(kComponent, "round done",
-            {{"agents_ok", run.agents_ok},
-             {"agents_failed", run.agents_failed},
-             {"entries", run.entries},
-             {"bytes", run.bytes},
-             {"seconds", seconds}});
-  if (!*all_ok) {
-    // The one-line-per-failed-agent summary, plain, for a CronJob's log.
-    for (size_t i = 0; i < reports.size(); ++i) {
-      if (!reports[i].status.is_ok()) {
-        std::fprintf(stderr, "collect: FAILED %s (%s): %s\n", reports[i].name.c_str(),
-                     (*inventory)[i].url.c_str(), reports[i].status.message().c_str());
-      }
-    }
-  }
-  return 0;
+  if (!cfg->migrate && cfg->inventory.empty() && cfg->discover.empty())
+    return Status::invalid_argument("--inventory or --discover-agents is required (or --migrate)");
+  return Status::ok();
 }
 
 int run_collect(CollectConfig cfg) {
-  auto db = storage::parse_mysql_url(cfg.db_url);
-  if (!db) {
-    log::error(kComponent, db.status().message());
-    return 2;
-  }
-  if (Status s = apply_db_tls(cfg.db_tls, &*db); !s.is_ok()) {
+  storage::MariaDbConnectionOptions db;
+  if (Status s = resolve_flags(&cfg, &db); !s.is_ok()) {
     log::error(kComponent, s.message());
-    return 2;
-  }
-  auto since = parse_since(cfg.since);
-  if (!since) {
-    log::error(kComponent, since.status().message());
-    return 2;
-  }
-  cfg.collector.first_contact_since_usec = *since;
-  auto shard =
-      collect::resolve_shard(cfg.shard_flag, std::getenv("JOB_COMPLETION_INDEX"), cfg.shard_count);
-  if (!shard) {
-    log::error(kComponent, shard.status().message());
-    return 2;
-  }
-  cfg.shard = *shard;
-  if (!cfg.discover.empty()) {
-    Status d = collect::parse_discovery(cfg.discover, &cfg.discovery);
-    if (d.is_ok() && cfg.discover_token_file.empty())
-      d = Status::invalid_argument("--discover-agents needs --discover-token-file");
-    if (!d.is_ok()) {
-      log::error(kComponent, d.message());
-      return 2;
-    }
-  }
-  if (!cfg.migrate && cfg.inventory.empty() && cfg.discover.empty()) {
-    log::error(kComponent, "--inventory or --discover-agents is required (or --migrate)");
     return 2;
   }
   // The store follows rotations (verify, then drain the old connections); it exists only once
@@ -251,7 +133,7 @@ int run_collect(CollectConfig cfg) {
                {{"error", credentials.status().message()}});
     return credentials_exit_code(credentials.status());
   }
-  storage::MariaDbLogStore store(*db, **credentials);
+  storage::MariaDbLogStore store(db, **credentials);
   secrets::ListenerBinding follow(rotations, store);
   if (cfg.migrate) {
     Status s = store.migrate();
@@ -282,25 +164,30 @@ int run_collect(CollectConfig cfg) {
   collect::Collector collector(
       client, store, cfg.collector,
       [&reporter](const collect::AgentReport& a) { reporter.progress(a); });
-  int code = 0;
+  collect::RoundOptions round;
+  round.collector = collector_name();
+  round.retain = std::chrono::days(cfg.retain_days);
   while (true) {
-    bool all_ok = false;
-    code = run_round(collector, client, store, cfg, stop.get_token(), reporter, &all_ok);
-    if (code != 0) break;
-    if (cfg.once) {
-      code = all_ok ? 0 : 1;
-      break;
+    auto agents = round_agents(cfg, client, stop.get_token());
+    if (!agents) {
+      log::error(kComponent, "cannot use --inventory", {{"error", agents.status().message()}});
+      return 2;
     }
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::unique_lock<std::mutex> lock(m);
-    if (cv.wait_for(lock, stop.get_token(), std::chrono::seconds(cfg.interval_s),
-                    [] { return false; }))
-      break;
-    if (stop.stop_requested()) break;
+    auto report = collect::poll_round(collector, *agents, round, stop.get_token());
+    reporter.clear();
+    collect::record_round(report, store, round);
+    if (!cfg.metrics_file.empty()) {
+      Status s = collect::write_round_textfile(report, cfg.metrics_file);
+      if (!s.is_ok())
+        log::warn(kComponent, "cannot write --metrics-file", {{"error", s.message()}});
+    }
+    // The one-line-per-failed-agent summary, plain, for a CronJob's log.
+    for (const auto& line : report.failed_agents())
+      std::fprintf(stderr, "collect: %s\n", line.c_str());
+    if (stop.stop_requested()) return cfg.once ? 1 : 0;
+    if (cfg.once) return report.all_ok() ? 0 : 1;
+    if (!sleep_for(std::chrono::seconds(cfg.interval_s), stop.get_token())) return 0;
   }
-  if (stop.stop_requested() && code == 0) code = cfg.once ? 1 : 0;
-  return code;
 }
 
 }  // namespace

@@ -31,14 +31,6 @@ struct QueryConfig {
   bool no_pager = false;
 };
 
-// A time, or a duration back from now ("30m", "2h", "7d").
-Result<uint64_t> parse_when(const std::string& s) {
-  auto rel = parse_relative_time(s, now_usec());
-  if (!rel) return rel.status();
-  if (*rel) return **rel;
-  return journal::parse_time(s);
-}
-
 int fail(const std::string& msg, int code) {
   std::fprintf(stderr, "infralogs query: %s\n", msg.c_str());
   return code;
@@ -68,12 +60,12 @@ int run_query(const QueryConfig& cfg) {
   storage::SearchQuery q;
   q.window = {0, UINT64_MAX};
   if (!cfg.since.empty()) {
-    auto t = parse_when(cfg.since);
+    auto t = journal::parse_time(cfg.since, now_usec());
     if (!t) return fail("--since: " + t.status().message(), 2);
     q.window.from_usec = *t;
   }
   if (!cfg.until.empty()) {
-    auto t = parse_when(cfg.until);
+    auto t = journal::parse_time(cfg.until, now_usec());
     if (!t) return fail("--until: " + t.status().message(), 2);
     q.window.to_usec = *t;
   }

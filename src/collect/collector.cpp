@@ -1,26 +1,17 @@
 #include "infralogs/collect/collector.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "infralogs/core/log.h"
+#include "infralogs/core/time.h"
 #include "infralogs/wire/entry_decoder.h"
 
 namespace infralogs::collect {
 namespace {
 
 constexpr std::string_view kComponent = "collect";
-
-// Sleeps `d` unless `stop` is requested first; false when stopped.
-bool sleep_for(std::chrono::milliseconds d, std::stop_token stop) {
-  std::mutex m;
-  std::condition_variable_any cv;
-  std::unique_lock<std::mutex> lock(m);
-  return !cv.wait_for(lock, stop, d, [] { return false; });
-}
 
 bool retryable(const Status& s) { return s.code() == StatusCode::kUnavailable; }
 
@@ -95,6 +86,7 @@ Status Collector::mark_polled(uint32_t host, std::stop_token stop, const std::st
 AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_token stop) {
   AgentReport rep;
   rep.name = agent.name;
+  rep.url = agent.url;
   auto started = std::chrono::steady_clock::now();
   auto finish = [&](Status s) {
     rep.status = std::move(s);
@@ -181,6 +173,7 @@ std::vector<AgentReport> Collector::poll_once(const std::vector<wire::AgentSpec>
         reports[i] = collect_agent(agents[i], stop);
       } catch (const std::exception& e) {  // one agent's bug never stops the others
         reports[i].name = agents[i].name;
+        reports[i].url = agents[i].url;
         reports[i].status = Status::internal(std::string("unexpected error: ") + e.what());
       }
     }

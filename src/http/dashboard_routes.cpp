@@ -58,7 +58,7 @@ bool window(const httplib::Request& req, httplib::Response& res, dashboard::Dash
   std::optional<uint64_t> from, to;
   for (const char* name : {"from", "to"}) {
     if (auto v = param(req, name)) {
-      auto t = journal::parse_time(*v);
+      auto t = journal::parse_time(*v, d.now());
       if (!t) {
         send_json_error(res, 400, std::string(name) + ": " + t.status().message(), name);
         return false;

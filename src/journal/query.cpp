@@ -4,6 +4,8 @@
 #include <charconv>
 #include <ctime>
 
+#include "infralogs/core/time.h"
+
 namespace infralogs::journal {
 namespace {
 
@@ -80,6 +82,18 @@ Result<uint64_t> parse_time(std::string_view text) {
   }
   if (parse_u64(text, &v)) return v;
   return parse_iso_time(text);
+}
+
+Result<uint64_t> parse_time(std::string_view text, uint64_t now_usec) {
+  auto relative = parse_relative_time(text, now_usec);
+  if (!relative) return relative.status();
+  if (*relative) return **relative;
+  auto absolute = parse_time(text);
+  if (!absolute)
+    return Status::invalid_argument(absolute.status().message() +
+                                    " (want now, now-24h, a duration like 30m or 7d, @SECONDS, "
+                                    "µs since the epoch, or ISO 8601 UTC)");
+  return absolute;
 }
 
 Result<int> parse_priority(std::string_view text) {

@@ -22,8 +22,10 @@ class InMemoryLogStore : public storage::LogStore {
   std::map<uint32_t, std::string> cursors;
   std::map<uint32_t, std::vector<LogEntry>> entries;
   std::vector<std::pair<uint32_t, Gap>> gaps;
-  std::vector<storage::RunRecord> runs;
-  std::deque<Status> append_failures;  // returned (in order) by the next append calls
+  std::vector<storage::RunRecord> runs;  // record_run's rows, in order
+  std::vector<std::string> heartbeats;   // heartbeat's collectors, in order
+  std::vector<uint64_t> dropped_before;  // drop_partitions_before's arguments, in order
+  std::deque<Status> append_failures;    // returned (in order) by the next append calls
   int appends = 0;
 
   Status migrate() override { return Status::ok(); }
@@ -63,14 +65,22 @@ class InMemoryLogStore : public storage::LogStore {
     runs.push_back(run);
     return Status::ok();
   }
-  Status heartbeat(const std::string&) override { return Status::ok(); }
+  Status heartbeat(const std::string& collector) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    heartbeats.push_back(collector);
+    return Status::ok();
+  }
   Status mark_polled(uint32_t host) override {
     std::lock_guard<std::mutex> lock(mutex);
     polled.insert(host);
     return Status::ok();
   }
   std::set<uint32_t> polled;
-  Result<int> drop_partitions_before(uint64_t) override { return 0; }
+  Result<int> drop_partitions_before(uint64_t before_usec) override {
+    std::lock_guard<std::mutex> lock(mutex);
+    dropped_before.push_back(before_usec);
+    return 0;
+  }
 };
 
 }  // namespace infralogs::test

@@ -30,6 +30,7 @@ struct CollectorOptions {
 
 struct AgentReport {
   std::string name;
+  std::string url;       // the agent's URL (AgentSpec::url), for the messages
   Status status;         // ok, or why the agent failed this round
   uint64_t entries = 0;  // stored this round
   uint64_t bytes = 0;    // received this round
@@ -44,10 +45,15 @@ struct AgentReport {
 // Called after each stored batch (from the agent's thread).
 using ProgressFn = std::function<void(const AgentReport&)>;
 
+// Holds `client` and `store` by reference: both must outlive it. Not copyable (a copy would
+// share them silently). poll_once may run from several threads at once (the store and client
+// are thread-safe by their contracts); progress is then called from all of them.
 class Collector {
  public:
   Collector(wire::AgentClient& client, storage::LogStore& store, CollectorOptions options,
             ProgressFn progress = {});
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
 
   // One round over `agents`; returns a report per agent, in the same order. Returns early
   // (the agents not finished report kUnavailable "stopped") when `stop` is requested; a batch

@@ -1,8 +1,11 @@
 #pragma once
-// Wall-clock time in microseconds since the epoch, and the relative times the modes accept.
+// Wall-clock time in microseconds since the epoch, the relative times the modes accept, and a
+// sleep that a stop request cuts short.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stop_token>
 #include <string_view>
 
 #include "infralogs/core/status.h"
@@ -11,6 +14,9 @@ namespace infralogs {
 
 // The system clock, in microseconds since the epoch.
 uint64_t now_usec();
+
+// Sleeps for `d` unless `stop` is requested first (then returns at once). False when stopped.
+bool sleep_for(std::chrono::steady_clock::duration d, std::stop_token stop);
 
 // A time relative to now_usec: "now", a duration back from now ("30s", "90m", "24h", "7d"), or
 // "now-DURATION" (the dashboard's form). Returns nullopt when text is none of these (the caller

@@ -53,9 +53,11 @@ class Dashboard {
   // kNotFound when there is no such entry.
   Result<nlohmann::json> entry(const storage::SearchKey& key);
 
- private:
+  // The dashboard's clock (options.now_usec, else the system clock), µs since the epoch: what
+  // a relative from/to ("now-24h") counts back from, as the default window does.
   uint64_t now() const;
 
+ private:
   storage::LogReader& reader_;
   DashboardOptions options_;
 };

@@ -57,7 +57,11 @@ struct ParamError {
 bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* query, ParamError* error);
 
-// Attaches the endpoints to `server`. The references must outlive the server.
+// Attaches the endpoints to `server`. The references must outlive the server. Also replaces
+// the server's pre-routing handler (token auth and the rate limit, for every path but
+// /healthz), its error and exception handlers (JSON bodies, install_json_error_handlers) and
+// its logger (request metrics): call it once per server, and not with attach_dashboard_routes
+// on the same server.
 void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader, TokenFile& tokens,
                          AuthRateLimiter& limiter, MetricsRegistry& metrics,
                          const AgentOptions& options);

@@ -17,7 +17,11 @@ inline constexpr const char* kDashboardCsp =
     "data:; "
     "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-// Attaches the endpoints. The references must outlive the server.
+// Attaches the endpoints. The references must outlive the server. Also replaces the server's
+// default headers (the CSP and the other security headers above), its error and exception
+// handlers (JSON bodies, install_json_error_handlers) and its logger (request metrics, known
+// routes only); it sets no pre-routing handler. Call it once per server, and not with
+// attach_agent_routes on the same server.
 void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& dashboard,
                              storage::LogReader& reader, MetricsRegistry& metrics,
                              const std::vector<StaticAsset>& assets);

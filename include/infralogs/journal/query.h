@@ -50,6 +50,13 @@ struct Position {
 // or UTC ISO 8601 "YYYY-MM-DDTHH:MM:SS[.ffffff][Z]" (a space may replace the T).
 Result<uint64_t> parse_time(std::string_view text);
 
+// parse_time, or a time relative to `now_usec` as core's parse_relative_time reads it: "now", a
+// duration back ("30m", "24h", "7d") or "now-DURATION" ("now-24h"). The one parser of the times
+// people type: the dashboard API's from/to, collect --since, query -S/-U. kInvalidArgument
+// when text is neither (or the duration overflows). The agent's since/until stay absolute
+// (parse_time above): a relative time on the wire would count from the agent's clock.
+Result<uint64_t> parse_time(std::string_view text, uint64_t now_usec);
+
 // Parses a priority as journalctl does: "emerg".."debug" or "0".."7".
 Result<int> parse_priority(std::string_view text);
 

@@ -13,9 +13,14 @@
 namespace infralogs::journal {
 
 // One read through the journal. Not thread-safe: use a session from one thread at a time.
+// Lifetime: a session must not outlive the reader that opened it (SdJournalReader's sessions
+// keep its ReaderOptions by reference). Not copyable: a session owns its journal handle.
 class Session {
  public:
+  Session() = default;
   virtual ~Session() = default;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   // Moves to the next matching entry. Returns false at the end (or at Filter::until_usec).
   // An error means the journal could not be read past here.
@@ -34,9 +39,10 @@ class JournalReader {
  public:
   virtual ~JournalReader() = default;
 
-  // Opens a session positioned at `position` with `filter` applied. kInvalidArgument for a
-  // cursor or filter the journal rejects; kUnavailable when the journal cannot be opened.
-  // Thread-safe: sessions are independent.
+  // Opens a session positioned at `position` with `filter` applied; the caller owns it, and it
+  // must be destroyed before this reader. kInvalidArgument for a cursor or filter the journal
+  // rejects; kUnavailable when the journal cannot be opened. Thread-safe: sessions are
+  // independent.
   virtual Result<std::unique_ptr<Session>> open(const Position& position, const Filter& filter) = 0;
 
   // Ok when the journal can be opened and holds at least one readable file; otherwise a Status

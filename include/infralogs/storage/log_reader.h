@@ -106,7 +106,7 @@ struct SearchRow {
 
 struct SearchPage {
   std::vector<SearchRow> rows;
-  std::optional<SearchKey> next;  // set when there may be more
+  std::optional<SearchKey> next;  // the last row's key when at least one more row matches
 };
 
 struct EntryDetail {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 #include <thread>
+#include <type_traits>
 
 #include "fakes/fake_agent_client.h"
 #include "fakes/in_memory_log_store.h"
@@ -45,6 +46,10 @@ std::vector<uint64_t> range(uint64_t from, uint64_t to) {
 }
 
 }  // namespace
+
+// It holds the client and the store by reference; a copy would share them unnoticed.
+static_assert(!std::is_copy_constructible_v<collect::Collector>);
+static_assert(!std::is_copy_assignable_v<collect::Collector>);
 
 TEST_CASE("collector stores every agent's entries exactly once across rounds", "[collect]") {
   test::FakeAgentClient client;
@@ -208,6 +213,9 @@ TEST_CASE("a stop request ends the round early", "[collect]") {
   std::stop_source stop;
   stop.request_stop();
   auto reports = c.poll_once(specs({"a"}), stop.get_token());
-  CHECK_FALSE(reports[0].status.is_ok());
+  CHECK(reports[0].status.code() == StatusCode::kUnavailable);
+  CHECK(reports[0].status.message() == "stopped");
+  CHECK(client.agents["a"].fetches == 0);
+  CHECK(store.appends == 0);
   CHECK(store.entries[store.hosts["a"]].empty());
 }

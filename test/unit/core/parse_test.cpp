@@ -1,6 +1,7 @@
 #include "infralogs/core/parse.h"
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "infralogs/core/time.h"
 
@@ -82,4 +83,26 @@ TEST_CASE("parse_relative_time counts back from now, and refuses overflow", "[co
     REQUIRE_FALSE(t);
     CHECK(t.status().code() == StatusCode::kInvalidArgument);
   }
+}
+
+TEST_CASE("sleep_for sleeps its time, and a stop request cuts it short", "[core]") {
+  using namespace std::chrono_literals;
+  std::stop_source running;
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(sleep_for(20ms, running.get_token()));
+  CHECK(std::chrono::steady_clock::now() - t0 >= 20ms);
+
+  std::stop_source stopped;
+  stopped.request_stop();
+  t0 = std::chrono::steady_clock::now();
+  CHECK_FALSE(sleep_for(std::chrono::hours(1), stopped.get_token()));
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+
+  std::stop_source later;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(20ms);
+    later.request_stop();
+  });
+  CHECK_FALSE(sleep_for(std::chrono::hours(1), later.get_token()));
+  stopper.join();
 }

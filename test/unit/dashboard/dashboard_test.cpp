@@ -1,12 +1,17 @@
 #include "infralogs/dashboard/dashboard.h"
 
 #include <catch2/catch.hpp>
+#include <type_traits>
 
 #include "fakes/fake_log_reader.h"
 
 using namespace infralogs;
 using nlohmann::json;
 using test::FakeLogReader;
+
+// It holds the reader by reference; a copy would share it unnoticed.
+static_assert(!std::is_copy_constructible_v<dashboard::Dashboard>);
+static_assert(!std::is_copy_assignable_v<dashboard::Dashboard>);
 
 namespace {
 

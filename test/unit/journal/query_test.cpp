@@ -51,3 +51,28 @@ TEST_CASE("boot IDs are 32 hex digits, dashes allowed as in a UUID", "[journal]"
   CHECK_FALSE(parse_boot_id("0123").has_value());
   CHECK_FALSE(parse_boot_id("g123456789abcdef0123456789abcdef").has_value());
 }
+
+TEST_CASE("typed times also count back from now: now, now-24h, 30m, 7d", "[journal]") {
+  const uint64_t now = 1735689600000000ULL;  // 2025-01-01T00:00:00Z
+  constexpr uint64_t kMinute = 60ULL * 1000000ULL;
+  CHECK(*parse_time("now", now) == now);
+  CHECK(*parse_time("now-24h", now) == now - 24 * 60 * kMinute);
+  CHECK(*parse_time("now-30m", now) == now - 30 * kMinute);
+  CHECK(*parse_time("now-7d", now) == now - 7 * 24 * 60 * kMinute);
+  CHECK(*parse_time("30m", now) == now - 30 * kMinute);
+  CHECK(*parse_time("7d", now) == now - 7 * 24 * 60 * kMinute);
+  // Absolute times are parse_time's, whatever now is.
+  CHECK(*parse_time("@1735689600", 1) == 1735689600000000ULL);
+  CHECK(*parse_time("2025-01-01T00:00:00Z", 1) == 1735689600000000ULL);
+  CHECK(*parse_time("1735689600000000", 1) == 1735689600000000ULL);
+  for (const char* bad :
+       {"now-", "now-24", "now-1y", "now+1h", "yesterday", "", "99999999999999999999h"}) {
+    INFO(bad);
+    auto t = parse_time(bad, now);
+    REQUIRE_FALSE(t.has_value());
+    CHECK(t.status().code() == infralogs::StatusCode::kInvalidArgument);
+  }
+  // The agent's since/until stay absolute.
+  CHECK_FALSE(parse_time("now-24h").has_value());
+  CHECK_FALSE(parse_time("now").has_value());
+}
