@@ -332,11 +332,20 @@ Result<Credentials> VaultCredentialSource::refresh_after_auth_failure() {
   {
     MutexLock lock(mu_);
     Clock::time_point now = Clock::now();
+    bool wait = false;
     if (!last_forced_ || now - *last_forced_ >= options_.auth_failure_min_interval) {
       last_forced_ = now;
       force_ = true;
-      uint64_t target = forced_done_ + 1;
+      wait = true;
       cv_.notify_all();
+    } else if (force_) {
+      // Another caller's read is under way (several connections refused at once after a
+      // rotation): its result is what this caller needs too. Returning current() now would
+      // give the refused credentials back and fail the caller's retry.
+      wait = true;
+    }
+    if (wait) {
+      uint64_t target = forced_done_ + 1;
       auto limit = client_.options().request_timeout * 2 + options_.drain_timeout;
       cv_.wait_for(mu_, limit, [&] {
         mu_.assert_held();  // the predicate runs with mu_ held
