@@ -279,6 +279,7 @@ void VaultCredentialSource::run(std::stop_token stop) {
     }
 
     Result<Secret> next = fetch(&retry_after);
+    bool switched = false;
     if (!next) {
       fail(next.status(), retry_after);
     } else {
@@ -294,6 +295,7 @@ void VaultCredentialSource::run(std::stop_token stop) {
       bool ok = true;
       if (changed) {
         ok = switch_to(std::move(*next), stop);
+        switched = ok;
         if (ok && dynamic) revoke(old_lease);
       }
       if (ok) {
@@ -312,6 +314,7 @@ void VaultCredentialSource::run(std::stop_token stop) {
     }
     if (forced) {
       MutexLock lock(mu_);
+      last_forced_switched_ = switched;
       force_ = false;
       ++forced_done_;
       cv_.notify_all();
@@ -333,8 +336,10 @@ Result<Credentials> VaultCredentialSource::refresh_after_auth_failure() {
     MutexLock lock(mu_);
     Clock::time_point now = Clock::now();
     bool wait = false;
-    if (!last_forced_ || now - *last_forced_ >= options_.auth_failure_min_interval) {
+    if (!force_ && (!last_forced_ || now - *last_forced_ >= options_.auth_failure_min_interval ||
+                    last_forced_switched_)) {
       last_forced_ = now;
+      last_forced_switched_ = false;
       force_ = true;
       wait = true;
       cv_.notify_all();
