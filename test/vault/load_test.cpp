@@ -134,7 +134,10 @@ class Clients {
                 std::lock_guard<std::mutex> l(mu_);
                 if (errors_.size() < 20) {
                   errors_.push_back(
-                      k->name + " " + p + ": " +
+                      std::to_string(std::chrono::duration_cast<milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count()) +
+                      " " + k->name + " " + p + ": " +
                       (res ? std::to_string(res->status) + " " + res->body.substr(0, 300)
                            : httplib::to_string(res.error())));
                 }
