@@ -209,7 +209,12 @@ class Pool {
         ++auth_retries_;
         unlease(*generation);
       }
-      Result<Credentials> fresh = credentials_.refresh_after_auth_failure();
+      // Refused credentials the source has already replaced (a switch while this connect ran)
+      // need no refresh: asking would spend the source's rate-limited read on nothing, and a
+      // rotation right after could then find the limit in force.
+      Result<Credentials> latest = credentials_.current();
+      Result<Credentials> fresh =
+          latest && *latest != *credentials ? latest : credentials_.refresh_after_auth_failure();
       {
         MutexLock lock(mu_);
         *generation = generation_;

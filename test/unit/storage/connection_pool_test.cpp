@@ -268,6 +268,23 @@ TEST_CASE("pool: a refused login refetches the credentials once and retries once
   CHECK(f.pool.auth_retries() == 1);
 }
 
+TEST_CASE("pool: a login refused after the source switched retries with the new credentials",
+          "[storage][pool]") {
+  Fixture f;
+  f.during_connect = [&] {
+    // The source switches while the first connect (as v1) is under way, and v1 is refused.
+    f.credentials.set_user("v2");
+    f.connect_failure = f.world.opened_count() == 0 && f.connect_failure.is_ok()
+                            ? Status::permission_denied("no")
+                            : Status::ok();
+  };
+  auto l = f.pool.lease();
+  REQUIRE(l.has_value());
+  CHECK(f.world.user_of((**l).id) == "v2");
+  CHECK(f.credentials.refreshes() == 0);  // no read of the source was needed
+  CHECK(f.pool.auth_retries() == 1);
+}
+
 TEST_CASE("pool: a login refused twice is reported after exactly one refetch", "[storage][pool]") {
   Fixture f;
   f.connect_failure = Status::permission_denied("access denied");
