@@ -279,6 +279,7 @@ void VaultCredentialSource::run(std::stop_token stop) {
     }
 
     Result<Secret> next = fetch(&retry_after);
+    bool switched = false;
     if (!next) {
       fail(next.status(), retry_after);
     } else {
@@ -294,6 +295,7 @@ void VaultCredentialSource::run(std::stop_token stop) {
       bool ok = true;
       if (changed) {
         ok = switch_to(std::move(*next), stop);
+        switched = ok;
         if (ok && dynamic) revoke(old_lease);
       }
       if (ok) {
@@ -312,6 +314,7 @@ void VaultCredentialSource::run(std::stop_token stop) {
     }
     if (forced) {
       MutexLock lock(mu_);
+      last_forced_switched_ = switched;
       force_ = false;
       ++forced_done_;
       cv_.notify_all();
@@ -332,11 +335,22 @@ Result<Credentials> VaultCredentialSource::refresh_after_auth_failure() {
   {
     MutexLock lock(mu_);
     Clock::time_point now = Clock::now();
-    if (!last_forced_ || now - *last_forced_ >= options_.auth_failure_min_interval) {
+    bool wait = false;
+    if (!force_ && (!last_forced_ || now - *last_forced_ >= options_.auth_failure_min_interval ||
+                    last_forced_switched_)) {
       last_forced_ = now;
+      last_forced_switched_ = false;
       force_ = true;
-      uint64_t target = forced_done_ + 1;
+      wait = true;
       cv_.notify_all();
+    } else if (force_) {
+      // Another caller's read is under way (several connections refused at once after a
+      // rotation): its result is what this caller needs too. Returning current() now would
+      // give the refused credentials back and fail the caller's retry.
+      wait = true;
+    }
+    if (wait) {
+      uint64_t target = forced_done_ + 1;
       auto limit = client_.options().request_timeout * 2 + options_.drain_timeout;
       cv_.wait_for(mu_, limit, [&] {
         mu_.assert_held();  // the predicate runs with mu_ held

@@ -118,7 +118,7 @@ class Pool {
         return Lease<Conn>(this, std::move(c), generation);
       }
     }
-    Result<std::unique_ptr<Conn>> c = connect_with_current();
+    Result<std::unique_ptr<Conn>> c = connect_with_current(&generation);
     if (!c) {
       MutexLock lock(mu_);
       unlease(generation);
@@ -192,18 +192,39 @@ class Pool {
  private:
   friend class Lease<Conn>;
 
-  Result<std::unique_ptr<Conn>> connect_with_current() {
+  // Connects for a lease counted in *generation (leased_), which the retry after a refused
+  // login may move to the then current generation.
+  Result<std::unique_ptr<Conn>> connect_with_current(uint64_t* generation) {
     Result<Credentials> credentials = credentials_.current();
     if (!credentials) return credentials.status();
     Result<std::unique_ptr<Conn>> c = connect_(*credentials);
     if (!c && c.status().code() == StatusCode::kPermissionDenied) {
+      // The refresh may switch the credentials, and the source's switched() waits until the
+      // older generations' leases drain. Counted among them while it waits for the refresh,
+      // this attempt and the switch would wait for each other until the drain deadline (30 s
+      // by default: requests timed out in test/vault/load_test.cpp). So it leaves its
+      // generation for the wait, and counts in the one current after it.
       {
         MutexLock lock(mu_);
         ++auth_retries_;
+        unlease(*generation);
       }
-      Result<Credentials> fresh = credentials_.refresh_after_auth_failure();
+      // Refused credentials the source has already replaced (a switch while this connect ran)
+      // need no refresh: asking would spend the source's rate-limited read on nothing, and a
+      // rotation right after could then find the limit in force.
+      Result<Credentials> latest = credentials_.current();
+      Result<Credentials> fresh =
+          latest && *latest != *credentials ? latest : credentials_.refresh_after_auth_failure();
+      {
+        MutexLock lock(mu_);
+        *generation = generation_;
+        ++leased_[*generation];
+      }
       if (!fresh) return c.status();  // the server's refusal says more than the source's error
-      c = connect_(*fresh);
+      // Read after the generation, as lease() does: credentials at least as new as it, never
+      // older ones counted in a newer generation (they would escape the next drain).
+      Result<Credentials> now = credentials_.current();
+      c = connect_(now ? *now : *fresh);
     }
     if (c && !*c) return Status::internal("the connect function returned no connection");
     return c;

@@ -425,3 +425,66 @@ TEST_CASE("a username_template longer than 32 characters works on MariaDB", "[da
 }
 
 }  // namespace infralogs::vtest
+
+namespace infralogs::vtest {
+namespace {
+
+// Every secret test-vault hands out is listed by GET /_test/issued, so that a test can look
+// for each one in the logs it collected (test/vault/load_test.cpp does).
+TEST_CASE("/_test/issued lists every password, token and secret ID handed out", "[database]") {
+  MariaDbPair& pair = pair_with_schema();
+  VaultProcess v;
+  configure_database(v, pair);
+  make_role(v, "issued-reader");
+  json c = creds(v, "issued-reader");
+  pair.primary(
+      "CREATE OR REPLACE USER 'st_issued'@'%' IDENTIFIED BY 'initial'; "
+      "GRANT SELECT ON vault_test.* TO 'st_issued'@'%'");
+  REQUIRE(v.root("POST", "/v1/database/static-roles/issued",
+                 {{"db_name", "pair"}, {"username", "st_issued"}, {"rotation_period", "3600s"}})
+              .status == 204);
+  REQUIRE(v.root("POST", "/v1/database/rotate-role/issued").status == 204);
+  std::string static_pw =
+      v.root("GET", "/v1/database/static-creds/issued").json()["data"]["password"];
+  std::string token = v.root("POST", "/v1/auth/token/create", {{"policies", "default"}})
+                          .json()["auth"]["client_token"];
+  REQUIRE(v.root("POST", "/v1/sys/auth/approle", {{"type", "approle"}}).status == 204);
+  REQUIRE(v.root("POST", "/v1/auth/approle/role/r", {{"token_policies", "default"}}).status == 204);
+  std::string role_id = v.root("GET", "/v1/auth/approle/role/r/role-id").json()["data"]["role_id"];
+  std::string secret_id =
+      v.root("POST", "/v1/auth/approle/role/r/secret-id").json()["data"]["secret_id"];
+  Reply login =
+      v.call("POST", "/v1/auth/approle/login", {{"role_id", role_id}, {"secret_id", secret_id}});
+  REQUIRE(login.status == 200);
+  std::string login_token = login.json()["auth"]["client_token"];
+
+  Reply r = v.root("GET", "/_test/issued");
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  std::multimap<std::string, std::string> issued;
+  json all = r.json();  // kept: the loop refers into it
+  for (const json& i : all["issued"])
+    issued.emplace(i["kind"].get<std::string>(), i["value"].get<std::string>());
+  auto has = [&](const std::string& kind, const std::string& value) {
+    auto [b, e] = issued.equal_range(kind);
+    for (auto it = b; it != e; ++it) {
+      if (it->second == value) return true;
+    }
+    return false;
+  };
+  CHECK(has("database_password", c["data"]["password"]));
+  CHECK(has("static_password", static_pw));
+  CHECK(issued.count("static_password") == 2);  // at creation and on rotate-role
+  CHECK(has("token", token));
+  CHECK(has("token", login_token));
+  CHECK(has("secret_id", secret_id));
+  REQUIRE(v.root("POST", "/v1/database/rotate-root/pair").status == 204);
+  CHECK(v.root("GET", "/_test/issued").json()["issued"].back()["kind"] == "root_password");
+
+  REQUIRE(v.root("DELETE", "/_test/issued").status == 204);
+  CHECK(v.root("GET", "/_test/issued").json()["issued"].empty());
+  CHECK(v.call("GET", "/_test/issued", nullptr, token).status == 403);
+}
+
+}  // namespace
+}  // namespace infralogs::vtest

@@ -380,7 +380,9 @@ TEST_CASE("sealed, denying and rate-limited Vault: last good credentials kept, b
   CHECK(log.find("secret/data/infralogs/db") != std::string::npos);
 }
 
-TEST_CASE("refresh_after_auth_failure re-reads at once, at most once per interval", "[sources]") {
+TEST_CASE(
+    "refresh_after_auth_failure re-reads at once, at most once per interval unless it switched",
+    "[sources]") {
   TempDir dir;
   LogCapture cap(dir);
   VaultProcess v;
@@ -397,12 +399,58 @@ TEST_CASE("refresh_after_auth_failure re-reads at once, at most once per interva
   REQUIRE(v.root("DELETE", "/_test/requests").status == 204);
   CHECK(src.refresh_after_auth_failure()->username == "bob");
   CHECK(requests_to(v, "secret/data/infralogs/db") == 1);
-  for (int i = 0; i < 5; ++i) CHECK(src.refresh_after_auth_failure()->username == "bob");
+  // That read switched to bob, so a refusal of bob is news: read again at once (a second
+  // rotation soon after the first). It finds nothing new, so the next ones wait the interval.
+  kv_put(v, "carol", "kv-pass-3");
+  REQUIRE(v.root("DELETE", "/_test/requests").status == 204);
+  CHECK(src.refresh_after_auth_failure()->username == "carol");
   CHECK(requests_to(v, "secret/data/infralogs/db") == 1);
+  CHECK(src.refresh_after_auth_failure()->username == "carol");
+  CHECK(requests_to(v, "secret/data/infralogs/db") == 2);
+  for (int i = 0; i < 5; ++i) CHECK(src.refresh_after_auth_failure()->username == "carol");
+  CHECK(requests_to(v, "secret/data/infralogs/db") == 2);
   // The refresh thread sleeps until its next poll in a minute; stop() does not wait for it.
   auto t0 = std::chrono::steady_clock::now();
   src.stop();
   CHECK(std::chrono::steady_clock::now() - t0 < milliseconds(300));
+  cap.add_secret("kv-pass-1");
+  cap.add_secret("kv-pass-2");
+  cap.add_secret("kv-pass-3");
+  cap.finish();
+}
+
+TEST_CASE("refresh_after_auth_failure callers during a read under way wait for its result",
+          "[sources]") {
+  TempDir dir;
+  LogCapture cap(dir);
+  VaultProcess v;
+  cap.add_secret(v.root_token());
+  enable_kv(v);
+  kv_put(v, "alice", "kv-pass-1");
+  auto c = client_for(v);
+  c->set_token(v.root_token());
+  VaultSourceOptions o = kv_options();
+  o.poll_interval = milliseconds(60000);  // only forced reads
+  VaultCredentialSource src(*c, nullptr, o);
+  REQUIRE(src.start().is_ok());
+  kv_put(v, "bob", "kv-pass-2");
+  // The forced read takes 800 ms; a second connection refused meanwhile asks too (as the
+  // pool's threads do when a rotation refuses several logins at once).
+  REQUIRE(v.root("POST", "/_test/faults",
+                 {{"kind", "slow"},
+                  {"path_prefix", "secret/data/infralogs/db"},
+                  {"count", 1},
+                  {"delay_ms", 800}})
+              .status == 200);
+  REQUIRE(v.root("DELETE", "/_test/requests").status == 204);
+  std::string first;
+  std::thread t([&] { first = src.refresh_after_auth_failure()->username; });
+  std::this_thread::sleep_for(milliseconds(200));
+  CHECK(src.refresh_after_auth_failure()->username == "bob");  // was "alice", at once
+  t.join();
+  CHECK(first == "bob");
+  CHECK(requests_to(v, "secret/data/infralogs/db") == 1);
+  src.stop();
   cap.add_secret("kv-pass-1");
   cap.add_secret("kv-pass-2");
   cap.finish();

@@ -205,6 +205,7 @@ Core::Resp Core::approle(Call& call) {
                            {"secret_id_ttl", s.ttl},
                            {"secret_id_num_uses", s.num_uses}};
     st.secret_ids[sid] = std::move(s);
+    record_issued("secret_id", sid);
     return Resp::ok(data);
   }
   return Resp::error(404, "unsupported path");

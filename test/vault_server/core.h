@@ -281,6 +281,10 @@ class Core {
   struct RevocationRecord {
     std::string lease_id, username, reason, time;
   };
+  // A secret value test-vault handed out, so a test can look for it in every log it collected.
+  struct IssuedSecret {
+    std::string kind, value;
+  };
 
   // ---- request flow (core.cpp) --------------------------------------------------------------
   HttpReply dispatch(const HttpRequest& http, std::string* log_method);
@@ -360,6 +364,9 @@ class Core {
   // ---- test control (test_control.cpp) ------------------------------------------------------
   Resp test_control(const std::string& path, const std::string& method, const nlohmann::json& body);
 
+  // Keeps `value` for GET /_test/issued (at most 10,000, oldest dropped first).
+  void record_issued(const char* kind, const std::string& value) REQUIRES(mu_);
+
   // Replaces the passwords of `config` and `extra` in a database error message.
   static std::string redact(std::string text, const std::vector<std::string>& secrets);
 
@@ -377,6 +384,7 @@ class Core {
   int next_fault_id_ GUARDED_BY(mu_) = 1;
   std::deque<RequestRecord> requests_ GUARDED_BY(mu_);
   std::deque<RevocationRecord> revocations_ GUARDED_BY(mu_);
+  std::deque<IssuedSecret> issued_ GUARDED_BY(mu_);
   bool kill_sessions_on_revoke_ GUARDED_BY(mu_) = false;
   std::string cluster_id_, cluster_name_;
   std::jthread background_;

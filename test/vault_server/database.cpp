@@ -466,6 +466,7 @@ Status Core::rotate_static_role(const std::string& mount, const std::string& nam
     return s;
   }
   r.password = password;
+  record_issued("static_password", password);
   r.last_rotation = now;
   r.next_rotation = now + std::chrono::seconds(r.rotation_period);
   log::info(kComponent, "static role rotated", {{"mount", mount}, {"role", name}});
@@ -534,6 +535,7 @@ Core::Resp Core::db_creds(Call& call, const std::string& role_name) {
   lease.username = username;
   lease.revocation_statements = role.revocation;
   std::string id = register_lease(std::move(lease));
+  record_issued("database_password", password);
   log::info(kComponent, "database credentials issued",
             {{"lease_id", id}, {"role", role_name}, {"username", username}, {"ttl", ttl}});
   Resp r = Resp::ok({{"username", username}, {"password", password}});
@@ -607,6 +609,7 @@ Core::Resp Core::db_rotate_root(Call& call, const std::string& name) {
   MutexLock lock(mu_);
   Mount* m = find_mount(call.mount);
   if (m && m->db && m->db->configs.count(name)) m->db->configs[name].password = password;
+  record_issued("root_password", password);
   log::info(kComponent, "root credentials rotated", {{"mount", call.mount}, {"name", name}});
   return Resp::nil();
 }

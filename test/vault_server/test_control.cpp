@@ -25,6 +25,11 @@ const char* fault_name(int kind) {
 
 }  // namespace
 
+void Core::record_issued(const char* kind, const std::string& value) {
+  issued_.push_back({kind, value});
+  while (issued_.size() > 10000) issued_.pop_front();
+}
+
 Core::Resp Core::test_control(const std::string& path, const std::string& method,
                               const nlohmann::json& body) {
   Fields f(body);
@@ -185,6 +190,16 @@ Core::Resp Core::test_control(const std::string& path, const std::string& method
       list.push_back({{"method", r.method}, {"path", r.path}, {"status", r.status}});
     }
     return Resp::raw(200, {{"requests", list}});
+  }
+  if (path == "issued" && (get || del)) {
+    MutexLock lock(mu_);
+    if (del) {
+      issued_.clear();
+      return Resp::status_only(204);
+    }
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& i : issued_) list.push_back({{"kind", i.kind}, {"value", i.value}});
+    return Resp::raw(200, {{"issued", list}});
   }
   if (path == "settings" && (get || post)) {
     MutexLock lock(mu_);

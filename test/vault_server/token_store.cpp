@@ -109,6 +109,7 @@ Core::Resp Core::issue_login_token(const Call& call, const std::string& role, To
   r.mount_type = mount_type;
   log::info(kComponent, "login",
             {{"mount", call.mount}, {"role", role}, {"accessor", t.accessor}, {"ttl", *effective}});
+  record_issued("token", t.id);
   tokens_[t.id] = std::move(t);
   return r;
 }
@@ -254,6 +255,7 @@ Core::Resp Core::token_create(Call& call) {
   accessors_[t.accessor] = t.id;
   log::info(kComponent, "token created",
             {{"accessor", t.accessor}, {"policies", t.policies}, {"ttl", lease}});
+  record_issued("token", t.id);
   tokens_[t.id] = std::move(t);
   return r;
 }

@@ -43,7 +43,9 @@ struct VaultSourceOptions {
   std::chrono::milliseconds verify_retry{500};
   // How long switched() may wait for old connections to be returned.
   std::chrono::milliseconds drain_timeout{30000};
-  // refresh_after_auth_failure() fetches at most once per this interval.
+  // refresh_after_auth_failure() fetches at most once per this interval, unless the previous
+  // forced read switched to new credentials: a refusal of those (verified) ones is news, e.g.
+  // a second rotation soon after the first.
   std::chrono::milliseconds auth_failure_min_interval{5000};
 };
 
@@ -98,6 +100,7 @@ class VaultCredentialSource : public CredentialSource {
   bool force_ GUARDED_BY(mu_) = false;
   uint64_t forced_done_ GUARDED_BY(mu_) = 0;
   std::optional<std::chrono::steady_clock::time_point> last_forced_ GUARDED_BY(mu_);
+  bool last_forced_switched_ GUARDED_BY(mu_) = false;  // the last forced read switched
   std::jthread thread_;
 };
 

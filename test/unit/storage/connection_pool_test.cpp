@@ -268,6 +268,23 @@ TEST_CASE("pool: a refused login refetches the credentials once and retries once
   CHECK(f.pool.auth_retries() == 1);
 }
 
+TEST_CASE("pool: a login refused after the source switched retries with the new credentials",
+          "[storage][pool]") {
+  Fixture f;
+  f.during_connect = [&] {
+    // The source switches while the first connect (as v1) is under way, and v1 is refused.
+    f.credentials.set_user("v2");
+    f.connect_failure = f.world.opened_count() == 0 && f.connect_failure.is_ok()
+                            ? Status::permission_denied("no")
+                            : Status::ok();
+  };
+  auto l = f.pool.lease();
+  REQUIRE(l.has_value());
+  CHECK(f.world.user_of((**l).id) == "v2");
+  CHECK(f.credentials.refreshes() == 0);  // no read of the source was needed
+  CHECK(f.pool.auth_retries() == 1);
+}
+
 TEST_CASE("pool: a login refused twice is reported after exactly one refetch", "[storage][pool]") {
   Fixture f;
   f.connect_failure = Status::permission_denied("access denied");
@@ -286,6 +303,43 @@ TEST_CASE("pool: other connect failures are not retried", "[storage][pool]") {
   REQUIRE(!l.has_value());
   CHECK(f.credentials.refreshes() == 0);
   CHECK(f.pool.auth_retries() == 0);
+}
+
+// A source that switches on refresh as VaultCredentialSource does: its listener's switched()
+// (the pool's switch_to) waits for the older generations to drain before the refresh returns.
+class SwitchingOnRefresh : public fakes::FakeCredentialSource {
+ public:
+  Result<Credentials> refresh_after_auth_failure() override {
+    set_user("v2");
+    drained = pool->switch_to(2, std::chrono::steady_clock::now() + 5s);
+    return FakeCredentialSource::refresh_after_auth_failure();
+  }
+  Pool<FakeConn>* pool = nullptr;
+  bool drained = false;
+};
+
+TEST_CASE("pool: a refused login waiting for the refresh does not hold up the switch's drain",
+          "[storage][pool]") {
+  World world;
+  SwitchingOnRefresh source;
+  Pool<FakeConn> pool(source, [&](const Credentials& c) -> Result<std::unique_ptr<FakeConn>> {
+    if (c.username == "v1") return Status::permission_denied("access denied");
+    MutexLock lock(world.mu);
+    world.users.push_back(c.username);
+    return std::make_unique<FakeConn>(world, ++world.opened);
+  });
+  source.pool = &pool;
+  auto t0 = std::chrono::steady_clock::now();
+  auto l = pool.lease();
+  REQUIRE(l.has_value());
+  // Before the fix the attempt counted as a leased connection of generation 1, so the switch
+  // waited for it until its deadline (5 s here) while it waited for the switch.
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+  CHECK(source.drained);
+  CHECK(l->generation() == 2);
+  CHECK(world.user_of((**l).id) == "v2");
+  CHECK(pool.counts() == std::vector<Counts>{{2, 1, 0}});
+  CHECK(pool.auth_retries() == 1);
 }
 
 TEST_CASE("pool: switch_to closes idle ones, waits for leased ones until the deadline",
