@@ -7,6 +7,8 @@ a real Vault for infralogs, with the root token, through python3-hvac (Debian).
   - infralogs-collect: a dynamic role, the collector's writer (grants from scripts/sql/grants.sql);
   - infralogs-read: a static role for the existing account infralogs_read (the dashboard's and
     query's reader, delivered as a rendered file by scripts/demo.d/vault-agent.py);
+  - infralogs-rotate: a static role for the existing account infralogs_rotator, rotate-creds'
+    own account (it records rotations in credential_events);
   - policies and AppRole roles infralogs-collect, infralogs-read (the demo's Vault Agent) and
     infralogs-rotate (rotate-creds --static-role infralogs-read);
   - each AppRole's role_id and secret_id in OUT/approle/ROLE/{role-id,secret-id}, mode 0600.
@@ -30,6 +32,10 @@ CONNECTION = "infralogs-primary"
 COLLECT_ROLE = "infralogs-collect"
 READ_ROLE = "infralogs-read"
 READ_USER = "infralogs_read"
+# rotate-creds' own database account (docs/vault.md: database/static-creds/infralogs-rotate),
+# which records its rotations in credential_events where that table exists.
+ROTATE_ROLE = "infralogs-rotate"
+ROTATE_USER = "infralogs_rotator"
 # The account scripts/demo creates for the reader, with grants.sql's reader grants. The static
 # role's statements must name the same host part, or ALTER USER would miss the account.
 READ_HOST = "127.0.0.1"
@@ -46,6 +52,7 @@ path "{DB_MOUNT}/static-creds/{READ_ROLE}" {{ capabilities = ["read"] }}
     "infralogs-rotate": f"""
 path "{DB_MOUNT}/rotate-role/{READ_ROLE}"  {{ capabilities = ["update"] }}
 path "{DB_MOUNT}/static-creds/{READ_ROLE}" {{ capabilities = ["read"] }}
+path "{DB_MOUNT}/static-creds/{ROTATE_ROLE}" {{ capabilities = ["read"] }}
 """,
 }
 
@@ -109,13 +116,18 @@ def main():
                  plugin_name="mysql-database-plugin",
                  connection_url=f"{{{{username}}}}:{{{{password}}}}@tcp(127.0.0.1:{a.primary_port})/",
                  username=admin["username"], password=admin["password"],
-                 allowed_roles=f"{COLLECT_ROLE},{READ_ROLE}")
+                 allowed_roles=f"{COLLECT_ROLE},{READ_ROLE},{ROTATE_ROLE}")
     client.write(f"{DB_MOUNT}/roles/{COLLECT_ROLE}", db_name=CONNECTION,
                  creation_statements=collector_statements(a.grants, a.database),
                  default_ttl=a.lease_ttl, max_ttl=a.lease_max_ttl)
     # The password is rotated when the role is created: from here on only Vault knows it. The
     # demo's rotate-creds loop rotates it again; the period is only a backstop.
     client.write(f"{DB_MOUNT}/static-roles/{READ_ROLE}", db_name=CONNECTION, username=READ_USER,
+                 rotation_statements=[f"ALTER USER '{{{{username}}}}'@'{READ_HOST}' "
+                                      "IDENTIFIED BY '{{password}}'"],
+                 rotation_period="24h")
+    client.write(f"{DB_MOUNT}/static-roles/{ROTATE_ROLE}", db_name=CONNECTION,
+                 username=ROTATE_USER,
                  rotation_statements=[f"ALTER USER '{{{{username}}}}'@'{READ_HOST}' "
                                       "IDENTIFIED BY '{{password}}'"],
                  rotation_period="24h")
@@ -136,7 +148,7 @@ def main():
         write_secret(os.path.join(d, "secret-id"), secret_id)
     print(f"vault-setup: {DB_MOUNT}/ -> 127.0.0.1:{a.primary_port} as {admin['username']}; "
           f"dynamic role {COLLECT_ROLE} (ttl {a.lease_ttl} s, max {a.lease_max_ttl} s), "
-          f"static role {READ_ROLE} (user {READ_USER}); AppRole roles {', '.join(ttls)}")
+          f"static roles {READ_ROLE} (user {READ_USER}) and {ROTATE_ROLE} (user {ROTATE_USER}); AppRole roles {', '.join(ttls)}")
 
 
 if __name__ == "__main__":
