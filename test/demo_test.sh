@@ -107,6 +107,14 @@ grep -A 2 '^demo: after the rotation' "$OUT" | grep -Eq '^  3 hosts, [1-9][0-9]*
   fail "the dashboard did not answer /api/overview after the rotation"
 ok
 
+# Where the dashboard has the Credentials panel (/api/credentials), it names both sources.
+if grep -q '^demo: /api/credentials' "$OUT"; then
+  has "$OUT" "^  serve reader: file $DIR/vault/read-credentials.json, user infralogs_read, switches [1-9]" \
+    "the Credentials panel does not show serve on the rendered file"
+  has "$OUT" '^  collect writer: vault-dynamic database/creds/infralogs-collect, user v-' \
+    "the Credentials panel does not show collect on Vault"
+fi
+
 # The rotation: rotate-creds through AppRole infralogs-rotate, every step ok, printed.
 for action in rotate-role read verify-primary verify-replica; do
   has "$DIR/rotate.log" "\"action\":\"$action\",.*\"level\":\"info\",\"msg\":\"audit\",.*\"result\":\"ok\"" \
