@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Runs `scripts/demo --no-wait` in a temporary INFRALOGS_DEMO_DIR on free loopback ports, with
+# a 5 s rotation interval and small journals, and checks what issue 10 asks of the demo: the
+# collector took a dynamic writer from test-vault through an AppRole login, the dashboard read
+# the static reader from the file the demo's Vault Agent rendered and followed a rotation that
+# `infralogs rotate-creds` made, and no password, token or secret ID reached the terminal or a
+# log. Run by ctest as "integration: scripts/demo --no-wait with Vault credentials";
+# usage: demo_test.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+SRC=${1:?usage: demo_test.sh SOURCE_DIR BUILD_DIR}
+BUILD=${2:?usage: demo_test.sh SOURCE_DIR BUILD_DIR}
+DIR=$(mktemp -d /tmp/infralogs-demo-test.XXXXXX)
+OUT=$DIR/demo.out
+cleanup() {
+  # The demo stops its pair itself; this is for a demo killed by ctest's timeout.
+  if [ -f "$DIR/db/env" ]; then "$SRC/scripts/mariadb-pair" stop "$DIR/db" >/dev/null 2>&1 || true; fi
+  rm -rf "$DIR"
+}
+trap cleanup EXIT
+
+checks=0
+ok() { checks=$((checks + 1)); }
+fail() {
+  echo "demo_test: FAIL: $*" >&2
+  echo "demo_test: the demo's output:" >&2
+  sed 's/^/    /' "$OUT" >&2 || true
+  exit 1
+}
+has() {  # has FILE ERE WHAT: FILE has a line matching ERE, else fail naming WHAT
+  grep -Eq -- "$2" "$1" || fail "$3 (no line matching $2 in ${1#"$DIR"/})"
+  ok
+}
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port_free() {
+  /usr/bin/python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
+# Three consecutive free ports for the agents.
+agent_port=""
+for _ in $(seq 20); do
+  p=$(free_port)
+  if [ "$p" -lt 65000 ] && port_free "$((p + 1))" && port_free "$((p + 2))"; then agent_port=$p; break; fi
+done
+[ -n "$agent_port" ] || fail "no three consecutive free ports"
+
+t0=$(date +%s)
+rc=0
+env INFRALOGS_DEMO_DIR="$DIR" INFRALOGS_DEMO_BUILD_DIR="$BUILD" INFRALOGS_DEMO_SKIP_BUILD=1 \
+  INFRALOGS_DEMO_ROTATE_EVERY=5 INFRALOGS_DEMO_ENTRIES=2000 INFRALOGS_DEMO_VAULT_LOG_LEVEL=debug \
+  INFRALOGS_DEMO_AGENT_PORT="$agent_port" INFRALOGS_DEMO_PRIMARY_PORT="$(free_port)" \
+  INFRALOGS_DEMO_REPLICA_PORT="$(free_port)" INFRALOGS_DEMO_HTTP_PORT="$(free_port)" \
+  INFRALOGS_DEMO_VAULT_PORT="$(free_port)" \
+  "$SRC/scripts/demo" --no-wait > "$OUT" 2>&1 || rc=$?
+echo "demo_test: scripts/demo --no-wait took $(( $(date +%s) - t0 )) s"
+[ "$rc" = 0 ] || fail "scripts/demo --no-wait exited $rc"
+ok
+
+# Everything the demo started has stopped (agents, test-vault, the agent loop, collect, serve).
+if pgrep -f -- "$DIR/" >/dev/null; then fail "processes of the demo still run: $(pgrep -af -- "$DIR/")"; fi
+ok
+
+# The collector: AppRole login and a dynamic writer, in both the --once run and the loop.
+for log in "$DIR/collect-once.log" "$DIR/collect.log"; do
+  has "$log" '"method":"approle","msg":"vault login"' "collect did not log in with AppRole"
+  has "$log" '"msg":"vault credentials obtained","path":"database/creds/infralogs-collect","source":"vault-dynamic"' \
+    "collect did not take database/creds/infralogs-collect"
+done
+if grep -q '"msg":"credentials file changed"' "$DIR/collect.log"; then fail "collect used a file"; fi
+ok
+# ... and test-vault saw it: the AppRole login of role infralogs-collect, users issued for it.
+has "$DIR/vault.log" '"msg":"login","role":"infralogs-collect"' "no AppRole login of infralogs-collect"
+has "$DIR/vault.log" '"msg":"database credentials issued","role":"infralogs-collect"' \
+  "test-vault issued no writer"
+has "$DIR/vault.log" '"method":"GET","ms":[0-9]+,"msg":"request","path":"/v1/database/creds/infralogs-collect","status":200' \
+  "no successful read of database/creds/infralogs-collect"
+has "$OUT" '^  credentials: vault-dynamic database/creds/infralogs-collect$' "the demo does not show the source"
+has "$OUT" '^  demo-vm-01: [1-9][0-9]* entries, ok=true$' "collect --once stored nothing"
+
+# The reader: the static role, rendered twice (at start and after the rotation), read by serve
+# from that file, which serve followed without a restart.
+renders=$(grep -c 'rendered .*/vault/read-credentials.json from database/static-creds/infralogs-read (user infralogs_read' \
+  "$DIR/vault-agent.log" || true)
+[ "$renders" -ge 2 ] || fail "the demo's Vault Agent rendered the reader $renders times, want 2 or more"
+ok
+first=$(grep -o 'last_vault_rotation [^)]*' "$DIR/vault-agent.log" | head -n 1)
+last=$(grep -o 'last_vault_rotation [^)]*' "$DIR/vault-agent.log" | tail -n 1)
+if [ -z "$first" ] || [ "$first" = "$last" ]; then
+  fail "the rendered file did not follow a rotation ($first, $last)"
+fi
+ok
+has "$DIR/vault.log" '"method":"GET","ms":[0-9]+,"msg":"request","path":"/v1/database/static-creds/infralogs-read","status":200' \
+  "no successful read of database/static-creds/infralogs-read"
+has "$DIR/serve.log" "\"generation\":2,\"level\":\"info\",\"msg\":\"credentials file changed\",\"path\":\"$DIR/vault/read-credentials.json\"" \
+  "serve did not follow the re-rendered file"
+has "$DIR/serve.log" '"generation":2,"level":"info","msg":"credential switch drained","role":"reader"' \
+  "serve's reader did not switch to the new credentials"
+# The file holds what Vault's static role serves: {"username", "password"}, mode 0600.
+[ "$(stat -c %a "$DIR/vault/read-credentials.json")" = 600 ] || fail "the rendered file is not mode 0600"
+ok
+user=$(jq -r .username "$DIR/vault/read-credentials.json")
+[ "$user" = infralogs_read ] || fail "the rendered file names user $user"
+ok
+# After the rotation the dashboard still answers from the replica with the new password.
+has "$OUT" '^demo: after the rotation, the dashboard still answers:$' "no check after the rotation"
+grep -A 2 '^demo: after the rotation' "$OUT" | grep -Eq '^  3 hosts, [1-9][0-9]* entries' ||
+  fail "the dashboard did not answer /api/overview after the rotation"
+ok
+
+# Where the dashboard has the Credentials panel (/api/credentials), it names both sources.
+if grep -q '^demo: /api/credentials' "$OUT"; then
+  has "$OUT" "^  serve reader: file $DIR/vault/read-credentials.json, user infralogs_read, switches [1-9]" \
+    "the Credentials panel does not show serve on the rendered file"
+  has "$OUT" '^  collect writer: vault-dynamic database/creds/infralogs-collect, user v-' \
+    "the Credentials panel does not show collect on Vault"
+fi
+
+# The rotation: rotate-creds through AppRole infralogs-rotate, every step ok, printed.
+for action in rotate-role read verify-primary verify-replica; do
+  has "$DIR/rotate.log" "\"action\":\"$action\",.*\"level\":\"info\",\"msg\":\"audit\",.*\"result\":\"ok\"" \
+    "rotate-creds logged no $action"
+  has "$OUT" "^  audit: $action database/(rotate-role|static-creds)/infralogs-read user=[-a-z_]+ result=ok$" \
+    "the demo did not print the $action audit line"
+done
+if grep -q '"level":"error"' "$DIR/rotate.log"; then fail "rotate-creds logged an error"; fi
+ok
+has "$DIR/vault.log" '"msg":"login","role":"infralogs-rotate"' "rotate-creds did not log in with AppRole"
+has "$DIR/vault.log" '"msg":"static role rotated","role":"infralogs-read"' "test-vault rotated nothing"
+has "$OUT" '^  the dashboard switched to the new password' "the demo did not see the dashboard switch"
+
+# No secret in the output or a log: first the ones the demo leaves in files...
+mapfile -t logs < <(find "$DIR" -name '*.log' -o -name '*.prom' -o -name rotations | sort)
+[ "${#logs[@]}" -ge 8 ] || fail "only ${#logs[@]} logs found"
+secrets=("$(jq -r .password "$DIR/vault/read-credentials.json")"
+         "$(jq -r .password "$DIR/db/admin.json")" "$(cat "$DIR/vault/root-token")" "$(cat "$DIR/token")")
+for role in infralogs-collect infralogs-read infralogs-rotate; do
+  secrets+=("$(cat "$DIR/vault/approle/$role/secret-id")")
+done
+for s in "${secrets[@]}"; do
+  [ "${#s}" -ge 16 ] || fail "a secret of the demo is shorter than 16 characters"
+  if grep -rlF -- "$s" "$OUT" "${logs[@]}"; then fail "a secret is in the file(s) above"; fi
+  ok
+done
+# ... then any Vault-generated password (the first reader password and the writers' are gone
+# with test-vault): 20 characters of [a-zA-Z0-9-] with each class, as Vault's default policy.
+leaked=$(cat "$OUT" "${logs[@]}" | grep -oP '(?<![A-Za-z0-9-])[A-Za-z0-9-]{20}(?![A-Za-z0-9-])' |
+  grep -- - | grep '[A-Z]' | grep '[a-z]' | grep '[0-9]' | head -n 1 || true)
+[ -z "$leaked" ] || fail "something shaped like a Vault password is in the output or a log"
+ok
+# The pattern does find Vault's passwords (the rendered one), so the check above can fail.
+jq -r .password "$DIR/vault/read-credentials.json" |
+  grep -qP '^(?=.*-)(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])[A-Za-z0-9-]{20}$' ||
+  fail "the password pattern does not match Vault's passwords"
+ok
+
+echo "demo_test: $checks checks passed in $(( $(date +%s) - t0 )) s"
