@@ -1,14 +1,33 @@
 #include "connections.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <utility>
 
 namespace infralogs::http {
+namespace {
+
+// Starts `fn` on a thread with SIGTERM, SIGINT, SIGHUP and SIGQUIT blocked: the mode's
+// SignalWatcher blocks them only in threads started after it, and the table's watchdog starts
+// earlier (Server::create), so without this a SIGTERM could be delivered to it and kill the
+// process instead of stopping it. Synchronous signals (SIGBUS for the journal) stay unblocked.
+std::thread start_without_stop_signals(std::function<void()> fn) {
+  sigset_t block, old;
+  sigemptyset(&block);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&block, sig);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  std::thread t(std::move(fn));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return t;
+}
+
+}  // namespace
 
 ConnectionTable::ConnectionTable(const ConnectionLimits& limits)
-    : limits_(limits), watchdog_([this] { watch(); }) {}
+    : limits_(limits), watchdog_(start_without_stop_signals([this] { watch(); })) {}
 
 ConnectionTable::~ConnectionTable() {
   {
@@ -22,6 +41,7 @@ ConnectionTable::~ConnectionTable() {
 uint64_t ConnectionTable::add(socket_t sock) {
   MutexLock lock(mutex_);
   auto now = Clock::now();
+  if (waiting_ > 0) --waiting_;
   uint64_t id = next_id_++;
   Entry& e = entries_[id];
   e.sock = sock;
@@ -29,7 +49,7 @@ uint64_t ConnectionTable::add(socket_t sock) {
   e.since = now;
   e.deadline = now + limits_.header_timeout;
   if (stopping_) shut_locked(e);
-  if (entries_.size() > limits_.max_connections) evict_locked();
+  enforce_limit_locked();
   ++changes_;
   wake_.notify_all();
   return id;
@@ -44,6 +64,7 @@ void ConnectionTable::idle(uint64_t id) {
   it->second.since = now;
   it->second.deadline = now + limits_.idle_timeout;
   if (stopping_) shut_locked(it->second);
+  enforce_limit_locked();
   ++changes_;
   wake_.notify_all();
 }
@@ -56,6 +77,7 @@ void ConnectionTable::head(uint64_t id, Clock::time_point start) {
   it->second.since = start;
   it->second.deadline = start + limits_.header_timeout;
   if (stopping_) shut_locked(it->second);
+  enforce_limit_locked();
   ++changes_;
   wake_.notify_all();
 }
@@ -72,6 +94,12 @@ void ConnectionTable::handling(uint64_t id) {
 void ConnectionTable::remove(uint64_t id) {
   MutexLock lock(mutex_);
   entries_.erase(id);
+}
+
+void ConnectionTable::accepted() {
+  MutexLock lock(mutex_);
+  ++waiting_;
+  enforce_limit_locked();
 }
 
 void ConnectionTable::stop() {
@@ -105,7 +133,15 @@ void ConnectionTable::shut_locked(Entry& e) {
   ::shutdown(e.sock, SHUT_RDWR);
 }
 
-void ConnectionTable::evict_locked() {
+// Connections being shut down are leaving: they do not count.
+void ConnectionTable::enforce_limit_locked() {
+  mutex_.assert_held();
+  size_t open = waiting_;
+  for (auto& [id, e] : entries_) open += e.shut ? 0 : 1;
+  while (open > limits_.max_connections && evict_locked()) --open;
+}
+
+bool ConnectionTable::evict_locked() {
   mutex_.assert_held();
   Entry* oldest = nullptr;
   for (auto& [id, e] : entries_) {
@@ -115,7 +151,9 @@ void ConnectionTable::evict_locked() {
                   (e.phase == oldest->phase && e.since < oldest->since);
     if (better) oldest = &e;
   }
-  if (oldest) shut_locked(*oldest);
+  if (!oldest) return false;
+  shut_locked(*oldest);
+  return true;
 }
 
 void ConnectionTable::watch() {
@@ -132,9 +170,9 @@ void ConnectionTable::watch() {
       }
     }
     // Woken by every change of phase, so `next` is never later than it should be.
-    auto wait = next == Clock::time_point::max() ? std::chrono::steady_clock::duration(
-                                                       std::chrono::seconds(60))
-                                                 : next - now;
+    auto wait = next == Clock::time_point::max()
+                    ? std::chrono::steady_clock::duration(std::chrono::seconds(60))
+                    : next - now;
     uint64_t seen = changes_;
     wake_.wait_for(mutex_, wait, [this, seen] {
       mutex_.assert_held();
@@ -143,8 +181,9 @@ void ConnectionTable::watch() {
   }
 }
 
-ConnectionThreads::ConnectionThreads(size_t min_threads, size_t max_threads)
-    : max_threads_(std::max(min_threads, max_threads)) {
+ConnectionThreads::ConnectionThreads(size_t min_threads, size_t max_threads,
+                                     std::function<void()> on_enqueue)
+    : max_threads_(std::max(min_threads, max_threads)), on_enqueue_(std::move(on_enqueue)) {
   MutexLock lock(mutex_);
   for (size_t i = 0; i < min_threads; ++i) start_thread_locked();
 }
@@ -152,9 +191,13 @@ ConnectionThreads::ConnectionThreads(size_t min_threads, size_t max_threads)
 ConnectionThreads::~ConnectionThreads() { shutdown(); }
 
 void ConnectionThreads::enqueue(std::function<void()> fn) {
-  MutexLock lock(mutex_);
-  jobs_.push_back(std::move(fn));
-  if (idle_ < jobs_.size() && threads_.size() < max_threads_) start_thread_locked();
+  // Counted before a thread can run the job and add() it.
+  if (on_enqueue_) on_enqueue_();
+  {
+    MutexLock lock(mutex_);
+    jobs_.push_back(std::move(fn));
+    if (idle_ < jobs_.size() && threads_.size() < max_threads_) start_thread_locked();
+  }
   cond_.notify_one();
 }
 
@@ -172,7 +215,7 @@ void ConnectionThreads::shutdown() {
 void ConnectionThreads::start_thread_locked() {
   mutex_.assert_held();
   ++idle_;
-  threads_.emplace_back([this] { run(); });
+  threads_.push_back(start_without_stop_signals([this] { run(); }));
 }
 
 void ConnectionThreads::run() {

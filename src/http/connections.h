@@ -56,6 +56,11 @@ class ConnectionTable {
   // Before the socket is closed: the table never touches it again.
   void remove(uint64_t id);
 
+  // A connection was accepted and waits for its thread to add() it: it counts against
+  // max_connections from now, so past it the oldest idle connection, else the oldest
+  // head-sending one, is shut down now or as soon as one of those exists.
+  void accepted();
+
   // Idle and head-sending connections are shut down now, the others after stop_grace.
   void stop();
 
@@ -73,13 +78,15 @@ class ConnectionTable {
 
   void watch();
   void shut_locked(Entry& e) REQUIRES(mutex_);
-  void evict_locked() REQUIRES(mutex_);
+  bool evict_locked() REQUIRES(mutex_);
+  void enforce_limit_locked() REQUIRES(mutex_);
 
   const ConnectionLimits limits_;
   mutable Mutex mutex_;
   CondVar wake_;
   std::map<uint64_t, Entry> entries_ GUARDED_BY(mutex_);
   uint64_t next_id_ GUARDED_BY(mutex_) = 1;
+  size_t waiting_ GUARDED_BY(mutex_) = 0;  // accepted(), not yet add()ed
   bool stopping_ GUARDED_BY(mutex_) = false;
   Clock::time_point grace_end_ GUARDED_BY(mutex_) = Clock::time_point::max();
   bool quit_ GUARDED_BY(mutex_) = false;
@@ -88,11 +95,13 @@ class ConnectionTable {
 };
 
 // httplib's TaskQueue with a thread per job: `min_threads` started up front, more started when
-// every thread is busy, up to `max_threads`; past that, jobs wait for a free thread. Threads
-// stay until shutdown(), which runs the jobs already queued and joins them all.
+// every thread is busy, up to `max_threads`; past that, a job waits for a free thread.
+// `on_enqueue` runs for every job (on the enqueuing thread, without the queue's lock): the
+// server counts the connection there (ConnectionTable::accepted). Threads stay until
+// shutdown(), which runs the jobs already queued and joins them all.
 class ConnectionThreads : public httplib::TaskQueue {
  public:
-  ConnectionThreads(size_t min_threads, size_t max_threads);
+  ConnectionThreads(size_t min_threads, size_t max_threads, std::function<void()> on_enqueue);
   ~ConnectionThreads() override;
 
   void enqueue(std::function<void()> fn) override;
@@ -103,6 +112,7 @@ class ConnectionThreads : public httplib::TaskQueue {
   void run();
 
   const size_t max_threads_;
+  const std::function<void()> on_enqueue_;
   Mutex mutex_;
   CondVar cond_;
   std::deque<std::function<void()>> jobs_ GUARDED_BY(mutex_);

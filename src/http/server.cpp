@@ -117,8 +117,10 @@ Result<std::unique_ptr<Server>> Server::create(const TlsOptions& tls,
   // A thread per connection, up to max_connections: a connection no longer waits for one of
   // `threads` workers that slow clients may hold. The table's eviction keeps the count at
   // max_connections, so jobs rarely wait for a thread.
-  server->new_task_queue = [threads, max_connections] {
-    return new ConnectionThreads(threads, max_connections);
+  Server* self = server.get();
+  server->new_task_queue = [threads, max_connections, self] {
+    return new ConnectionThreads(threads, max_connections,
+                                 [self] { self->connections_->accepted(); });
   };
   ConnectionLimits limits;
   limits.max_connections = max_connections;
