@@ -5,8 +5,8 @@
 
 #include <mysql.h>
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>

@@ -192,7 +192,8 @@ Result<std::vector<GapInfo>> MariaDbLogReader::gaps(const TimeWindow& w,
 
 Result<std::optional<uint64_t>> MariaDbLogReader::heartbeat_usec() {
   SqlBuilder b("SELECT CAST(UNIX_TIMESTAMP(ts) * 1000000 AS UNSIGNED) FROM heartbeat WHERE id = 1");
-  return query_one<uint64_t>(*pool_, *outage_, "heartbeat", b, [](RowReader& r) { return r.u64(0); });
+  return query_one<uint64_t>(*pool_, *outage_, "heartbeat", b,
+                             [](RowReader& r) { return r.u64(0); });
 }
 
 Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
