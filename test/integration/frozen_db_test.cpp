@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "support/collected.h"
+#include "support/journal.h"
 #include "support/mariadb_pair.h"
+#include "support/process.h"
 #include "support/server_process.h"
 
 using namespace infralogs::test;
@@ -57,7 +59,8 @@ TEST_CASE("a frozen replica makes serve answer 503 in bounded time, logged once,
   // More requests than --threads (8), on pooled connections and new ones.
   std::vector<std::future<Answer>> answers;
   for (int i = 0; i < 12; ++i) {
-    answers.push_back(std::async(std::launch::async, [&] { return get(serve.port(), "/api/hosts"); }));
+    answers.push_back(
+        std::async(std::launch::async, [&] { return get(serve.port(), "/api/hosts"); }));
   }
   Answer health = get(serve.port(), "/healthz");
   for (auto& f : answers) {
@@ -80,4 +83,34 @@ TEST_CASE("a frozen replica makes serve answer 503 in bounded time, logged once,
   CHECK(get(serve.port(), "/api/hosts").status == 200);
   CHECK(count_of(serve.log(), "the replica answers again") == 1);
   CHECK(serve.stop() == 0);
+}
+
+TEST_CASE("a frozen primary fails the collector's round clearly; the next stores it exactly once",
+          "[integration][frozen]") {
+  Collected data(FleetOptions{.hosts = 1, .entries = 20, .hostile = false});
+  const std::string file = data.fleet.files()[0];
+  // 30 entries the first collection has not seen.
+  generate_journal(file, {"--hosts", "1", "--entries", "30", "--skip", "20"});
+  size_t want = journalctl_json({"--file", file}).size();
+  REQUIRE(want == 50);
+
+  data.pair.pause_primary();
+  auto start = Clock::now();
+  CommandResult frozen = run(collect_command(data.fleet, data.db, {"--db-timeout", "2"}));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  data.pair.resume_primary();
+  INFO("collect with the primary frozen (" << ms << " ms): " << frozen.err);
+  CHECK(frozen.exit_code != 0);
+  CHECK(ms < 30000);
+  CHECK(frozen.err.find("127.0.0.1") != std::string::npos);
+  CHECK(frozen.err.find("collect-pw") == std::string::npos);
+
+  CommandResult later = run(collect_command(data.fleet, data.db));
+  INFO("collect after SIGCONT: " << later.err);
+  REQUIRE(later.exit_code == 0);
+  Rows stored = data.pair.primary(
+      "SELECT COUNT(*), COUNT(DISTINCT seqnum_id, seqnum) FROM infralogs.entries");
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0][0] == std::to_string(want));
+  CHECK(stored[0][1] == std::to_string(want));
 }
