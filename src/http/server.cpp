@@ -179,6 +179,12 @@ void Server::close_listener() {
   httplib::detail::close_socket(sock);
 }
 
+void Server::raise_listen_backlog() {
+  socket_t sock = svr_sock_;
+  // Linux applies a second listen() on a listening socket as a new backlog.
+  if (sock != INVALID_SOCKET) ::listen(sock, 128);
+}
+
 // Server::process_and_close_socket and SSLServer::process_and_close_socket of httplib 0.11.4,
 // with the request stream wrapped in RangeRenamingStream and the keep-alive loop of
 // detail::process_server_socket_core, reporting each phase to connections_.
@@ -254,6 +260,7 @@ int listen_and_serve(Server& server, const ListenAddress& address, std::string_v
   }
   // Registered after the bind: a stop requested earlier runs here at once and makes
   // listen_after_bind return straight away.
+  server.raise_listen_backlog();
   std::stop_callback on_stop(stop, [&server] { server.close_listener(); });
   nlohmann::json f = fields.is_object() ? fields : nlohmann::json::object();
   f["address"] = host;

@@ -85,7 +85,7 @@ TEST_CASE("a frozen replica makes serve answer 503 in bounded time, logged once,
   CHECK(serve.stop() == 0);
 }
 
-TEST_CASE("a frozen primary fails the collector's round clearly; the next stores it exactly once",
+TEST_CASE("a frozen primary fails the collector clearly, and the next run stores it exactly once",
           "[integration][frozen]") {
   Collected data(FleetOptions{.hosts = 1, .entries = 20, .hostile = false});
   const std::string file = data.fleet.files()[0];

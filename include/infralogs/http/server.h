@@ -82,6 +82,11 @@ class Server : public httplib::Server {
   // wait for its threads is bounded. Any thread; idempotent.
   void close_listener();
 
+  // After a bind: raises the bound socket's listen backlog from httplib's 5
+  // (CPPHTTPLIB_LISTEN_BACKLOG) to 128, so a burst of connections (64 slow clients, say) is not
+  // met with dropped SYNs and 1 s retransmits. listen_and_serve calls it.
+  void raise_listen_backlog();
+
  private:
   Server() = default;
   // A copy of httplib 0.11.4's Server/SSLServer::process_and_close_socket, using its
