@@ -35,6 +35,8 @@ struct AgentConfig {
   http::TlsOptions tls;
   http::AgentOptions agent;
   size_t threads = 8;
+  size_t max_connections = 256;
+  int header_timeout_s = 10;
   size_t auth_fail_limit = 10;
   int auth_fail_window_s = 60;
 };
@@ -102,6 +104,8 @@ int run_agent(const AgentConfig& cfg) {
   }
   http::ServerOptions server_options;
   server_options.threads = cfg.threads;
+  server_options.max_connections = cfg.max_connections;
+  server_options.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
   server_options.keep_alive_max_count = 1000;
   server_options.read_timeout = std::chrono::seconds(30);
   server_options.write_timeout = std::chrono::seconds(60);
@@ -203,9 +207,21 @@ RunFn setup_agent(CLI::App& sub) {
          "Drop the journal file pages read so far from memory after this many entries of one "
          "response (0: never). Lower: less memory, a little slower.")
       ->capture_default_str();
-  sub.add_option("--threads", cfg->threads, "Requests served at once.")
+  sub.add_option("--threads", cfg->threads,
+                 "Connection threads started up front (more start on demand, up to "
+                 "--max-connections).")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{256}));
+  sub.add_option("--max-connections", cfg->max_connections,
+                 "Connections served at once; past it the oldest idle connection, or the oldest "
+                 "still sending its request head, is closed to make room.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10000}));
+  sub.add_option("--header-timeout", cfg->header_timeout_s,
+                 "Seconds a client has to send a whole request head; the connection is closed "
+                 "past it (slow clients cannot hold the server).")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   sub.add_option("--auth-fail-limit", cfg->auth_fail_limit,
                  "Failed authentications a client address may make per window before it gets 429.")
       ->capture_default_str()

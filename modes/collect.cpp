@@ -38,6 +38,7 @@ struct CollectConfig {
   std::string since = "24h";
   int retain_days = 0;
   int timeout_s = 30;
+  int db_timeout_s = 30;
   bool gzip = false;
   std::string metrics_file;
   collect::CollectorOptions collector;
@@ -100,6 +101,9 @@ Status resolve_flags(CollectConfig* cfg, storage::MariaDbConnectionOptions* db) 
   auto url = storage::parse_mysql_url(cfg->db_url);
   if (!url) return url.status();
   *db = *url;
+  // A frozen primary fails a store after this instead of holding the round forever; the
+  // batch is not committed, so the next round stores it again, exactly once.
+  db->read_timeout = db->write_timeout = std::chrono::seconds(cfg->db_timeout_s);
   if (Status s = apply_db_tls(cfg->db_tls, db); !s.is_ok()) return s;
   auto since = parse_since(cfg->since);
   if (!since) return since.status();
@@ -233,6 +237,10 @@ RunFn setup_collect(CLI::App& sub) {
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   sub.add_option("--timeout", cfg->timeout_s, "Seconds an agent may stay silent within a response.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  sub.add_option("--db-timeout", cfg->db_timeout_s,
+                 "Seconds one read or write to the primary may take before the store fails.")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   sub.add_option("--attempts", cfg->collector.attempts,

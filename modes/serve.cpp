@@ -27,6 +27,9 @@ struct ServeConfig {
   secrets::CredentialsConfig credentials;
   int stale_after_s = 900;
   size_t threads = 8;
+  int db_timeout_s = 10;
+  size_t max_connections = 256;
+  int header_timeout_s = 10;
   size_t search_walk_rows = 200000;
 };
 
@@ -54,7 +57,10 @@ int run_serve(const ServeConfig& cfg) {
     return credentials_exit_code(credentials.status());
   }
   db->connect_timeout = std::chrono::seconds(3);
-  db->read_timeout = std::chrono::seconds(30);
+  // A frozen replica holds a request this long on a pooled connection (then connect_timeout on
+  // a new one) before it answers 503: short, since a person is waiting.
+  db->read_timeout = std::chrono::seconds(cfg.db_timeout_s);
+  db->write_timeout = std::chrono::seconds(cfg.db_timeout_s);
   storage::MariaDbLogReader reader(*db, **credentials, {.search_walk_rows = cfg.search_walk_rows});
   secrets::ListenerBinding follow(rotations, reader);
   if (Status s = reader.ping(); !s.is_ok()) {
@@ -67,6 +73,8 @@ int run_serve(const ServeConfig& cfg) {
   MetricsRegistry metrics;
   http::ServerOptions server_options;
   server_options.threads = cfg.threads;
+  server_options.max_connections = cfg.max_connections;
+  server_options.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
   auto server = http::Server::create({}, server_options);
   if (!server) {
     log::error(kComponent, "cannot create the HTTP server", {{"error", server.status().message()}});
@@ -107,9 +115,26 @@ RunFn setup_serve(CLI::App& sub) {
          "Seconds after which the collector's heartbeat, or a host's last poll, counts as stale.")
       ->capture_default_str()
       ->check(CLI::Range(10, 86400 * 30));
-  sub.add_option("--threads", cfg->threads, "Requests served at once.")
+  sub.add_option("--threads", cfg->threads,
+                 "Connection threads started up front (more start on demand, up to "
+                 "--max-connections).")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{256}));
+  sub.add_option("--db-timeout", cfg->db_timeout_s,
+                 "Seconds one read or write to the replica may take; past it the request answers "
+                 "503 (a frozen replica cannot hold serve's requests longer).")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  sub.add_option("--max-connections", cfg->max_connections,
+                 "Connections served at once; past it the oldest idle connection, or the oldest "
+                 "still sending its request head, is closed to make room.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10000}));
+  sub.add_option("--header-timeout", cfg->header_timeout_s,
+                 "Seconds a client has to send a whole request head; the connection is closed "
+                 "past it (slow clients cannot hold the server).")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   sub.add_option(
          "--search-walk-rows", cfg->search_walk_rows,
          "A search without host or unit walks the time index newest first and stops at a full "

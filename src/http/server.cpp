@@ -1,11 +1,14 @@
 #include "infralogs/http/server.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "connections.h"
 #include "infralogs/core/log.h"
 #include "infralogs/http/json_response.h"
 
@@ -16,9 +19,11 @@ namespace {
 // "Infralogs-Journal-Range:". httplib reads the request head one byte at a time, so this looks
 // ahead at most six bytes at the start of each header line and passes everything after the
 // head through untouched.
+// `on_head_end` runs once, when the blank line ending the head has been read.
 class RangeRenamingStream : public httplib::Stream {
  public:
-  explicit RangeRenamingStream(httplib::Stream& inner) : inner_(inner) {}
+  RangeRenamingStream(httplib::Stream& inner, std::function<void()> on_head_end)
+      : inner_(inner), on_head_end_(std::move(on_head_end)) {}
 
   bool is_readable() const override { return pos_ < pending_.size() || inner_.is_readable(); }
   bool is_writable() const override { return inner_.is_writable(); }
@@ -79,7 +84,10 @@ class RangeRenamingStream : public httplib::Stream {
     for (size_t i = 0; i < n && in_head_; ++i) {
       char c = p[i];
       if (c == '\n') {
-        if (line_len_ == 0) in_head_ = false;
+        if (line_len_ == 0) {
+          in_head_ = false;
+          if (on_head_end_) on_head_end_();
+        }
         first_line_ = false;
         at_line_start_ = true;
         line_len_ = 0;
@@ -91,6 +99,7 @@ class RangeRenamingStream : public httplib::Stream {
   }
 
   httplib::Stream& inner_;
+  std::function<void()> on_head_end_;
   std::string pending_;
   size_t pos_ = 0;
   bool in_head_ = true;
@@ -105,7 +114,21 @@ Result<std::unique_ptr<Server>> Server::create(const TlsOptions& tls,
                                                const ServerOptions& options) {
   std::unique_ptr<Server> server(new Server());
   size_t threads = options.threads;
-  server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  size_t max_connections = std::max(options.max_connections, size_t{1});
+  // A thread per connection, up to max_connections: a connection no longer waits for one of
+  // `threads` workers that slow clients may hold. The table's eviction keeps the count at
+  // max_connections, so jobs rarely wait for a thread.
+  Server* self = server.get();
+  server->new_task_queue = [threads, max_connections, self] {
+    return new ConnectionThreads(threads, max_connections,
+                                 [self] { self->connections_->accepted(); });
+  };
+  ConnectionLimits limits;
+  limits.max_connections = max_connections;
+  limits.header_timeout = options.header_timeout;
+  limits.idle_timeout = options.keep_alive_timeout + std::chrono::seconds(1);
+  limits.stop_grace = options.stop_grace;
+  server->connections_ = std::make_unique<ConnectionTable>(limits);
   server->set_keep_alive_max_count(options.keep_alive_max_count);
   server->set_keep_alive_timeout(options.keep_alive_timeout.count());
   // Without it a response's last small write waits for the client's delayed ACK (~40 ms) on a
@@ -150,33 +173,61 @@ Server::~Server() {
 }
 
 void Server::close_listener() {
+  if (connections_) connections_->stop();
   socket_t sock = svr_sock_.exchange(INVALID_SOCKET);
   if (sock == INVALID_SOCKET) return;
   httplib::detail::shutdown_socket(sock);
   httplib::detail::close_socket(sock);
 }
 
+void Server::raise_listen_backlog() {
+  socket_t sock = svr_sock_;
+  // Linux applies a second listen() on a listening socket as a new backlog.
+  if (sock != INVALID_SOCKET) ::listen(sock, 128);
+}
+
 // Server::process_and_close_socket and SSLServer::process_and_close_socket of httplib 0.11.4,
-// with the request stream wrapped in RangeRenamingStream.
+// with the request stream wrapped in RangeRenamingStream and the keep-alive loop of
+// detail::process_server_socket_core, reporting each phase to connections_.
 bool Server::process_and_close_socket(socket_t sock) {
-  auto handle = [this](httplib::Stream& strm, bool close_connection, bool& connection_closed,
-                       SSL* ssl) {
-    RangeRenamingStream renaming(strm);
-    return process_request(renaming, close_connection, connection_closed,
-                           [ssl](httplib::Request& req) {
-                             req.ssl = ssl;
-                             // Runs after httplib parsed the request line, before routing.
-                             req.params = parse_query(req.target);
-                           });
+  ConnectionTable& table = *connections_;
+  uint64_t id = table.add(sock);
+  // `make_stream(fn)` calls fn with a fresh stream over the connection, per request.
+  auto serve = [&](auto make_stream, SSL* ssl) {
+    bool ret = false;
+    size_t count = keep_alive_max_count_;
+    bool first = true;
+    while (svr_sock_ != INVALID_SOCKET && count > 0) {
+      if (!first) table.idle(id);
+      if (!httplib::detail::keep_alive(sock, keep_alive_timeout_sec_)) break;
+      // The first head's deadline runs from the accept (and covers a TLS handshake).
+      if (!first) table.head(id, ConnectionTable::Clock::now());
+      first = false;
+      bool close_connection = count == 1;
+      bool connection_closed = false;
+      ret = make_stream([&](httplib::Stream& strm) {
+        RangeRenamingStream renaming(strm, [&table, id] { table.handling(id); });
+        return process_request(renaming, close_connection, connection_closed,
+                               [ssl](httplib::Request& req) {
+                                 req.ssl = ssl;
+                                 // Runs after httplib parsed the request line, before routing.
+                                 req.params = parse_query(req.target);
+                               });
+      });
+      if (!ret || connection_closed) break;
+      --count;
+    }
+    return ret;
   };
   bool ret = false;
   if (!ctx_) {
-    ret = httplib::detail::process_server_socket(
-        svr_sock_, sock, keep_alive_max_count_, keep_alive_timeout_sec_, read_timeout_sec_,
-        read_timeout_usec_, write_timeout_sec_, write_timeout_usec_,
-        [&](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
-          return handle(strm, close_connection, connection_closed, nullptr);
-        });
+    ret = serve(
+        [&](auto&& fn) {
+          httplib::detail::SocketStream strm(sock, read_timeout_sec_, read_timeout_usec_,
+                                             write_timeout_sec_, write_timeout_usec_);
+          return fn(strm);
+        },
+        nullptr);
   } else {
     SSL* ssl = httplib::detail::ssl_new(
         sock, ctx_, ctx_mutex_,
@@ -186,15 +237,17 @@ bool Server::process_and_close_socket(socket_t sock) {
         },
         [](SSL*) { return true; });
     if (ssl) {
-      ret = httplib::detail::process_server_socket_ssl(
-          svr_sock_, ssl, sock, keep_alive_max_count_, keep_alive_timeout_sec_, read_timeout_sec_,
-          read_timeout_usec_, write_timeout_sec_, write_timeout_usec_,
-          [&](httplib::Stream& strm, bool close_connection, bool& connection_closed) {
-            return handle(strm, close_connection, connection_closed, ssl);
-          });
+      ret = serve(
+          [&](auto&& fn) {
+            httplib::detail::SSLSocketStream strm(sock, ssl, read_timeout_sec_, read_timeout_usec_,
+                                                  write_timeout_sec_, write_timeout_usec_);
+            return fn(strm);
+          },
+          ssl);
       httplib::detail::ssl_delete(ctx_mutex_, ssl, ret);
     }
   }
+  table.remove(id);
   httplib::detail::shutdown_socket(sock);
   httplib::detail::close_socket(sock);
   return ret;
@@ -212,6 +265,7 @@ int listen_and_serve(Server& server, const ListenAddress& address, std::string_v
   }
   // Registered after the bind: a stop requested earlier runs here at once and makes
   // listen_after_bind return straight away.
+  server.raise_listen_backlog();
   std::stop_callback on_stop(stop, [&server] { server.close_listener(); });
   nlohmann::json f = fields.is_object() ? fields : nlohmann::json::object();
   f["address"] = host;

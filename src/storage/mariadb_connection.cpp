@@ -343,4 +343,18 @@ CredentialStatus pool_status(const ConnectionPool& pool, const secrets::Credenti
   return status;
 }
 
+OutageLog::OutageLog(std::string role, const MariaDbConnectionOptions& options)
+    : role_(std::move(role)), server_(options.host + ":" + std::to_string(options.port)) {}
+
+void OutageLog::record(const Status& status) {
+  if (status.is_ok()) {
+    if (down_.exchange(false)) {
+      log::info("storage", "the " + role_ + " answers again", {{"server", server_}});
+    }
+  } else if (status.code() == StatusCode::kUnavailable && !down_.exchange(true)) {
+    log::warn("storage", "the " + role_ + " does not answer",
+              {{"server", server_}, {"error", status.message()}});
+  }
+}
+
 }  // namespace infralogs::storage

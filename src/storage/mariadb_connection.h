@@ -5,6 +5,7 @@
 
 #include <mysql.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -104,6 +105,23 @@ std::string connect_failure_message(const MariaDbConnectionOptions& options,
 
 using ConnectionPool = Pool<Connection>;
 using ConnectionLease = Lease<Connection>;
+
+// Says when a server stops answering and when it answers again: one warning naming `role`
+// ("replica", "primary") and HOST:PORT with the first failure's error (which never holds the
+// password), then nothing until a query succeeds, then one info line. Without it a frozen
+// server showed only as slow requests. Thread-safe.
+class OutageLog {
+ public:
+  OutageLog(std::string role, const MariaDbConnectionOptions& options);
+  // kUnavailable (connection lost, timed out, refused) starts an outage; ok ends one; other
+  // errors (a bad query, denied access) say nothing about reachability.
+  void record(const Status& status);
+
+ private:
+  const std::string role_;
+  const std::string server_;  // HOST:PORT
+  std::atomic<bool> down_{false};
+};
 
 // RotationListener::verify for a pool connecting with `options`: one connection with
 // `candidate`, SELECT 1, closed. On the replica (`replica`) an authentication failure is

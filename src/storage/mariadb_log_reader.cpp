@@ -21,15 +21,21 @@ constexpr const char* kHostFilter = " AND host_id = (SELECT host_id FROM hosts W
 // Runs a query on a pooled connection. A pooled connection can have died while idle (server
 // restart, wait_timeout): then the query is tried once more on a new connection.
 // With `warnings`, also how many warnings the statement gave.
-Result<std::vector<Row>> run_query(ConnectionPool& pool, const std::string& sql, Params& p,
-                                   unsigned int* warnings = nullptr) {
+// Every outcome goes to `outage`. A frozen replica costs read_timeout on the pooled connection
+// and connect_timeout on the new one.
+Result<std::vector<Row>> run_query(ConnectionPool& pool, OutageLog& outage, const std::string& sql,
+                                   Params& p, unsigned int* warnings = nullptr) {
   for (int attempt = 0;; ++attempt) {
     auto lease = pool.lease();
-    if (!lease) return lease.status();
+    if (!lease) {
+      outage.record(lease.status());
+      return lease.status();
+    }
     Connection& conn = **lease;
     std::vector<Row> rows;
     Status s = conn.select_rows(sql, p, &rows);
     if (warnings) *warnings = s.is_ok() ? conn.warning_count() : 0;
+    if (s.is_ok() || !conn.broken() || attempt == 1) outage.record(s);
     if (s.is_ok()) return rows;
     if (!conn.broken() || attempt == 1) return s;
   }
@@ -38,8 +44,9 @@ Result<std::vector<Row>> run_query(ConnectionPool& pool, const std::string& sql,
 // Runs a query and maps each row with map(RowReader&) -> T; kCorruption (naming `what`) when a
 // row does not parse.
 template <typename T, typename Map>
-Result<std::vector<T>> query_rows(ConnectionPool& pool, const char* what, SqlBuilder& b, Map map) {
-  auto rows = run_query(pool, b.text(), b.params());
+Result<std::vector<T>> query_rows(ConnectionPool& pool, OutageLog& outage, const char* what,
+                                  SqlBuilder& b, Map map) {
+  auto rows = run_query(pool, outage, b.text(), b.params());
   if (!rows) return rows.status();
   std::vector<T> out;
   out.reserve(rows->size());
@@ -54,8 +61,9 @@ Result<std::vector<T>> query_rows(ConnectionPool& pool, const char* what, SqlBui
 
 // The one row of a query that returns at most one; nullopt when it returned none.
 template <typename T, typename Map>
-Result<std::optional<T>> query_one(ConnectionPool& pool, const char* what, SqlBuilder& b, Map map) {
-  auto rows = query_rows<T>(pool, what, b, map);
+Result<std::optional<T>> query_one(ConnectionPool& pool, OutageLog& outage, const char* what,
+                                   SqlBuilder& b, Map map) {
+  auto rows = query_rows<T>(pool, outage, what, b, map);
   if (!rows) return rows.status();
   if (rows->empty()) return std::optional<T>();
   return std::optional<T>(std::move(rows->front()));
@@ -70,7 +78,8 @@ MariaDbLogReader::MariaDbLogReader(MariaDbConnectionOptions connection,
       credentials_(credentials),
       options_(options),
       pool_(std::make_unique<ConnectionPool>(
-          credentials, [this](const Credentials& c) { return connect_mariadb(connection_, c); })) {}
+          credentials, [this](const Credentials& c) { return connect_mariadb(connection_, c); })),
+      outage_(std::make_unique<OutageLog>("replica", connection_)) {}
 
 MariaDbLogReader::~MariaDbLogReader() = default;
 
@@ -89,12 +98,12 @@ Result<CredentialStatus> MariaDbLogReader::credentials() {
 
 Status MariaDbLogReader::ping() {
   Params p;
-  return run_query(*pool_, "SELECT 1", p).status();
+  return run_query(*pool_, *outage_, "SELECT 1", p).status();
 }
 
 Result<std::optional<uint64_t>> MariaDbLogReader::newest_hour_usec() {
   SqlBuilder b("SELECT UNIX_TIMESTAMP(MAX(hour_start)) FROM rollups_hourly");
-  auto rows = query_rows<std::optional<uint64_t>>(*pool_, "newest hour", b,
+  auto rows = query_rows<std::optional<uint64_t>>(*pool_, *outage_, "newest hour", b,
                                                   [](RowReader& r) { return r.opt_u64(0); });
   if (!rows) return rows.status();
   if (rows->empty() || !rows->front()) return std::optional<uint64_t>();  // MAX of no rows: NULL
@@ -108,7 +117,7 @@ Result<std::vector<PriorityHour>> MariaDbLogReader::volume_by_priority(
   hours(b.sql(kHourRange), w);
   if (host) b.sql(kHostFilter).str(*host);
   b.sql("GROUP BY hour_start, priority ORDER BY hour_start");
-  return query_rows<PriorityHour>(*pool_, "volume by priority", b, [](RowReader& r) {
+  return query_rows<PriorityHour>(*pool_, *outage_, "volume by priority", b, [](RowReader& r) {
     return PriorityHour{r.u64(0) * 1000000, static_cast<int>(r.u64(1)), r.u64(2)};
   });
 }
@@ -122,7 +131,7 @@ Result<std::vector<HostUnitHour>> MariaDbLogReader::host_unit_hours(
   hours(b, w);
   if (host) b.sql(" AND h.name = ? ").str(*host);
   b.sql("GROUP BY r.hour_start, r.host_id, r.unit");
-  return query_rows<HostUnitHour>(*pool_, "host unit hours", b, [](RowReader& r) {
+  return query_rows<HostUnitHour>(*pool_, *outage_, "host unit hours", b, [](RowReader& r) {
     return HostUnitHour{r.u64(0) * 1000000, r.text(1), r.text(2), r.u64(3), r.u64(4)};
   });
 }
@@ -135,7 +144,7 @@ Result<std::vector<NameCount>> MariaDbLogReader::top_identifiers(
   hours(b.sql(kHourRange), w);
   if (host) b.sql(kHostFilter).str(*host);
   b.sql("GROUP BY identifier ORDER BY errors DESC, n DESC LIMIT ?").u64(limit);
-  return query_rows<NameCount>(*pool_, "top identifiers", b, [](RowReader& r) {
+  return query_rows<NameCount>(*pool_, *outage_, "top identifiers", b, [](RowReader& r) {
     return NameCount{r.text(0), r.u64(1), r.u64(2)};
   });
 }
@@ -155,7 +164,7 @@ Result<std::vector<HostInfo>> MariaDbLogReader::hosts(const TimeWindow& w) {
       "r.hour_start >= FROM_UNIXTIME(?) AND r.hour_start < FROM_UNIXTIME(?)), c.entries "
       "FROM hosts h LEFT JOIN checkpoints c USING (host_id) ORDER BY h.name");
   hours(b, w);
-  return query_rows<HostInfo>(*pool_, "hosts", b, [](RowReader& r) {
+  return query_rows<HostInfo>(*pool_, *outage_, "hosts", b, [](RowReader& r) {
     HostInfo h{r.text(0), r.is_null(1) ? "{}" : r.text(1), std::nullopt, std::nullopt, r.u64(4),
                r.u64(5)};
     // A host whose checkpoint holds no entries yet has no last entry (realtime_us is 0 then).
@@ -176,14 +185,15 @@ Result<std::vector<GapInfo>> MariaDbLogReader::gaps(const TimeWindow& w,
   b.u64(w.from_usec).u64(w.to_usec);
   if (host) b.sql("AND h.name = ? ").str(*host);
   b.sql("ORDER BY g.first_realtime_us DESC LIMIT 1000");
-  return query_rows<GapInfo>(*pool_, "gaps", b, [](RowReader& r) {
+  return query_rows<GapInfo>(*pool_, *outage_, "gaps", b, [](RowReader& r) {
     return GapInfo{r.text(0), r.text(1), r.text(2), r.u64(3), r.text(4), r.u64(5)};
   });
 }
 
 Result<std::optional<uint64_t>> MariaDbLogReader::heartbeat_usec() {
   SqlBuilder b("SELECT CAST(UNIX_TIMESTAMP(ts) * 1000000 AS UNSIGNED) FROM heartbeat WHERE id = 1");
-  return query_one<uint64_t>(*pool_, "heartbeat", b, [](RowReader& r) { return r.u64(0); });
+  return query_one<uint64_t>(*pool_, *outage_, "heartbeat", b,
+                             [](RowReader& r) { return r.u64(0); });
 }
 
 Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
@@ -194,12 +204,12 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
   if (plan == SearchPlan::kTimeWalk) {
     SqlBuilder b = search_statement(q, plan, options_.search_walk_rows);
     unsigned int warnings = 0;
-    auto rows = run_query(*pool_, b.text(), b.params(), &warnings);
+    auto rows = run_query(*pool_, *outage_, b.text(), b.params(), &warnings);
     if (!rows) return rows.status();
     if (walk_answered(rows->size(), warnings, q.limit)) return search_page(*rows, q.limit);
   }
   SqlBuilder b = search_statement(q, SearchPlan::kWholeWindow, options_.search_walk_rows);
-  auto rows = run_query(*pool_, b.text(), b.params());
+  auto rows = run_query(*pool_, *outage_, b.text(), b.params());
   if (!rows) return rows.status();
   return search_page(*rows, q.limit);
 }
@@ -210,7 +220,7 @@ Result<std::optional<EntryDetail>> MariaDbLogReader::entry(const SearchKey& key)
       "USING (host_id) "
       "WHERE e.host_id = ? AND e.seqnum_id = ? AND e.seqnum = ? AND e.realtime_us = ?");
   b.u64(key.host_id).str(key.seqnum_id).u64(key.seqnum).u64(key.realtime_usec);
-  return query_one<EntryDetail>(*pool_, "entry", b, [](RowReader& r) {
+  return query_one<EntryDetail>(*pool_, *outage_, "entry", b, [](RowReader& r) {
     return EntryDetail{r.text(0), r.u64(1), r.text(2), r.opt_text(3)};
   });
 }

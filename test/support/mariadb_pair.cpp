@@ -100,6 +100,10 @@ void MariaDbPair::sync_replica() {
 void MariaDbPair::restart_primary() { pair({"restart-primary", dir_.path()}); }
 void MariaDbPair::stop_replica() { pair({"stop-replica", dir_.path()}); }
 void MariaDbPair::start_replica() { pair({"start-replica", dir_.path()}); }
+void MariaDbPair::pause_primary() { pair({"pause-primary", dir_.path()}); }
+void MariaDbPair::resume_primary() { pair({"resume-primary", dir_.path()}); }
+void MariaDbPair::pause_replica() { pair({"pause-replica", dir_.path()}); }
+void MariaDbPair::resume_replica() { pair({"resume-replica", dir_.path()}); }
 
 MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
   Database db;

@@ -39,6 +39,11 @@ class MariaDbPair {
   void restart_primary();
   void stop_replica();
   void start_replica();
+  // SIGSTOP / SIGCONT to a server (mariadb-pair pause-* / resume-*): frozen, sockets open.
+  void pause_primary();
+  void resume_primary();
+  void pause_replica();
+  void resume_replica();
 
   struct Database {
     std::string name;

@@ -23,6 +23,8 @@
 
 namespace infralogs::http {
 
+class ConnectionTable;  // src/http/connections.h
+
 inline constexpr const char* kJournalRangeHeader = "Infralogs-Journal-Range";
 
 // The parameters of a request target's query ("/logs?after=s=1;i=2&match=PRIORITY=3"), each
@@ -40,17 +42,36 @@ struct TlsOptions {
 };
 
 // The httplib tuning both modes share, applied by Server::create.
+//
+// Each connection has a thread of its own while it is open: `threads` are started up front, more
+// on demand up to `max_connections`. What a slow or idle client can hold is bounded by the
+// deadlines below, enforced by a watchdog that shuts its socket down (src/http/connections.h).
 struct ServerOptions {
-  size_t threads = 8;                 // requests served at once (the thread pool's size)
+  size_t threads = 8;            // connection threads started up front
+  size_t max_connections = 256;  // open at once; past it the oldest idle (then oldest still
+                                 // sending its head) connection is closed to make room
+  std::chrono::milliseconds header_timeout{10000};  // total, from a request's first byte (the
+                                                    // accept, for the first) to its blank line
+  std::chrono::milliseconds stop_grace{2000};       // on stop, for requests being handled; idle and
+                                                    // head-sending connections close at once
   size_t keep_alive_max_count = 100;  // requests per kept-alive connection (httplib's default)
   std::chrono::seconds keep_alive_timeout{5};  // idle time before a kept-alive connection closes
-  std::chrono::seconds read_timeout{5};        // per read of a request
+                                               // (httplib's check, and the watchdog's at +1 s)
+  std::chrono::seconds read_timeout{5};        // per read of a request (a body has no total)
   std::chrono::seconds write_timeout{5};       // per write of a response
   size_t payload_max_length = 0;               // largest request body; 0: no limit
 };
 
 // Thread-safety: configure (routes, handlers) before listening; once listening, only stop() may
-// be called from another thread. Handlers run concurrently on `threads` pool threads.
+// be called from another thread. Handlers run concurrently, one thread per connection.
+//
+// httplib internals relied on (0.11.4; re-check all of them when upgrading): the virtual
+// process_and_close_socket and process_request, `new_task_queue` and httplib::TaskQueue,
+// svr_sock_, the keep-alive and timeout members (keep_alive_max_count_, keep_alive_timeout_sec_,
+// read/write_timeout_sec_/usec_), detail::keep_alive, detail::SocketStream,
+// detail::SSLSocketStream, detail::ssl_new/ssl_delete/ssl_connect_or_accept_nonblocking,
+// detail::shutdown_socket/close_socket, and that the request head is read through the Stream
+// passed to process_request (so the wrapper sees where it ends).
 class Server : public httplib::Server {
  public:
   // A server with `options` applied and TCP_NODELAY set. kInvalidArgument when the
@@ -66,18 +87,28 @@ class Server : public httplib::Server {
 
   // Like stop(), but also when called after the bind and before listen_after_bind has started
   // (httplib's stop() does nothing then, so a SIGTERM in that window would be lost): closes the
-  // listening socket so listen_after_bind returns at once. Any thread; idempotent.
+  // listening socket so listen_after_bind returns at once. Also closes the idle and
+  // head-sending connections at once and the others after stop_grace, so listen_after_bind's
+  // wait for its threads is bounded. Any thread; idempotent.
   void close_listener();
+
+  // After a bind: raises the bound socket's listen backlog from httplib's 5
+  // (CPPHTTPLIB_LISTEN_BACKLOG) to 128, so a burst of connections (64 slow clients, say) is not
+  // met with dropped SYNs and 1 s retransmits. listen_and_serve calls it.
+  void raise_listen_backlog();
 
  private:
   Server() = default;
   // A copy of httplib 0.11.4's Server/SSLServer::process_and_close_socket, using its
-  // httplib::detail internals, with the request stream wrapped to rename Range. Upgrading
-  // httplib must re-check this against the new version, or the agent silently breaks.
+  // httplib::detail internals, with the request stream wrapped to rename Range and the
+  // connection registered in connections_ (its keep-alive loop is process_server_socket_core's,
+  // with the phase changes added). Upgrading httplib must re-check this against the new
+  // version, or the agent silently breaks.
   bool process_and_close_socket(socket_t sock) override;
 
   SSL_CTX* ctx_ = nullptr;  // null: plain HTTP
   std::mutex ctx_mutex_;    // guards SSL_new/SSL_free on ctx_, as httplib's SSLServer does
+  std::unique_ptr<ConnectionTable> connections_;  // set by create()
 };
 
 // Binds `server` to `address` (port 0: any free port), logs "listening" under `component` with

@@ -24,6 +24,7 @@
 namespace infralogs::storage {
 
 class Connection;  // src/storage/mariadb_connection.h
+class OutageLog;   // src/storage/mariadb_connection.h
 template <typename Conn>
 class Pool;  // src/storage/connection_pool.h
 
@@ -78,6 +79,7 @@ class MariaDbLogReader : public LogReader, public secrets::RotationListener {
   secrets::CredentialSource& credentials_;
   const MariaDbReaderOptions options_;
   std::unique_ptr<Pool<Connection>> pool_;
+  std::unique_ptr<OutageLog> outage_;  // logs when the replica stops and starts answering
 };
 
 }  // namespace infralogs::storage

@@ -20,9 +20,13 @@ struct MariaDbConnectionOptions {
   std::string database;
   // mysql_real_connect gives up after this (MYSQL_OPT_CONNECT_TIMEOUT).
   std::chrono::seconds connect_timeout{5};
-  // One read or write on the socket gives up after these; the connection is then dropped.
-  std::chrono::seconds read_timeout{60};
-  std::chrono::seconds write_timeout{60};
+  // One read or write on the socket gives up after these (MYSQL_OPT_READ_TIMEOUT,
+  // MYSQL_OPT_WRITE_TIMEOUT); the connection is then dropped. They bound how long a frozen
+  // server (SIGSTOP, a hung host: the TCP connection stays up) can hold a caller: the writer
+  // (collect) keeps these; serve lowers read_timeout to --db-timeout (10 s) so its requests
+  // answer 503 soon.
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds write_timeout{30};
 
   // TLS (--db-tls-ca, --db-tls-cert, --db-tls-key). With `tls_ca` set, every connection must be
   // TLS and the server's certificate must verify against this CA file (PEM) and name `host`:
