@@ -74,8 +74,8 @@ json credential_warnings(const storage::CredentialStatus& s, const std::string& 
     double left = seconds_between(*s.expires_usec, now_usec);
     double within = static_cast<double>(o.expires_within.count());
     if (s.obtained_usec && *s.expires_usec > *s.obtained_usec)
-      within = std::max(within, o.expires_within_fraction *
-                                    seconds_between(*s.expires_usec, *s.obtained_usec));
+      within = std::max(
+          within, o.expires_within_fraction * seconds_between(*s.expires_usec, *s.obtained_usec));
     if (left <= 0)
       out.push_back(warning(mode, name, "expired",
                             "the credentials of " + who(mode, name) + " (user " + s.username +
@@ -142,13 +142,13 @@ json Dashboard::credentials(const storage::TimeWindow& w) {
       add_warnings(credential_warnings(s, r.mode, r.name, t, wo));
       if (stale)
         warnings.push_back(warning(r.mode, r.name, "stale_report",
-                                   "the last credential report of " + who(r.mode, r.name) +
-                                       " is " + whole_seconds(report_age) + " old"));
+                                   "the last credential report of " + who(r.mode, r.name) + " is " +
+                                       whole_seconds(report_age) + " old"));
     }
   } else if (reports.status().code() != StatusCode::kNotFound) {
-    warnings.push_back(warning("serve", "", "database",
-                               "cannot read the modes' credential reports: " +
-                                   reports.status().message()));
+    warnings.push_back(
+        warning("serve", "", "database",
+                "cannot read the modes' credential reports: " + reports.status().message()));
   }
 
   uint64_t rotations = 0, failures = 0;

@@ -30,9 +30,9 @@ nlohmann::json credential_json(const storage::CredentialStatus& status, uint64_t
 // The warnings for one mode's credentials, each {mode, name, kind, message}; kind is
 // "expired", "expires_soon" (CredentialWarningOptions) or "source_unreachable". Empty when all
 // is well or nothing is known.
-nlohmann::json credential_warnings(const storage::CredentialStatus& status,
-                                   const std::string& mode, const std::string& name,
-                                   uint64_t now_usec, const CredentialWarningOptions& options);
+nlohmann::json credential_warnings(const storage::CredentialStatus& status, const std::string& mode,
+                                   const std::string& name, uint64_t now_usec,
+                                   const CredentialWarningOptions& options);
 
 // Whether an event completes a rotation: a Vault static role rotated ("rotate-role") or a KV
 // swap published ("write"), with result "ok".
