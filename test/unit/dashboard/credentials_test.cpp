@@ -147,8 +147,8 @@ TEST_CASE("credentials counts rotate-creds' rotations and failures in the window
           "[dashboard][credentials]") {
   Fixture f;
   auto ev = [](uint64_t ago_s, std::string action, std::string result) {
-    return storage::CredentialEvent{kNow - ago_s * kSec, "rotate-creds", std::move(action),
-                                    "database/rotate-role/r", "st_user", std::move(result)};
+    return storage::CredentialEvent{kNow - ago_s * kSec,      "rotate-creds", std::move(action),
+                                    "database/rotate-role/r", "st_user",      std::move(result)};
   };
   f.reader.add_credential_event(ev(100, "rotate-role", "ok"));
   f.reader.add_credential_event(ev(99, "verify-primary", "ok"));
