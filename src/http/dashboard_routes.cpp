@@ -120,13 +120,16 @@ const std::set<std::string> kWindowParams = {"from", "to", "host"};
 // /healthz's "credentials": what the reader connects with (never the password), so a probe or
 // an operator sees how old the credentials are and when they expire. Absent for a reader
 // without credentials.
+uint64_t now_usec() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 void add_credentials(json& body, storage::LogReader& reader) {
   auto c = reader.credentials();
   if (!c) return;
-  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
-  body["credentials"] = dashboard::credential_json(*c, now);
+  body["credentials"] = dashboard::credential_json(*c, now_usec());
 }
 
 }  // namespace
@@ -244,7 +247,14 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
     if (!check_params(req, res, {"from", "to"})) return;
     storage::TimeWindow w;
     json wj;
-    if (!window(req, res, d, &w, &wj)) return;
+    if (param(req, "from") || param(req, "to")) {
+      if (!window(req, res, d, &w, &wj)) return;
+    } else {
+      // Credentials are about now, not the newest logs: the default is the last 24 hours.
+      w.to_usec = now_usec() + 1;
+      w.from_usec = w.to_usec - 24ULL * 3600 * 1000000;
+      wj = {{"from", w.from_usec}, {"to", w.to_usec}, {"default", true}};
+    }
     reply(req, res, d.credentials(w), wj);
   });
 

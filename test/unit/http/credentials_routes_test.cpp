@@ -76,6 +76,17 @@ TEST_CASE("GET /api/credentials answers the panel's JSON for the window", "[http
   CHECK(j["window"]["default"] == false);
   CHECK(j["window"]["from"] == now - 3600'000'000);
 
+  // Without from and to: the last 24 hours up to now, whatever the logs' newest hour.
+  auto def = c.Get("/api/credentials");
+  REQUIRE(def);
+  REQUIRE(def->status == 200);
+  json dj = json::parse(def->body);
+  CHECK(dj["window"]["default"] == true);
+  CHECK(dj["window"]["to"].get<uint64_t>() > now);
+  CHECK(dj["window"]["to"].get<uint64_t>() - dj["window"]["from"].get<uint64_t>() ==
+        24ULL * 3600 * 1000000);
+  CHECK(dj["rotations"] == 1);
+
   auto bad = c.Get("/api/credentials?host=x");
   REQUIRE(bad);
   CHECK(bad->status == 400);
