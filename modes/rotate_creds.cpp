@@ -132,18 +132,22 @@ int run_rotate(const RotateConfig& cfg) {
   storage::MariaDbAccountAdmin admin({.primary = *primary, .replica = *replica}, admin_creds.get());
 
   // Each audit line also goes to credential_events (serve's Credentials panel) as the rotation
-  // account; without one, or when the insert fails, the log line is the only record.
+  // account; without one the log line is the only record. After a failed insert (no schema,
+  // no INSERT grant) the run stops trying: one warning, not one per action.
   if (admin_creds) {
-    rotate::set_audit_sink([&admin](std::string_view action, const std::string& path,
-                                    const std::string& user, const std::string& result) {
+    rotate::set_audit_sink([&admin, gave_up = false](
+                               std::string_view action, const std::string& path,
+                               const std::string& user, const std::string& result) mutable {
+      if (gave_up) return;
       Status s = admin.record_event({.mode = "rotate-creds",
                                      .action = std::string(action),
                                      .path = path,
                                      .username = user,
                                      .result = result});
-      if (!s.is_ok())
-        log::warn(kComponent, "cannot record the event in credential_events",
-                  {{"action", action}, {"error", s.message()}});
+      if (s.is_ok()) return;
+      gave_up = true;
+      log::warn(kComponent, "cannot record the events in credential_events; the audit log has them",
+                {{"action", action}, {"error", s.message()}});
     });
   }
   rotate::RotateOptions o = rotate_options(cfg);

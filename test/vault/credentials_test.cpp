@@ -76,8 +76,8 @@ TEST_CASE("serve on Vault credentials shows its user and expiry; rotate-creds' e
   const std::string replica =
       "mysql://127.0.0.1:" + std::to_string(pair.replica_port()) + "/cred_test";
   const std::string admin = pair.dir() + "/admin.json";
-  CommandResult m =
-      run({INFRALOGS_BINARY, "collect", "--migrate", "--db", primary, "--db-credentials-file", admin});
+  CommandResult m = run(
+      {INFRALOGS_BINARY, "collect", "--migrate", "--db", primary, "--db-credentials-file", admin});
   INFO(m.err);
   REQUIRE(m.exit_code == 0);
   pair.sync_replica();
@@ -127,9 +127,9 @@ TEST_CASE("serve on Vault credentials shows its user and expiry; rotate-creds' e
         std::string::npos);
 
   // rotate-creds, as the pair's admin (the rotation account), records each audit line.
-  CommandResult r = run({INFRALOGS_BINARY, "rotate-creds", "--primary", primary, "--replica", replica,
-                         "--vault-addr", addr, "--vault-token-file", token_file, "--static-role",
-                         "cred", "--db-credentials-file", admin});
+  CommandResult r = run({INFRALOGS_BINARY, "rotate-creds", "--primary", primary, "--replica",
+                         replica, "--vault-addr", addr, "--vault-token-file", token_file,
+                         "--static-role", "cred", "--db-credentials-file", admin});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.find("cannot record") == std::string::npos);
