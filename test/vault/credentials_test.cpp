@@ -82,18 +82,36 @@ TEST_CASE("serve on Vault credentials shows its user and expiry; rotate-creds' e
   REQUIRE(m.exit_code == 0);
   pair.sync_replica();
 
-  const int port = free_port();
-  Child serve({INFRALOGS_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port), "--db",
-               replica, "--vault-addr", addr, "--vault-token-file", token_file, "--db-creds-path",
-               "database/creds/read"});
+  // Port 0 and the port from its "listening" line: a port picked in advance may be taken by
+  // another process meanwhile.
+  Child serve({INFRALOGS_BINARY, "serve", "--listen", "127.0.0.1:0", "--db", replica,
+               "--vault-addr", addr, "--vault-token-file", token_file, "--db-creds-path",
+               "database/creds/read", "--log-level", "debug"});
+  int port = 0;
+  wait_until(
+      [&] {
+        std::string log = serve.log();
+        for (size_t b = 0, e; b < log.size(); b = e + 1) {
+          e = log.find('\n', b);
+          if (e == std::string::npos) e = log.size();
+          json line = json::parse(log.substr(b, e - b), nullptr, false);
+          if (line.is_object() && line.value("msg", "") == "listening")
+            port = line.value("port", 0);
+        }
+        return port > 0;
+      },
+      milliseconds(20000));
+  INFO(serve.log());
+  REQUIRE(port > 0);
   httplib::Client c("127.0.0.1", port);
-  REQUIRE(wait_until(
+  bool healthy = wait_until(
       [&] {
         auto r = c.Get("/healthz");
         return r && r->status == 200;
       },
-      milliseconds(20000)));
+      milliseconds(20000));
   INFO(serve.log());
+  REQUIRE(healthy);
 
   // The reader's user, as Vault made it, in all three answers; the expiry about an hour away.
   auto h = c.Get("/healthz");
