@@ -121,7 +121,9 @@ int run_rotate(const RotateConfig& cfg) {
   auto session = open_vault_session(cfg.credentials);
   if (!session) return fail(session.status().message(), credentials_exit_code(session.status()));
   std::unique_ptr<secrets::CredentialSource> admin_creds;
-  if (kv) {
+  const bool have_account =
+      !account_cfg.credentials_file.empty() || !account_cfg.db_creds_path.empty();
+  if (kv || have_account) {
     auto src = open_credentials(account_cfg);
     if (!src) return fail(src.status().message(), credentials_exit_code(src.status()));
     admin_creds = std::move(*src);
@@ -129,6 +131,25 @@ int run_rotate(const RotateConfig& cfg) {
   primary->connect_timeout = replica->connect_timeout = std::chrono::seconds(5);
   storage::MariaDbAccountAdmin admin({.primary = *primary, .replica = *replica}, admin_creds.get());
 
+  // Each audit line also goes to credential_events (serve's Credentials panel) as the rotation
+  // account; without one the log line is the only record. After a failed insert (no schema,
+  // no INSERT grant) the run stops trying: one warning, not one per action.
+  if (admin_creds) {
+    rotate::set_audit_sink([&admin, gave_up = false](
+                               std::string_view action, const std::string& path,
+                               const std::string& user, const std::string& result) mutable {
+      if (gave_up) return;
+      Status s = admin.record_event({.mode = "rotate-creds",
+                                     .action = std::string(action),
+                                     .path = path,
+                                     .username = user,
+                                     .result = result});
+      if (s.is_ok()) return;
+      gave_up = true;
+      log::warn(kComponent, "cannot record the events in credential_events; the audit log has them",
+                {{"action", action}, {"error", s.message()}});
+    });
+  }
   rotate::RotateOptions o = rotate_options(cfg);
   Result<rotate::RotateReport> r =
       kv ? rotate::swap_kv_users(*(*session)->client, admin, kv_mount, kv_sub, cfg.users[0],

@@ -117,6 +117,28 @@ void serve_asset(httplib::Response& res, const StaticAsset* a, bool cache) {
 
 const std::set<std::string> kWindowParams = {"from", "to", "host"};
 
+// /healthz's "credentials": what the reader connects with (never the password), so a probe or
+// an operator sees how old the credentials are and when they expire. Absent for a reader
+// without credentials.
+uint64_t now_usec() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void add_credentials(json& body, storage::LogReader& reader) {
+  auto c = reader.credentials();
+  if (!c) return;
+  // Only what the issue asks for: /healthz is unauthenticated, and last_error and the location
+  // may name hosts and paths (those are in /api/credentials and the log).
+  json all = dashboard::credential_json(*c, now_usec());
+  json out = json::object();
+  for (const char* key :
+       {"source", "user", "obtained", "expires", "age_s", "expires_in_s", "source_reachable"})
+    out[key] = all[key];
+  body["credentials"] = out;
+}
+
 }  // namespace
 
 void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
@@ -127,8 +149,9 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
                               {"Referrer-Policy", "no-referrer"},
                               {"X-Frame-Options", "DENY"}});
 
-  for (const auto& [path, file] : {std::pair{"/", "index.html"}, std::pair{"/host", "host.html"},
-                                   std::pair{"/search", "search.html"}}) {
+  for (const auto& [path, file] :
+       {std::pair{"/", "index.html"}, std::pair{"/host", "host.html"},
+        std::pair{"/search", "search.html"}, std::pair{"/credentials", "credentials.html"}}) {
     const StaticAsset* a = find_asset(assets, file);
     server.Get(
         path, [a](const httplib::Request&, httplib::Response& res) { serve_asset(res, a, false); });
@@ -211,13 +234,35 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
   });
   server.Get("/healthz", [&reader](const httplib::Request&, httplib::Response& res) {
     Status s = reader.ping();
-    if (s.is_ok()) return send_json(res, 200, {{"status", "ok"}});
-    // Probes come unauthenticated: the reason code here, the message (host, account) in the log.
-    log::warn(kComponent, "healthz: the replica does not answer", {{"error", s.to_string()}});
-    send_json(res, 503, {{"status", "unavailable"}, {"reason", reason_code(s.code())}});
+    json body = {{"status", "ok"}};
+    if (!s.is_ok()) {
+      // Probes come unauthenticated: the reason code here, the message (host, account) in the
+      // log.
+      log::warn(kComponent, "healthz: the replica does not answer", {{"error", s.to_string()}});
+      body = {{"status", "unavailable"}, {"reason", reason_code(s.code())}};
+    }
+    add_credentials(body, reader);
+    send_json(res, s.is_ok() ? 200 : 503, body);
   });
-  server.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
+  server.Get("/metrics", [&metrics, &reader](const httplib::Request&, httplib::Response& res) {
+    if (auto c = reader.credentials()) storage::update_credential_metrics(*c, "reader", metrics);
     res.set_content(metrics.render(), "text/plain; version=0.0.4");
+  });
+
+  // The Credentials panel (docs/dashboard-api.md).
+  server.Get("/api/credentials", [&d](const httplib::Request& req, httplib::Response& res) {
+    if (!check_params(req, res, {"from", "to"})) return;
+    storage::TimeWindow w;
+    json wj;
+    if (param(req, "from") || param(req, "to")) {
+      if (!window(req, res, d, &w, &wj)) return;
+    } else {
+      // Credentials are about now, not the newest logs: the default is the last 24 hours.
+      w.to_usec = now_usec() + 1;
+      w.from_usec = w.to_usec - 24ULL * 3600 * 1000000;
+      wj = {{"from", w.from_usec}, {"to", w.to_usec}, {"default", true}};
+    }
+    reply(req, res, d.credentials(w), wj);
   });
 
   install_json_error_handlers(server, kComponent);
@@ -225,8 +270,9 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
     // Known routes only: a label per unknown path would let any client grow /metrics without
     // bound.
     static const std::set<std::string> kRoutes = {
-        "/",         "/host",          "/search",     "/favicon.ico", "/api/overview", "/api/hosts",
-        "/api/gaps", "/api/freshness", "/api/search", "/api/entry",   "/healthz",      "/metrics"};
+        "/",          "/host",     "/search",        "/favicon.ico",    "/api/overview",
+        "/api/hosts", "/api/gaps", "/api/freshness", "/api/search",     "/api/entry",
+        "/healthz",   "/metrics",  "/credentials",   "/api/credentials"};
     std::string path = kRoutes.count(req.path)              ? req.path
                        : req.path.rfind("/static/", 0) == 0 ? "/static"
                                                             : "other";

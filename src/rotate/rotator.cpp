@@ -17,6 +17,11 @@ using nlohmann::json;
 
 constexpr std::string_view kComponent = "rotate";
 
+AuditSink& audit_sink() {
+  static AuditSink sink;
+  return sink;
+}
+
 // One audit line per action. `result` is "ok", "dry-run", "skipped" or the error (Status
 // messages name paths and codes, never a secret).
 void audit(std::string_view action, const std::string& path, const std::string& user,
@@ -26,6 +31,7 @@ void audit(std::string_view action, const std::string& path, const std::string& 
     log::info(kComponent, "audit", f);
   else
     log::error(kComponent, "audit", f);
+  if (audit_sink()) audit_sink()(action, path, user, result);
 }
 
 void step_done(const RotateOptions& o, int step, std::string_view what) {
@@ -69,6 +75,8 @@ Status verify_both(AccountAdmin& admin, const Credentials& c, const std::string&
 }
 
 }  // namespace
+
+void set_audit_sink(AuditSink sink) { audit_sink() = std::move(sink); }
 
 const char* db_server_name(DbServer server) {
   return server == DbServer::kPrimary ? "primary" : "replica";

@@ -47,4 +47,24 @@ Status MariaDbAccountAdmin::can_login(rotate::DbServer server, const Credentials
   return conn.status();
 }
 
+Status MariaDbAccountAdmin::record_event(const CredentialEvent& event) {
+  if (admin_ == nullptr) return Status::invalid_argument("no rotation account to record events");
+  Result<Credentials> creds = admin_->current();
+  if (!creds) return creds.status();
+  Result<std::unique_ptr<Connection>> conn = connect_mariadb(options_.primary, *creds);
+  if (!conn) return conn.status();
+  Params p;
+  p.str(event.mode);
+  p.str(event.action);
+  p.str(event.path.substr(0, 1024));
+  p.str(event.username);
+  p.str(event.result.substr(0, 1000));
+  return (*conn)
+      ->exec(
+          "INSERT INTO credential_events (ts, mode, action, path, username, result) VALUES "
+          "(NOW(6), ?, ?, ?, ?, ?)",
+          p)
+      .status();
+}
+
 }  // namespace infralogs::storage

@@ -196,6 +196,43 @@ Result<std::optional<uint64_t>> MariaDbLogReader::heartbeat_usec() {
                              [](RowReader& r) { return r.u64(0); });
 }
 
+Result<std::vector<CredentialReport>> MariaDbLogReader::credential_reports() {
+  SqlBuilder b(
+      "SELECT mode, name, role, source, location, username, obtained_us, expires_us, "
+      "last_switch_us, switches, failures, last_error, reachable, "
+      "CAST(UNIX_TIMESTAMP(reported_at) * 1000000 AS UNSIGNED) FROM credential_reports "
+      "ORDER BY mode, name");
+  return query_rows<CredentialReport>(*pool_, "credential_reports", b, [](RowReader& r) {
+    CredentialReport c;
+    c.mode = r.text(0);
+    c.name = r.text(1);
+    c.role = r.text(2);
+    c.source = r.text(3);
+    c.location = r.text(4);
+    c.username = r.text(5);
+    c.obtained_usec = r.opt_u64(6);
+    c.expires_usec = r.opt_u64(7);
+    c.last_switch_usec = r.opt_u64(8);
+    c.switches = r.u64(9);
+    c.failures = r.u64(10);
+    c.last_error = r.text(11);
+    c.source_reachable = r.u64(12) != 0;
+    c.reported_usec = r.u64(13);
+    return c;
+  });
+}
+
+Result<std::vector<CredentialEvent>> MariaDbLogReader::credential_events(const TimeWindow& w) {
+  SqlBuilder b(
+      "SELECT CAST(UNIX_TIMESTAMP(ts) * 1000000 AS UNSIGNED), mode, action, path, username, "
+      "result FROM credential_events WHERE ts >= FROM_UNIXTIME(? / 1000000) AND "
+      "ts < FROM_UNIXTIME(? / 1000000) ORDER BY ts DESC, event_id DESC LIMIT 1000");
+  b.u64(w.from_usec).u64(w.to_usec);
+  return query_rows<CredentialEvent>(*pool_, "credential_events", b, [](RowReader& r) {
+    return CredentialEvent{r.u64(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)};
+  });
+}
+
 Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
   if (q.limit == 0) return Status::invalid_argument("search: the limit must be at least 1");
   // A time walk that runs out of its budget (rare or absent matches: a warning and a short

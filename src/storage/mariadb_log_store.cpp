@@ -434,13 +434,58 @@ Status MariaDbLogStore::mark_polled(uint32_t host) {
   return r.status();
 }
 
-Status MariaDbLogStore::heartbeat(const std::string& collector) {
-  auto lease = pool_->lease();
-  if (!lease) return lease.status();
+namespace {
+
+void opt_u64(Params& p, const std::optional<uint64_t>& v) {
+  if (v)
+    p.u64(*v);
+  else
+    p.null();
+}
+
+// heartbeat()'s transaction body: the heartbeat and the collector's own credential report
+// (credential_reports, for serve's Credentials panel), so both carry the same moment.
+Status write_heartbeat(Connection& conn, const std::string& collector,
+                       const CredentialStatus& creds) {
   Params p;
   p.str(collector);
-  auto r = (*lease)->exec("REPLACE INTO heartbeat (id, ts, collector) VALUES (1, NOW(6), ?)", p);
-  return r.status();
+  auto r = conn.exec("REPLACE INTO heartbeat (id, ts, collector) VALUES (1, NOW(6), ?)", p);
+  if (!r) return r.status();
+  Params c;
+  c.str("collect");
+  c.str(collector);
+  c.str("writer");
+  c.str(creds.source);
+  c.str(creds.location);
+  c.str(creds.username);
+  opt_u64(c, creds.obtained_usec);
+  opt_u64(c, creds.expires_usec);
+  opt_u64(c, creds.last_switch_usec);
+  c.u64(creds.switches);
+  c.u64(creds.failures);
+  c.str(creds.last_error.substr(0, 1000));
+  c.u64(creds.source_reachable ? 1 : 0);
+  r = conn.exec(
+      "REPLACE INTO credential_reports (mode, name, role, source, location, username, "
+      "obtained_us, expires_us, last_switch_us, switches, failures, last_error, reachable, "
+      "reported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(6))",
+      c);
+  if (!r) return r.status();
+  return conn.commit();
+}
+
+}  // namespace
+
+Status MariaDbLogStore::heartbeat(const std::string& collector) {
+  CredentialStatus creds = credential_status();
+  auto lease = pool_->lease();
+  if (!lease) return lease.status();
+  Connection& conn = **lease;
+  Status s = conn.set_autocommit(false);
+  if (s.is_ok()) s = write_heartbeat(conn, collector, creds);
+  if (!s.is_ok() && !conn.broken()) (void)conn.rollback();
+  if (!conn.broken()) (void)conn.set_autocommit(true);  // a failure marks it broken
+  return s;
 }
 
 }  // namespace infralogs::storage

@@ -99,6 +99,41 @@ PARTITION BY RANGE (realtime_us) (PARTITION pmax VALUES LESS THAN MAXVALUE))sql"
   collector VARCHAR(255) NOT NULL
 ) ENGINE=InnoDB)sql",
        }},
+      {2,
+       "credential reports of the modes and rotate-creds' credential events (never a secret)",
+       {
+           // One row per mode instance (collect: the collector's name), replaced at each of its
+           // heartbeats, so serve (which sees only the replica) can show every mode's
+           // credentials. Times in µs since the epoch; NULL when unknown.
+           R"sql(CREATE TABLE IF NOT EXISTS credential_reports (
+  mode VARCHAR(64) NOT NULL,
+  name VARCHAR(255) NOT NULL,
+  role VARCHAR(64) NOT NULL,
+  source VARCHAR(64) NOT NULL,
+  location VARCHAR(1024) NOT NULL,
+  username VARCHAR(255) NOT NULL,
+  obtained_us BIGINT UNSIGNED NULL,
+  expires_us BIGINT UNSIGNED NULL,
+  last_switch_us BIGINT UNSIGNED NULL,
+  switches BIGINT UNSIGNED NOT NULL,
+  failures BIGINT UNSIGNED NOT NULL,
+  last_error VARCHAR(1000) NOT NULL,
+  reachable TINYINT UNSIGNED NOT NULL,
+  reported_at TIMESTAMP(6) NOT NULL,
+  PRIMARY KEY (mode, name)
+) ENGINE=InnoDB)sql",
+           // rotate-creds' audit lines, one row per action.
+           R"sql(CREATE TABLE IF NOT EXISTS credential_events (
+  event_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  mode VARCHAR(64) NOT NULL,
+  action VARCHAR(64) NOT NULL,
+  path VARCHAR(1024) NOT NULL,
+  username VARCHAR(255) NOT NULL,
+  result VARCHAR(1000) NOT NULL,
+  KEY ix_credential_events_ts (ts)
+) ENGINE=InnoDB)sql",
+       }},
   };
   return kMigrations;
 }

@@ -16,7 +16,7 @@ import path from 'node:path';
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
-const CASES = ['overview', 'search', 'xss', 'freshness', 'host', 'controls', 'paging'];
+const CASES = ['overview', 'search', 'xss', 'freshness', 'host', 'controls', 'paging', 'credentials'];
 const RUN_BUDGET_MS = 90_000; // the whole run, browser start included
 const CASE_TIMEOUT_MS = 30_000;
 const MIN_PIXELS = 2000; // non-background pixels a chart canvas must have
@@ -407,8 +407,32 @@ async function caseSearchPaging(page) {
   return first + ' + ' + (second - first) + ' rows';
 }
 
+// The Credentials page (issue 10): linked from the header, shows serve's own MySQL user
+// (expect.credentials.user) and never the password (expect.credentials.password).
+async function caseCredentials(page) {
+  const c = expect.credentials;
+  check(c && typeof c.user === 'string', 'expect file has no credentials.user');
+  await open(page, '/');
+  await page.locator('#nav-credentials').click();
+  await page.waitForURL(/\/credentials/, { timeout: 10_000 });
+  await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 });
+  const users = await page.locator('#cred-modes-table td.cred-user').allTextContents();
+  check(users.some((u) => u.trim() === c.user), 'no row shows user ' + c.user + ': ' + JSON.stringify(users));
+  const serveRow = (await page.locator('#cred-modes-table tbody tr').first().textContent()) || '';
+  check(serveRow.includes('serve (reader)'), 'the first row is not serve\'s reader: ' + serveRow.slice(0, 200));
+  if (typeof c.password === 'string' && c.password) {
+    const all = await page.evaluate(() => document.documentElement.outerHTML);
+    check(!all.includes(c.password), 'the page shows the password');
+  }
+  check(await page.locator('#nav-credentials[aria-current="page"]').count() === 1, 'the Credentials link is not marked current');
+  await screenshot(page, 'credentials');
+  await assertNoXss(page);
+  assertClean(page, false);
+  return users.length + ' credential rows';
+}
+
 const RUNNERS = { overview: caseOverview, search: caseSearch, xss: caseXss, freshness: caseFreshness, host: caseHost,
-  controls: caseControls, paging: caseSearchPaging };
+  controls: caseControls, paging: caseSearchPaging, credentials: caseCredentials };
 
 function withTimeout(promise, ms, what) {
   let timer;
@@ -445,6 +469,7 @@ async function main() {
     });
     for (const name of selected) {
       if (name === 'freshness' && !expect.replica_stopped) { console.log('skip freshness: expect.replica_stopped is false'); continue; }
+      if (name === 'credentials' && !expect.credentials) { console.log('skip credentials: expect.credentials is not set'); continue; }
       if (name !== 'freshness' && expect.replica_stopped) { console.log('skip ' + name + ': the replica is stopped (only freshness applies)'); continue; }
       const page = await context.newPage();
       watch(page);

@@ -80,6 +80,28 @@ class FakeLogReader : public storage::LogReader {
     MutexLock lock(mu_);
     heartbeat_ = usec;
   }
+  // What credentials() answers; nullopt (the default): kNotFound, as a reader without
+  // credentials.
+  void set_credentials(std::optional<storage::CredentialStatus> c) {
+    MutexLock lock(mu_);
+    credentials_ = std::move(c);
+  }
+  // Adds a credential report, or replaces the one of the same mode and name (as REPLACE does).
+  void add_credential_report(storage::CredentialReport r) {
+    MutexLock lock(mu_);
+    for (auto& known : reports_) {
+      if (known.mode == r.mode && known.name == r.name) {
+        known = std::move(r);
+        return;
+      }
+    }
+    reports_.push_back(std::move(r));
+  }
+  void add_credential_event(storage::CredentialEvent e) {
+    MutexLock lock(mu_);
+    events_.push_back(std::move(e));
+  }
+
   // The next call of `method` (a LogReader method's name) returns `s` instead of an answer;
   // several queue up.
   void fail_next(const std::string& method, Status s) {
@@ -206,6 +228,37 @@ class FakeLogReader : public storage::LogReader {
     return heartbeat_;
   }
 
+  Result<storage::CredentialStatus> credentials() override {
+    MutexLock lock(mu_);
+    if (Status s = asked("credentials"); !s.is_ok()) return s;
+    if (!credentials_) return Status::not_found("this reader has no database credentials");
+    return *credentials_;
+  }
+
+  Result<std::vector<storage::CredentialReport>> credential_reports() override {
+    MutexLock lock(mu_);
+    if (Status s = asked("credential_reports"); !s.is_ok()) return s;
+    std::vector<storage::CredentialReport> out = reports_;
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.mode, a.name) < std::tie(b.mode, b.name);
+    });
+    return out;
+  }
+
+  Result<std::vector<storage::CredentialEvent>> credential_events(
+      const storage::TimeWindow& w) override {
+    MutexLock lock(mu_);
+    if (Status s = asked("credential_events", w); !s.is_ok()) return s;
+    std::vector<storage::CredentialEvent> out;
+    for (const auto& e : events_) {
+      if (e.time_usec >= w.from_usec && e.time_usec < w.to_usec) out.push_back(e);
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const auto& a, const auto& b) { return a.time_usec > b.time_usec; });
+    if (out.size() > kGapCut) out.resize(kGapCut);
+    return out;
+  }
+
   Result<storage::SearchPage> search(const storage::SearchQuery& q) override {
     MutexLock lock(mu_);
     if (Status s = asked("search", q.window, q.host, q.limit, q); !s.is_ok()) return s;
@@ -299,6 +352,9 @@ class FakeLogReader : public storage::LogReader {
   std::vector<storage::GapInfo> gaps_ GUARDED_BY(mu_);
   std::vector<Entry> entries_ GUARDED_BY(mu_);
   std::optional<uint64_t> heartbeat_ GUARDED_BY(mu_);
+  std::optional<storage::CredentialStatus> credentials_ GUARDED_BY(mu_);
+  std::vector<storage::CredentialReport> reports_ GUARDED_BY(mu_);
+  std::vector<storage::CredentialEvent> events_ GUARDED_BY(mu_);
   std::map<std::string, std::deque<Status>> failures_ GUARDED_BY(mu_);
   std::vector<Call> calls_ GUARDED_BY(mu_);
 };

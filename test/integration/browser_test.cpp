@@ -8,6 +8,7 @@
 
 #include "support/binaries.h"
 #include "support/collected.h"
+#include "support/files.h"
 #include "support/journal.h"
 #include "support/process.h"
 #include "support/server_process.h"
@@ -54,12 +55,17 @@ TEST_CASE("the dashboard draws, searches and shows hostile entries as text in Ch
        {{"host", "vm-01"}, {"q", known.substr(0, 40)}, {"expect_text", known.substr(0, 40)}}},
       {"xss", {{"host", "vm-01"}, {"q", "hostile html"}}},
       {"replica_stopped", false}};
+  // The Credentials page shows serve's own user, never its password.
+  json reader_creds = json::parse(read_file(data.db.reader_credentials));
+  expect["credentials"] = {{"user", reader_creds["username"]},
+                           {"password", reader_creds["password"]}};
   std::string artifacts = binary_dir() + "/test-artifacts/browser";
   auto r = run_browser(url, artifacts, expect);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find(" passed, 0 failed") != std::string::npos);
   CHECK(std::filesystem::exists(artifacts + "/overview.png"));
+  CHECK(r.out.find("ok credentials") != std::string::npos);
 
   data.pair.stop_replica();
   expect["replica_stopped"] = true;

@@ -18,6 +18,7 @@
 // path of its own (/NAME) is a route in src/http/dashboard_routes.cpp.
 
 import { Superseding } from './api.js';
+import { credentialsPage } from './credentials.js';
 import { initHeader, loadFreshness, renderHeader, showPageError, showRangeError, showUpdated,
   syncHeaderControls } from './header.js';
 import { hostPage } from './host.js';
@@ -37,7 +38,7 @@ import { errorText, windowParams } from './time.js';
  */
 
 /** @type {Record<string, Page>} */
-const PAGES = { overview: overviewPage, host: hostPage, search: searchPage };
+const PAGES = { overview: overviewPage, host: hostPage, search: searchPage, credentials: credentialsPage };
 
 const NO_PAGE = { load: async () => {} };
 

@@ -17,6 +17,7 @@ import { isoUs, parseRange, resolveTime } from './time.js';
 const NAV = [
   { page: 'overview', href: '/', id: 'nav-overview', label: 'Overview' },
   { page: 'search', href: '/search', id: 'nav-search', label: 'Search' },
+  { page: 'credentials', href: '/credentials', id: 'nav-credentials', label: 'Credentials' },
 ];
 
 /**

@@ -11,6 +11,7 @@
 
 #include "infralogs/core/status.h"
 #include "infralogs/dashboard/anomalies.h"
+#include "infralogs/dashboard/credentials.h"
 #include "infralogs/storage/log_reader.h"
 
 namespace infralogs::dashboard {
@@ -20,6 +21,8 @@ struct DashboardOptions {
   size_t top_n = 10;
   AnomalyOptions anomalies;
   std::function<uint64_t()> now_usec;  // the clock; defaults to the system clock
+  // When credentials() warns; its report_stale_after is replaced by stale_after.
+  CredentialWarningOptions credential_warnings;
 };
 
 // A value for JSON: the text when it is printable UTF-8 (newlines and tabs allowed), else
@@ -52,6 +55,11 @@ class Dashboard {
   Result<nlohmann::json> search(const storage::SearchQuery& q);
   // kNotFound when there is no such entry.
   Result<nlohmann::json> entry(const storage::SearchKey& key);
+  // The Credentials panel (docs/dashboard-api.md): `modes`, serve's own reader live first, then
+  // each mode's last report (stale after stale_after); rotate-creds' `events` in the window,
+  // newest first, with the counts of `rotations` and `failures` among them; and `warnings`.
+  // Never fails: a part the replica cannot give is left out with a "database" warning.
+  nlohmann::json credentials(const storage::TimeWindow& w);
 
   // The dashboard's clock (options.now_usec, else the system clock), µs since the epoch: what
   // a relative from/to ("now-24h") counts back from, as the default window does.

@@ -57,6 +57,15 @@ struct RotateOptions {
   std::chrono::seconds overlap{3600};
 };
 
+// Where every audit line also goes, besides the log (rotate-creds: the credential_events
+// table, for serve's Credentials panel). Gets the line's action, path, user and result, never a
+// secret; called on the rotating thread, and must not throw.
+using AuditSink = std::function<void(std::string_view action, const std::string& path,
+                                     const std::string& user, const std::string& result)>;
+// Sets the sink for the process (empty: the log only). Call it before rotating, from the thread
+// that rotates; not thread-safe.
+void set_audit_sink(AuditSink sink);
+
 struct RotateReport {
   bool rotated = false;  // false: dry run or not due
   std::string user;      // the user whose password changed (or would)

@@ -149,10 +149,47 @@ struct CredentialStatus {
 //   infralogs_db_connections{role,generations="current"|"older",state="in_use"|"idle"} gauge
 //   infralogs_db_credential_generation{role} gauge
 //   infralogs_db_auth_retries_total{role} counter (raised to status.auth_retries)
-// Older generations are summed so that rotations do not add series. Call it before rendering
-// /metrics; one status per role and registry.
+//   infralogs_db_credential_age_seconds{role} gauge: now - obtained_usec
+//   infralogs_db_credential_expires_in_seconds{role} gauge: expires_usec - now (negative once
+//     past)
+// The last two are created only once their time is known (a file source has no expiry: no
+// series). Older generations are summed so that rotations do not add series. Call it before
+// rendering /metrics; one status per role and registry. `now_usec` is the clock (µs since the
+// epoch); the three-argument form reads the system clock.
 void update_credential_metrics(const CredentialStatus& status, const std::string& role,
                                MetricsRegistry& metrics);
+void update_credential_metrics(const CredentialStatus& status, const std::string& role,
+                               MetricsRegistry& metrics, uint64_t now_usec);
+
+// A mode's credentials as it last reported them to the database (credential_reports: collect
+// writes its own at every heartbeat), so the dashboard, which sees only the replica, can show
+// them. Never the password.
+struct CredentialReport {
+  std::string mode;  // "collect"
+  std::string name;  // the instance, e.g. the collector's --name
+  std::string role;  // "writer"
+  std::string source;
+  std::string location;
+  std::string username;
+  std::optional<uint64_t> obtained_usec;
+  std::optional<uint64_t> expires_usec;
+  std::optional<uint64_t> last_switch_usec;
+  uint64_t switches = 0;
+  uint64_t failures = 0;
+  std::string last_error;
+  bool source_reachable = true;
+  uint64_t reported_usec = 0;  // the database's clock when it was written
+};
+
+// One action of rotate-creds (credential_events: its audit lines, rotator.h). Never a secret.
+struct CredentialEvent {
+  uint64_t time_usec = 0;  // the database's clock when it was written (0: now, when writing)
+  std::string mode;        // "rotate-creds"
+  std::string action;      // "rotate-role", "read", "verify-primary", "set-password", "write", ...
+  std::string path;        // the Vault path, or "primary"
+  std::string username;    // the MySQL user acted on; "" when not known yet
+  std::string result;      // "ok", "dry-run", "skipped" or the error (never a secret)
+};
 
 class LogReader {
  public:
@@ -200,6 +237,17 @@ class LogReader {
   // default, e.g. test fakes).
   virtual Result<CredentialStatus> credentials() {
     return Status::not_found("this reader has no database credentials");
+  }
+  // Every mode's last credential report (CredentialReport), by mode then name. kNotFound from
+  // readers that have none (the default).
+  virtual Result<std::vector<CredentialReport>> credential_reports() {
+    return Status::not_found("this reader has no credential reports");
+  }
+  // rotate-creds' events whose time lies in the window, newest first, at most 1000 (older ones
+  // are cut off). kNotFound from readers that have none (the default).
+  virtual Result<std::vector<CredentialEvent>> credential_events(const TimeWindow& w) {
+    (void)w;
+    return Status::not_found("this reader has no credential events");
   }
 };
 

@@ -61,7 +61,8 @@ class LogStore {
 
   // Adds one row to the collector's run history.
   virtual Status record_run(const RunRecord& run) = 0;
-  // Marks the data fresh as of now (the dashboard reads it from the replica).
+  // Marks the data fresh as of now (the dashboard reads it from the replica). MariaDbLogStore
+  // also writes its credential report (log_reader.h CredentialReport) in the same transaction.
   virtual Status heartbeat(const std::string& collector) = 0;
   // Drops the day partitions of entries wholly before `before_usec`; returns how many. Rows are
   // never deleted one by one.

@@ -7,6 +7,7 @@
 
 #include "infralogs/rotate/rotator.h"
 #include "infralogs/secrets/credential_source.h"
+#include "infralogs/storage/log_reader.h"
 #include "infralogs/storage/mariadb_options.h"
 
 namespace infralogs::storage {
@@ -30,6 +31,11 @@ class MariaDbAccountAdmin : public rotate::AccountAdmin {
   // Errors never contain the password.
   Status set_password(const std::string& user, const std::string& password) override;
   Status can_login(rotate::DbServer server, const Credentials& credentials) override;
+
+  // Adds `event` to credential_events on the primary as the rotation account (which needs
+  // INSERT on it), for serve's Credentials panel; event.time_usec is ignored (the server's
+  // NOW(6)). kInvalidArgument when there is no rotation account.
+  Status record_event(const CredentialEvent& event);
 
  private:
   const MariaDbAccountAdminOptions options_;

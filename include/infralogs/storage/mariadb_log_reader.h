@@ -63,6 +63,8 @@ class MariaDbLogReader : public LogReader, public secrets::RotationListener {
   Result<SearchPage> search(const SearchQuery& q) override;
   Result<std::optional<EntryDetail>> entry(const SearchKey& key) override;
   Result<CredentialStatus> credentials() override;
+  Result<std::vector<CredentialReport>> credential_reports() override;
+  Result<std::vector<CredentialEvent>> credential_events(const TimeWindow& w) override;
 
   // RotationListener (credential_source.h), for the source's refresh thread.
   // verify: opens one connection to the replica with `candidate` and runs SELECT 1.
