@@ -202,7 +202,7 @@ Result<std::vector<CredentialReport>> MariaDbLogReader::credential_reports() {
       "last_switch_us, switches, failures, last_error, reachable, "
       "CAST(UNIX_TIMESTAMP(reported_at) * 1000000 AS UNSIGNED) FROM credential_reports "
       "ORDER BY mode, name");
-  return query_rows<CredentialReport>(*pool_, "credential_reports", b, [](RowReader& r) {
+  return query_rows<CredentialReport>(*pool_, *outage_, "credential_reports", b, [](RowReader& r) {
     CredentialReport c;
     c.mode = r.text(0);
     c.name = r.text(1);
@@ -228,7 +228,7 @@ Result<std::vector<CredentialEvent>> MariaDbLogReader::credential_events(const T
       "result FROM credential_events WHERE ts >= FROM_UNIXTIME(? / 1000000) AND "
       "ts < FROM_UNIXTIME(? / 1000000) ORDER BY ts DESC, event_id DESC LIMIT 1000");
   b.u64(w.from_usec).u64(w.to_usec);
-  return query_rows<CredentialEvent>(*pool_, "credential_events", b, [](RowReader& r) {
+  return query_rows<CredentialEvent>(*pool_, *outage_, "credential_events", b, [](RowReader& r) {
     return CredentialEvent{r.u64(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)};
   });
 }
