@@ -237,8 +237,14 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
     json body = {{"status", "ok"}};
     if (!s.is_ok()) {
       // Probes come unauthenticated: the reason code here, the message (host, account) in the
-      // log.
-      log::warn(kComponent, "healthz: the replica does not answer", {{"error", s.to_string()}});
+      // log. An unreachable replica is already logged once per outage by the reader, so a
+      // probe every few seconds adds only a debug line; other failures (a refused account)
+      // are warnings each time.
+      if (s.code() == StatusCode::kUnavailable) {
+        log::debug(kComponent, "healthz: the database is unavailable", {{"error", s.to_string()}});
+      } else {
+        log::warn(kComponent, "healthz: the database check failed", {{"error", s.to_string()}});
+      }
       body = {{"status", "unavailable"}, {"reason", reason_code(s.code())}};
     }
     add_credentials(body, reader);

@@ -72,6 +72,7 @@ TEST_CASE("a frozen replica makes serve answer 503 in bounded time, logged once,
   CHECK(health.status == 503);
   CHECK(health.ms < 8000);
   std::string port = std::to_string(data.pair.replica_port());
+  INFO(serve.log());
   CHECK(count_of(serve.log(), "the replica does not answer") == 1);
   CHECK(serve.log().find("127.0.0.1:" + port) != std::string::npos);
   CHECK(serve.log().find("read-pw") == std::string::npos);
