@@ -80,7 +80,11 @@ app.kubernetes.io/part-of: infralogs
 {{- printf "{{- with secret %q -}}{{ .Data | toJSON }}{{- end }}" . }}
 {{- end }}
 {{- define "infralogs.vaultTokenTemplate" -}}
+{{- if .key }}
 {{- printf "{{- with secret %q -}}{{ index .Data.data %q }}{{- end }}" .path .key }}
+{{- else }}
+{{- printf "{{- with secret %q -}}{{ .Data.data.current }}{{ with .Data.data.previous }}\n{{ . }}{{ end }}{{- end }}" .path }}
+{{- end }}
 {{- end }}
 
 {{/*
