@@ -130,7 +130,7 @@ TEST_CASE("json output groups repeats among many fields, in order", "[journal]")
       if (i == 5) items.push_back("REPEAT=a");
       if (i == width / 2) items.push_back("REPEAT=b");
       if (i == width - 1) items.push_back("REPEAT=c");
-      char name[16];
+      char name[32];  // "F_" and up to 20 digits: no truncation warning
       std::snprintf(name, sizeof name, "F_%03zu", i);
       items.push_back(std::string(name) + "=" + std::to_string(i));
     }
