@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <vector>
 
 namespace infralogs::collect {
 namespace {
@@ -60,7 +61,32 @@ Status check_url_authority(const std::string& url) {
 
 Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text,
                                                      const std::string& base_dir) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  // Duplicate keys: JSON allows them and nlohmann keeps the last, so {"name": "a", "name": "b"}
+  // would silently be agent b. Refused, naming the key. One set of keys per open object.
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  auto check_keys = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (event == E::object_start) open_objects.emplace_back();
+    if (event == E::object_end && !open_objects.empty()) open_objects.pop_back();
+    if (event == E::key && !open_objects.empty() && duplicate.empty() &&
+        !open_objects.back().insert(parsed.get<std::string>()).second)
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text, check_keys);
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.what() says where: "parse error at line L, column C: ...".
+    std::string what = e.what();
+    size_t at = what.find("parse error");
+    return Status::invalid_argument("inventory: want a JSON object with an \"agents\" array: " +
+                                    (at == std::string::npos ? what : what.substr(at)));
+  }
+  if (!duplicate.empty())
+    return Status::invalid_argument("inventory: key \"" + duplicate.substr(0, 64) +
+                                    "\" appears twice in one object");
   if (!j.is_object() || !j.contains("agents") || !j["agents"].is_array()) {
     return Status::invalid_argument("inventory: want a JSON object with an \"agents\" array");
   }

@@ -6,13 +6,15 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "support/temp_dir.h"
+
 using namespace infralogs;
 
 TEST_CASE("inventory lists agents with tokens from files or the environment", "[collect]") {
-  char dir[] = "/tmp/infralogs-inv-XXXXXX";
-  REQUIRE(mkdtemp(dir));
-  std::ofstream(std::string(dir) + "/t1") << "# comment\n  tok-1 \n";
-  std::ofstream(std::string(dir) + "/shared") << "tok-shared\n";
+  test::TempDir tmp;
+  const std::string& dir = tmp.path();
+  tmp.write("t1", "# comment\n  tok-1 \n");
+  tmp.write("shared", "tok-shared\n");
   setenv("INFRALOGS_TEST_TOKEN", "tok-env", 1);
   auto r = collect::parse_inventory(R"({"token_file": "shared", "agents": [
       {"name": "a", "url": "http://a:1/", "token_file": "t1", "labels": {"env": "prod"}},
@@ -26,7 +28,6 @@ TEST_CASE("inventory lists agents with tokens from files or the environment", "[
   CHECK((*r)[0].labels.at("env") == "prod");
   CHECK((*r)[1].token == "tok-env");
   CHECK((*r)[2].token == "tok-shared");
-  std::system((std::string("rm -rf ") + dir).c_str());
 }
 
 TEST_CASE("inventory problems name the agent and never a token", "[collect]") {
@@ -48,6 +49,45 @@ TEST_CASE("inventory problems name the agent and never a token", "[collect]") {
             .find("cannot read token file") != std::string::npos);
   CHECK(bad(R"({"agents": [{"name": "x", "url": "http://x"}]})").find("token") !=
         std::string::npos);
+}
+
+TEST_CASE("inventory errors carry no token of the agents they name", "[collect]") {
+  test::TempDir tmp;
+  tmp.write("tok", "s3cret-agent-token\n");
+  for (const std::string& agent :
+       {std::string(R"({"name": "x", "url": "ftp://x", "token_file": "tok"})"),
+        std::string(R"({"name": "x", "url": "http://x/path", "token_file": "tok"})"),
+        std::string(R"({"name": "x", "url": "http://", "token_file": "tok"})")}) {
+    INFO(agent);
+    auto r = collect::parse_inventory(R"({"agents": [)" + agent + "]}", tmp.path());
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.status().message().find("agent x") != std::string::npos);
+    CHECK(r.status().message().find("s3cret-agent-token") == std::string::npos);
+  }
+}
+
+TEST_CASE("inventory refuses duplicate keys and says where JSON is broken", "[collect]") {
+  setenv("INFRALOGS_TEST_TOKEN", "t", 1);
+  auto dup = collect::parse_inventory(
+      R"({"agents": [{"name": "a", "url": "http://a", "name": "b", "token_env": "INFRALOGS_TEST_TOKEN"}]})",
+      "/nonexistent");
+  REQUIRE_FALSE(dup.has_value());
+  CHECK(dup.status().code() == StatusCode::kInvalidArgument);
+  CHECK(dup.status().message() == "inventory: key \"name\" appears twice in one object");
+  auto top = collect::parse_inventory(R"({"agents": [], "agents": []})", "/nonexistent");
+  REQUIRE_FALSE(top.has_value());
+  CHECK(top.status().message().find("\"agents\" appears twice") != std::string::npos);
+  // The same key in two different objects is fine.
+  auto ok = collect::parse_inventory(
+      R"({"agents": [{"name": "a", "url": "http://a", "token_env": "INFRALOGS_TEST_TOKEN"},
+                     {"name": "b", "url": "http://b", "token_env": "INFRALOGS_TEST_TOKEN"}]})",
+      "/nonexistent");
+  REQUIRE(ok.has_value());
+  CHECK(ok->size() == 2);
+  auto broken = collect::parse_inventory("{\"agents\": [\n  {\"name\": \"a\",}\n]}", "/x");
+  REQUIRE_FALSE(broken.has_value());
+  CHECK(broken.status().code() == StatusCode::kInvalidArgument);
+  CHECK(broken.status().message().find("line 2") != std::string::npos);
 }
 
 TEST_CASE("inventory refuses credentials or a path in a URL, and overlong names", "[collect]") {
