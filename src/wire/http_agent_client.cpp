@@ -24,6 +24,33 @@ Status status_for_http(int code, const std::string& what) {
   return Status::unavailable(what);
 }
 
+// What went wrong, for a collector's log line: httplib's own names ("Connection", "Read") say
+// too little to act on. Names the URL and the timeout that ran out; never the token.
+std::string transport_error(httplib::Error e, const AgentSpec& agent,
+                            const HttpAgentClientOptions& options) {
+  auto secs = [](std::chrono::seconds d) { return std::to_string(d.count()) + " s"; };
+  switch (e) {
+    case httplib::Error::Connection:
+      return "cannot connect to " + agent.url + " (refused, unreachable or no such host)";
+    case httplib::Error::ConnectionTimeout:
+      return "no connection to " + agent.url + " within " + secs(options.connect_timeout);
+    case httplib::Error::Read:
+      return agent.url + " closed the connection or sent nothing for " +
+             secs(options.read_timeout) + " (read timeout)";
+    case httplib::Error::Write:
+      return "cannot send the request to " + agent.url + " (connection closed)";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake with " + agent.url + " failed";
+    case httplib::Error::SSLServerVerification:
+      return agent.url + "'s certificate does not verify" +
+             (agent.ca_file.empty() ? std::string() : " against " + agent.ca_file);
+    case httplib::Error::SSLLoadingCerts:
+      return "cannot load the CA or client certificate files for " + agent.url;
+    default:
+      return httplib::to_string(e) + " (" + agent.url + ")";
+  }
+}
+
 // A client for one request to `agent`: timeouts, token, TLS verification as configured.
 std::unique_ptr<httplib::Client> make_client(const AgentSpec& agent,
                                              const HttpAgentClientOptions& options) {
@@ -48,7 +75,7 @@ Result<AgentIdentity> HttpAgentClient::identify(const AgentSpec& agent, std::sto
   const std::string where = std::string("GET ") + kMachinePath + ": ";
   auto res = cli->Get(kMachinePath);
   if (stop.stop_requested()) return Status::unavailable(where + "stopped");
-  if (!res) return Status::unavailable(where + httplib::to_string(res.error()));
+  if (!res) return Status::unavailable(where + transport_error(res.error(), agent, options_));
   if (res->status != 200) return status_for_http(res->status, where + error_text(*res, res->body));
   auto j = nlohmann::json::parse(res->body, nullptr, false);
   if (!j.is_object()) return Status::corruption(where + "the body is not a JSON object");
@@ -201,7 +228,7 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
     batch.more = true;  // the rest of the page is fetched from the last entry's cursor
     return batch;
   }
-  if (!res) return Status::unavailable(where + httplib::to_string(res.error()));
+  if (!res) return Status::unavailable(where + transport_error(res.error(), agent, options_));
   if (http_status != 200)
     return status_for_http(http_status, where + error_text(res.value(), error_body));
   if (!pending.empty())
