@@ -60,6 +60,15 @@ ok
 if pgrep -f -- "$DIR/" >/dev/null; then fail "processes of the demo still run: $(pgrep -af -- "$DIR/")"; fi
 ok
 
+# The agents: their API tokens from Vault KV v2 (rotate-creds --agent-tokens made the secret),
+# through their own AppRole, not from a file.
+for vm in demo-vm-01 demo-vm-02 demo-vm-03; do
+  has "$DIR/agents/$vm.log" '"tokens_source":"vault secret/data/infralogs/agent-tokens"' \
+    "the agent of $vm did not take its tokens from Vault"
+done
+has "$DIR/vault.log" '"msg":"login","role":"infralogs-agent"' "no AppRole login of infralogs-agent"
+has "$DIR/rotate-agent-tokens.log" '"action":"create"' "rotate-creds did not create the agents' tokens"
+
 # The collector: AppRole login and a dynamic writer, in both the --once run and the loop.
 for log in "$DIR/collect-once.log" "$DIR/collect.log"; do
   has "$log" '"method":"approle","msg":"vault login"' "collect did not log in with AppRole"

@@ -40,6 +40,9 @@ ROTATE_USER = "infralogs_rotator"
 # role's statements must name the same host part, or ALTER USER would miss the account.
 READ_HOST = "127.0.0.1"
 
+# The agents' API tokens (KV v2): rotate-creds --agent-tokens keeps {"current", "previous"}.
+AGENT_TOKENS = "secret/data/infralogs/agent-tokens"
+
 POLICIES = {
     "infralogs-collect": f"""
 path "{DB_MOUNT}/creds/{COLLECT_ROLE}" {{ capabilities = ["read"] }}
@@ -49,7 +52,13 @@ path "sys/leases/revoke" {{ capabilities = ["update"] }}
     "infralogs-read": f"""
 path "{DB_MOUNT}/static-creds/{READ_ROLE}" {{ capabilities = ["read"] }}
 """,
+    # The agents read their API tokens; the demo's Vault Agent stand-in renders `current` for
+    # the collector with the same role.
+    "infralogs-agent": f"""
+path "{AGENT_TOKENS}" {{ capabilities = ["read"] }}
+""",
     "infralogs-rotate": f"""
+path "{AGENT_TOKENS}" {{ capabilities = ["create", "read", "update"] }}
 path "{DB_MOUNT}/rotate-role/{READ_ROLE}"  {{ capabilities = ["update"] }}
 path "{DB_MOUNT}/static-creds/{READ_ROLE}" {{ capabilities = ["read"] }}
 path "{DB_MOUNT}/static-creds/{ROTATE_ROLE}" {{ capabilities = ["read"] }}
@@ -112,6 +121,7 @@ def main():
         admin = json.load(f)
 
     client.sys.enable_secrets_engine("database", path=DB_MOUNT)
+    client.sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
     client.write(f"{DB_MOUNT}/config/{CONNECTION}",
                  plugin_name="mysql-database-plugin",
                  connection_url=f"{{{{username}}}}:{{{{password}}}}@tcp(127.0.0.1:{a.primary_port})/",
@@ -136,7 +146,7 @@ def main():
         client.sys.create_or_update_policy(name=name, policy=text)
     client.sys.enable_auth_method("approle")
     ttls = {"infralogs-collect": ("20m", "2h"), "infralogs-read": ("20m", "2h"),
-            "infralogs-rotate": ("5m", "15m")}
+            "infralogs-rotate": ("5m", "15m"), "infralogs-agent": ("20m", "2h")}
     for name, (ttl, max_ttl) in ttls.items():
         client.write(f"auth/approle/role/{name}", token_policies=name, token_ttl=ttl,
                      token_max_ttl=max_ttl)
@@ -148,7 +158,8 @@ def main():
         write_secret(os.path.join(d, "secret-id"), secret_id)
     print(f"vault-setup: {DB_MOUNT}/ -> 127.0.0.1:{a.primary_port} as {admin['username']}; "
           f"dynamic role {COLLECT_ROLE} (ttl {a.lease_ttl} s, max {a.lease_max_ttl} s), "
-          f"static roles {READ_ROLE} (user {READ_USER}) and {ROTATE_ROLE} (user {ROTATE_USER}); AppRole roles {', '.join(ttls)}")
+          f"static roles {READ_ROLE} (user {READ_USER}) and {ROTATE_ROLE} (user {ROTATE_USER}); "
+          f"KV v2 at secret/ for the agents' tokens ({AGENT_TOKENS}); AppRole roles {', '.join(ttls)}")
 
 
 if __name__ == "__main__":
