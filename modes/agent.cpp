@@ -16,6 +16,7 @@
 #include "infralogs/secrets/vault_kv_tokens.h"
 #include "infralogs/wire/protocol.h"
 #include "mode.h"
+#include "server_flags.h"
 #include "vault_token_source.h"
 
 namespace infralogs::modes {
@@ -34,9 +35,7 @@ struct AgentConfig {
   journal::ReaderOptions reader;
   http::TlsOptions tls;
   http::AgentOptions agent;
-  size_t threads = 8;
-  size_t max_connections = 256;
-  int header_timeout_s = 10;
+  ServerFlags server;
   size_t auth_fail_limit = 10;
   int auth_fail_window_s = 60;
 };
@@ -103,9 +102,7 @@ int run_agent(const AgentConfig& cfg) {
     return credentials_exit_code(tokens.status());
   }
   http::ServerOptions server_options;
-  server_options.threads = cfg.threads;
-  server_options.max_connections = cfg.max_connections;
-  server_options.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
+  apply_server_flags(cfg.server, &server_options);
   server_options.keep_alive_max_count = 1000;
   server_options.read_timeout = std::chrono::seconds(30);
   server_options.write_timeout = std::chrono::seconds(60);
@@ -207,21 +204,7 @@ RunFn setup_agent(CLI::App& sub) {
          "Drop the journal file pages read so far from memory after this many entries of one "
          "response (0: never). Lower: less memory, a little slower.")
       ->capture_default_str();
-  sub.add_option("--threads", cfg->threads,
-                 "Connection threads started up front (more start on demand, up to "
-                 "--max-connections).")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, size_t{256}));
-  sub.add_option("--max-connections", cfg->max_connections,
-                 "Connections served at once; past it the oldest idle connection, or the oldest "
-                 "still sending its request head, is closed to make room.")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, size_t{10000}));
-  sub.add_option("--header-timeout", cfg->header_timeout_s,
-                 "Seconds a client has to send a whole request head; the connection is closed "
-                 "past it (slow clients cannot hold the server).")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+  add_server_flags(sub, &cfg->server);
   sub.add_option("--auth-fail-limit", cfg->auth_fail_limit,
                  "Failed authentications a client address may make per window before it gets 429.")
       ->capture_default_str()

@@ -14,6 +14,7 @@
 #include "infralogs/secrets/forwarding_listener.h"
 #include "infralogs/storage/mariadb_log_reader.h"
 #include "mode.h"
+#include "server_flags.h"
 
 namespace infralogs::modes {
 namespace {
@@ -26,10 +27,8 @@ struct ServeConfig {
   DbTlsFlags db_tls;
   secrets::CredentialsConfig credentials;
   int stale_after_s = 900;
-  size_t threads = 8;
+  ServerFlags server;
   int db_timeout_s = 10;
-  size_t max_connections = 256;
-  int header_timeout_s = 10;
   size_t search_walk_rows = 200000;
 };
 
@@ -72,9 +71,7 @@ int run_serve(const ServeConfig& cfg) {
   dashboard::Dashboard dash(reader, options);
   MetricsRegistry metrics;
   http::ServerOptions server_options;
-  server_options.threads = cfg.threads;
-  server_options.max_connections = cfg.max_connections;
-  server_options.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
+  apply_server_flags(cfg.server, &server_options);
   auto server = http::Server::create({}, server_options);
   if (!server) {
     log::error(kComponent, "cannot create the HTTP server", {{"error", server.status().message()}});
@@ -115,24 +112,10 @@ RunFn setup_serve(CLI::App& sub) {
          "Seconds after which the collector's heartbeat, or a host's last poll, counts as stale.")
       ->capture_default_str()
       ->check(CLI::Range(10, 86400 * 30));
-  sub.add_option("--threads", cfg->threads,
-                 "Connection threads started up front (more start on demand, up to "
-                 "--max-connections).")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, size_t{256}));
+  add_server_flags(sub, &cfg->server);
   sub.add_option("--db-timeout", cfg->db_timeout_s,
                  "Seconds one read or write to the replica may take; past it the request answers "
                  "503 (a frozen replica cannot hold serve's requests longer).")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3600));
-  sub.add_option("--max-connections", cfg->max_connections,
-                 "Connections served at once; past it the oldest idle connection, or the oldest "
-                 "still sending its request head, is closed to make room.")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, size_t{10000}));
-  sub.add_option("--header-timeout", cfg->header_timeout_s,
-                 "Seconds a client has to send a whole request head; the connection is closed "
-                 "past it (slow clients cannot hold the server).")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   sub.add_option(
