@@ -5,15 +5,14 @@
 // is stale; rotate-creds killed after each step converges on rerun; and no token is in any log.
 // Run by ctest as "vault: agent tokens".
 
-#include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "support/process.h"
 #include "vault_fixture.h"
 
 namespace infralogs::vtest {
@@ -25,41 +24,6 @@ using std::chrono::seconds;
 
 const std::string kMount = "secret";
 const std::string kPath = "secret/data/infralogs/agent-tokens";
-
-// A child whose stdout and stderr go to a file, SIGKILLed when destroyed.
-class Child {
- public:
-  explicit Child(const std::vector<std::string>& argv) : out_(dir_.path() + "/out") {
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      int fd = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 2);
-      ::dup2(fd, 1);
-      std::vector<char*> a;
-      for (const std::string& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-      a.push_back(nullptr);
-      ::execv(a[0], a.data());
-      _exit(127);
-    }
-  }
-  ~Child() { kill9(); }
-  std::string output() const { return read_file(out_); }
-  // SIGKILL and reap; true when it was still running.
-  bool kill9() {
-    if (pid_ <= 0) return false;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-  }
-
- private:
-  TempDir dir_;
-  std::string out_;
-  pid_t pid_ = -1;
-};
 
 struct Env {
   VaultProcess& vault;
@@ -124,7 +88,7 @@ class Agent {
         // The waits below present tokens not accepted yet.
         "--auth-fail-limit", "1000000"};
     for (const std::string& s : env.vault_flags()) a.push_back(s);
-    child_ = std::make_unique<Child>(a);
+    child_ = std::make_unique<test::BackgroundProcess>(a);
     REQUIRE(wait_until([&] { return get("/healthz", "") != -1; }, seconds(20)));
   }
   // The status of GET `path` with `token` as Bearer (none when empty); -1 when unreachable.
@@ -143,12 +107,12 @@ class Agent {
     get("/healthz", "", &body);
     return json::parse(body, nullptr, false);
   }
-  std::string log() const { return child_->output(); }
+  std::string log() const { return child_->log(); }
 
  private:
   TempDir journal_dir_;
   int port_;
-  std::unique_ptr<Child> child_;
+  std::unique_ptr<test::BackgroundProcess> child_;
 };
 
 TEST_CASE("agent takes its API tokens from Vault and follows rotate-creds --agent-tokens",
@@ -284,12 +248,14 @@ TEST_CASE("rotate-creds --agent-tokens killed after each step converges on rerun
         REQUIRE(v.root("POST", "/v1/" + path, {{"data", c.seed}}).status == 200);
       const int64_t before = read_secret(v, path).version;
       {
-        Child b(env.rotate_args(path, {"--pause-after-step", std::to_string(step)}));
-        REQUIRE(
-            wait_until([&] { return b.output().find("paused (test hook") != std::string::npos; },
-                       seconds(30)));
-        CHECK(b.kill9());
-        env.all_output += b.output();
+        test::BackgroundProcess b(
+            env.rotate_args(path, {"--pause-after-step", std::to_string(step)}));
+        REQUIRE(wait_until([&] { return b.log().find("paused (test hook") != std::string::npos; },
+                           seconds(30)));
+        b.signal(SIGKILL);
+        b.wait();
+        CHECK(b.term_signal() == SIGKILL);  // it was still paused, not exited
+        env.all_output += b.log();
       }
       CHECK(read_secret(v, path).version == before + (step == 2 ? 1 : 0));
       // The rerun finishes what a crash before the write left undone; after the write it has
