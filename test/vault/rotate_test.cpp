@@ -4,7 +4,6 @@
 // --pause-after-step test hook) and rerun; --dry-run; usage errors; and no password or token
 // in any output. Run by ctest as "vault: rotate-creds".
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "support/process.h"
 #include "vault_fixture.h"
 
 namespace infralogs::vtest {
@@ -89,45 +89,6 @@ void check_no_secret(const std::string& out, const std::set<std::string>& secret
     CHECK(out.find(s) == std::string::npos);
   }
 }
-
-// A background run whose stderr goes to a file, so a test can wait for a line and kill it.
-class Background {
- public:
-  explicit Background(const std::vector<std::string>& argv) : err_(dir_.path() + "/err") {
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      int fd = ::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 2);
-      ::dup2(fd, 1);
-      std::vector<char*> a;
-      for (const std::string& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-      a.push_back(nullptr);
-      ::execv(a[0], a.data());
-      _exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  std::string err() const { return read_file(err_); }
-  // SIGKILL and reap; true when it was killed (had not exited).
-  bool kill9() {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-  }
-
- private:
-  TempDir dir_;
-  std::string err_;
-  pid_t pid_ = -1;
-};
 
 // The KV secret as test-vault has it: version and data.
 struct Kv {
@@ -329,11 +290,14 @@ TEST_CASE("rotate-creds --kv-path killed after each step converges on rerun", "[
     std::string active = before.data["username"];
     std::string inactive = active == "ab_a" ? "ab_b" : "ab_a";
     {
-      Background b(env.kv({"--min-interval", "0", "--pause-after-step", std::to_string(step)}));
-      REQUIRE(wait_until([&] { return b.err().find("paused (test hook") != std::string::npos; },
+      test::BackgroundProcess b(
+          env.kv({"--min-interval", "0", "--pause-after-step", std::to_string(step)}));
+      REQUIRE(wait_until([&] { return b.log().find("paused (test hook") != std::string::npos; },
                          seconds(30)));
-      CHECK(b.kill9());
-      outputs.add(b.err());
+      b.signal(SIGKILL);
+      b.wait();
+      CHECK(b.term_signal() == SIGKILL);  // it was still paused, not exited
+      outputs.add(b.log());
     }
     Kv after_kill = read_kv(v);
     if (step < 5) {
