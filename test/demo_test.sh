@@ -112,9 +112,24 @@ user=$(jq -r .username "$DIR/vault/read-credentials.json")
 ok
 # After the rotation the dashboard still answers from the replica with the new password.
 has "$OUT" '^demo: after the rotation, the dashboard still answers:$' "no check after the rotation"
-grep -A 2 '^demo: after the rotation' "$OUT" | grep -Eq '^  3 hosts, [1-9][0-9]* entries' ||
+grep -A 2 '^demo: after the rotation' "$OUT" | grep -Eq '^  [34] hosts, [1-9][0-9]* entries' ||
   fail "the dashboard did not answer /api/overview after the rotation"
 ok
+
+# The fleet looks live: history up to the demo's start, and the live writer's entries, written
+# while the demo ran, reached the replica within seconds.
+has "$OUT" "^demo: writing 2000 entries per VM, one a second up to now" "the history does not end now"
+has "$OUT" "^demo: the VMs' new entries reach the replica: the newest is [0-9]+ s old \\([1-9][0-9]* written" \
+  "the live entries did not reach the replica"
+written=$(jq -r .entries "$DIR/live-writer.json")
+[ "$written" -ge 1 ] || fail "the live writer wrote $written entries"
+ok
+has "$DIR/live-writer.log" '"msg": "stopped"' "the live writer did not stop cleanly"
+for vm in demo-vm-01 demo-vm-02 demo-vm-03; do
+  n=$(journalctl --file "$DIR/vms/$vm/*.journal" -q --since "-10min" -o cat | wc -l)
+  [ "$n" -ge 1 ] || fail "no entry of the last 10 minutes in the journal of $vm"
+  ok
+done
 
 # Where the dashboard has the Credentials panel (/api/credentials), it names both sources.
 if grep -q '^demo: /api/credentials' "$OUT"; then
