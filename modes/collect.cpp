@@ -38,6 +38,7 @@ struct CollectConfig {
   std::string since = "24h";
   int retain_days = 0;
   int timeout_s = 30;
+  int response_timeout_s = 300;
   int db_timeout_s = 30;
   bool gzip = false;
   std::string metrics_file;
@@ -162,6 +163,7 @@ int run_collect(CollectConfig cfg) {
 
   wire::HttpAgentClientOptions http;
   http.read_timeout = std::chrono::seconds(cfg.timeout_s);
+  http.response_timeout = std::chrono::seconds(cfg.response_timeout_s);
   http.gzip = cfg.gzip;
   wire::HttpAgentClient client(http);
   Reporter reporter(isatty(STDERR_FILENO));
@@ -239,6 +241,11 @@ RunFn setup_collect(CLI::App& sub) {
   sub.add_option("--timeout", cfg->timeout_s, "Seconds an agent may stay silent within a response.")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  sub.add_option("--response-timeout", cfg->response_timeout_s,
+                 "Seconds one page from an agent may take in all, however steadily it trickles "
+                 "(0: no limit); the page is then fetched again.")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
   sub.add_option("--db-timeout", cfg->db_timeout_s,
                  "Seconds one read or write to the primary may take before the store fails.")
       ->capture_default_str()

@@ -1,6 +1,8 @@
 #include "infralogs/collect/collector.h"
 
-#include <atomic>
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -83,15 +85,19 @@ Status Collector::mark_polled(uint32_t host, std::stop_token stop, const std::st
       .s;
 }
 
-AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_token stop) {
-  AgentReport rep;
+bool Collector::collect_agent(const wire::AgentSpec& agent, std::stop_token stop,
+                              AgentReport* report) {
+  AgentReport& rep = *report;
   rep.name = agent.name;
   rep.url = agent.url;
+  rep.caught_up = false;
   auto started = std::chrono::steady_clock::now();
+  bool retry_later = false;
   auto finish = [&](Status s) {
     rep.status = std::move(s);
-    rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    return rep;
+    rep.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return retry_later;
   };
   auto host = with_retries(options_, stop, agent.name, "host",
                            [&] { return store_.host_id(agent.name, labels_json(agent)); });
@@ -106,9 +112,13 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
     req.after = after;
     req.limit = options_.batch_entries;
     if (after.empty()) req.since_usec = options_.first_contact_since_usec;
-    auto batch = with_retries(options_, stop, agent.name, "fetch",
-                              [&] { return client_.fetch(agent, req, stop); });
-    if (!batch) return finish(batch.status());
+    // One try: a fetch that may work later is retried by poll_once after the backoff, from
+    // the stored cursor, while this worker serves other agents.
+    auto batch = client_.fetch(agent, req, stop);
+    if (!batch) {
+      retry_later = retryable(batch.status()) && !stop.stop_requested();
+      return finish(batch.status());
+    }
     rep.bytes += batch->wire_bytes;
     if (batch->entries.empty()) {
       rep.caught_up = true;
@@ -165,23 +175,87 @@ AgentReport Collector::collect_agent(const wire::AgentSpec& agent, std::stop_tok
 
 std::vector<AgentReport> Collector::poll_once(const std::vector<wire::AgentSpec>& agents,
                                               std::stop_token stop) {
+  using Clock = std::chrono::steady_clock;
   std::vector<AgentReport> reports(agents.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < agents.size();) {
-      try {
-        reports[i] = collect_agent(agents[i], stop);
-      } catch (const std::exception& e) {  // one agent's bug never stops the others
-        reports[i].name = agents[i].name;
-        reports[i].url = agents[i].url;
-        reports[i].status = Status::internal(std::string("unexpected error: ") + e.what());
-      }
+  // Agents to run, each with its try number and the time it may run: a failed fetch puts its
+  // agent back with the backoff, so the wait never holds a worker (1,000 unreachable agents
+  // would otherwise take `parallel` workers for attempts x backoff each, starving the rest).
+  struct Task {
+    size_t index;
+    int attempt;
+    Clock::time_point not_before;
+  };
+  std::mutex mu;
+  std::condition_variable_any wake;
+  std::vector<Task> pending;
+  size_t running = 0;
+  for (size_t i = 0; i < agents.size(); ++i) pending.push_back({i, 1, Clock::time_point::min()});
+  std::vector<bool> finished(agents.size(), false);
+
+  auto run = [&](size_t i) {
+    try {
+      return collect_agent(agents[i], stop, &reports[i]);
+    } catch (const std::exception& e) {  // one agent's bug never stops the others
+      reports[i].name = agents[i].name;
+      reports[i].url = agents[i].url;
+      reports[i].status = Status::internal(std::string("unexpected error: ") + e.what());
+      return false;
     }
+  };
+  auto worker = [&] {
+    std::unique_lock lock(mu);
+    while (!stop.stop_requested()) {
+      if (pending.empty()) {
+        if (running == 0) break;
+        wake.wait(lock, stop, [&] { return !pending.empty() || running == 0; });
+        continue;
+      }
+      auto next = std::min_element(
+          pending.begin(), pending.end(),
+          [](const Task& a, const Task& b) { return a.not_before < b.not_before; });
+      if (next->not_before > Clock::now()) {
+        Clock::time_point when = next->not_before;
+        size_t waiting = pending.size();
+        wake.wait_until(lock, stop, when,
+                        [&] { return pending.size() != waiting || Clock::now() >= when; });
+        continue;
+      }
+      Task task = *next;
+      pending.erase(next);
+      ++running;
+      lock.unlock();
+      bool again = run(task.index);
+      lock.lock();
+      --running;
+      const Status& s = reports[task.index].status;
+      if (again && task.attempt < options_.attempts) {
+        auto delay = options_.backoff * (1 << std::min(task.attempt - 1, 20));
+        log::warn(kComponent, "retrying",
+                  {{"agent", agents[task.index].name},
+                   {"step", "fetch"},
+                   {"attempt", task.attempt},
+                   {"wait_ms", delay.count()},
+                   {"error", s.message()}});
+        pending.push_back({task.index, task.attempt + 1, Clock::now() + delay});
+      } else {
+        finished[task.index] = true;
+      }
+      wake.notify_all();
+    }
+    wake.notify_all();
   };
   size_t n = std::max<size_t>(1, std::min(options_.parallel, agents.size()));
   std::vector<std::thread> threads;
   for (size_t t = 0; t < n; ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
+  // Stopped: agents never run, or waiting for a retry, report it.
+  for (size_t i = 0; i < agents.size(); ++i) {
+    if (finished[i]) continue;
+    reports[i].name = agents[i].name;
+    reports[i].url = agents[i].url;
+    reports[i].caught_up = false;
+    reports[i].status = Status::unavailable("stopped");
+  }
   return reports;
 }
 

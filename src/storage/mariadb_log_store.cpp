@@ -255,6 +255,15 @@ Status write_batch(Connection& conn, uint32_t host, const std::string& expected_
   for (size_t begin = 0, end; begin < batch.entries.size(); begin = end) {
     end = chunk_end(batch.entries, begin, options);
     Status s = insert_entries_bulk(conn, host, batch.entries, begin, end);
+    if (!s.is_ok() && conn.last_errno() == ER_DUP_ENTRY) {
+      // The cursor check passed, so these rows were not stored by a racing collector: the
+      // batch repeats entries this host already has (an agent that ignores `after`, or
+      // repeats an entry within a page). Not retryable, and nothing of it is stored.
+      return Status::corruption(
+          "the batch holds an entry already stored for this host (same seqnum ID, seqnum and "
+          "time): the agent repeated entries or ignored the cursor; nothing of this batch was "
+          "stored");
+    }
     if (!s.is_ok()) return s;
   }
   Status s = upsert_rollups(conn, host, batch.entries, false);

@@ -1,8 +1,12 @@
 #include <httplib.h>
 #include <zlib.h>
 
+#include <condition_variable>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "infralogs/wire/agent_client.h"
 #include "infralogs/wire/entry_decoder.h"
@@ -66,6 +70,46 @@ std::unique_ptr<httplib::Client> make_client(const AgentSpec& agent,
   return cli;
 }
 
+// Calls on_expiry (from its own thread) if it is still alive `limit` after construction: the
+// response's total deadline, which read timeouts alone do not give (an agent sending a byte
+// every read_timeout - 1 seconds would hold a collector's worker forever). A zero limit
+// disables it.
+class ResponseDeadline {
+ public:
+  ResponseDeadline(std::chrono::seconds limit, std::function<void()> on_expiry) {
+    if (limit.count() <= 0) return;
+    thread_ = std::thread([this, limit, on_expiry = std::move(on_expiry)] {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
+      fired_ = true;
+      lock.unlock();
+      on_expiry();
+    });
+  }
+  ~ResponseDeadline() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  ResponseDeadline(const ResponseDeadline&) = delete;
+  ResponseDeadline& operator=(const ResponseDeadline&) = delete;
+  bool fired() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fired_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  bool fired_ = false;
+  std::thread thread_;  // last: starts after the members it uses exist
+};
+
 }  // namespace
 
 Result<AgentIdentity> HttpAgentClient::identify(const AgentSpec& agent, std::stop_token stop) {
@@ -120,6 +164,7 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   size_t page_bytes = 0;      // decoded line bytes so far
   bool cut_at_bound = false;  // we closed the response at max_page_bytes
   std::string protocol;       // the response's protocol header
+  bool timed_out = false;     // the response deadline cut the response
   std::unique_ptr<z_stream, void (*)(z_stream*)> inflater(nullptr, [](z_stream* z) {
     inflateEnd(z);
     delete z;
@@ -216,8 +261,19 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
     }
     return true;
   };
-  auto res = cli.Get(path.c_str(), headers, on_response, on_data);
+  httplib::Result res = [&] {
+    ResponseDeadline deadline(options_.response_timeout, [&cli] { cli.stop(); });
+    auto r = cli.Get(path.c_str(), headers, on_response, on_data);
+    if (deadline.fired()) timed_out = true;
+    return r;
+  }();
   std::string where = "GET /logs: ";
+  if (timed_out) {
+    return Status::unavailable(
+        where + agent.url + " did not finish the page within " +
+        std::to_string(options_.response_timeout.count()) +
+        " s (--response-timeout); the page is fetched again from the stored cursor");
+  }
   if (!decode_error.is_ok()) return Status::corruption(where + decode_error.message());
   if (stop.stop_requested()) return Status::unavailable(where + "stopped");
   if (cut_at_bound) {

@@ -312,6 +312,17 @@ TEST_CASE("an agent returning garbage is refused and nothing of it is stored",
       res.set_content(good_line + "\n{\"__REALTIME_TIMESTAMP\":\"5\",\"MESSAGE\":\"x\"}\n",
                       "application/x-ndjson");
     if (kind == "badproto") res.set_content(good_line + "\n", "application/x-ndjson");
+    // Issue 11 #9: an entry repeated (a repeated page, an agent ignoring `after`) gave the
+    // database's raw "Duplicate entry ... for key 'PRIMARY'".
+    if (kind == "repeat")
+      res.set_content(good_line + "\n" + good_line + "\n", "application/x-ndjson");
+    // ... and an agent trickling a byte faster than --timeout held collect forever.
+    if (kind == "trickle") {
+      res.set_chunked_content_provider("application/x-ndjson", [](size_t, httplib::DataSink& sink) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        return sink.write("{", 1);
+      });
+    }
     if (kind == "error") {
       res.status = 500;
       res.set_content("{\"error\":\"boom\"}", "application/json");
@@ -346,8 +357,10 @@ TEST_CASE("an agent returning garbage is refused and nothing of it is stored",
                          {"bad-proto", url, "badproto"},
                          {"bad-error", url, "error"},
                          {"bad-truncated", url, "truncated"},
-                         {"bad-huge", url, "huge"}});
-  auto r = run(collect_command(fleet, db, {"--attempts", "1"}));
+                         {"bad-huge", url, "huge"},
+                         {"bad-repeat", url, "repeat"},
+                         {"bad-trickle", url, "trickle"}});
+  auto r = run(collect_command(fleet, db, {"--attempts", "1", "--response-timeout", "3"}));
   fake.stop();
   t.join();
   INFO(r.err);
@@ -355,9 +368,12 @@ TEST_CASE("an agent returning garbage is refused and nothing of it is stored",
   for (const char* want :
        {"FAILED bad-invalid", "entry 2: unexpected value", "FAILED bad-nocursor",
         "entry has no __CURSOR", "FAILED bad-proto", "not an infralogs agent", "FAILED bad-error",
-        "boom", "FAILED bad-truncated", "truncated", "FAILED bad-huge", "a line longer than"}) {
+        "boom", "FAILED bad-truncated", "truncated", "FAILED bad-huge", "a line longer than",
+        "FAILED bad-repeat", "an entry already stored for this host", "FAILED bad-trickle",
+        "did not finish the page within 3 s"}) {
     CHECK(r.err.find(want) != std::string::npos);
   }
+  CHECK(r.err.find("Duplicate entry") == std::string::npos);
   pair.sync_replica();
   CHECK(count(pair,
               "SELECT COUNT(*) FROM infralogs.entries e JOIN infralogs.hosts h USING (host_id) "

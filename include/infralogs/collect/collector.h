@@ -19,9 +19,11 @@
 namespace infralogs::collect {
 
 struct CollectorOptions {
-  size_t parallel = 4;                     // agents polled at once
-  size_t batch_entries = 10000;            // entries per page and per transaction
-  int attempts = 5;                        // tries per fetch or store before the agent is failed
+  size_t parallel = 4;           // agents polled at once
+  size_t batch_entries = 10000;  // entries per page and per transaction
+  // Tries per fetch or store before the agent is failed this round. A failed fetch waits for
+  // its retry without holding a worker: the other agents go on meanwhile.
+  int attempts = 5;
   std::chrono::milliseconds backoff{500};  // wait before the second try; doubles after each
   // First contact with an agent (no stored cursor): start at this realtime; nullopt takes the
   // agent's whole journal.
@@ -62,7 +64,11 @@ class Collector {
                                      std::stop_token stop);
 
  private:
-  AgentReport collect_agent(const wire::AgentSpec& agent, std::stop_token stop);
+  // One try at `agent` from its stored cursor, adding to *report (entries, bytes, seconds
+  // accumulate over tries). Returns true when a fetch failed in a way a later try may fix
+  // (kUnavailable): poll_once then tries again after the backoff. Store errors are retried
+  // in place (the database is shared by every agent).
+  bool collect_agent(const wire::AgentSpec& agent, std::stop_token stop, AgentReport* report);
   Status mark_polled(uint32_t host, std::stop_token stop, const std::string& agent);
 
   wire::AgentClient& client_;

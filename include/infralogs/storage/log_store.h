@@ -51,8 +51,9 @@ class LogStore {
   // In one transaction: stores the batch's entries, their hourly rollup increments, `gap` when
   // given, and moves the host's cursor from `expected_cursor` to the last entry's. kAborted
   // (nothing written) when the stored cursor is no longer `expected_cursor` (another collector
-  // got there first). On any error nothing of the batch is written. An empty batch writes
-  // nothing and is ok.
+  // got there first); kCorruption when the batch repeats an entry the host already has (an
+  // agent that repeated a page or ignored the cursor). On any error nothing of the batch is
+  // written. An empty batch writes nothing and is ok.
   virtual Status append(uint32_t host, const std::string& expected_cursor, const Batch& batch,
                         const std::optional<Gap>& gap) = 0;
 

@@ -55,7 +55,10 @@ class AgentClient {
 struct HttpAgentClientOptions {
   std::chrono::seconds connect_timeout{5};
   std::chrono::seconds read_timeout{30};  // the longest silence within a response
-  size_t max_line_bytes = 64u << 20;      // a longer line is refused as corruption
+  // The longest a whole /logs response may take, from connecting to its last byte: an agent
+  // that trickles bytes slower than read_timeout cannot hold a worker longer. 0: no limit.
+  std::chrono::seconds response_timeout{300};
+  size_t max_line_bytes = 64u << 20;  // a longer line is refused as corruption
   // A page is cut after the line that brings its decoded bytes to this many: the client closes
   // the response and returns the entries so far with `more` set, so the caller resumes from the
   // last one. Bounds the collector's memory per worker whatever the page's entry count (1,000
