@@ -84,7 +84,9 @@ LiveHub::LiveHub(storage::LogReader& reader, LiveOptions options)
 
 LiveHub::~LiveHub() { stop(); }
 
-uint64_t LiveHub::now() const { return options_.now_usec ? options_.now_usec() : system_now_usec(); }
+uint64_t LiveHub::now() const {
+  return options_.now_usec ? options_.now_usec() : system_now_usec();
+}
 
 Status LiveHub::poll_once(bool* more) {
   MutexLock poll_lock(poll_mu_);
@@ -195,7 +197,8 @@ void LiveHub::run(std::stop_token stop) {
     bool more = false;
     Status s = poll_once(&more);
     if (!s.is_ok() && !failing) {
-      log::warn(kComponent, "live: cannot read the replica; streams wait", {{"error", s.message()}});
+      log::warn(kComponent, "live: cannot read the replica; streams wait",
+                {{"error", s.message()}});
     } else if (s.is_ok() && failing) {
       log::info(kComponent, "live: reading the replica again");
     }
@@ -312,7 +315,8 @@ LiveHub::Batch LiveHub::Stream::next(std::chrono::milliseconds wait) {
     }
   }
   MutexLock lock(hub_.mu_);
-  auto pending = [&]() REQUIRES(hub_.mu_) {
+  auto pending = [&] {
+    hub_.mu_.assert_held();  // called here and by wait_for, both with the lock held
     return hub_.stopped_ || (!hub_.buffer_.empty() && hub_.buffer_.back().seq > position_);
   };
   if (out.entries.empty() && out.reset.empty() && out.error.is_ok() && !pending()) {

@@ -26,8 +26,7 @@ std::string event(std::string_view name, const json& data, const std::string& id
 }
 
 // The filter from the request; false (with the response set) on a bad parameter.
-bool parse_filter(const httplib::Request& req, httplib::Response& res,
-                  dashboard::LiveFilter* f) {
+bool parse_filter(const httplib::Request& req, httplib::Response& res, dashboard::LiveFilter* f) {
   static const std::set<std::string> kAllowed = {"host", "unit", "priority"};
   for (const auto& [key, value] : req.params) {
     if (!kAllowed.count(key)) {
@@ -102,8 +101,9 @@ void attach_live_routes(httplib::Server& server, dashboard::LiveHub& hub, Metric
           auto until_beat = state->last_write + options.heartbeat - now;
           auto wait = std::max(Clock::duration::zero(), std::min(until_lag, until_beat));
           dashboard::LiveHub::Batch b =
-              out.empty() ? stream->next(std::chrono::duration_cast<std::chrono::milliseconds>(wait))
-                          : stream->next(std::chrono::milliseconds(0));
+              out.empty()
+                  ? stream->next(std::chrono::duration_cast<std::chrono::milliseconds>(wait))
+                  : stream->next(std::chrono::milliseconds(0));
           if (b.stopped) {
             out += event("end", {{"reason", "serve is stopping"}});
             bool ok = sink.write(out.data(), out.size());

@@ -129,22 +129,23 @@ std::vector<std::string> messages(const std::vector<Event>& events) {
 
 }  // namespace
 
-TEST_CASE("live: entries committed after the stream opened arrive in order, once, across a "
-          "reconnect",
-          "[integration][live]") {
+TEST_CASE(
+    "live: entries committed after the stream opened arrive in order, once, across a "
+    "reconnect",
+    "[integration][live]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   uint64_t t0 = now_usec();
   commit_entry(pair, "vm-a", 1, t0 - 5000000, "history");
   pair.sync_replica();
-  ServerProcess serve("serve",
-                      {"--db", db.replica_url, "--db-credentials-file", db.reader_credentials,
-                       "--live-poll-ms", "100"});
+  ServerProcess serve("serve", {"--db", db.replica_url, "--db-credentials-file",
+                                db.reader_credentials, "--live-poll-ms", "100"});
 
   auto first = std::make_unique<LiveClient>(serve.port(), "?unit=app");
   // The backlog: the newest entries already stored.
   REQUIRE(messages(first->wait_entries(1)) == std::vector<std::string>{"history"});
-  for (uint64_t i = 1; i <= 3; ++i) commit_entry(pair, "vm-a", 1 + i, t0 + i, "a" + std::to_string(i));
+  for (uint64_t i = 1; i <= 3; ++i)
+    commit_entry(pair, "vm-a", 1 + i, t0 + i, "a" + std::to_string(i));
   auto got = first->wait_entries(4);
   REQUIRE(messages(got) == std::vector<std::string>{"history", "a1", "a2", "a3"});
   std::string last = got.back().id;

@@ -49,8 +49,8 @@ struct LiveOptions {
   size_t buffer_bytes = 32 << 20;                // ...and at most about this many message bytes
   size_t max_streams = 64;                       // open at once; open() refuses more
   size_t backlog = 50;                           // entries a stream without an id starts with
-  size_t poll_limit = 5000;       // entries read per poll; more are read by the next at once
-  size_t message_bytes = 4096;    // a longer message is cut (the entry page has it whole)
+  size_t poll_limit = 5000;     // entries read per poll; more are read by the next at once
+  size_t message_bytes = 4096;  // a longer message is cut (the entry page has it whole)
   std::chrono::seconds new_host_lookback{60};  // a host that appears after the first poll:
                                                // its entries newer than this before now
   std::function<uint64_t()> now_usec;          // the clock; defaults to the system clock
@@ -73,11 +73,11 @@ struct LiveEntry {
 
 // How far behind live the replica is, from the poller's last read (the replica's clock).
 struct LiveLag {
-  bool replica_ok = false;                 // the last poll succeeded
-  std::optional<double> last_write_age_s;  // since the newest collector write the replica
-                                           // applied: the replication delay while the collector
-                                           // writes (it moves a checkpoint every commit and its
-                                           // heartbeat every round), an upper bound always
+  bool replica_ok = false;                   // the last poll succeeded
+  std::optional<double> last_write_age_s;    // since the newest collector write the replica
+                                             // applied: the replication delay while the collector
+                                             // writes (it moves a checkpoint every commit and its
+                                             // heartbeat every round), an upper bound always
   std::optional<double> newest_entry_age_s;  // since the newest entry stored (of the filter's
                                              // host, when it has one)
   uint64_t polled_usec = 0;                  // when the last successful poll answered (0: none)
@@ -136,11 +136,11 @@ class LiveHub {
     LiveHub& hub_;
     const LiveFilter filter_;
     bool started_ = false;
-    uint64_t position_ = 0;                  // the last seq given
-    uint64_t backlog_position_ = 0;          // position_ when the backlog was read
-    std::string reset_;                      // what the first next() reports
+    uint64_t position_ = 0;          // the last seq given
+    uint64_t backlog_position_ = 0;  // position_ when the backlog was read
+    std::string reset_;              // what the first next() reports
     bool want_backlog_ = false;
-    std::set<std::string> backlog_keys_;     // sent from the backlog: skipped when buffered
+    std::set<std::string> backlog_keys_;  // sent from the backlog: skipped when buffered
   };
 
   // A stream for `filter`, continuing after `last_event_id` when it is one of this hub's ids

@@ -175,9 +175,10 @@ TEST_CASE("an id of another serve process, or no longer buffered, resets the str
   CHECK(messages(s->next(kNoWait)) == Strings{"e5"});
 }
 
-TEST_CASE("an entry of a host that is collected later than a newer one of another host still "
-          "comes",
-          "[dashboard][live]") {
+TEST_CASE(
+    "an entry of a host that is collected later than a newer one of another host still "
+    "comes",
+    "[dashboard][live]") {
   Fixture f;
   LiveHub& hub = f.start();
   f.poll();

@@ -73,9 +73,9 @@ struct TestServe {
   explicit TestServe(dashboard::LiveOptions o = {}) : hub(reader, with_clock(o)) {
     server = std::move(*http::Server::create({}));
     http::attach_dashboard_routes(*server, dash, reader, metrics, assets);
-    http::attach_live_routes(*server, hub, metrics,
-                             {.heartbeat = std::chrono::milliseconds(100),
-                              .lag_every = std::chrono::milliseconds(200)});
+    http::attach_live_routes(
+        *server, hub, metrics,
+        {.heartbeat = std::chrono::milliseconds(100), .lag_every = std::chrono::milliseconds(200)});
     port = server->bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { server->listen_after_bind(); });
     while (!server->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -122,9 +122,10 @@ size_t count_of(const std::string& body, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("/api/live sends entries with ids, lag events and heartbeats, and resumes with "
-          "Last-Event-ID",
-          "[http][live]") {
+TEST_CASE(
+    "/api/live sends entries with ids, lag events and heartbeats, and resumes with "
+    "Last-Event-ID",
+    "[http][live]") {
   TestServe s;
   REQUIRE(s.hub.poll_once().is_ok());
   s.hub.start();
@@ -136,8 +137,8 @@ TEST_CASE("/api/live sends entries with ids, lag events and heartbeats, and resu
   });
   int comments = 0;
   auto events = parse_events(body, &comments);
-  CHECK(entry_messages(events) == std::vector<std::string>{"first <script>alert(1)</script>",
-                                                           "second"});
+  CHECK(entry_messages(events) ==
+        std::vector<std::string>{"first <script>alert(1)</script>", "second"});
   CHECK(comments >= 1);
   std::string last;
   for (const auto& e : events) {
@@ -153,9 +154,8 @@ TEST_CASE("/api/live sends entries with ids, lag events and heartbeats, and resu
     }
   }
   s.reader.add_entry(row(1, kT + 3, 3, "third"));
-  body = s.read(
-      "?host=vm-1", [](const std::string& b) { return count_of(b, "event: entry") >= 1; },
-      {{"Last-Event-ID", last}});
+  body = s.read("?host=vm-1", [](const std::string& b) { return count_of(b, "event: entry") >= 1; },
+                {{"Last-Event-ID", last}});
   // Only what came after the last id: no backlog, nothing twice.
   CHECK(entry_messages(parse_events(body)) == std::vector<std::string>{"third"});
   CHECK(s.metrics.render().find("infralogs_serve_live_streams") != std::string::npos);
