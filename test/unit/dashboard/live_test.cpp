@@ -52,6 +52,22 @@ std::vector<std::string> messages(const LiveHub::Batch& b) {
 }
 
 using Strings = std::vector<std::string>;
+
+LiveFilter host_is(std::string host) {
+  LiveFilter f;
+  f.host = std::move(host);
+  return f;
+}
+LiveFilter unit_is(std::string unit) {
+  LiveFilter f;
+  f.unit = std::move(unit);
+  return f;
+}
+LiveFilter priority_at_most(int p) {
+  LiveFilter f;
+  f.max_priority = p;
+  return f;
+}
 constexpr std::chrono::milliseconds kNoWait{0};
 
 }  // namespace
@@ -211,9 +227,9 @@ TEST_CASE("streams see only their filter's entries", "[dashboard][live]") {
   f.options.backlog = 0;
   LiveHub& hub = f.start();
   f.poll();
-  auto by_host = hub.open({.host = "vm-2"}, std::nullopt);
-  auto by_unit = hub.open({.unit = "db.service"}, std::nullopt);
-  auto errors = hub.open({.max_priority = 3}, std::nullopt);
+  auto by_host = hub.open(host_is("vm-2"), std::nullopt);
+  auto by_unit = hub.open(unit_is("db.service"), std::nullopt);
+  auto errors = hub.open(priority_at_most(3), std::nullopt);
   f.reader.add_entry(row(1, kT + 1, 1, "vm-1 info", 6));
   f.reader.add_entry(row(2, kT + 2, 1, "vm-2 err", 3));
   f.reader.add_entry(row(1, kT + 3, 2, "vm-1 db", 6, "db.service"));
@@ -324,7 +340,7 @@ TEST_CASE("the lag says how long ago the replica applied a write and stored the 
   CHECK(lag.replica_ok);
   CHECK(lag.last_write_age_s == 2.0);
   CHECK(lag.newest_entry_age_s == 3.0);
-  CHECK(hub.open({.host = "vm-1"}, std::nullopt)->lag().newest_entry_age_s == 7.0);
+  CHECK(hub.open(host_is("vm-1"), std::nullopt)->lag().newest_entry_age_s == 7.0);
   f.reader.fail_next("progress", Status::unavailable("replica down"));
   CHECK(hub.poll_once().code() == StatusCode::kUnavailable);
   CHECK_FALSE(hub.open({}, std::nullopt)->lag().replica_ok);
