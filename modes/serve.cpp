@@ -8,6 +8,7 @@
 #include "infralogs/core/metrics.h"
 #include "infralogs/core/parse.h"
 #include "infralogs/dashboard/dashboard.h"
+#include "infralogs/dashboard/live.h"
 #include "infralogs/http/dashboard_routes.h"
 #include "infralogs/http/server.h"
 #include "infralogs/secrets/credential_source.h"
@@ -30,6 +31,8 @@ struct ServeConfig {
   ServerFlags server;
   int db_timeout_s = 10;
   size_t search_walk_rows = 200000;
+  size_t live_streams = 64;
+  int live_poll_ms = 250;
 };
 
 int run_serve(const ServeConfig& cfg) {
@@ -77,10 +80,16 @@ int run_serve(const ServeConfig& cfg) {
     log::error(kComponent, "cannot create the HTTP server", {{"error", server.status().message()}});
     return 1;
   }
-  http::attach_dashboard_routes(**server, dash, reader, metrics, http::embedded_assets());
+  dashboard::LiveOptions live_options;
+  live_options.max_streams = cfg.live_streams;
+  live_options.poll_interval = std::chrono::milliseconds(cfg.live_poll_ms);
+  dashboard::LiveHub live(reader, live_options);
+  live.start();
+  http::attach_dashboard_routes(**server, dash, reader, metrics, http::embedded_assets(), &live);
   std::stop_source stop;
-  SignalWatcher signals([&stop](const char* signal) {
+  SignalWatcher signals([&stop, &live](const char* signal) {
     log::info(kComponent, "stopping", {{"signal", signal}});
+    live.stop();  // live streams end now, not at the server's stop grace
     stop.request_stop();
   });
   return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
@@ -125,6 +134,15 @@ RunFn setup_serve(CLI::App& sub) {
          "instead.")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000000}));
+  sub.add_option("--live-streams", cfg->live_streams,
+                 "Live view streams (/api/live) open at once; more are answered 503.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{10000}));
+  sub.add_option("--live-poll-ms", cfg->live_poll_ms,
+                 "Milliseconds between the live view's reads of the replica (one reader for all "
+                 "streams).")
+      ->capture_default_str()
+      ->check(CLI::Range(50, 60000));
   add_log_level_option(sub);
   return [cfg] { return run_serve(*cfg); };
 }

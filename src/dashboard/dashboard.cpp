@@ -280,6 +280,23 @@ json Dashboard::freshness() {
     out["age_s"] = age;
     out["stale"] = age > static_cast<double>(options_.stale_after.count());
   }
+  // How far behind live the replica is, on the replica's clock (LiveLag's two ages): since the
+  // newest collector write it applied, and since the newest entry it has.
+  out["last_write_age_s"] = nullptr;
+  out["newest_entry_age_s"] = nullptr;
+  auto progress = reader_.progress();
+  if (progress) {
+    auto age = [&](uint64_t t) {
+      return static_cast<double>(progress->now_usec - std::min(progress->now_usec, t)) / 1e6;
+    };
+    if (progress->last_write_usec) out["last_write_age_s"] = age(*progress->last_write_usec);
+    uint64_t newest = 0;
+    for (const auto& h : progress->hosts) newest = std::max(newest, h.last_entry_usec);
+    if (newest > 0) out["newest_entry_age_s"] = age(newest);
+  } else if (progress.status().code() != StatusCode::kNotFound) {
+    out["replica_ok"] = false;
+    out["error"] = progress.status().message();
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "infralogs/core/log.h"
 #include "infralogs/http/json_response.h"
+#include "infralogs/http/live_routes.h"
 #include "infralogs/http/server.h"
 #include "infralogs/journal/query.h"
 
@@ -143,7 +144,7 @@ void add_credentials(json& body, storage::LogReader& reader) {
 
 void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
                              storage::LogReader& reader, MetricsRegistry& metrics,
-                             const std::vector<StaticAsset>& assets) {
+                             const std::vector<StaticAsset>& assets, dashboard::LiveHub* live) {
   server.set_default_headers({{"Content-Security-Policy", kDashboardCsp},
                               {"X-Content-Type-Options", "nosniff"},
                               {"Referrer-Policy", "no-referrer"},
@@ -151,7 +152,8 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
 
   for (const auto& [path, file] :
        {std::pair{"/", "index.html"}, std::pair{"/host", "host.html"},
-        std::pair{"/search", "search.html"}, std::pair{"/credentials", "credentials.html"}}) {
+        std::pair{"/search", "search.html"}, std::pair{"/credentials", "credentials.html"},
+        std::pair{"/live", "live.html"}}) {
     const StaticAsset* a = find_asset(assets, file);
     server.Get(
         path, [a](const httplib::Request&, httplib::Response& res) { serve_asset(res, a, false); });
@@ -271,14 +273,17 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
     reply(req, res, d.credentials(w), wj);
   });
 
+  if (live) attach_live_routes(server, *live, metrics);
+
   install_json_error_handlers(server, kComponent);
   server.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
     // Known routes only: a label per unknown path would let any client grow /metrics without
     // bound.
     static const std::set<std::string> kRoutes = {
-        "/",          "/host",     "/search",        "/favicon.ico",    "/api/overview",
-        "/api/hosts", "/api/gaps", "/api/freshness", "/api/search",     "/api/entry",
-        "/healthz",   "/metrics",  "/credentials",   "/api/credentials"};
+        "/",          "/host",     "/search",        "/favicon.ico",     "/api/overview",
+        "/api/hosts", "/api/gaps", "/api/freshness", "/api/search",      "/api/entry",
+        "/healthz",   "/metrics",  "/credentials",   "/api/credentials", "/live",
+        "/api/live"};
     std::string path = kRoutes.count(req.path)              ? req.path
                        : req.path.rfind("/static/", 0) == 0 ? "/static"
                                                             : "other";

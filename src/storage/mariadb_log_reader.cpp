@@ -1,5 +1,8 @@
 #include "infralogs/storage/mariadb_log_reader.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "mariadb_connection.h"
 #include "search_sql.h"
 
@@ -231,6 +234,88 @@ Result<std::vector<CredentialEvent>> MariaDbLogReader::credential_events(const T
   return query_rows<CredentialEvent>(*pool_, *outage_, "credential_events", b, [](RowReader& r) {
     return CredentialEvent{r.u64(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5)};
   });
+}
+
+Result<ReplicaProgress> MariaDbLogReader::progress() {
+  ReplicaProgress out;
+  SqlBuilder b(
+      "SELECT c.host_id, h.name, c.entries, c.realtime_us FROM checkpoints c JOIN hosts h "
+      "USING (host_id) ORDER BY c.host_id");
+  auto hosts = query_rows<HostProgress>(*pool_, *outage_, "progress", b, [](RowReader& r) {
+    return HostProgress{static_cast<uint32_t>(r.u64(0)), r.text(1), r.u64(2), r.u64(3)};
+  });
+  if (!hosts) return hosts.status();
+  out.hosts = std::move(*hosts);
+  // The replica's own clock, so that ages do not depend on serve's; updated_at is the
+  // primary's NOW(6) of the host's last commit, replicated as written.
+  SqlBuilder c(
+      "SELECT CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS UNSIGNED), "
+      "CAST(UNIX_TIMESTAMP(MAX(updated_at)) * 1000000 AS UNSIGNED) FROM checkpoints");
+  auto clock = query_one<std::pair<uint64_t, std::optional<uint64_t>>>(
+      *pool_, *outage_, "progress clock", c, [](RowReader& r) {
+        return std::pair{r.u64(0), r.opt_u64(1)};
+      });
+  if (!clock) return clock.status();
+  if (*clock) {
+    out.now_usec = (*clock)->first;
+    out.last_write_usec = (*clock)->second;
+  }
+  return out;
+}
+
+Result<std::vector<SearchRow>> MariaDbLogReader::entries_after(
+    const std::vector<HostPosition>& from, size_t limit, size_t message_bytes) {
+  if (limit == 0) return Status::invalid_argument("entries_after: the limit must be at least 1");
+  // Sorted by host so that chunks of hosts give rows in the promised order.
+  std::vector<HostPosition> sorted = from;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.host_id < b.host_id; });
+  constexpr size_t kHostsPerStatement = 100;
+  std::vector<SearchRow> out;
+  for (size_t start = 0; start < sorted.size() && out.size() < limit; start += kHostsPerStatement) {
+    size_t end = std::min(sorted.size(), start + kHostsPerStatement);
+    SqlBuilder b(
+        "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, "
+        "e.identifier, e.pid, SUBSTRING(e.message, 1, ?) FROM entries e JOIN hosts h "
+        "USING (host_id) WHERE ");
+    b.u64(message_bytes);
+    // realtime >= (not >) so that an entry at the same microsecond as the position but later
+    // in seqnum order is read; the ones at or before the position are dropped below.
+    for (size_t i = start; i < end; ++i) {
+      b.sql(i == start ? "(e.host_id = ? AND e.realtime_us >= ?)"
+                       : " OR (e.host_id = ? AND e.realtime_us >= ?)")
+          .u64(sorted[i].host_id)
+          .u64(sorted[i].realtime_usec);
+    }
+    b.sql(" ORDER BY e.host_id, e.realtime_us, e.seqnum_id, e.seqnum LIMIT ?");
+    // The rows at the positions themselves come back too: ask for enough to skip them.
+    b.u64(limit - out.size() + (end - start));
+    auto rows = query_rows<SearchRow>(*pool_, *outage_, "entries after", b, [](RowReader& r) {
+      SearchRow row;
+      row.key = {r.u64(0), static_cast<uint32_t>(r.u64(1)), r.text(2), r.u64(3)};
+      row.host = r.text(4);
+      if (auto p = r.opt_u64(5)) row.priority = static_cast<int>(*p);
+      row.unit = r.opt_text(6);
+      row.identifier = r.opt_text(7);
+      if (auto pid = r.opt_u64(8)) row.pid = static_cast<uint32_t>(*pid);
+      row.message = r.opt_text(9);
+      return row;
+    });
+    if (!rows) return rows.status();
+    size_t pos = start;
+    for (SearchRow& row : *rows) {
+      while (pos < end && sorted[pos].host_id < row.key.host_id) ++pos;
+      if (pos < end && sorted[pos].host_id == row.key.host_id) {
+        const HostPosition& p = sorted[pos];
+        if (std::tie(row.key.realtime_usec, row.key.seqnum_id, row.key.seqnum) <=
+            std::tie(p.realtime_usec, p.seqnum_id, p.seqnum))
+          continue;
+      }
+      if (out.size() == limit) break;
+      out.push_back(std::move(row));
+    }
+  }
+  return out;
 }
 
 Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {

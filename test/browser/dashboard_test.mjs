@@ -16,7 +16,7 @@ import path from 'node:path';
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
-const CASES = ['overview', 'search', 'xss', 'freshness', 'host', 'controls', 'paging', 'credentials'];
+const CASES = ['overview', 'search', 'xss', 'freshness', 'host', 'controls', 'paging', 'credentials', 'live'];
 const RUN_BUDGET_MS = 90_000; // the whole run, browser start included
 const CASE_TIMEOUT_MS = 30_000;
 const MIN_PIXELS = 2000; // non-background pixels a chart canvas must have
@@ -431,7 +431,44 @@ async function caseCredentials(page) {
   return users.length + ' credential rows';
 }
 
-const RUNNERS = { overview: caseOverview, search: caseSearch, xss: caseXss, freshness: caseFreshness, host: caseHost,
+// The live page: an entry committed after the page opened appears (the test's driver commits
+// it once ARTIFACTS/live.ready exists), and its hostile message stays text.
+async function caseLive(page) {
+  const x = expect.live;
+  check(x && typeof x.message === 'string', 'expect file has no live.message');
+  const ready = path.join(args.artifacts, 'live.ready');
+  fs.rmSync(ready, { force: true });
+  await open(page, '/live' + (x.query || ''));
+  await page.waitForSelector('#live-state[data-state="live"]', { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('the live stream did not connect'); });
+  const before = await page.locator('#live-body tr').count();
+  fs.writeFileSync(ready, String(Date.now()));
+  const started = Date.now();
+  await page.waitForFunction((m) => [...document.querySelectorAll('#live-body tr')].some((tr) => tr.textContent.includes(m)),
+    x.message, { timeout: 20_000 })
+    .catch(() => { throw new CaseFailure('the entry committed after the page opened did not appear'); });
+  const ms = Date.now() - started;
+  const rows = await page.locator('#live-body tr').count();
+  check(rows === before + 1, 'expected one new row, got ' + (rows - before));
+  // Newest first: the new entry is the top row, its message as typed.
+  const top = await page.locator('#live-body tr').first().textContent();
+  check(top.includes(x.message), 'the new entry is not the top row: ' + top.slice(0, 200));
+  const bad = await page.evaluate(suspiciousElements, ALLOWED_SCRIPTS);
+  check(bad.length === 0, 'markup from an entry reached the DOM: ' + bad.join(', '));
+  const xss = await page.evaluate(() => typeof window.__xss === 'undefined' ? null : String(window.__xss));
+  check(xss === null, 'window.__xss was set to ' + xss + ': data ran as script');
+  const lag = await page.locator('#live-lag').textContent();
+  check(/replica behind by/.test(lag || ''), 'no lag shown: ' + lag);
+  // Pause holds new rows; the button says so.
+  await page.click('#live-pause');
+  check((await page.locator('#live-pause').textContent()) === 'Resume', 'pause did not toggle');
+  await page.click('#live-pause');
+  assertClean(page, false);
+  await screenshot(page, 'live');
+  return 'entry shown ' + ms + ' ms after the commit was asked for';
+}
+
+const RUNNERS = { live: caseLive, overview: caseOverview, search: caseSearch, xss: caseXss, freshness: caseFreshness, host: caseHost,
   controls: caseControls, paging: caseSearchPaging, credentials: caseCredentials };
 
 function withTimeout(promise, ms, what) {
@@ -470,6 +507,7 @@ async function main() {
     for (const name of selected) {
       if (name === 'freshness' && !expect.replica_stopped) { console.log('skip freshness: expect.replica_stopped is false'); continue; }
       if (name === 'credentials' && !expect.credentials) { console.log('skip credentials: expect.credentials is not set'); continue; }
+      if (name === 'live' && !expect.live) { console.log('skip live: expect.live is not set'); continue; }
       if (name !== 'freshness' && expect.replica_stopped) { console.log('skip ' + name + ': the replica is stopped (only freshness applies)'); continue; }
       const page = await context.newPage();
       watch(page);

@@ -102,6 +102,13 @@ class FakeLogReader : public storage::LogReader {
     events_.push_back(std::move(e));
   }
 
+  // What progress() says of the clock: the replica's now and its last applied write.
+  void set_progress_clock(uint64_t now_usec, std::optional<uint64_t> last_write_usec) {
+    MutexLock lock(mu_);
+    progress_now_ = now_usec;
+    last_write_ = last_write_usec;
+  }
+
   // The next call of `method` (a LogReader method's name) returns `s` instead of an answer;
   // several queue up.
   void fail_next(const std::string& method, Status s) {
@@ -275,6 +282,50 @@ class FakeLogReader : public storage::LogReader {
     return page;
   }
 
+  // As the checkpoints: per host id, the entries added and the last one added's time.
+  Result<storage::ReplicaProgress> progress() override {
+    MutexLock lock(mu_);
+    if (Status s = asked("progress"); !s.is_ok()) return s;
+    std::map<uint32_t, storage::HostProgress> by_id;
+    for (const auto& e : entries_) {
+      storage::HostProgress& h = by_id[e.row.key.host_id];
+      h.host_id = e.row.key.host_id;
+      h.host = e.row.host;
+      ++h.entries;
+      h.last_entry_usec = e.row.key.realtime_usec;
+    }
+    storage::ReplicaProgress out;
+    for (auto& [id, h] : by_id) out.hosts.push_back(std::move(h));
+    out.now_usec = progress_now_;
+    out.last_write_usec = last_write_;
+    return out;
+  }
+
+  Result<std::vector<storage::SearchRow>> entries_after(
+      const std::vector<storage::HostPosition>& from, size_t limit, size_t message_bytes) override {
+    MutexLock lock(mu_);
+    if (Status s = asked("entries_after", {}, std::nullopt, limit); !s.is_ok()) return s;
+    if (limit == 0) return Status::invalid_argument("entries_after: the limit must be at least 1");
+    std::vector<storage::SearchRow> out;
+    for (const auto& e : entries_) {
+      for (const auto& p : from) {
+        const storage::SearchKey& k = e.row.key;
+        if (k.host_id == p.host_id && std::tie(k.realtime_usec, k.seqnum_id, k.seqnum) >
+                                          std::tie(p.realtime_usec, p.seqnum_id, p.seqnum))
+          out.push_back(e.row);
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.key.host_id, a.key.realtime_usec, a.key.seqnum_id, a.key.seqnum) <
+             std::tie(b.key.host_id, b.key.realtime_usec, b.key.seqnum_id, b.key.seqnum);
+    });
+    if (out.size() > limit) out.resize(limit);
+    for (auto& r : out) {
+      if (r.message && r.message->size() > message_bytes) r.message->resize(message_bytes);
+    }
+    return out;
+  }
+
   Result<std::optional<storage::EntryDetail>> entry(const storage::SearchKey& key) override {
     MutexLock lock(mu_);
     if (Status s = asked("entry"); !s.is_ok()) return s;
@@ -352,6 +403,8 @@ class FakeLogReader : public storage::LogReader {
   std::vector<storage::GapInfo> gaps_ GUARDED_BY(mu_);
   std::vector<Entry> entries_ GUARDED_BY(mu_);
   std::optional<uint64_t> heartbeat_ GUARDED_BY(mu_);
+  uint64_t progress_now_ GUARDED_BY(mu_) = 0;
+  std::optional<uint64_t> last_write_ GUARDED_BY(mu_);
   std::optional<storage::CredentialStatus> credentials_ GUARDED_BY(mu_);
   std::vector<storage::CredentialReport> reports_ GUARDED_BY(mu_);
   std::vector<storage::CredentialEvent> events_ GUARDED_BY(mu_);

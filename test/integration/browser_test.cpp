@@ -3,13 +3,16 @@
 // banner. Screenshots are kept in build/test-artifacts/browser/.
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "support/binaries.h"
 #include "support/collected.h"
 #include "support/files.h"
 #include "support/journal.h"
+#include "support/mariadb_pair.h"
 #include "support/process.h"
 #include "support/server_process.h"
 
@@ -73,4 +76,47 @@ TEST_CASE("the dashboard draws, searches and shows hostile entries as text in Ch
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(std::filesystem::exists(artifacts + "/freshness.png"));
+}
+
+TEST_CASE("the live page shows an entry committed after it opened, hostile text as text",
+          "[browser][live]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  ServerProcess serve("serve", {"--db", db.replica_url, "--db-credentials-file",
+                                db.reader_credentials, "--live-poll-ms", "100"});
+  std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
+  const std::string message =
+      "live <script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\"> end";
+  std::string artifacts = binary_dir() + "/test-artifacts/browser-live";
+  std::filesystem::create_directories(artifacts);
+  std::filesystem::remove(artifacts + "/live.ready");
+  std::ofstream(artifacts + "/expect.json")
+      << json{{"live", {{"message", message}, {"query", "?unit=app"}}}}.dump();
+  BackgroundProcess node({"node", source_dir() + "/test/browser/dashboard_test.mjs", "--url", url,
+                          "--artifacts", artifacts, "--expect", artifacts + "/expect.json",
+                          "--only", "live"});
+  // The page is open and its stream connected: now the entry is committed, as the collector
+  // does (the entry and its host's checkpoint in one transaction).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!std::filesystem::exists(artifacts + "/live.ready") && !node.poll() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(std::filesystem::exists(artifacts + "/live.ready"));
+  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  pair.primary(
+      "USE infralogs; INSERT INTO hosts (name, labels) VALUES ('vm-live', '{}'); "
+      "INSERT INTO checkpoints (host_id, journal_cursor) SELECT host_id, '' FROM hosts; BEGIN; "
+      "INSERT INTO entries (host_id, seqnum_id, seqnum, realtime_us, monotonic_us, priority, "
+      "unit, message, fields) SELECT host_id, UNHEX(REPEAT('ab', 16)), 1, " +
+      std::to_string(now) + ", 1, 3, 'app.service', '" + message +
+      "', '{}' FROM hosts; UPDATE checkpoints SET realtime_us = " + std::to_string(now) +
+      ", entries = 1, updated_at = NOW(6); COMMIT;");
+  auto code = node.wait_for(std::chrono::seconds(90));
+  INFO(node.out() << node.err());
+  REQUIRE(code);
+  CHECK(*code == 0);
+  CHECK(node.out().find("ok live") != std::string::npos);
+  CHECK(std::filesystem::exists(artifacts + "/live.png"));
 }

@@ -22,6 +22,7 @@ import { credentialsPage } from './credentials.js';
 import { initHeader, loadFreshness, renderHeader, showPageError, showRangeError, showUpdated,
   syncHeaderControls } from './header.js';
 import { hostPage } from './host.js';
+import { livePage } from './live.js';
 import { overviewPage } from './overview.js';
 import { searchPage } from './search.js';
 import { readUrlState, setState, viewState } from './state.js';
@@ -38,7 +39,8 @@ import { errorText, windowParams } from './time.js';
  */
 
 /** @type {Record<string, Page>} */
-const PAGES = { overview: overviewPage, host: hostPage, search: searchPage, credentials: credentialsPage };
+const PAGES = { overview: overviewPage, host: hostPage, search: searchPage, credentials: credentialsPage,
+  live: livePage };
 
 const NO_PAGE = { load: async () => {} };
 

@@ -7,6 +7,7 @@
 import { api } from './api.js';
 import { $, $control, h, message, setContent } from './dom.js';
 import { freshnessBanner } from './format.js';
+import { lagText } from './live_format.js';
 import { NAV_KEYS, PRESETS, REFRESH_CHOICES, isPresetRange, onStateChange, queryString, setState, viewState } from './state.js';
 import { isoUs, parseRange, resolveTime } from './time.js';
 
@@ -17,6 +18,7 @@ import { isoUs, parseRange, resolveTime } from './time.js';
 const NAV = [
   { page: 'overview', href: '/', id: 'nav-overview', label: 'Overview' },
   { page: 'search', href: '/search', id: 'nav-search', label: 'Search' },
+  { page: 'live', href: '/live', id: 'nav-live', label: 'Live' },
   { page: 'credentials', href: '/credentials', id: 'nav-credentials', label: 'Credentials' },
 ];
 
@@ -50,6 +52,7 @@ export function renderHeader(page) {
   const banner = h('div', { id: 'freshness-banner', className: 'banner', role: 'status', 'aria-live': 'polite', hidden: true });
   const statusline = h('div', { className: 'statusline' },
     h('span', { id: 'window-info' }),
+    h('span', { id: 'freshness-info', className: 'hint' }),
     h('span', { id: 'range-error', className: 'range-error', role: 'alert' }),
     h('span', { id: 'updated', className: 'updated' }));
   document.body.prepend(topbar, banner, statusline, h('div', { id: 'page-error' }));
@@ -138,12 +141,15 @@ function updateNavLinks() {
 }
 
 /**
- * Shows the replica state and data age in the freshness banner (hidden when fresh).
+ * Shows the replica state and data age in the freshness banner (hidden when fresh), and how
+ * far behind live the replica is in the status line.
  * @param {AbortSignal} signal a superseded load leaves the banner alone
  */
 export async function loadFreshness(signal) {
   const r = await api('/api/freshness', undefined, signal);
   if (signal.aborted) return;
+  // How far behind live the replica is, on every page (the overview's freshness).
+  setContent('freshness-info', r.ok ? lagText(r.data) : '');
   const banner = $('freshness-banner');
   const b = freshnessBanner(r);
   if (b == null) {

@@ -52,6 +52,7 @@ async function load(signal) {
   document.title = host + ' — infralogs';
   setContent('host-title', 'Host ', h('span', { className: 'mono' }, host));
   /** @type {HTMLAnchorElement} */ ($('host-search-link')).href = pageUrl('/search', { host });
+  /** @type {HTMLAnchorElement} */ ($('host-live-link')).href = '/live?' + new URLSearchParams({ host });
   const wp = windowParams(viewState(), Date.now() * 1000);
   const [ov, hosts, gaps] = await Promise.all([
     api('/api/overview', { host, ...wp }, signal),

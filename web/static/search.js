@@ -6,6 +6,7 @@ import { Superseding, api } from './api.js';
 import { $, $control, appendAll, h, message, setContent } from './dom.js';
 import { PRIORITY_NAMES, priorityChoice, priorityName, resultsText, sortFieldNames } from './format.js';
 import { showWindow } from './header.js';
+import { liveUrl } from './live_format.js';
 import { hostLink, valueNode } from './render.js';
 import { setState, viewState } from './state.js';
 import { errorText, isoUs, windowParams } from './time.js';
@@ -97,6 +98,7 @@ async function runSearch(isRefresh) {
   }
   const params = { ...wp, host: s.host, unit: s.unit, priority: $control('f-priority').value, q: s.q, limit: PAGE_SIZE };
   view.params = params;
+  /** @type {HTMLAnchorElement} */ ($('search-live-link')).href = liveUrl(params).replace('/api/live', '/live');
   if (!isRefresh) setContent('search-status', message('info', 'Searching…'));
   const r = await api('/api/search', params, signal);
   if (signal.aborted) return;

@@ -46,8 +46,9 @@ class Dashboard {
                                   const std::optional<std::string>& host);
   // Every host with its counts in the window, lag and staleness (stale_after).
   Result<nlohmann::json> hosts(const storage::TimeWindow& w);
-  // The collector heartbeat's age and staleness. Never fails: a replica that does not answer is
-  // reported in the JSON.
+  // The collector heartbeat's age and staleness, and how far behind live the replica is
+  // (last_write_age_s, newest_entry_age_s: LogReader::progress() on the replica's clock; null
+  // when unknown). Never fails: a replica that does not answer is reported in the JSON.
   nlohmann::json freshness();
   // The gaps in the window, newest first (at most the reader's 1000).
   Result<nlohmann::json> gaps(const storage::TimeWindow& w, const std::optional<std::string>& host);

@@ -7,6 +7,7 @@
 
 #include "infralogs/core/metrics.h"
 #include "infralogs/dashboard/dashboard.h"
+#include "infralogs/dashboard/live.h"
 #include "infralogs/http/static_assets.h"
 #include "infralogs/storage/log_reader.h"
 
@@ -21,9 +22,10 @@ inline constexpr const char* kDashboardCsp =
 // default headers (the CSP and the other security headers above), its error and exception
 // handlers (JSON bodies, install_json_error_handlers) and its logger (request metrics, known
 // routes only); it sets no pre-routing handler. Call it once per server, and not with
-// attach_agent_routes on the same server.
+// attach_agent_routes on the same server. With `live`, also GET /api/live (live_routes.h).
 void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& dashboard,
                              storage::LogReader& reader, MetricsRegistry& metrics,
-                             const std::vector<StaticAsset>& assets);
+                             const std::vector<StaticAsset>& assets,
+                             dashboard::LiveHub* live = nullptr);
 
 }  // namespace infralogs::http

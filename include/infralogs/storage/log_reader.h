@@ -191,6 +191,31 @@ struct CredentialEvent {
   std::string result;      // "ok", "dry-run", "skipped" or the error (never a secret)
 };
 
+// The replica's progress per host (the checkpoints table: the collector moves a host's row in
+// the same transaction as its entries, so a row read here never runs ahead of the entries),
+// for the live view (dashboard/live.h) and the freshness.
+struct HostProgress {
+  uint32_t host_id = 0;
+  std::string host;
+  uint64_t entries = 0;          // entries stored for the host in total
+  uint64_t last_entry_usec = 0;  // the realtime of the last entry stored; 0 before the first
+};
+
+struct ReplicaProgress {
+  std::vector<HostProgress> hosts;          // every host with a checkpoint, by host_id
+  uint64_t now_usec = 0;                    // the replica's clock when it answered
+  std::optional<uint64_t> last_write_usec;  // the newest checkpoint move the replica applied
+                                            // (the primary's clock); nullopt: none yet
+};
+
+// Where the live view has read a host up to: entries after (realtime, seqnum ID, seqnum).
+struct HostPosition {
+  uint32_t host_id = 0;
+  uint64_t realtime_usec = 0;
+  std::string seqnum_id;  // 16 bytes; "" sorts before every seqnum ID
+  uint64_t seqnum = 0;
+};
+
 class LogReader {
  public:
   virtual ~LogReader() = default;
@@ -230,6 +255,21 @@ class LogReader {
   virtual Result<SearchPage> search(const SearchQuery& q) = 0;
   // The stored entry with exactly this key; nullopt when there is none.
   virtual Result<std::optional<EntryDetail>> entry(const SearchKey& key) = 0;
+
+  // The checkpoints of every host and the replica's clock (ReplicaProgress). kNotFound from
+  // readers that cannot say (the default).
+  virtual Result<ReplicaProgress> progress() {
+    return Status::not_found("this reader has no progress");
+  }
+  // At most `limit` entries of the hosts in `from`, each after its host's position in
+  // (realtime, seqnum ID, seqnum) order, ordered by (host id, realtime, seqnum ID, seqnum).
+  // Messages longer than `message_bytes` are cut to that many bytes. An empty `from` gives no
+  // rows. kInvalidArgument when limit is 0; kNotFound from readers that cannot (the default).
+  virtual Result<std::vector<SearchRow>> entries_after(const std::vector<HostPosition>& from,
+                                                       size_t limit, size_t message_bytes) {
+    (void)from, (void)limit, (void)message_bytes;
+    return Status::not_found("this reader cannot read entries by position");
+  }
 
   // The credentials this reader connects with and its connections per credential generation
   // (CredentialStatus above), for the dashboard's Credentials panel and /metrics. Never the

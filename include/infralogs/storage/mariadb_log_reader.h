@@ -62,6 +62,11 @@ class MariaDbLogReader : public LogReader, public secrets::RotationListener {
   // planner's whole-window plan. Same rows either way.
   Result<SearchPage> search(const SearchQuery& q) override;
   Result<std::optional<EntryDetail>> entry(const SearchKey& key) override;
+  Result<ReplicaProgress> progress() override;
+  // With the hosts' positions as one OR of (host_id, realtime) ranges on ix_entries_host_time;
+  // `from` longer than 100 hosts is read 100 at a time.
+  Result<std::vector<SearchRow>> entries_after(const std::vector<HostPosition>& from, size_t limit,
+                                               size_t message_bytes) override;
   Result<CredentialStatus> credentials() override;
   Result<std::vector<CredentialReport>> credential_reports() override;
   Result<std::vector<CredentialEvent>> credential_events(const TimeWindow& w) override;
