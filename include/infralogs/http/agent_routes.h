@@ -38,12 +38,17 @@ struct AgentOptions {
   std::string boot_id_file = "/proc/sys/kernel/random/boot_id";
 };
 
+// What a /logs body is written as (output=): journalctl's -o json, export or verbose, each
+// with --all and, for verbose, in UTC.
+enum class LogsOutput { kJson, kExport, kVerbose };
+
 // A /logs request, parsed.
 struct LogsQuery {
   journal::Position position;
   journal::Filter filter;
   journal::FieldSet fields;
   size_t limit = 0;
+  LogsOutput output = LogsOutput::kJson;
 };
 
 // Why a request's parameters were refused: the parameter and what is wrong with it.
@@ -52,7 +57,8 @@ struct ParamError {
   std::string message;
 };
 
-// Parses /logs parameters (after, limit, since, until, unit, priority, boot, match, fields).
+// Parses /logs parameters (after, limit, since, until, unit, priority, boot, match, fields,
+// output).
 // Returns false with *error for an unknown, repeated or malformed parameter.
 bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* query, ParamError* error);

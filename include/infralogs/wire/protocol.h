@@ -24,6 +24,8 @@ inline constexpr const char* kParamPriority = "priority";
 inline constexpr const char* kParamBoot = "boot";
 inline constexpr const char* kParamMatch = "match";
 inline constexpr const char* kParamFields = "fields";
+// The body's format: json (default), export or verbose (journalctl's -o of the same name).
+inline constexpr const char* kParamOutput = "output";
 
 // /logs response headers.
 inline constexpr const char* kHeaderProtocol = "Infralogs-Protocol";         // "1"
@@ -38,5 +40,7 @@ inline constexpr size_t kDefaultMaxLimit = 100000;
 inline constexpr size_t kLargestLimit = 10 * kDefaultMaxLimit;
 
 inline constexpr const char* kNdjsonType = "application/x-ndjson";
+inline constexpr const char* kExportType = "application/vnd.fdo.journal";  // output=export
+inline constexpr const char* kVerboseType = "text/plain";                  // output=verbose
 
 }  // namespace infralogs::wire
