@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "follow.h"
@@ -92,7 +93,7 @@ class Gzip {
   int init_ = Z_STREAM_ERROR;
 };
 
-enum class Format { kJson, kExport, kShort, kEventStream, kJsonSeq };
+enum class Format { kJson, kExport, kShort, kEventStream, kJsonSeq, kVerbose };
 
 struct PageStream {
   std::unique_ptr<journal::Session> session;
@@ -119,7 +120,10 @@ void encode(PageStream& st) {
       journal::append_json(st.entry, st.fields, &st.buf);
       break;
     case Format::kExport:
-      journal::append_export(st.entry, &st.buf);
+      journal::append_export(st.entry, st.fields, &st.buf);
+      break;
+    case Format::kVerbose:
+      journal::append_verbose(st.entry, st.fields, &st.buf);
       break;
     case Format::kShort:
       journal::append_short(st.entry, &st.buf);
@@ -292,13 +296,35 @@ std::string compact_id(std::string id) {
   return out;
 }
 
+// The /logs output= names.
+std::optional<LogsOutput> parse_logs_output(std::string_view name) {
+  if (name == "json") return LogsOutput::kJson;
+  if (name == "export") return LogsOutput::kExport;
+  if (name == "verbose") return LogsOutput::kVerbose;
+  return std::nullopt;
+}
+
+// The PageStream format and Content-Type of a /logs body.
+std::pair<Format, const char*> logs_body_format(LogsOutput output) {
+  switch (output) {
+    case LogsOutput::kExport:
+      return {Format::kExport, wire::kExportType};
+    case LogsOutput::kVerbose:
+      return {Format::kVerbose, wire::kVerboseType};
+    case LogsOutput::kJson:
+      break;
+  }
+  return {Format::kJson, wire::kNdjsonType};
+}
+
 }  // namespace
 
 bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* q, ParamError* error) {
   static const std::set<std::string> kSingle = {
-      wire::kParamAfter,    wire::kParamLimit, wire::kParamSince,  wire::kParamUntil,
-      wire::kParamPriority, wire::kParamBoot,  wire::kParamFollow, wire::kParamWait};
+      wire::kParamAfter,    wire::kParamLimit,  wire::kParamSince, wire::kParamUntil,
+      wire::kParamPriority, wire::kParamBoot,   wire::kParamFollow, wire::kParamWait,
+      wire::kParamOutput};
   static const std::set<std::string> kRepeatable = {wire::kParamUnit, wire::kParamMatch,
                                                     wire::kParamFields};
   auto fail = [&](const std::string& p, const std::string& msg) {
@@ -366,6 +392,10 @@ bool parse_logs_query(const std::multimap<std::string, std::string>& params,
         return fail(key, "must be FIELD=VALUE with FIELD of A-Z, 0-9 and _: '" + value + "'");
       }
       q->filter.matches.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else if (key == wire::kParamOutput) {
+      std::optional<LogsOutput> output = parse_logs_output(value);
+      if (!output) return fail(key, "must be json, export or verbose: '" + value + "'");
+      q->output = *output;
     } else if (key == wire::kParamFields) {
       size_t start = 0;
       while (start <= value.size()) {
@@ -464,12 +494,13 @@ void handle_logs(const httplib::Request& req, httplib::Response& res,
   st->session = std::move(*session);
   st->fields = std::move(q.fields);
   st->remaining = q.limit;
-  st->format = Format::kJson;
+  const auto [format, type] = logs_body_format(q.output);
+  st->format = format;
   if (q.follow) {
     if (!q.limit_given) st->remaining = std::numeric_limits<size_t>::max();
     start_follow(res, options, q.wait, std::move(slot), *st);
   }
-  stream_response(res, st, wire::kNdjsonType, m, options, req.path);
+  stream_response(res, st, type, m, options, req.path);
 }
 
 // Parses gatewayd's "entries=CURSOR[[:NUM_SKIP]:NUM_ENTRIES]" like request_parse_range() in

@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "infralogs/core/utf8.h"
+#include "infralogs/core/verbose_text.h"
 
 namespace infralogs::journal {
 namespace {
@@ -230,6 +232,11 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
 }
 
 void append_export(const Entry& entry, std::string* out) {
+  static const FieldSet kAll;
+  append_export(entry, kAll, out);
+}
+
+void append_export(const Entry& entry, const FieldSet& fields, std::string* out) {
   out->append("__CURSOR=");
   out->append(entry.cursor);
   out->append("\n__REALTIME_TIMESTAMP=");
@@ -244,6 +251,7 @@ void append_export(const Entry& entry, std::string* out) {
     if (item.substr(0, kBootIdPrefix.size()) == kBootIdPrefix) continue;
     std::string_view name, value;
     split_item(item, &name, &value);
+    if (!field_wanted(name, fields)) continue;
     if (is_printable_utf8(value, false)) {
       out->append(item);
       out->push_back('\n');
@@ -259,6 +267,26 @@ void append_export(const Entry& entry, std::string* out) {
     out->push_back('\n');
   }
   out->push_back('\n');
+}
+
+void append_verbose(const Entry& entry, const FieldSet& fields, std::string* out) {
+  // journalctl 252 shows the source's own time when the entry carries one: the last value,
+  // and the journal's time when that one does not parse (core/verbose_text.h).
+  constexpr std::string_view kSource = "_SOURCE_REALTIME_TIMESTAMP=";
+  std::optional<std::string_view> source;
+  for (size_t i = 0; i < entry.item_count(); ++i) {
+    std::string_view item = entry.item(i);
+    if (item.substr(0, kSource.size()) == kSource) source = item.substr(kSource.size());
+  }
+  std::optional<uint64_t> source_usec;
+  if (source) source_usec = parse_source_realtime(*source);
+  append_verbose_header(source_usec.value_or(entry.realtime_usec), entry.cursor, out);
+  for (size_t i = 0; i < entry.item_count(); ++i) {
+    std::string_view name, value;
+    split_item(entry.item(i), &name, &value);
+    if (!field_wanted(name, fields)) continue;
+    append_verbose_field(name, value, out);
+  }
 }
 
 void append_short(const Entry& entry, std::string* out) {

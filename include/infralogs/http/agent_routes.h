@@ -50,6 +50,10 @@ struct AgentOptions {
   std::stop_token stop;
 };
 
+// What a /logs body is written as (output=): journalctl's -o json, export or verbose, each
+// with --all and, for verbose, in UTC.
+enum class LogsOutput { kJson, kExport, kVerbose };
+
 // A /logs request, parsed.
 struct LogsQuery {
   journal::Position position;
@@ -59,6 +63,7 @@ struct LogsQuery {
   bool limit_given = false;  // a follow response without limit has none
   bool follow = false;
   std::chrono::seconds wait{0};  // with follow: end the response after this long (0: the maximum)
+  LogsOutput output = LogsOutput::kJson;
 };
 
 // Why a request's parameters were refused: the parameter and what is wrong with it.
@@ -68,7 +73,7 @@ struct ParamError {
 };
 
 // Parses /logs parameters (after, limit, since, until, unit, priority, boot, match, fields,
-// follow, wait).
+// follow, wait, output).
 // Returns false with *error for an unknown, repeated or malformed parameter.
 bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* query, ParamError* error);

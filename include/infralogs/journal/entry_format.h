@@ -3,6 +3,8 @@
 //  - JSON (`journalctl -o json --all`): one object per line; values are strings when printable
 //    UTF-8, else arrays of byte numbers; repeated fields become arrays; never null.
 //  - Export (`journalctl -o export`): the binary-safe Journal Export Format.
+//  - Verbose (`journalctl --all -o verbose`, TZ=UTC): a header line, then every field on its
+//    own indented line, values as raw bytes (core/verbose_text.h).
 //  - Short (`journalctl -o short`, UTC): "Mon DD HH:MM:SS host ident[pid]: message".
 // All functions append to *out and are thread-safe (no shared state).
 
@@ -26,6 +28,16 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out);
 
 // Appends the entry in the Journal Export Format, ending with the empty line.
 void append_export(const Entry& entry, std::string* out);
+
+// The same with journalctl's --output-fields: the four address fields are always written,
+// other fields only when in `fields` (empty: all).
+void append_export(const Entry& entry, const FieldSet& fields, std::string* out);
+
+// Appends the entry as `journalctl --all -o verbose` prints it with TZ=UTC: the header (the time
+// of _SOURCE_REALTIME_TIMESTAMP when it parses, else __REALTIME_TIMESTAMP, and the cursor),
+// then each data item in the entry's order, _BOOT_ID included. With `fields` (journalctl's
+// --output-fields) only those items are written; the header always is.
+void append_verbose(const Entry& entry, const FieldSet& fields, std::string* out);
 
 // Appends the entry as journalctl's "short" line(s) in UTC, ending with '\n'.
 void append_short(const Entry& entry, std::string* out);

@@ -27,6 +27,8 @@ inline constexpr const char* kParamFields = "fields";
 // Follow (issue 8): an addition older agents refuse with 400 naming `follow`.
 inline constexpr const char* kParamFollow = "follow";  // "true" / "false"
 inline constexpr const char* kParamWait = "wait";      // seconds, with follow=true
+// The body's format: json (default), export or verbose (journalctl's -o of the same name).
+inline constexpr const char* kParamOutput = "output";
 
 // /logs response headers.
 inline constexpr const char* kHeaderProtocol = "Infralogs-Protocol";         // "1"
@@ -44,5 +46,7 @@ inline constexpr size_t kDefaultMaxLimit = 100000;
 inline constexpr size_t kLargestLimit = 10 * kDefaultMaxLimit;
 
 inline constexpr const char* kNdjsonType = "application/x-ndjson";
+inline constexpr const char* kExportType = "application/vnd.fdo.journal";  // output=export
+inline constexpr const char* kVerboseType = "text/plain";                  // output=verbose
 
 }  // namespace infralogs::wire

@@ -122,6 +122,54 @@ TEST_CASE("logs parameters are parsed and bad ones name the parameter", "[http]"
   CHECK(bad(params({{"since", "@20"}, {"until", "@10"}})) == "since");
   CHECK(bad(params({{"boot", "xyz"}})) == "boot");
   CHECK(bad(params({{"unit", "ng*"}})) == "unit");
+  CHECK(bad(params({{"output", "short"}})) == "output");
+  CHECK(bad(params({{"output", ""}})) == "output");
+  CHECK(bad(params({{"output", "json"}, {"output", "json"}})) == "output");
+
+  REQUIRE(http::parse_logs_query(params({}), options, &q, &err));
+  CHECK(q.output == http::LogsOutput::kJson);
+  const std::pair<const char*, http::LogsOutput> outputs[] = {
+      {"json", http::LogsOutput::kJson},
+      {"export", http::LogsOutput::kExport},
+      {"verbose", http::LogsOutput::kVerbose}};
+  for (const auto& [name, output] : outputs) {
+    REQUIRE(http::parse_logs_query(params({{"output", name}}), options, &q, &err));
+    CHECK(q.output == output);
+  }
+}
+
+TEST_CASE("logs output= writes json, export or verbose with its Content-Type", "[http]") {
+  TestAgent agent(5);
+  auto c = agent.client();
+  auto res = c.Get("/logs?output=verbose&limit=2&match=N%3D1");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  CHECK(res->get_header_value("Content-Type") == "text/plain");
+  CHECK(res->get_header_value("Infralogs-Protocol") == "1");
+  // One header line per entry, then its fields indented; the matches and limit apply.
+  CHECK(res->body.rfind("Thu 1970-01-01 00:00:00.001001 UTC [", 0) == 0);
+  CHECK(res->body.find("]\n    MESSAGE=entry 1\n    N=1\n") != std::string::npos);
+  CHECK(res->body.find("    MESSAGE=entry 4\n    N=1\n") != std::string::npos);
+  CHECK(res->body.find("entry 0") == std::string::npos);
+
+  res = c.Get("/logs?output=export&limit=1&fields=N");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  CHECK(res->get_header_value("Content-Type") == "application/vnd.fdo.journal");
+  CHECK(res->body.rfind("__CURSOR=", 0) == 0);
+  CHECK(res->body.find("\n__REALTIME_TIMESTAMP=1000\n") != std::string::npos);
+  CHECK(res->body.find("\nN=0\n\n") != std::string::npos);
+  CHECK(res->body.find("MESSAGE") == std::string::npos);  // fields= applies to export too
+
+  res = c.Get("/logs?output=json&limit=1");
+  REQUIRE(res);
+  CHECK(res->get_header_value("Content-Type") == "application/x-ndjson");
+  CHECK(lines(res->body).size() == 1);
+
+  res = c.Get("/logs?output=xml");
+  REQUIRE(res);
+  CHECK(res->status == 400);
+  CHECK(json::parse(res->body)["parameter"] == "output");
 }
 
 TEST_CASE("logs pages through every entry exactly once and says when more is pending", "[http]") {

@@ -223,3 +223,49 @@ TEST_CASE("json output skips fields whose name is not printable UTF-8", "[journa
   CHECK(j["MESSAGE"] == "kept");
   CHECK(j.size() == 5);  // the four address fields and MESSAGE
 }
+
+TEST_CASE("export output with fields keeps the address fields and the chosen ones", "[journal]") {
+  std::string out;
+  append_export(make_entry({"_BOOT_ID=0123456789abcdef0123456789abcdef", "MESSAGE=m", "A=1"}),
+                {"A"}, &out);
+  CHECK(out ==
+        "__CURSOR=s=abc;i=1\n__REALTIME_TIMESTAMP=1735689600000001\n__MONOTONIC_TIMESTAMP=42\n"
+        "_BOOT_ID=0123456789abcdef0123456789abcdef\nA=1\n\n");
+}
+
+TEST_CASE("verbose output prints every item in journal order under the header", "[journal]") {
+  std::string out;
+  Entry e = make_entry({"_BOOT_ID=0123456789abcdef0123456789abcdef", "MESSAGE=two\nlines", "TAG=a",
+                        "TAG=b", std::string("BLOB=\x01\xff", 7)});
+  append_verbose(e, {}, &out);
+  CHECK(out ==
+        "Wed 2025-01-01 00:00:00.000001 UTC [s=abc;i=1]\n"
+        "    _BOOT_ID=0123456789abcdef0123456789abcdef\n"
+        "    MESSAGE=two\n"
+        "            lines\n"
+        "    TAG=a\n"
+        "    TAG=b\n"
+        "    BLOB=\x01\xff\n");
+  // --output-fields: only those items, _BOOT_ID too; the header stays.
+  out.clear();
+  append_verbose(e, {"TAG"}, &out);
+  CHECK(out == "Wed 2025-01-01 00:00:00.000001 UTC [s=abc;i=1]\n    TAG=a\n    TAG=b\n");
+}
+
+TEST_CASE("verbose output shows the last _SOURCE_REALTIME_TIMESTAMP when it parses", "[journal]") {
+  auto first_line = [](const std::vector<std::string>& items) {
+    std::string out;
+    append_verbose(make_entry(items), {}, &out);
+    return out.substr(0, out.find('\n'));
+  };
+  const std::string journal_time = "Wed 2025-01-01 00:00:00.000001 UTC [s=abc;i=1]";
+  CHECK(first_line({"MESSAGE=m"}) == journal_time);
+  CHECK(first_line({"_SOURCE_REALTIME_TIMESTAMP=5"}) ==
+        "Thu 1970-01-01 00:00:00.000005 UTC [s=abc;i=1]");
+  CHECK(first_line({"_SOURCE_REALTIME_TIMESTAMP=9", "MESSAGE=m", "_SOURCE_REALTIME_TIMESTAMP=5"}) ==
+        "Thu 1970-01-01 00:00:00.000005 UTC [s=abc;i=1]");
+  // The last value decides: one that does not parse gives the journal's time.
+  CHECK(first_line({"_SOURCE_REALTIME_TIMESTAMP=5", "_SOURCE_REALTIME_TIMESTAMP=x"}) ==
+        journal_time);
+  CHECK(first_line({"_SOURCE_REALTIME_TIMESTAMP=-5"}) == journal_time);
+}
