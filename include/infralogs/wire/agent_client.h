@@ -14,14 +14,19 @@
 
 namespace infralogs::wire {
 
+// What an agent speaks. kGatewayd: a plain systemd-journal-gatewayd (hosts where nothing can be
+// installed), read through its /entries with a Range header (docs/operations.md).
+enum class AgentProtocol { kInfralogs, kGatewayd };
+
 struct AgentSpec {
   std::string name;              // the host name entries are stored under
   std::string url;               // http://HOST:PORT or https://HOST:PORT
-  std::string token;             // secret: never logged
+  std::string token;             // secret: never logged (may be empty for gatewayd)
   std::string ca_file;           // for https: CA bundle to verify the agent (empty: system default)
   std::string client_cert_file;  // for https: our certificate, for agents that require one
   std::string client_key_file;   // its private key
   std::map<std::string, std::string> labels;
+  AgentProtocol protocol = AgentProtocol::kInfralogs;  // last: aggregate initialisers stay valid
 };
 
 struct FetchRequest {
@@ -48,6 +53,10 @@ class AgentClient {
   // kInvalidArgument (400), kCorruption (a response that is not the protocol: truncated, invalid
   // JSON, an entry without a cursor, a line over the limit). Stops early with kUnavailable when
   // `stop` is requested. Thread-safe.
+  // For an AgentProtocol::kGatewayd agent the same contract holds with gatewayd's /entries:
+  // `cursor_found` is false when gatewayd's first entry is not the one `after` names (it seeks
+  // to the nearest position instead); `more` when the page is full; values gatewayd serves as
+  // null (4096 bytes or more: it has no --all) are stored as null.
   virtual Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
                               std::stop_token stop) = 0;
 };
