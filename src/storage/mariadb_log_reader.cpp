@@ -1,5 +1,6 @@
 #include "infralogs/storage/mariadb_log_reader.h"
 
+#include "context_sql.h"
 #include "mariadb_connection.h"
 #include "search_sql.h"
 
@@ -259,6 +260,12 @@ Result<std::optional<EntryDetail>> MariaDbLogReader::entry(const SearchKey& key)
   b.u64(key.host_id).str(key.seqnum_id).u64(key.seqnum).u64(key.realtime_usec);
   return query_one<EntryDetail>(*pool_, *outage_, "entry", b, [](RowReader& r) {
     return EntryDetail{r.text(0), r.u64(1), r.text(2), r.opt_text(3)};
+  });
+}
+
+Result<ContextPage> MariaDbLogReader::context(const ContextQuery& q) {
+  return read_context(q, [this](SqlBuilder& b) {
+    return run_query(*pool_, *outage_, b.text(), b.params());
   });
 }
 

@@ -62,6 +62,9 @@ class MariaDbLogReader : public LogReader, public secrets::RotationListener {
   // planner's whole-window plan. Same rows either way.
   Result<SearchPage> search(const SearchQuery& q) override;
   Result<std::optional<EntryDetail>> entry(const SearchKey& key) override;
+  // Three indexed reads: the entry by its primary key, then each side walking
+  // (host_id, realtime_us), or (unit, realtime_us) with a unit, from q.at (context_sql.h).
+  Result<ContextPage> context(const ContextQuery& q) override;
   Result<CredentialStatus> credentials() override;
   Result<std::vector<CredentialReport>> credential_reports() override;
   Result<std::vector<CredentialEvent>> credential_events(const TimeWindow& w) override;
