@@ -337,8 +337,7 @@ Result<json> Dashboard::context(const storage::ContextQuery& q) {
   // The next page that way starts from the outermost entry shown, or from q.at when that side
   // showed none (asked for 0).
   json older = nullptr, newer = nullptr;
-  if (page->more_older)
-    older = (page->older.empty() ? q.at : page->older.front().key).to_string();
+  if (page->more_older) older = (page->older.empty() ? q.at : page->older.front().key).to_string();
   if (page->more_newer) newer = (page->newer.empty() ? q.at : page->newer.back().key).to_string();
   return json{{"host", any ? text_or_bytes(any->host) : json(nullptr)},
               {"anchor", q.include_at ? json(q.at.to_string()) : json(nullptr)},

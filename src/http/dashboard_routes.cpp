@@ -128,10 +128,9 @@ bool context_count(const httplib::Request& req, httplib::Response& res, const ch
   if (!v) return true;
   if (v->size() > 3 || v->find_first_not_of("0123456789") != std::string::npos ||
       (*n = std::stoul(*v)) > kMaxContext) {
-    send_json_error(res, 400,
-                    std::string(name) + ": must be an integer from 0 to " +
-                        std::to_string(kMaxContext),
-                    name);
+    send_json_error(
+        res, 400,
+        std::string(name) + ": must be an integer from 0 to " + std::to_string(kMaxContext), name);
     return false;
   }
   return true;
@@ -335,10 +334,22 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
   server.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
     // Known routes only: a label per unknown path would let any client grow /metrics without
     // bound.
-    static const std::set<std::string> kRoutes = {
-        "/",          "/host",     "/search",        "/favicon.ico",    "/api/overview",
-        "/api/hosts", "/api/gaps", "/api/freshness", "/api/search",     "/api/entry",
-        "/api/context", "/context", "/healthz",   "/metrics",  "/credentials",   "/api/credentials"};
+    static const std::set<std::string> kRoutes = {"/",
+                                                  "/host",
+                                                  "/search",
+                                                  "/favicon.ico",
+                                                  "/api/overview",
+                                                  "/api/hosts",
+                                                  "/api/gaps",
+                                                  "/api/freshness",
+                                                  "/api/search",
+                                                  "/api/entry",
+                                                  "/api/context",
+                                                  "/context",
+                                                  "/healthz",
+                                                  "/metrics",
+                                                  "/credentials",
+                                                  "/api/credentials"};
     std::string path = kRoutes.count(req.path)              ? req.path
                        : req.path.rfind("/static/", 0) == 0 ? "/static"
                                                             : "other";

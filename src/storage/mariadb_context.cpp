@@ -36,8 +36,9 @@ SqlBuilder context_statement(const ContextQuery& q, ContextSide side, size_t lim
   b.sql("e.host_id = ? ").u64(q.at.host_id);
   // The range the index walk starts from (q.at's time), then the ties at that time on the
   // right side of q.at.
-  b.sql(newer ? "AND e.realtime_us >= ? AND (e.realtime_us > ? OR (e.seqnum_id, e.seqnum) > (?, ?)) "
-              : "AND e.realtime_us <= ? AND (e.realtime_us < ? OR (e.seqnum_id, e.seqnum) < (?, ?)) ")
+  b.sql(newer
+            ? "AND e.realtime_us >= ? AND (e.realtime_us > ? OR (e.seqnum_id, e.seqnum) > (?, ?)) "
+            : "AND e.realtime_us <= ? AND (e.realtime_us < ? OR (e.seqnum_id, e.seqnum) < (?, ?)) ")
       .u64(q.at.realtime_usec)
       .u64(q.at.realtime_usec)
       .str(q.at.seqnum_id)

@@ -264,9 +264,8 @@ Result<std::optional<EntryDetail>> MariaDbLogReader::entry(const SearchKey& key)
 }
 
 Result<ContextPage> MariaDbLogReader::context(const ContextQuery& q) {
-  return read_context(q, [this](SqlBuilder& b) {
-    return run_query(*pool_, *outage_, b.text(), b.params());
-  });
+  return read_context(
+      q, [this](SqlBuilder& b) { return run_query(*pool_, *outage_, b.text(), b.params()); });
 }
 
 }  // namespace infralogs::storage

@@ -3,8 +3,8 @@
 // rollup cells, hosts, gaps and entries a test adds, honouring storage/log_reader.h's contract:
 // rollup windows count whole hours by their start (compared at whole seconds), gaps and search
 // compare microseconds; host filters; the documented orders; the gap cut at 1000; search pages
-// newest first with `next`; context in journal order. Adds failure injection (fail_next) and a record of the questions
-// asked (calls). Thread-safe.
+// newest first with `next`; context in journal order. Adds failure injection (fail_next) and a
+// record of the questions asked (calls). Thread-safe.
 
 #include <algorithm>
 #include <deque>

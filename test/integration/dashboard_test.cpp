@@ -381,7 +381,8 @@ void check_context(httplib::Client& c, Collected& data) {
   json res = get_json(c, "/api/context?id=" + at + "&unit=nginx&before=20&after=20");
   size_t i = nginx.size() / 2;
   CHECK(ids_of(res) == std::vector<std::string>(nginx.begin() + i - 20, nginx.begin() + i + 21));
-  CHECK(context_all(c, "newer", at, 50) == std::vector<std::string>(nginx.begin() + i + 1, nginx.end()));
+  CHECK(context_all(c, "newer", at, 50) ==
+        std::vector<std::string>(nginx.begin() + i + 1, nginx.end()));
 
   get_json(c, "/api/context?id=1-1-00000000000000000000000000000000-1", 404);
   CHECK(get_json(c, "/api/context?id=" + mid + "&after=501", 400)["parameter"] == "after");
@@ -398,10 +399,10 @@ void check_context(httplib::Client& c, Collected& data) {
   REQUIRE(key.size() == 1);
   std::string t = key[0][0], h = key[0][1], sid = "X'" + key[0][2] + "'", seq = key[0][3];
   for (const std::string& side :
-       {">= " + t + " AND (e.realtime_us > " + t + " OR (e.seqnum_id, e.seqnum) > (" + sid +
-            ", " + seq + ")) ORDER BY e.realtime_us ASC",
-        "<= " + t + " AND (e.realtime_us < " + t + " OR (e.seqnum_id, e.seqnum) < (" + sid +
-            ", " + seq + ")) ORDER BY e.realtime_us DESC"}) {
+       {">= " + t + " AND (e.realtime_us > " + t + " OR (e.seqnum_id, e.seqnum) > (" + sid + ", " +
+            seq + ")) ORDER BY e.realtime_us ASC",
+        "<= " + t + " AND (e.realtime_us < " + t + " OR (e.seqnum_id, e.seqnum) < (" + sid + ", " +
+            seq + ")) ORDER BY e.realtime_us DESC"}) {
     std::string sql =
         "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, "
         "e.identifier, e.pid, e.message FROM infralogs.entries e FORCE INDEX "

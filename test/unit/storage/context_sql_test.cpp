@@ -25,8 +25,16 @@ storage::SearchKey key(uint64_t t, uint64_t seqnum = 9) {
 }
 
 Row row(uint64_t t, uint64_t seqnum = 9) {
-  return {std::to_string(t), "2", std::string(16, '\x05'), std::to_string(seqnum), "vm-1", "3",
-          "nginx.service",   std::nullopt, "42", "hello"};
+  return {std::to_string(t),
+          "2",
+          std::string(16, '\x05'),
+          std::to_string(seqnum),
+          "vm-1",
+          "3",
+          "nginx.service",
+          std::nullopt,
+          "42",
+          "hello"};
 }
 
 }  // namespace
@@ -72,8 +80,7 @@ TEST_CASE("context rows come in journal order, the older ones reversed", "[stora
   CHECK(out[1].unit == "nginx.service");
   CHECK(out[1].pid == 42u);
   CHECK(more);
-  REQUIRE(
-      storage::context_rows({row(400), row(500)}, ContextSide::kNewer, 2, &out, &more).is_ok());
+  REQUIRE(storage::context_rows({row(400), row(500)}, ContextSide::kNewer, 2, &out, &more).is_ok());
   REQUIRE(out.size() == 2);
   CHECK(out[0].key.realtime_usec == 400);
   CHECK_FALSE(more);
