@@ -225,13 +225,20 @@ function chartPoint({ id, x, y }) {
   const div = document.getElementById(id);
   const B = window.Bokeh;
   if (!div || !B || !B.index) return { error: 'no #' + id + ' or no Bokeh.index' };
+  div.scrollIntoView({ block: 'center' }); // the mouse clicks in the viewport
   for (const view of B.index) {
     if (!div.contains(view.el) || !view.frame) continue;
-    const r = view.el.getBoundingClientRect();
+    // Frame coordinates are the canvas's; its element is the plot's own when there is no canvas view.
+    const r = (view.canvas_view && view.canvas_view.el ? view.canvas_view.el : view.el).getBoundingClientRect();
     const sx = view.frame.x_scale.compute(x);
     const sy = view.frame.y_scale.compute(y);
     if (!Number.isFinite(sx) || !Number.isFinite(sy)) return { error: 'cannot place ' + x + ', ' + y + ' in #' + id };
-    return { x: r.left + sx, y: r.top + sy };
+    const px = { x: r.left + sx, y: r.top + sy };
+    const hit = document.elementFromPoint(px.x, px.y);
+    px.at = hit ? hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '') : 'nothing';
+    px.frame = [view.frame.bbox.left, view.frame.bbox.top, view.frame.bbox.width, view.frame.bbox.height].map(Math.round).join(',');
+    px.rect = [r.left, r.top, r.width, r.height].map(Math.round).join(',');
+    return px;
   }
   return { error: 'no Bokeh view in #' + id };
 }
@@ -255,9 +262,9 @@ async function searchAllInPage(page, params) {
 
 // After a click on a chart: the search page's URL, and its rows exactly /api/search's for the
 // same parameters, which are exactly the `count` entries of that hour (and host).
-async function checkDrilledSearch(page, hourUs, host, count) {
+async function checkDrilledSearch(page, where, hourUs, host, count) {
   await page.waitForURL(/\/search\?/, { timeout: 10_000 })
-    .catch(() => { throw new CaseFailure('the click did not open the search (URL ' + page.url() + ')'); });
+    .catch(() => { throw new CaseFailure('the click at ' + JSON.stringify(where) + ' did not open the search (URL ' + page.url() + ')'); });
   await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 });
   const q = new URL(page.url()).searchParams;
   const from = Date.parse(q.get('from') || '') * 1000;
@@ -506,7 +513,7 @@ async function caseDrill(page) {
   let pt = await page.evaluate(chartPoint, { id: 'chart-volume', x: (hourUs + 1800e6) / 1000, y: totals[best] / 2 });
   check(!pt.error, pt.error);
   await page.mouse.click(pt.x, pt.y);
-  const bar = await checkDrilledSearch(page, hourUs, '', totals[best]);
+  const bar = await checkDrilledSearch(page, pt, hourUs, '', totals[best]);
 
   await page.goBack();
   await page.waitForURL((u) => u.pathname === '/', { timeout: 10_000 })
@@ -521,7 +528,7 @@ async function caseDrill(page) {
   pt = await page.evaluate(chartPoint, { id: 'chart-heatmap', x: (hourUs + 1800e6) / 1000, y: host });
   check(!pt.error, pt.error);
   await page.mouse.click(pt.x, pt.y);
-  const rows = await checkDrilledSearch(page, hourUs, host, cell);
+  const rows = await checkDrilledSearch(page, pt, hourUs, host, cell);
   await screenshot(page, 'drill');
   assertClean(page, false);
   return 'bar: ' + totals[best] + ' entries (' + bar + ' shown), cell ' + host + ': ' + cell + ' entries (' + rows + ' shown)';
@@ -574,7 +581,7 @@ async function caseContext(page) {
   check(new Set(shown).size === shown.length, 'a page repeats rows already shown');
   const times = await page.evaluate(() => [...document.querySelectorAll('#context-body td.time')].map((td) => td.title));
   check(times.every((t, k) => k === 0 || times[k - 1] <= t), 'the rows are not oldest first');
-  await screenshot(page, 'context');
+  await page.screenshot({ path: path.join(args.artifacts, 'context.png') }); // the viewport: long messages
   await assertNoXss(page);
   assertClean(page, false);
   return shown.length + ' rows around ' + id;
@@ -592,7 +599,9 @@ function withTimeout(promise, ms, what) {
 }
 
 async function main() {
-  const selected = args.only ? [args.only] : CASES;
+  // INFRALOGS_BROWSER_CASES=a,b: only those (to work on some cases through the C++ harness).
+  const only = process.env.INFRALOGS_BROWSER_CASES;
+  const selected = args.only ? [args.only] : only ? CASES.filter((c) => only.split(',').includes(c)) : CASES;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'infralogs-chromium-'));
   let context;
   const budget = setTimeout(() => {

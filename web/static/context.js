@@ -56,7 +56,8 @@ function row(e, anchor) {
   h('td', null, h('span', { className: 'prio prio-' + pname }, pname)),
   h('td', { className: 'mono unit' }, valueNode(e.unit || null)),
   h('td', { className: 'mono ident' }, valueNode(e.identifier || null)),
-  h('td', { className: 'message' }, valueNode(e.message, '(no message)')));
+  // Long messages scroll in their cell: the rows around stay in view.
+  h('td', { className: 'message' }, h('div', { className: 'clamp' }, valueNode(e.message, '(no message)'))));
 }
 
 function updateButtons() {
