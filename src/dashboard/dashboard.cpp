@@ -315,22 +315,52 @@ Result<json> Dashboard::gaps(const storage::TimeWindow& w, const std::optional<s
   return json{{"gaps", out}};
 }
 
+namespace {
+
+// An entry as /api/search and /api/context list it.
+json row_json(const storage::SearchRow& r) {
+  return {{"id", r.key.to_string()},
+          {"host", text_or_bytes(r.host)},
+          {"time", r.key.realtime_usec},
+          {"priority", r.priority ? json(*r.priority) : json(nullptr)},
+          {"unit", opt_text(r.unit)},
+          {"identifier", opt_text(r.identifier)},
+          {"pid", r.pid ? json(*r.pid) : json(nullptr)},
+          {"message", opt_text(r.message)}};
+}
+
+}  // namespace
+
 Result<json> Dashboard::search(const storage::SearchQuery& q) {
   auto page = reader_.search(q);
   if (!page) return page.status();
   json rows = json::array();
-  for (const auto& r : page->rows) {
-    rows.push_back({{"id", r.key.to_string()},
-                    {"host", text_or_bytes(r.host)},
-                    {"time", r.key.realtime_usec},
-                    {"priority", r.priority ? json(*r.priority) : json(nullptr)},
-                    {"unit", opt_text(r.unit)},
-                    {"identifier", opt_text(r.identifier)},
-                    {"pid", r.pid ? json(*r.pid) : json(nullptr)},
-                    {"message", opt_text(r.message)}});
-  }
+  for (const auto& r : page->rows) rows.push_back(row_json(r));
   return json{{"entries", rows},
               {"next", page->next ? json(page->next->to_string()) : json(nullptr)}};
+}
+
+Result<json> Dashboard::context(const storage::ContextQuery& q) {
+  auto page = reader_.context(q);
+  if (!page) return page.status();
+  if (q.include_at && !page->at) return Status::not_found("no such entry");
+  json rows = json::array();
+  const storage::SearchRow* any = page->at ? &*page->at : nullptr;
+  for (const auto& r : page->older) rows.push_back(row_json(r));
+  if (page->at) rows.push_back(row_json(*page->at));
+  for (const auto& r : page->newer) rows.push_back(row_json(r));
+  if (!any && !page->older.empty()) any = &page->older.front();
+  if (!any && !page->newer.empty()) any = &page->newer.front();
+  // The next page that way starts from the outermost entry shown, or from q.at when that side
+  // showed none (asked for 0).
+  json older = nullptr, newer = nullptr;
+  if (page->more_older) older = (page->older.empty() ? q.at : page->older.front().key).to_string();
+  if (page->more_newer) newer = (page->newer.empty() ? q.at : page->newer.back().key).to_string();
+  return json{{"host", any ? text_or_bytes(any->host) : json(nullptr)},
+              {"anchor", q.include_at ? json(q.at.to_string()) : json(nullptr)},
+              {"entries", rows},
+              {"older", older},
+              {"newer", newer}};
 }
 
 Result<json> Dashboard::entry(const storage::SearchKey& key) {

@@ -118,6 +118,25 @@ void serve_asset(httplib::Response& res, const StaticAsset* a, bool cache) {
 
 const std::set<std::string> kWindowParams = {"from", "to", "host"};
 
+// /api/context's before/after: how many entries that side, 0..kMaxContext (default
+// kDefaultContext); false (with the 400 set) for anything else.
+constexpr size_t kDefaultContext = 20;
+constexpr size_t kMaxContext = 500;
+bool context_count(const httplib::Request& req, httplib::Response& res, const char* name,
+                   size_t* n) {
+  *n = kDefaultContext;
+  auto v = param(req, name);
+  if (!v) return true;
+  if (v->size() > 3 || v->find_first_not_of("0123456789") != std::string::npos ||
+      (*n = std::stoul(*v)) > kMaxContext) {
+    send_json_error(
+        res, 400,
+        std::string(name) + ": must be an integer from 0 to " + std::to_string(kMaxContext), name);
+    return false;
+  }
+  return true;
+}
+
 // /healthz's "credentials": what the reader connects with (never the password), so a probe or
 // an operator sees how old the credentials are and when they expire. Absent for a reader
 // without credentials.
@@ -153,7 +172,8 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
   for (const auto& [path, file] :
        {std::pair{"/", "index.html"}, std::pair{"/host", "host.html"},
         std::pair{"/search", "search.html"}, std::pair{"/credentials", "credentials.html"},
-        std::pair{"/live", "live.html"}}) {
+        std::pair{"/live", "live.html"},
+        std::pair{"/context", "context.html"}}) {
     const StaticAsset* a = find_asset(assets, file);
     server.Get(
         path, [a](const httplib::Request&, httplib::Response& res) { serve_asset(res, a, false); });
@@ -234,6 +254,45 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
     if (!key) return send_json_error(res, 400, "id: not an entry id", "id");
     reply(req, res, d.entry(*key), json());
   });
+  // The entries around one (docs/dashboard-api.md): id= with both sides, or a page further
+  // from older= (before only) or newer= (after only).
+  server.Get("/api/context", [&d](const httplib::Request& req, httplib::Response& res) {
+    if (!check_params(req, res, {"id", "older", "newer", "before", "after", "host", "unit"}))
+      return;
+    const char* from = nullptr;
+    for (const char* name : {"id", "older", "newer"}) {
+      if (!req.has_param(name)) continue;
+      if (from) {
+        return send_json_error(res, 400,
+                               std::string(name) + ": give only one of id, older and newer", name);
+      }
+      from = name;
+    }
+    if (!from) return send_json_error(res, 400, "id: missing (or older, or newer)", "id");
+    auto key = storage::SearchKey::parse(req.get_param_value(from));
+    if (!key) return send_json_error(res, 400, std::string(from) + ": not an entry id", from);
+    std::string_view which = from;
+    for (const char* name : {"before", "after"}) {
+      // A page on from older= reads only older entries, newer= only newer ones.
+      if (req.has_param(name) && which == (std::string_view(name) == "before" ? "newer" : "older"))
+        return send_json_error(res, 400, std::string(name) + ": not with " + from, name);
+    }
+    storage::ContextQuery q;
+    q.at = *key;
+    q.include_at = which == "id";
+    size_t before = 0, after = 0;
+    if (!context_count(req, res, "before", &before) || !context_count(req, res, "after", &after))
+      return;
+    if (which != "newer") q.before = before;
+    if (which != "older") q.after = after;
+    if (auto u = param(req, "unit")) q.unit = journal::complete_unit_name(*u);
+    auto r = d.context(q);
+    // host= is a check: the id names the host already.
+    auto host = param(req, "host");
+    if (r && host && !(*r)["host"].is_null() && (*r)["host"] != *host)
+      return send_json_error(res, 400, "host: the entry is not on host " + *host, "host");
+    reply(req, res, std::move(r), json());
+  });
   server.Get("/healthz", [&reader](const httplib::Request&, httplib::Response& res) {
     Status s = reader.ping();
     json body = {{"status", "ok"}};
@@ -280,10 +339,10 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
     // Known routes only: a label per unknown path would let any client grow /metrics without
     // bound.
     static const std::set<std::string> kRoutes = {
-        "/",          "/host",     "/search",        "/favicon.ico",     "/api/overview",
-        "/api/hosts", "/api/gaps", "/api/freshness", "/api/search",      "/api/entry",
-        "/healthz",   "/metrics",  "/credentials",   "/api/credentials", "/live",
-        "/api/live"};
+        "/",           "/host",     "/search",        "/favicon.ico",     "/api/overview",
+        "/api/hosts",  "/api/gaps", "/api/freshness", "/api/search",      "/api/entry",
+        "/api/context", "/context", "/healthz",       "/metrics",         "/credentials",
+        "/api/credentials", "/live", "/api/live"};
     std::string path = kRoutes.count(req.path)              ? req.path
                        : req.path.rfind("/static/", 0) == 0 ? "/static"
                                                             : "other";

@@ -1,5 +1,6 @@
 #include "infralogs/storage/mariadb_log_reader.h"
 
+#include "context_sql.h"
 #include <algorithm>
 #include <tuple>
 
@@ -345,6 +346,11 @@ Result<std::optional<EntryDetail>> MariaDbLogReader::entry(const SearchKey& key)
   return query_one<EntryDetail>(*pool_, *outage_, "entry", b, [](RowReader& r) {
     return EntryDetail{r.text(0), r.u64(1), r.text(2), r.opt_text(3)};
   });
+}
+
+Result<ContextPage> MariaDbLogReader::context(const ContextQuery& q) {
+  return read_context(
+      q, [this](SqlBuilder& b) { return run_query(*pool_, *outage_, b.text(), b.params()); });
 }
 
 }  // namespace infralogs::storage

@@ -16,8 +16,8 @@ import path from 'node:path';
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
-const CASES = ['overview', 'search', 'xss', 'freshness', 'host', 'controls', 'paging', 'credentials', 'live'];
-const RUN_BUDGET_MS = 90_000; // the whole run, browser start included
+const CASES = ['overview', 'search', 'xss', 'freshness', 'host', 'controls', 'paging', 'credentials', 'live', 'drill', 'context'];
+const RUN_BUDGET_MS = 180_000; // the whole run, browser start included
 const CASE_TIMEOUT_MS = 30_000;
 const MIN_PIXELS = 2000; // non-background pixels a chart canvas must have
 const MIN_COLORED = 300; // of which saturated (data glyphs, not grey axes and text)
@@ -217,6 +217,72 @@ function searchExpect() {
   const s = expect.search;
   check(s && typeof s.host === 'string' && typeof s.q === 'string', 'expect file has no search.host / search.q');
   return s;
+}
+
+// Where to click in a Bokeh chart: the viewport point of data coordinates (x in ms, y a number
+// or a factor) in the figure drawn in div `id`, found through BokehJS's root views.
+function chartPoint({ id, x, y }) {
+  const div = document.getElementById(id);
+  const B = window.Bokeh;
+  if (!div || !B || !B.index) return { error: 'no #' + id + ' or no Bokeh.index' };
+  div.scrollIntoView({ block: 'center' }); // the mouse clicks in the viewport
+  for (const view of B.index) {
+    if (!div.contains(view.el) || !view.frame) continue;
+    // Frame coordinates are the canvas's; its element is the plot's own when there is no canvas view.
+    const r = (view.canvas_view && view.canvas_view.el ? view.canvas_view.el : view.el).getBoundingClientRect();
+    const sx = view.frame.x_scale.compute(x);
+    const sy = view.frame.y_scale.compute(y);
+    if (!Number.isFinite(sx) || !Number.isFinite(sy)) return { error: 'cannot place ' + x + ', ' + y + ' in #' + id };
+    const px = { x: r.left + sx, y: r.top + sy };
+    const hit = document.elementFromPoint(px.x, px.y);
+    px.at = hit ? hit.tagName.toLowerCase() + (hit.id ? '#' + hit.id : '') : 'nothing';
+    px.frame = [view.frame.bbox.left, view.frame.bbox.top, view.frame.bbox.width, view.frame.bbox.height].map(Math.round).join(',');
+    px.rect = [r.left, r.top, r.width, r.height].map(Math.round).join(',');
+    return px;
+  }
+  return { error: 'no Bokeh view in #' + id };
+}
+
+// Every entry /api/search gives for params (all pages), in the page: the oracle of a drill-down.
+async function searchAllInPage(page, params) {
+  return page.evaluate(async (p) => {
+    const all = [];
+    let after = '';
+    for (let i = 0; i < 100; i++) {
+      const q = new URLSearchParams({ ...p, limit: '500' });
+      if (after) q.set('after', after);
+      const r = await (await fetch('/api/search?' + q)).json();
+      all.push(...r.entries.map((e) => ({ id: e.id, host: e.host, time: e.time })));
+      if (!r.next) break;
+      after = r.next;
+    }
+    return all;
+  }, params);
+}
+
+// After a click on a chart: the search page's URL, and its rows exactly /api/search's for the
+// same parameters, which are exactly the `count` entries of that hour (and host).
+async function checkDrilledSearch(page, where, hourUs, host, count) {
+  await page.waitForURL(/\/search\?/, { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('the click at ' + JSON.stringify(where) + ' did not open the search (URL ' + page.url() + ')'); });
+  await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 });
+  const q = new URL(page.url()).searchParams;
+  const from = Date.parse(q.get('from') || '') * 1000;
+  const to = Date.parse(q.get('to') || '') * 1000;
+  check(from === hourUs && to === hourUs + 3600e6, 'the URL does not name the hour ' + hourUs + ': ' + page.url());
+  check((q.get('host') || '') === host, 'the URL does not name host "' + host + '": ' + page.url());
+  check(!q.get('priority'), 'a volume pick searched by priority: ' + page.url());
+  const params = { from: String(from), to: String(to) };
+  if (host) params.host = host;
+  const want = await searchAllInPage(page, params);
+  check(want.length === count, '/api/search has ' + want.length + ' entries for the hour, the chart counted ' + count);
+  check(want.every((e) => e.time >= from && e.time < to && (!host || e.host === host)), 'an entry outside the hour or host');
+  const shown = await page.evaluate(() => [...document.querySelectorAll('#results-body tr')].map((tr) => tr.dataset.id));
+  check(shown.length === Math.min(100, count), 'the page shows ' + shown.length + ' rows for ' + count + ' entries');
+  check(JSON.stringify(shown) === JSON.stringify(want.slice(0, shown.length).map((e) => e.id)),
+    'the rows shown are not the search\'s first page');
+  check((await page.locator('#f-host').inputValue()) === host, 'the host field does not show the picked host');
+  return shown.length;
 }
 
 // --- Cases ------------------------------------------------------------------------------------------
@@ -468,8 +534,99 @@ async function caseLive(page) {
   return 'entry shown ' + ms + ' ms after the commit was asked for';
 }
 
+// Drill-down (issue 8): a bar of the volume chart and a heatmap cell open the search of exactly
+// that hour (and host); Back returns to the overview.
+async function caseDrill(page) {
+  await open(page, '/');
+  for (const id of CHARTS) await waitForChartPixels(page, id);
+  const ov = await page.evaluate(async () => (await fetch('/api/overview')).json());
+  const hours = ov.volume.hours;
+  let best = 0;
+  const totals = hours.map((_, j) => Object.values(ov.volume.by_priority).reduce((a, s) => a + (s[j] || 0), 0));
+  totals.forEach((t, j) => { if (t > totals[best]) best = j; });
+  check(totals[best] > 0, 'no hour has entries');
+  const hourUs = hours[best];
+  // Half-way up the bar of the busiest hour.
+  let pt = await page.evaluate(chartPoint, { id: 'chart-volume', x: (hourUs + 1800e6) / 1000, y: totals[best] / 2 });
+  check(!pt.error, pt.error);
+  await page.mouse.click(pt.x, pt.y);
+  const bar = await checkDrilledSearch(page, pt, hourUs, '', totals[best]);
+
+  await page.goBack();
+  await page.waitForURL((u) => u.pathname === '/', { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('Back did not return to the overview: ' + page.url()); });
+  await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 });
+
+  // The heatmap cell of the first host in that hour (by entries).
+  await waitForChartPixels(page, 'chart-heatmap');
+  const host = ov.heatmap.hosts[0];
+  const cell = ov.heatmap.entries[0][ov.heatmap.hours.indexOf(hourUs)];
+  check(cell > 0, 'host ' + host + ' has no entries in the busiest hour');
+  pt = await page.evaluate(chartPoint, { id: 'chart-heatmap', x: (hourUs + 1800e6) / 1000, y: host });
+  check(!pt.error, pt.error);
+  await page.mouse.click(pt.x, pt.y);
+  const rows = await checkDrilledSearch(page, pt, hourUs, host, cell);
+  await screenshot(page, 'drill');
+  assertClean(page, false);
+  return 'bar: ' + totals[best] + ' entries (' + bar + ' shown), cell ' + host + ': ' + cell + ' entries (' + rows + ' shown)';
+}
+
+// Context (issue 8): the "context" link of a search result opens the entries around it, the
+// entry highlighted, "Older"/"Newer" pages as /api/context gives them; hostile text stays text.
+async function caseContext(page) {
+  const x = expect.xss;
+  check(x && typeof x.host === 'string', 'expect file has no xss.host');
+  // A hostile entry: its neighbours are hostile too, so the page shows markup as text.
+  await open(page, '/search?' + new URLSearchParams({ host: x.host, q: x.q }));
+  const i = await findRow(page, x.q);
+  check(i >= 0, 'no search result for "' + x.q + '"');
+  const row = page.locator('#results-body tr').nth(i);
+  const id = await row.getAttribute('data-id');
+  await row.locator('a.context-link').click();
+  await page.waitForURL(/\/context\?/, { timeout: 10_000 });
+  await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 });
+  check(new URL(page.url()).searchParams.get('entry') === id, 'the context URL does not name the entry: ' + page.url());
+  const api = await page.evaluate(async (e) => (await fetch('/api/context?' + new URLSearchParams({ id: e, before: '25', after: '25' }))).json(), id);
+  const ids = () => page.evaluate(() => [...document.querySelectorAll('#context-body tr')].map((tr) => tr.dataset.id));
+  let shown = await ids();
+  check(JSON.stringify(shown) === JSON.stringify(api.entries.map((e) => e.id)),
+    'the rows are not /api/context\'s (' + shown.length + ' shown, ' + api.entries.length + ' from the API)');
+  const anchors = await page.evaluate(() => [...document.querySelectorAll('#context-body tr.anchor')].map((tr) => tr.dataset.id));
+  check(anchors.length === 1 && anchors[0] === id, 'the entry is not the one highlighted row: ' + JSON.stringify(anchors));
+  check(await page.locator('#context-body tr.anchor').isVisible(), 'the highlighted entry is not in view');
+  const messages = await page.locator('#context-body td.message').allTextContents();
+  check(messages.some((t) => t.includes('<img') || t.includes('<script')), 'no hostile message shown as text');
+  await assertNoXss(page);
+
+  // Older, then Newer: each adds /api/context's next page on its side.
+  const total = shown.length;
+  if (api.older) {
+    const older = await page.evaluate(async (c) => (await fetch('/api/context?' + new URLSearchParams({ older: c, before: '25' }))).json(), api.older);
+    await page.click('#ctx-older');
+    await page.waitForFunction((n) => document.querySelectorAll('#context-body tr').length > n, total, { timeout: 10_000 })
+      .catch(() => { throw new CaseFailure('"Older" added no rows'); });
+    shown = await ids();
+    check(JSON.stringify(shown.slice(0, older.entries.length)) === JSON.stringify(older.entries.map((e) => e.id)),
+      '"Older" did not put the older page first');
+  }
+  check(await page.locator('#ctx-newer').isEnabled(), '"Newer" is disabled, though the host has later entries');
+  const before = shown.length;
+  await page.click('#ctx-newer');
+  await page.waitForFunction((n) => document.querySelectorAll('#context-body tr').length > n, before, { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('"Newer" added no rows'); });
+  shown = await ids();
+  check(new Set(shown).size === shown.length, 'a page repeats rows already shown');
+  const times = await page.evaluate(() => [...document.querySelectorAll('#context-body td.time')].map((td) => td.title));
+  check(times.every((t, k) => k === 0 || times[k - 1] <= t), 'the rows are not oldest first');
+  await page.screenshot({ path: path.join(args.artifacts, 'context.png') }); // the viewport: long messages
+  await assertNoXss(page);
+  assertClean(page, false);
+  return shown.length + ' rows around ' + id;
+}
+
 const RUNNERS = { live: caseLive, overview: caseOverview, search: caseSearch, xss: caseXss, freshness: caseFreshness, host: caseHost,
-  controls: caseControls, paging: caseSearchPaging, credentials: caseCredentials };
+  controls: caseControls, paging: caseSearchPaging, credentials: caseCredentials, drill: caseDrill,
+  context: caseContext };
 
 function withTimeout(promise, ms, what) {
   let timer;
@@ -479,7 +636,9 @@ function withTimeout(promise, ms, what) {
 }
 
 async function main() {
-  const selected = args.only ? [args.only] : CASES;
+  // INFRALOGS_BROWSER_CASES=a,b: only those (to work on some cases through the C++ harness).
+  const only = process.env.INFRALOGS_BROWSER_CASES;
+  const selected = args.only ? [args.only] : only ? CASES.filter((c) => only.split(',').includes(c)) : CASES;
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'infralogs-chromium-'));
   let context;
   const budget = setTimeout(() => {

@@ -3,8 +3,8 @@
 // rollup cells, hosts, gaps and entries a test adds, honouring storage/log_reader.h's contract:
 // rollup windows count whole hours by their start (compared at whole seconds), gaps and search
 // compare microseconds; host filters; the documented orders; the gap cut at 1000; search pages
-// newest first with `next`. Adds failure injection (fail_next) and a record of the questions
-// asked (calls). Thread-safe.
+// newest first with `next`; context in journal order. Adds failure injection (fail_next) and a
+// record of the questions asked (calls). Thread-safe.
 
 #include <algorithm>
 #include <deque>
@@ -336,6 +336,36 @@ class FakeLogReader : public storage::LogReader {
       }
     }
     return std::optional<storage::EntryDetail>();
+  }
+
+  Result<storage::ContextPage> context(const storage::ContextQuery& q) override {
+    MutexLock lock(mu_);
+    if (Status s = asked("context"); !s.is_ok()) return s;
+    // The host's entries (of q.unit) in journal order: the key order within one host.
+    std::vector<const storage::SearchRow*> host;
+    storage::ContextPage page;
+    for (const auto& e : entries_) {
+      if (e.row.key.host_id != q.at.host_id) continue;
+      if (q.include_at && order(e.row.key) == order(q.at)) page.at = e.row;
+      if (!q.unit || e.row.unit == *q.unit) host.push_back(&e.row);
+    }
+    std::sort(host.begin(), host.end(),
+              [](const auto* a, const auto* b) { return order(a->key) < order(b->key); });
+    auto split = std::partition_point(host.begin(), host.end(),
+                                      [&](const auto* r) { return order(r->key) < order(q.at); });
+    if (q.before) {
+      size_t n = static_cast<size_t>(split - host.begin());
+      for (size_t i = n - std::min(n, *q.before); i < n; ++i) page.older.push_back(*host[i]);
+      page.more_older = n > *q.before;
+    }
+    if (q.after) {
+      auto first = split;
+      if (first != host.end() && order((*first)->key) == order(q.at)) ++first;
+      size_t n = static_cast<size_t>(host.end() - first);
+      for (size_t i = 0; i < std::min(n, *q.after); ++i) page.newer.push_back(*first[i]);
+      page.more_newer = n > *q.after;
+    }
+    return page;
   }
 
  private:

@@ -316,6 +316,113 @@ void check_search_with_equal_timestamps(httplib::Client& c, Collected& data, siz
   CHECK(ties > total / 2);
 }
 
+// The ids of `host`'s entries (and of `unit`) in journal order, straight from the replica with
+// the order spelled out: the oracle for /api/context.
+std::vector<std::string> journal_order(Collected& data, const std::string& host,
+                                       const std::string& unit = "") {
+  Rows rows = data.pair.replica(
+      "SELECT e.realtime_us, e.host_id, LOWER(HEX(e.seqnum_id)), e.seqnum FROM infralogs.entries "
+      "e JOIN infralogs.hosts h USING (host_id) WHERE h.name = '" +
+      host + "'" + (unit.empty() ? "" : " AND e.unit = '" + unit + "'") +
+      " ORDER BY e.realtime_us, e.seqnum_id, e.seqnum");
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(r[0] + "-" + r[1] + "-" + r[2] + "-" + r[3]);
+  return ids;
+}
+
+std::vector<std::string> ids_of(const json& res) {
+  std::vector<std::string> out;
+  for (const auto& e : res["entries"]) out.push_back(e["id"]);
+  return out;
+}
+
+// Every entry from `cursor` outward on one side, page by page (`side`: "older" or "newer").
+std::vector<std::string> context_all(httplib::Client& c, const std::string& side,
+                                     std::string cursor, size_t page) {
+  std::vector<std::string> all;
+  for (int i = 0; i < 1000 && !cursor.empty(); ++i) {
+    json res = get_json(c, "/api/context?" + side + "=" + cursor + "&" +
+                               (side == "older" ? "before=" : "after=") + std::to_string(page));
+    std::vector<std::string> ids = ids_of(res);
+    CHECK(ids.size() <= page);
+    all.insert(side == "older" ? all.begin() : all.end(), ids.begin(), ids.end());
+    cursor = res[side].is_null() ? "" : res[side].get<std::string>();
+  }
+  return all;
+}
+
+// After check_search_with_equal_timestamps: most entries share their time with others.
+void check_context(httplib::Client& c, Collected& data) {
+  INFO("check: context gives the entries around one in journal order, paging both ways");
+  std::vector<std::string> order = journal_order(data, "vm-01");
+  REQUIRE(order.size() > 1000);
+  for (size_t at : {size_t{0}, size_t{5}, order.size() / 2, order.size() - 1}) {
+    INFO("entry " << at << " of " << order.size());
+    json res = get_json(c, "/api/context?host=vm-01&id=" + order[at] + "&before=7&after=9");
+    size_t from = at - std::min<size_t>(at, 7), to = std::min(order.size(), at + 10);
+    CHECK(ids_of(res) == std::vector<std::string>(order.begin() + from, order.begin() + to));
+    CHECK(res["anchor"] == order[at]);
+    CHECK(res["older"].is_null() == (from == 0));
+    CHECK(res["newer"].is_null() == (to == order.size()));
+    for (const auto& e : res["entries"]) CHECK(e["host"] == "vm-01");
+  }
+  // Paging: 13 at a time from the middle to both ends gives every entry once, ties included
+  // (page boundaries fall inside runs of equal times).
+  const std::string mid = order[order.size() / 2];
+  std::vector<std::string> older = context_all(c, "older", mid, 13);
+  std::vector<std::string> newer = context_all(c, "newer", mid, 13);
+  CHECK(older == std::vector<std::string>(order.begin(), order.begin() + order.size() / 2));
+  CHECK(newer == std::vector<std::string>(order.begin() + order.size() / 2 + 1, order.end()));
+
+  // The same unit only.
+  std::vector<std::string> nginx = journal_order(data, "vm-01", "nginx.service");
+  REQUIRE(nginx.size() > 40);
+  const std::string& at = nginx[nginx.size() / 2];
+  json res = get_json(c, "/api/context?id=" + at + "&unit=nginx&before=20&after=20");
+  size_t i = nginx.size() / 2;
+  CHECK(ids_of(res) == std::vector<std::string>(nginx.begin() + i - 20, nginx.begin() + i + 21));
+  CHECK(context_all(c, "newer", at, 50) ==
+        std::vector<std::string>(nginx.begin() + i + 1, nginx.end()));
+
+  get_json(c, "/api/context?id=1-1-00000000000000000000000000000000-1", 404);
+  CHECK(get_json(c, "/api/context?id=" + mid + "&after=501", 400)["parameter"] == "after");
+  CHECK(get_json(c, "/api/context?id=" + mid + "&host=vm-02", 400)["parameter"] == "host");
+
+  // The plan (docs/dashboard-api.md "GET /api/context"): the statement of context_sql.h for
+  // the middle entry's newer side, as ANALYZE runs it: the (host_id, realtime_us) index, no
+  // sort, and only the page's rows (plus the ties before the entry at its time) read, of the
+  // host's more than a thousand.
+  Rows key = data.pair.replica(
+      "SELECT realtime_us, host_id, HEX(seqnum_id), seqnum FROM infralogs.entries WHERE "
+      "CONCAT(realtime_us, '-', host_id, '-', LOWER(HEX(seqnum_id)), '-', seqnum) = '" +
+      mid + "'");
+  REQUIRE(key.size() == 1);
+  std::string t = key[0][0], h = key[0][1], sid = "X'" + key[0][2] + "'", seq = key[0][3];
+  for (const std::string& side :
+       {">= " + t + " AND (e.realtime_us > " + t + " OR (e.seqnum_id, e.seqnum) > (" + sid + ", " +
+            seq + ")) ORDER BY e.realtime_us ASC",
+        "<= " + t + " AND (e.realtime_us < " + t + " OR (e.seqnum_id, e.seqnum) < (" + sid + ", " +
+            seq + ")) ORDER BY e.realtime_us DESC"}) {
+    std::string sql =
+        "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, "
+        "e.identifier, e.pid, e.message FROM infralogs.entries e FORCE INDEX "
+        "(ix_entries_host_time) STRAIGHT_JOIN infralogs.hosts h ON h.host_id = e.host_id WHERE "
+        "e.host_id = " +
+        h + " AND e.realtime_us " + side + " LIMIT 21";
+    Rows plan = data.pair.replica("ANALYZE " + sql);
+    REQUIRE(plan.size() == 2);
+    INFO(sql);
+    // id, select_type, table, type, possible_keys, key, key_len, ref, rows, r_rows, filtered,
+    // r_filtered, Extra
+    CHECK(plan[0][2] == "e");
+    CHECK(plan[0][3] == "range");
+    CHECK(plan[0][5] == "ix_entries_host_time");
+    CHECK(plan[0][12].find("filesort") == std::string::npos);
+    CHECK(std::stod(plan[0][9]) <= 21 + 20);
+    CHECK(data.pair.replica("SELECT COUNT(*) FROM (" + sql + ") page") == Rows{{"21"}});
+  }
+}
+
 }  // namespace
 
 TEST_CASE("the dashboard API answers every number from the replica", "[integration][dashboard]") {
@@ -336,6 +443,7 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
   check_bad_parameters(c);
   check_security_headers(c);
   check_search_with_equal_timestamps(c, data, total);
+  check_context(c, data);
 }
 
 TEST_CASE("the dashboard says so when the replica is down, and recovers",

@@ -64,6 +64,9 @@ test('heatmapData makes one cell per host and hour, coloured by the metric', () 
   assert.deepEqual(byErrors.data.value, [0, 1, 0, 9]);
   assert.equal(byErrors.max, 9);
   assert.deepEqual(byErrors.data.entries, [1, 2, 30, 4]); // both are in the hover
+  // Each cell knows its host and hour, for the drill-down to the search.
+  assert.deepEqual(byEntries.data.host, ['a', 'a', 'b', 'b']);
+  assert.deepEqual(byEntries.data.hour_us, [H0, H1, H0, H1]);
 });
 
 test('heatmapData copes with ragged or missing matrices', () => {

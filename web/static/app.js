@@ -18,6 +18,7 @@
 // path of its own (/NAME) is a route in src/http/dashboard_routes.cpp.
 
 import { Superseding } from './api.js';
+import { contextPage } from './context.js';
 import { credentialsPage } from './credentials.js';
 import { initHeader, loadFreshness, renderHeader, showPageError, showRangeError, showUpdated,
   syncHeaderControls } from './header.js';
@@ -40,7 +41,8 @@ import { errorText, windowParams } from './time.js';
 
 /** @type {Record<string, Page>} */
 const PAGES = { overview: overviewPage, host: hostPage, search: searchPage, credentials: credentialsPage,
-  live: livePage };
+  live: livePage,
+  context: contextPage };
 
 const NO_PAGE = { load: async () => {} };
 

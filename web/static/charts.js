@@ -6,6 +6,8 @@
 // waits on it). A failure becomes a message in the chart's place, never an exception out of
 // the page. Hover tooltips use plain "@column" fields, which BokehJS escapes (never "{safe}").
 // The *Data functions shape API data into Bokeh columns; they are pure (test/web/charts_test.mjs).
+// Clicking a bar or a cell calls the chart's onPick (drill-down): a TapTool whose callback is
+// a plain function (BokehJS runs it as it is; a CustomJS would need eval, which the CSP forbids).
 
 import { $, message } from './dom.js';
 import { PRIORITY_KEYS, PRIORITY_NAMES, uniqueLabels } from './format.js';
@@ -24,6 +26,11 @@ const HOST_LABEL_MAX = 28;
 /** @typedef {{from: number, to: number, default?: boolean}} Window */
 /** @typedef {{hours?: number[], by_priority?: Record<string, number[]>, errors?: number[]}} Volume */
 /** @typedef {{hosts?: unknown[], hours?: number[], entries?: number[][], errors?: number[][]}} Heatmap */
+
+/**
+ * A click on a chart: the index of the bar or cell hit (in the *Data columns).
+ * @typedef {(index: number) => void} OnIndex
+ */
 
 /** @type {Map<string, {remove(): void}>} div id -> Bokeh view, removed before redrawing */
 const chartViews = new Map();
@@ -84,14 +91,14 @@ export function errorData(volume) {
  * @param {Heatmap} heat
  * @param {'entries' | 'errors'} metric
  * @returns {{labels: string[], max: number, data: {x: number[], y: string[], host: string[],
- *            hour: string[], entries: number[], errors: number[], value: number[]}}}
+ *            hour: string[], hour_us: number[], entries: number[], errors: number[], value: number[]}}}
  */
 export function heatmapData(heat, metric) {
   const hosts = Array.isArray(heat.hosts) ? heat.hosts : [];
   const hours = Array.isArray(heat.hours) ? heat.hours : [];
   const labels = uniqueLabels(hosts, HOST_LABEL_MAX);
   /** @type {ReturnType<typeof heatmapData>['data']} */
-  const data = { x: [], y: [], host: [], hour: [], entries: [], errors: [], value: [] };
+  const data = { x: [], y: [], host: [], hour: [], hour_us: [], entries: [], errors: [], value: [] };
   /** @param {number[][] | undefined} m @param {number} i @param {number} j */
   const cell = (m, i, j) => num(Array.isArray(m) && Array.isArray(m[i]) ? m[i][j] : 0);
   let max = 0;
@@ -104,6 +111,7 @@ export function heatmapData(heat, metric) {
       data.y.push(labels[i]);
       data.host.push(String(host));
       data.hour.push(hourLabel(u));
+      data.hour_us.push(u);
       data.entries.push(e);
       data.errors.push(r);
       data.value.push(v);
@@ -212,6 +220,28 @@ function baseFigure(B, w, opts) {
 }
 
 /**
+ * Makes a click on `renderers` (glyphs of `source`) call onIndex with the index of the glyph
+ * hit. The selection is replaced on each click (not toggled), so the same bar picks again.
+ * @param {any} B
+ * @param {any} p the figure
+ * @param {any[]} renderers
+ * @param {any} source
+ * @param {OnIndex | undefined} onIndex
+ */
+function addPick(B, p, renderers, source, onIndex) {
+  if (!onIndex) return;
+  const tap = new B.TapTool({
+    renderers, mode: 'replace',
+    callback: () => {
+      const hit = source.selected.indices;
+      if (hit.length > 0 && typeof hit[0] === 'number') onIndex(hit[0]);
+    },
+  });
+  p.add_tools(tap);
+  p.toolbar.active_tap = tap;
+}
+
+/**
  * @param {Volume} volume
  * @returns {boolean}
  */
@@ -220,13 +250,15 @@ function hasHours(volume) {
 }
 
 /**
- * Stacked bars of entries per hour by priority (emerg at the bottom).
+ * Stacked bars of entries per hour by priority (emerg at the bottom). onHour: a click on an
+ * hour's bar, with the hour's start (µs).
  * @param {string} id
  * @param {Window | undefined} w
  * @param {Volume} volume
+ * @param {(hourUs: number) => void} [onHour]
  * @returns {Promise<void>} never rejects
  */
-export async function drawVolumeChart(id, w, volume) {
+export async function drawVolumeChart(id, w, volume, onHour) {
   if (!hasHours(volume)) {
     chartMessage(id, 'info', 'No entries in this window.');
     return;
@@ -234,13 +266,12 @@ export async function drawVolumeChart(id, w, volume) {
   return drawChart(id, (B) => {
     const source = new B.ColumnDataSource({ data: volumeData(volume) });
     const p = baseFigure(B, w, { y_axis_label: 'entries / hour' });
-    const items = PRIORITY_KEYS.map((_, i) => {
-      const r = p.vbar({
-        x: { field: 'x' }, width: HOUR_MS * 0.85, bottom: { field: 'b_' + i }, top: { field: 't_' + i },
-        source, fill_color: PRIORITY_COLORS[i], line_color: null,
-      });
-      return new B.LegendItem({ label: PRIORITY_NAMES[i], renderers: [r] });
-    });
+    const bars = PRIORITY_KEYS.map((_, i) => p.vbar({
+      x: { field: 'x' }, width: HOUR_MS * 0.85, bottom: { field: 'b_' + i }, top: { field: 't_' + i },
+      source, fill_color: PRIORITY_COLORS[i], line_color: null, nonselection_fill_alpha: 1,
+    }));
+    const items = bars.map((r, i) => new B.LegendItem({ label: PRIORITY_NAMES[i], renderers: [r] }));
+    if (onHour) addPick(B, p, bars, source, (j) => onHour(volume.hours[j]));
     const legend = new B.Legend({ items: items.reverse(), location: 'top_left', click_policy: 'hide',
       label_text_font_size: '11px', glyph_width: 14, glyph_height: 12, spacing: 2, border_line_color: null });
     p.add_layout(legend, 'right');
@@ -252,13 +283,15 @@ export async function drawVolumeChart(id, w, volume) {
 }
 
 /**
- * Errors (PRIORITY 0..3) per hour: a line over a light area.
+ * Errors (PRIORITY 0..3) per hour: a line over a light area. onHour: a click anywhere in an
+ * hour's column, with the hour's start (µs).
  * @param {string} id
  * @param {Window | undefined} w
  * @param {Volume} volume
+ * @param {(hourUs: number) => void} [onHour]
  * @returns {Promise<void>} never rejects
  */
-export async function drawErrorChart(id, w, volume) {
+export async function drawErrorChart(id, w, volume, onHour) {
   if (!hasHours(volume)) {
     chartMessage(id, 'info', 'No entries in this window.');
     return;
@@ -271,19 +304,32 @@ export async function drawErrorChart(id, w, volume) {
     const dots = p.scatter({ x: { field: 'x' }, y: { field: 'errors' }, source, size: 5, fill_color: '#ffffff', line_color: ERROR_COLOR });
     p.add_tools(new B.HoverTool({ renderers: [dots], mode: 'vline',
       tooltips: [['hour (UTC)', '@hour'], ['errors', '@errors']] }));
+    if (onHour) {
+      // The line and its dots are thin targets: each hour gets an invisible column to click,
+      // from 0 to the chart's highest count, in a source of its own (a selection in the
+      // line's source would dim its dots).
+      const d = errorData(volume);
+      const top = Math.max(1, ...d.errors);
+      const columns = new B.ColumnDataSource({ data: { x: d.x, top: d.x.map(() => top) } });
+      const hit = p.vbar({ x: { field: 'x' }, width: HOUR_MS, bottom: 0, top: { field: 'top' }, source: columns,
+        fill_alpha: 0, line_alpha: 0, selection_fill_alpha: 0, nonselection_fill_alpha: 0, nonselection_line_alpha: 0 });
+      addPick(B, p, [hit], columns, (j) => onHour(volume.hours[j]));
+    }
     return p;
   });
 }
 
 /**
- * Hosts × hours, coloured by entries or errors.
+ * Hosts × hours, coloured by entries or errors. onCell: a click on a cell, with its host and
+ * hour's start (µs).
  * @param {string} id
  * @param {Window | undefined} w
  * @param {Heatmap} heat
  * @param {'entries' | 'errors'} metric
+ * @param {(host: string, hourUs: number) => void} [onCell]
  * @returns {Promise<void>} never rejects
  */
-export async function drawHeatmap(id, w, heat, metric) {
+export async function drawHeatmap(id, w, heat, metric, onCell) {
   const hosts = heat && Array.isArray(heat.hosts) ? heat.hosts : [];
   const hours = heat && Array.isArray(heat.hours) ? heat.hours : [];
   if (hosts.length === 0 || hours.length === 0) {
@@ -300,8 +346,9 @@ export async function drawHeatmap(id, w, heat, metric) {
       tools: 'xpan,xwheel_zoom,reset,save',
     });
     p.ygrid.grid_line_color = null;
-    p.rect({ x: { field: 'x' }, y: { field: 'y' }, width: HOUR_MS, height: 0.92, source,
-      fill_color: { field: 'value', transform: mapper }, line_color: null });
+    const cells = p.rect({ x: { field: 'x' }, y: { field: 'y' }, width: HOUR_MS, height: 0.92, source,
+      fill_color: { field: 'value', transform: mapper }, line_color: null, nonselection_fill_alpha: 1 });
+    if (onCell) addPick(B, p, [cells], source, (j) => onCell(data.host[j], data.hour_us[j]));
     p.add_layout(new B.ColorBar({ color_mapper: mapper, width: 10, label_standoff: 6,
       major_label_text_font_size: '10px', title: metric === 'errors' ? 'errors' : 'entries' }), 'right');
     p.add_tools(new B.HoverTool({ tooltips: [['host', '@host'], ['hour (UTC)', '@hour'],

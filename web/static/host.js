@@ -8,6 +8,7 @@ import { chartMessage } from './charts.js';
 import { fmtCount, fmtDuration } from './format.js';
 import { showWindow } from './header.js';
 import { GAP_COLUMNS, showActivity, showActivityFailed } from './panels.js';
+import { liveUrl } from './links.js';
 import { labelsNode, showCards, showTable, staleNode } from './render.js';
 import { pageUrl, viewState } from './state.js';
 import { isoUs, windowParams } from './time.js';
@@ -52,7 +53,7 @@ async function load(signal) {
   document.title = host + ' — infralogs';
   setContent('host-title', 'Host ', h('span', { className: 'mono' }, host));
   /** @type {HTMLAnchorElement} */ ($('host-search-link')).href = pageUrl('/search', { host });
-  /** @type {HTMLAnchorElement} */ ($('host-live-link')).href = '/live?' + new URLSearchParams({ host });
+  /** @type {HTMLAnchorElement} */ ($('host-live-link')).href = liveUrl({ host });
   const wp = windowParams(viewState(), Date.now() * 1000);
   const [ov, hosts, gaps] = await Promise.all([
     api('/api/overview', { host, ...wp }, signal),

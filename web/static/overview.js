@@ -7,7 +7,7 @@ import { $control, message, setContent } from './dom.js';
 import { drawHeatmap } from './charts.js';
 import { fmtCount } from './format.js';
 import { showWindow } from './header.js';
-import { HOST_COLUMNS, showActivity, showActivityFailed } from './panels.js';
+import { HOST_COLUMNS, openPick, showActivity, showActivityFailed } from './panels.js';
 import { showCards, showTable } from './render.js';
 import { viewState } from './state.js';
 import { windowParams } from './time.js';
@@ -23,10 +23,22 @@ function heatmapMetric() {
   return $control('heatmap-metric').value === 'errors' ? 'errors' : 'entries';
 }
 
+/**
+ * The heatmap, a click on a cell opening the search of that host's hour (its errors when the
+ * heatmap shows errors).
+ * @param {any} d an /api/overview answer
+ * @returns {Promise<void>}
+ */
+function heatmap(d) {
+  const metric = heatmapMetric();
+  return drawHeatmap('chart-heatmap', d.window, d.heatmap, metric,
+    (host, hourUs) => openPick({ host, hourUs, errors: metric === 'errors' }));
+}
+
 function init() {
   $control('heatmap-metric').addEventListener('change', () => {
     const d = view.overview;
-    if (d) drawHeatmap('chart-heatmap', d.window, d.heatmap, heatmapMetric());
+    if (d) heatmap(d);
   });
 }
 
@@ -52,7 +64,7 @@ async function load(signal) {
       host: '',
       anomaliesEmpty: 'No anomalies in this window.',
       signal,
-      charts: [drawHeatmap('chart-heatmap', d.window, d.heatmap, heatmapMetric())],
+      charts: [heatmap(d)],
     });
     if (signal.aborted) return;
   } else {

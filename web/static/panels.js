@@ -6,7 +6,8 @@ import { h, message, setContent } from './dom.js';
 import { fmtCount, fmtDuration, fmtNumber } from './format.js';
 import { chartMessage, drawErrorChart, drawVolumeChart } from './charts.js';
 import { hostLink, labelsNode, showTable, staleNode, valueNode } from './render.js';
-import { pageUrl } from './state.js';
+import { searchUrl } from './links.js';
+import { pageUrl, viewState } from './state.js';
 import { hourLabel, isoUs } from './time.js';
 
 /** @typedef {import('./render.js').Column} Column */
@@ -24,7 +25,23 @@ export const HOST_COLUMNS = [
 ];
 
 /**
- * Top units; each unit links to a search of its error entries (on `host`, "" for all).
+ * A count of a top-units row, linked to the search of exactly the entries it counts (the
+ * unit's, on `host`, in the view's range; errors: PRIORITY 0..3), when the unit has a name.
+ * @param {any} r the row
+ * @param {string} host
+ * @param {boolean} errors
+ * @returns {Node | string}
+ */
+function unitCount(r, host, errors) {
+  const n = fmtCount(errors ? r.errors : r.entries);
+  if (typeof r.unit !== 'string' || r.unit === '') return n;
+  return h('a', { href: searchUrl(viewState(), { unit: r.unit, host, errors }), className: 'drill',
+    title: 'search these ' + (errors ? 'error entries' : 'entries') }, n);
+}
+
+/**
+ * Top units; each unit links to a search of its error entries (on `host`, "" for all), and
+ * each count to the search of the entries it counts.
  * @param {string} host
  * @returns {Column[]}
  */
@@ -33,9 +50,17 @@ function unitColumns(host) {
     { label: 'Unit', cls: 'mono', cell: (r) => (typeof r.unit === 'string' && r.unit !== ''
       ? h('a', { href: pageUrl('/search', { unit: r.unit, host, priority: '3' }), title: 'search error entries of this unit' }, r.unit)
       : valueNode(r.unit || null, '(no unit)')) },
-    { label: 'Errors', num: true, cell: (r) => fmtCount(r.errors) },
-    { label: 'Entries', num: true, cell: (r) => fmtCount(r.entries) },
+    { label: 'Errors', num: true, cell: (r) => unitCount(r, host, true) },
+    { label: 'Entries', num: true, cell: (r) => unitCount(r, host, false) },
   ];
+}
+
+/**
+ * Opens the search for a picked bar or cell (a new history entry: Back returns here).
+ * @param {import('./links.js').Pick} pick
+ */
+export function openPick(pick) {
+  location.assign(searchUrl(viewState(), pick));
 }
 
 /** @type {Column[]} */
@@ -79,8 +104,8 @@ const ACTIVITY_TABLES = ['top-units', 'top-identifiers', 'anomalies'];
  */
 export async function showActivity(d, o) {
   await Promise.all([
-    drawVolumeChart('chart-volume', d.window, d.volume),
-    drawErrorChart('chart-errors', d.window, d.volume),
+    drawVolumeChart('chart-volume', d.window, d.volume, (hourUs) => openPick({ hourUs, host: o.host })),
+    drawErrorChart('chart-errors', d.window, d.volume, (hourUs) => openPick({ hourUs, host: o.host, errors: true })),
     ...(o.charts || []),
   ]);
   if (o.signal.aborted) return;

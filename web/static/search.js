@@ -6,7 +6,7 @@ import { Superseding, api } from './api.js';
 import { $, $control, appendAll, h, message, setContent } from './dom.js';
 import { PRIORITY_NAMES, priorityChoice, priorityName, resultsText, sortFieldNames } from './format.js';
 import { showWindow } from './header.js';
-import { liveUrl } from './live_format.js';
+import { contextUrl, liveUrl } from './links.js';
 import { hostLink, valueNode } from './render.js';
 import { setState, viewState } from './state.js';
 import { errorText, isoUs, windowParams } from './time.js';
@@ -97,8 +97,8 @@ async function runSearch(isRefresh) {
     return;
   }
   const params = { ...wp, host: s.host, unit: s.unit, priority: $control('f-priority').value, q: s.q, limit: PAGE_SIZE };
+  /** @type {HTMLAnchorElement} */ ($('search-live')).href = liveUrl(params);
   view.params = params;
-  /** @type {HTMLAnchorElement} */ ($('search-live-link')).href = liveUrl(params).replace('/api/live', '/live');
   if (!isRefresh) setContent('search-status', message('info', 'Searching…'));
   const r = await api('/api/search', params, signal);
   if (signal.aborted) return;
@@ -167,7 +167,10 @@ function appendResults(list) {
       h('td', null, h('span', { className: 'prio prio-' + pname }, pname)),
       h('td', { className: 'mono unit' }, valueNode(e.unit || null)),
       h('td', { className: 'mono ident' }, valueNode(e.identifier || null)),
-      h('td', { className: 'message' }, valueNode(e.message, '(no message)')));
+      h('td', { className: 'message' }, valueNode(e.message, '(no message)')),
+      // A link of its own: following it must not also open the entry detail.
+      h('td', { className: 'links' }, h('a', { href: contextUrl(viewState(), id), className: 'context-link',
+        title: 'the entries just before and after this one on its host', events: { click: (/** @type {Event} */ ev) => ev.stopPropagation() } }, 'context')));
     tr.addEventListener('click', () => showEntry(id, tr, true));
     tr.addEventListener('keydown', (ev) => {
       if (ev.key === 'Enter' || ev.key === ' ') {
@@ -219,7 +222,8 @@ async function showEntry(id, row, fromClick) {
     h('dl', { className: 'detail-meta' },
       h('dt', null, 'Time (UTC)'), h('dd', { className: 'time' }, isoUs(d.time, 6)),
       h('dt', null, 'Host'), h('dd', null, hostLink(d.host)),
-      h('dt', null, 'Entry id'), h('dd', { className: 'mono' }, valueNode(d.id))),
+      h('dt', null, 'Entry id'), h('dd', { className: 'mono' }, valueNode(d.id)),
+      h('dt', null, 'Context'), h('dd', null, h('a', { href: contextUrl(viewState(), String(d.id)), id: 'detail-context' }, 'entries before and after'))),
     h('table', { className: 'data fields', id: 'entry-fields' },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Value'))),
       h('tbody', null, sortFieldNames(Object.keys(fields)).map((n) => h('tr', { dataset: { field: n } },

@@ -56,6 +56,12 @@ class Dashboard {
   Result<nlohmann::json> search(const storage::SearchQuery& q);
   // kNotFound when there is no such entry.
   Result<nlohmann::json> entry(const storage::SearchKey& key);
+  // /api/context: the reader's context of q as {"host", "anchor", "entries" (journal order,
+  // search's row form), "older", "newer"}. "anchor" is q.at's id with q.include_at, else null;
+  // "older"/"newer" are the positions to page on from (null when there is nothing more that
+  // way, or the side was not read). "host" is the entries' host (null when there are none).
+  // kNotFound when q.include_at and q.at is not stored.
+  Result<nlohmann::json> context(const storage::ContextQuery& q);
   // The Credentials panel (docs/dashboard-api.md): `modes`, serve's own reader live first, then
   // each mode's last report (stale after stale_after); rotate-creds' `events` in the window,
   // newest first, with the counts of `rotations` and `failures` among them; and `warnings`.

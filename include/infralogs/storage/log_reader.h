@@ -109,6 +109,28 @@ struct SearchPage {
   std::optional<SearchKey> next;  // the last row's key when at least one more row matches
 };
 
+// The entries next to one entry on its host (LogReader::context), as Kibana's "surrounding
+// documents": the host's entries in journal order, which is ascending (time, seqnum ID,
+// seqnum), the SearchKey order within one host, so entries with equal times have a fixed order.
+struct ContextQuery {
+  SearchKey at;                     // the position; its host_id is the host asked about
+  bool include_at = false;          // also return the entry at `at` itself (ContextPage::at)
+  std::optional<std::string> unit;  // only entries of this exact _SYSTEMD_UNIT (not `at` itself)
+  // At most this many entries before (after) `at`; nullopt: that side is not read at all.
+  std::optional<size_t> before;
+  std::optional<size_t> after;
+};
+
+struct ContextPage {
+  std::vector<SearchRow> older;  // ascending; older.back() is the entry just before `at`
+  std::optional<SearchRow> at;   // with include_at: the entry at `at`, nullopt when not stored
+  std::vector<SearchRow> newer;  // ascending; newer.front() is the entry just after `at`
+  // Whether more entries exist beyond the ones returned on that side (false for a side not
+  // read): pass older.front().key (or `at` when older is empty) as the next `at`.
+  bool more_older = false;
+  bool more_newer = false;
+};
+
 struct EntryDetail {
   std::string host;
   uint64_t realtime_usec = 0;
@@ -255,6 +277,11 @@ class LogReader {
   virtual Result<SearchPage> search(const SearchQuery& q) = 0;
   // The stored entry with exactly this key; nullopt when there is none.
   virtual Result<std::optional<EntryDetail>> entry(const SearchKey& key) = 0;
+  // The entries of q.at's host (of q.unit when set) just before and just after q.at, in
+  // journal order (ContextQuery), at most q.before and q.after of them; q.at itself is only
+  // in ContextPage::at. q.at need not be stored (a page boundary of an earlier answer). Reads
+  // an index from q.at outward (never the host's day).
+  virtual Result<ContextPage> context(const ContextQuery& q) = 0;
 
   // The checkpoints of every host and the replica's clock (ReplicaProgress). kNotFound from
   // readers that cannot say (the default).

@@ -67,6 +67,9 @@ class MariaDbLogReader : public LogReader, public secrets::RotationListener {
   // `from` longer than 100 hosts is read 100 at a time.
   Result<std::vector<SearchRow>> entries_after(const std::vector<HostPosition>& from, size_t limit,
                                                size_t message_bytes) override;
+  // Three indexed reads: the entry by its primary key, then each side walking
+  // (host_id, realtime_us), or (unit, realtime_us) with a unit, from q.at (context_sql.h).
+  Result<ContextPage> context(const ContextQuery& q) override;
   Result<CredentialStatus> credentials() override;
   Result<std::vector<CredentialReport>> credential_reports() override;
   Result<std::vector<CredentialEvent>> credential_events(const TimeWindow& w) override;
