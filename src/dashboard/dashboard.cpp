@@ -313,7 +313,10 @@ Result<json> Dashboard::search(const storage::SearchQuery& q) {
                     {"message", opt_text(r.message)}});
   }
   return json{{"entries", rows},
-              {"next", page->next ? json(page->next->to_string()) : json(nullptr)}};
+              {"next", page->next ? json(page->next->to_string()) : json(nullptr)},
+              {"partial", page->searched_from_usec.has_value()},
+              {"searched_from",
+               page->searched_from_usec ? json(*page->searched_from_usec) : json(nullptr)}};
 }
 
 Result<json> Dashboard::entry(const storage::SearchKey& key) {
