@@ -26,6 +26,7 @@ struct QueryConfig {
   DbTlsFlags db_tls;
   secrets::CredentialsConfig credentials;
   std::string host, unit, priority, since, until, grep;
+  bool case_sensitive = false;
   size_t lines = 50;
   std::string output = "short";
   bool no_pager = false;
@@ -78,15 +79,24 @@ int run_query(const QueryConfig& cfg) {
     q.max_priority = *p;
   }
   q.text = cfg.grep;
+  q.exact_case = cfg.case_sensitive;
   q.limit = cfg.lines;
   auto credentials = open_credentials(cfg.credentials);
   if (!credentials)
     return fail(credentials.status().message(), credentials_exit_code(credentials.status()));
   db->connect_timeout = std::chrono::seconds(5);
   storage::MariaDbLogReader reader(*db, **credentials);
-  auto page = reader.search(q);
-  if (!page) return fail(page.status().message(), 1);
-  std::vector<storage::SearchRow> rows = std::move(page->rows);
+  // A page that stopped at the reader's time budget (SearchPage::searched_from_usec) is the
+  // newest part of the answer: go on from its `next` until --lines rows or no more.
+  std::vector<storage::SearchRow> rows;
+  while (true) {
+    auto page = reader.search(q);
+    if (!page) return fail(page.status().message(), 1);
+    for (auto& r : page->rows) rows.push_back(std::move(r));
+    if (!page->searched_from_usec || !page->next || rows.size() >= cfg.lines) break;
+    q.after = page->next;
+    q.limit = cfg.lines - rows.size();
+  }
   std::reverse(rows.begin(), rows.end());  // the newest N, printed oldest first like journalctl -n
   emit(dashboard::format_rows(rows, format), !cfg.no_pager);
   return 0;
@@ -98,7 +108,8 @@ RunFn setup_query(CLI::App& sub) {
   auto cfg = std::make_shared<QueryConfig>();
   sub.footer(
       "Prints the newest --lines entries that match, oldest first, like journalctl -n. Reads the\n"
-      "replica. --grep matches bytes of the message (a substring, case-sensitive, not a regex).\n"
+      "replica. --grep matches a substring of the message (not a regex), case-insensitively\n"
+      "(Unicode simple case folding of the message as UTF-8) unless --case-sensitive (bytes).\n"
       "Times: @SECONDS, microseconds, YYYY-MM-DDTHH:MM:SS[Z] (UTC), or a duration back from now\n"
       "(30m, 2h, 7d). Exit: 0 ok, 1 database error, 2 bad usage.");
   sub.add_option("--db", cfg->db_url, "The replica: mysql://HOST:PORT/DATABASE.")
@@ -113,6 +124,8 @@ RunFn setup_query(CLI::App& sub) {
   sub.add_option("-S,--since", cfg->since, "Entries at or after this time.");
   sub.add_option("-U,--until", cfg->until, "Entries before this time.");
   sub.add_option("-g,--grep", cfg->grep, "Only entries whose message contains this text.");
+  sub.add_flag("--case-sensitive", cfg->case_sensitive,
+               "--grep matches the message's bytes exactly (default: ignoring case).");
   sub.add_option("-n,--lines", cfg->lines, "How many entries (the newest).")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));

@@ -30,7 +30,8 @@ struct ServeConfig {
   int stale_after_s = 900;
   ServerFlags server;
   int db_timeout_s = 10;
-  size_t search_walk_rows = 200000;
+  size_t search_walk_rows = 30000;
+  unsigned search_budget_ms = 200;
   size_t live_streams = 64;
   int live_poll_ms = 250;
 };
@@ -63,7 +64,9 @@ int run_serve(const ServeConfig& cfg) {
   // a new one) before it answers 503: short, since a person is waiting.
   db->read_timeout = std::chrono::seconds(cfg.db_timeout_s);
   db->write_timeout = std::chrono::seconds(cfg.db_timeout_s);
-  storage::MariaDbLogReader reader(*db, **credentials, {.search_walk_rows = cfg.search_walk_rows});
+  storage::MariaDbLogReader reader(
+      *db, **credentials,
+      {.search_walk_rows = cfg.search_walk_rows, .search_budget_ms = cfg.search_budget_ms});
   secrets::ListenerBinding follow(rotations, reader);
   if (Status s = reader.ping(); !s.is_ok()) {
     log::warn(kComponent, "the replica does not answer yet; pages say so until it does",
@@ -130,8 +133,8 @@ RunFn setup_serve(CLI::App& sub) {
   sub.add_option(
          "--search-walk-rows", cfg->search_walk_rows,
          "A search without host or unit walks the time index newest first and stops at a full "
-         "page; past this many rows examined (rare or absent text) it reads the whole window "
-         "instead.")
+         "page; past this many rows examined (rare or absent text) it reads the window in "
+         "time slices instead.")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000000}));
   sub.add_option("--live-streams", cfg->live_streams,
@@ -143,6 +146,12 @@ RunFn setup_serve(CLI::App& sub) {
                  "streams).")
       ->capture_default_str()
       ->check(CLI::Range(50, 60000));
+  sub.add_option("--search-budget-ms", cfg->search_budget_ms,
+                 "Milliseconds a search reads before it answers with the matches found so far "
+                 "and where it stopped (the page says how far back it searched; 'next' goes on "
+                 "from there). 0: one time slice per request.")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 600000u));
   add_log_level_option(sub);
   return [cfg] { return run_serve(*cfg); };
 }

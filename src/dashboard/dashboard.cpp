@@ -337,7 +337,10 @@ Result<json> Dashboard::search(const storage::SearchQuery& q) {
   json rows = json::array();
   for (const auto& r : page->rows) rows.push_back(row_json(r));
   return json{{"entries", rows},
-              {"next", page->next ? json(page->next->to_string()) : json(nullptr)}};
+              {"next", page->next ? json(page->next->to_string()) : json(nullptr)},
+              {"partial", page->searched_from_usec.has_value()},
+              {"searched_from",
+               page->searched_from_usec ? json(*page->searched_from_usec) : json(nullptr)}};
 }
 
 Result<json> Dashboard::context(const storage::ContextQuery& q) {

@@ -219,7 +219,8 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
     reply(req, res, d.gaps(w, param(req, "host")), wj);
   });
   server.Get("/api/search", [&d](const httplib::Request& req, httplib::Response& res) {
-    if (!check_params(req, res, {"from", "to", "host", "unit", "priority", "q", "limit", "after"}))
+    if (!check_params(req, res,
+                      {"from", "to", "host", "unit", "priority", "q", "case", "limit", "after"}))
       return;
     storage::SearchQuery q;
     json wj;
@@ -234,6 +235,11 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
       q.max_priority = *prio;
     }
     q.text = param(req, "q").value_or("");
+    if (auto c = param(req, "case")) {
+      if (*c != "exact" && *c != "ignore")
+        return send_json_error(res, 400, "case: must be 'ignore' or 'exact'", "case");
+      q.exact_case = *c == "exact";
+    }
     if (auto l = param(req, "limit")) {
       size_t n = 0;
       if (l->size() > 3 || l->find_first_not_of("0123456789") != std::string::npos ||

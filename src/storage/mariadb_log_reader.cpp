@@ -1,9 +1,10 @@
 #include "infralogs/storage/mariadb_log_reader.h"
 
-#include "context_sql.h"
 #include <algorithm>
+#include <chrono>
 #include <tuple>
 
+#include "context_sql.h"
 #include "mariadb_connection.h"
 #include "search_sql.h"
 
@@ -321,20 +322,50 @@ Result<std::vector<SearchRow>> MariaDbLogReader::entries_after(
 
 Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
   if (q.limit == 0) return Status::invalid_argument("search: the limit must be at least 1");
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+  };
+  const Clock::time_point start = Clock::now();
+  const double budget_ms = options_.search_budget_ms;
   // A time walk that runs out of its budget (rare or absent matches: a warning and a short
-  // page) is asked again with the whole-window plan.
-  SearchPlan plan = first_plan(q);
-  if (plan == SearchPlan::kTimeWalk) {
-    SqlBuilder b = search_statement(q, plan, options_.search_walk_rows);
+  // page) is not the answer; the slices below are.
+  if (first_plan(q) == SearchPlan::kTimeWalk) {
+    SqlBuilder b = search_statement(q, SearchPlan::kTimeWalk, options_.search_walk_rows);
     unsigned int warnings = 0;
     auto rows = run_query(*pool_, *outage_, b.text(), b.params(), &warnings);
     if (!rows) return rows.status();
     if (walk_answered(rows->size(), warnings, q.limit)) return search_page(*rows, q.limit);
   }
-  SqlBuilder b = search_statement(q, SearchPlan::kWholeWindow, options_.search_walk_rows);
-  auto rows = run_query(*pool_, *outage_, b.text(), b.params());
-  if (!rows) return rows.status();
-  return search_page(*rows, q.limit);
+  // Slices [from, end) newest first. A slice's rows all come before the next slice's in the
+  // page's order, so appending them keeps it; each asks only for the rows still missing.
+  uint64_t end = q.window.to_usec;
+  if (q.after) end = std::min(end, q.after->realtime_usec + 1);
+  std::vector<Row> rows;
+  uint64_t span = std::max<uint64_t>(options_.search_first_slice_usec, 1);
+  SearchQuery slice = q;
+  while (true) {
+    uint64_t from = end > q.window.from_usec ? end - std::min(span, end - q.window.from_usec)
+                                             : q.window.from_usec;
+    slice.window = {from, end};
+    slice.limit = q.limit - rows.size();  // the statement asks for one more
+    Clock::time_point t = Clock::now();
+    SqlBuilder b = search_statement(slice, SearchPlan::kWholeWindow, options_.search_walk_rows);
+    auto got = run_query(*pool_, *outage_, b.text(), b.params());
+    if (!got) return got.status();
+    for (auto& r : *got) rows.push_back(std::move(r));
+    if (rows.size() > q.limit || from <= q.window.from_usec) return search_page(rows, q.limit);
+    double left = budget_ms - ms_since(start);
+    if (left <= 0) {
+      auto page = search_page(rows, q.limit);
+      if (!page) return page;
+      page->next = resume_key(from);
+      page->searched_from_usec = from;
+      return page;
+    }
+    span = next_slice_usec(span, ms_since(t), left);
+    end = from;
+  }
 }
 
 Result<std::optional<EntryDetail>> MariaDbLogReader::entry(const SearchKey& key) {

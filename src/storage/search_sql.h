@@ -4,6 +4,8 @@
 // thread-safe.
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "infralogs/storage/log_reader.h"
@@ -25,6 +27,17 @@ enum class SearchPlan {
 // The plan a search tries first: kTimeWalk without host and unit, else kWholeWindow.
 SearchPlan first_plan(const SearchQuery& q);
 
+// Whether `q` matches its text case-insensitively in SQL: not exact_case, `text` is valid UTF-8
+// (else its bytes could not be folded: it is matched exactly), and it has a letter or any
+// non-ASCII character (text of digits and punctuation matches the same either way, and the
+// byte comparison is several times cheaper).
+bool caseless_text(const SearchQuery& q);
+
+// The PCRE2 pattern that finds `text` literally and case-insensitively: "(?i)\Q" text "\E",
+// each "\E" inside it spelled "\E\\E\Q" so it stays literal. No other character of a
+// pattern is special between \Q and \E, and LIKE's % _ \ are not involved.
+std::string caseless_pattern(const std::string& text);
+
 // The SELECT of one page of `q` with `plan`: up to q.limit + 1 rows (one more shows whether
 // another page exists) of (realtime, host id, seqnum ID, seqnum, host, priority, unit,
 // identifier, pid, message), newest first. `walk_rows` is kTimeWalk's budget.
@@ -33,6 +46,15 @@ SqlBuilder search_statement(const SearchQuery& q, SearchPlan plan, size_t walk_r
 // Whether a kTimeWalk result is the answer: the walk ended without running out of its budget
 // (no warning), or it filled the page anyway. Otherwise ask again with kWholeWindow.
 bool walk_answered(size_t rows, unsigned int warnings, size_t limit);
+
+// The key that, as `after`, continues a search just before `usec`: every row older than it
+// and none at it (no key is below host 0 and an all-zero seqnum ID and seqnum 0).
+SearchKey resume_key(uint64_t usec);
+
+// The span of the next time slice of a sliced search, after a slice of `span` µs took
+// `took_ms` with `left_ms` of the budget left: aims at half the time left, growing at most 4x
+// and shrinking at most 4x per slice, and never below one second.
+uint64_t next_slice_usec(uint64_t span, double took_ms, double left_ms);
 
 // The page made of search_statement's rows: the first `limit`, and `next` set to the last
 // one's key when there were more. kCorruption when a row does not parse.

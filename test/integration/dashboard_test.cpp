@@ -245,6 +245,88 @@ void check_search_filters(httplib::Client& c, const Collected& data) {
   CHECK(bin["entries"][0]["message"]["bytes"][19] == 0);  // "hostile nul: before", NUL, "after"
 }
 
+// Entries with text made to catch folding and quoting mistakes, written on the primary.
+void add_case_entries(Collected& data) {
+  const std::vector<std::string> messages = {
+      "srchcase Kernel PANIC \xc3\x89"
+      "COLE \xce\xa3\xce\x8a\xce\xa3\xce\xa5\xce\xa6\xce\x9f\xce\xa3",
+      "srchcase 100% a_b c\\d x\\Ey",
+      "srchcase 100x aXb cd",
+      std::string("srchcase caf\xff ZEBRAQUX"),
+  };
+  for (size_t i = 0; i < messages.size(); ++i) {
+    std::string hex;
+    for (unsigned char ch : messages[i]) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      hex += kHex[ch >> 4];
+      hex += kHex[ch & 15];
+    }
+    data.pair.primary(
+        "INSERT INTO infralogs.entries (host_id, seqnum_id, seqnum, realtime_us, monotonic_us, "
+        "message, fields) SELECT host_id, UNHEX(REPEAT('ab', 16)), " +
+        std::to_string(i + 1) + ", " + std::to_string(kStartUsec + 100 * kSecondUsec + i) +
+        ", 1, UNHEX('" + hex + "'), '{}' FROM infralogs.hosts WHERE name = 'vm-02'");
+  }
+  data.pair.sync_replica();
+}
+
+// The messages (as the API gives them) of the entries of a search.
+std::vector<json> messages_of(httplib::Client& c, const std::string& query) {
+  std::vector<json> out;
+  for (const auto& e : search_all(c, query + "&limit=500")) out.push_back(e["message"]);
+  return out;
+}
+
+void check_search_case(httplib::Client& c, Collected& data) {
+  INFO("check: search ignores case (Unicode too) unless case=exact; % _ \\ are literal");
+  add_case_entries(data);
+  auto count = [&](const std::string& q) { return messages_of(c, q).size(); };
+  CHECK(count("q=kernel%20panic") == 1);
+  CHECK(count("q=kernel%20panic&case=exact") == 0);
+  CHECK(count("q=Kernel%20PANIC&case=exact") == 1);
+  CHECK(count("q=%C3%A9cole") == 1);  // "école" finds "ÉCOLE"
+  CHECK(count("q=ecole") == 0);       // accents are not folded
+  // "σίσυφος" finds "ΣΊΣΥΦΟΣ" (the final sigma too).
+  CHECK(count("q=%CF%83%CE%AF%CF%83%CF%85%CF%86%CE%BF%CF%82") == 1);
+  for (const char* q : {"q=100%25", "q=a_b", "q=c%5Cd", "q=x%5CEy", "q=A_B%20C%5CD%20X%5CEY"}) {
+    INFO(q);
+    std::vector<json> m = messages_of(c, q);
+    REQUIRE(m.size() == 1);
+    CHECK(m[0] == "srchcase 100% a_b c\\d x\\Ey");
+    bool upper = std::string(q).find("A_B") != std::string::npos;
+    CHECK(count(std::string(q) + "&case=exact") == (upper ? 0u : 1u));
+  }
+  // A message that is not UTF-8 is still searched case-insensitively where it is text; text
+  // that is not UTF-8 is matched as bytes.
+  CHECK(count("q=zebraqux") == 1);
+  CHECK(count("q=caf%FF") == 1);
+  CHECK(count("q=CAF%FF") == 0);
+}
+
+// With no time budget, every page is one time slice: pages end early, say how far back they
+// searched, and following them gives exactly the rows of an unhurried search.
+void check_search_budget(httplib::Client& c, const Collected& data) {
+  INFO("check: a search out of time answers with what it found and where it stopped");
+  ServerProcess hurried(
+      "serve", {"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials,
+                "--search-walk-rows", "20", "--search-budget-ms", "0"});
+  httplib::Client t("127.0.0.1", hurried.port());
+  json none = get_json(t, "/api/search?q=no%20message%20has%20this");
+  CHECK(none["entries"].empty());
+  CHECK(none["partial"] == true);
+  REQUIRE(none["searched_from"].is_number());
+  REQUIRE(none["next"].is_string());
+  CHECK(search_all(t, "q=no%20message%20has%20this").empty());
+  for (const char* q : {"limit=50", "q=hostile&limit=7", "host=vm-02&q=SESSION&limit=30",
+                        "priority=err&limit=40", "q=srchcase&limit=2"}) {
+    INFO(q);
+    CHECK(search_all(t, q) == search_all(c, q));
+  }
+  json first = get_json(c, "/api/search?limit=50");
+  CHECK(first["partial"] == false);
+  CHECK(first["searched_from"].is_null());
+}
+
 void check_entry_detail(httplib::Client& c, const Collected& data) {
   INFO("check: entry detail gives every field as journalctl does");
   json bin = get_json(c, "/api/search?host=vm-03&q=before");
@@ -264,6 +346,7 @@ void check_bad_parameters(httplib::Client& c) {
            {"/api/search?limit=0", "limit"},
            {"/api/search?priority=loud", "priority"},
            {"/api/search?after=zzz", "after"},
+           {"/api/search?q=a&case=upper", "case"},
            {"/api/entry?id=nope", "id"},
            {"/api/overview?from=@20&to=@10", "from"}}) {
     CHECK(get_json(c, path, 400)["parameter"] == param);
@@ -440,9 +523,11 @@ TEST_CASE("the dashboard API answers every number from the replica", "[integrati
   check_search_walk_fallback(c, data, total);
   check_search_filters(c, data);
   check_entry_detail(c, data);
+  check_search_case(c, data);
+  check_search_budget(c, data);
   check_bad_parameters(c);
   check_security_headers(c);
-  check_search_with_equal_timestamps(c, data, total);
+  check_search_with_equal_timestamps(c, data, total + 4);  // with add_case_entries' 4
   check_context(c, data);
 }
 

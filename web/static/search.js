@@ -33,12 +33,13 @@ function init() {
   $('search-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     setState({ host: $control('f-host').value.trim(), unit: $control('f-unit').value.trim(),
-      priority: $control('f-priority').value, q: $control('f-q').value, entry: '' }, true);
+      priority: $control('f-priority').value, q: $control('f-q').value,
+      case: $control('f-case').checked ? 'exact' : '', entry: '' }, true);
     closeDetail();
     runSearch(false);
   });
   $('search-reset').addEventListener('click', () => {
-    setState({ host: '', unit: '', priority: '', q: '', entry: '' }, true);
+    setState({ host: '', unit: '', priority: '', q: '', case: '', entry: '' }, true);
     restoreForm();
     closeDetail();
     runSearch(false);
@@ -68,6 +69,7 @@ function restoreForm() {
   $control('f-host').value = s.host;
   $control('f-unit').value = s.unit;
   $control('f-q').value = s.q;
+  $control('f-case').checked = s.case === 'exact';
   $control('f-priority').value = priorityChoice(s.priority);
 }
 
@@ -96,7 +98,7 @@ async function runSearch(isRefresh) {
     setContent('search-status', message('error', errorText(e)));
     return;
   }
-  const params = { ...wp, host: s.host, unit: s.unit, priority: $control('f-priority').value, q: s.q, limit: PAGE_SIZE };
+  const params = { ...wp, host: s.host, unit: s.unit, priority: $control('f-priority').value, q: s.q, case: s.case === 'exact' ? 'exact' : '', limit: PAGE_SIZE };
   /** @type {HTMLAnchorElement} */ ($('search-live')).href = liveUrl(params);
   view.params = params;
   if (!isRefresh) setContent('search-status', message('info', 'Searching…'));
@@ -143,6 +145,12 @@ function showPage(data) {
   view.next = data.next || null;
   updateOlder();
   const n = /** @type {HTMLTableSectionElement} */ ($('results-body')).rows.length;
+  if (typeof data.searched_from === 'number') {
+    // The server stopped at its time budget: say how far back this is complete.
+    setContent('search-status', message('info', (n ? n + ' entr' + (n === 1 ? 'y' : 'ies') + ' so far' : 'No entries so far') +
+      ', searched back to ' + isoUs(data.searched_from) + '; “Older” searches on.'));
+    return;
+  }
   const text = resultsText(n, view.next != null);
   setContent('search-status', text == null ? message('info', 'No entries match in this window.') : h('span', null, text));
 }

@@ -9,11 +9,11 @@
 /**
  * Every value is a string, "" when not set.
  * @typedef {{from: string, to: string, host: string, unit: string, priority: string, q: string,
- *            refresh: string, entry: string}} ViewState
+ *            refresh: string, entry: string, case: string}} ViewState
  */
 
 /** @type {ReadonlyArray<keyof ViewState>} */
-export const STATE_KEYS = ['from', 'to', 'host', 'unit', 'priority', 'q', 'refresh', 'entry'];
+export const STATE_KEYS = ['from', 'to', 'host', 'unit', 'priority', 'q', 'refresh', 'entry', 'case'];
 
 /** The keys links to other pages keep (the time range and the refresh setting). */
 export const NAV_KEYS = /** @type {const} */ (['from', 'to', 'refresh']);

@@ -92,6 +92,10 @@ struct SearchQuery {
   std::string text;                 // bytes the message must contain; empty: any
   size_t limit = 100;               // rows per page, at least 1
   std::optional<SearchKey> after;   // continue after this row (newest first)
+  // How `text` matches. false (the default users expect): case-insensitively, by Unicode simple
+  // case folding of the message read as UTF-8 (docs/dashboard-api.md says exactly how); true:
+  // the message's bytes contain `text`'s bytes exactly.
+  bool exact_case = false;
 };
 
 struct SearchRow {
@@ -107,6 +111,10 @@ struct SearchRow {
 struct SearchPage {
   std::vector<SearchRow> rows;
   std::optional<SearchKey> next;  // the last row's key when at least one more row matches
+  // Set when the search stopped at its time budget before the page was full and before the
+  // window's start: `rows` are every match from this time (inclusive) up to the window's end
+  // (or `after`), and `next` continues the search just before it. Unset: the page is complete.
+  std::optional<uint64_t> searched_from_usec;
 };
 
 // The entries next to one entry on its host (LogReader::context), as Kibana's "surrounding

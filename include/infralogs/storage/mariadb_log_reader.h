@@ -32,7 +32,14 @@ class Pool;  // src/storage/connection_pool.h
 struct MariaDbReaderOptions {
   // Rows (entries and hosts) a search without host or unit may examine walking the time index
   // newest first, before it reads the whole window instead (serve --search-walk-rows).
-  size_t search_walk_rows = 200000;
+  size_t search_walk_rows = 30000;
+  // Milliseconds a search may spend reading before it answers with what it has found so far
+  // (SearchPage::searched_from_usec), so that no search reads a whole day at once (serve
+  // --search-budget-ms). The time slice running at the deadline is finished first, and each
+  // slice is sized to take about half of the time left. 0: one slice per request.
+  unsigned search_budget_ms = 200;
+  // The first time slice's span in µs; later ones adapt (next_slice_usec in search_sql.h).
+  uint64_t search_first_slice_usec = 60000000;
 };
 
 class MariaDbLogReader : public LogReader, public secrets::RotationListener {
@@ -58,8 +65,10 @@ class MariaDbLogReader : public LogReader, public secrets::RotationListener {
                                     const std::optional<std::string>& host) override;
   Result<std::optional<uint64_t>> heartbeat_usec() override;
   // Without a host or unit, first walks the time index newest first, examining at most
-  // search_walk_rows rows; when that runs out before the page is full, asks again with the
-  // planner's whole-window plan. Same rows either way.
+  // search_walk_rows rows. When that runs out before the page is full (or with a host or
+  // unit), reads the window in time slices newest first with the planner's plan, until the page
+  // is full, the window ends or search_budget_ms has passed: then the page has every match down
+  // to searched_from_usec and `next` goes on from there. Same rows either way, page by page.
   Result<SearchPage> search(const SearchQuery& q) override;
   Result<std::optional<EntryDetail>> entry(const SearchKey& key) override;
   Result<ReplicaProgress> progress() override;

@@ -208,3 +208,30 @@ TEST_CASE("search's unit gets .service as the agent's unit= and query -u do", "[
   CHECK(serve.reader.calls("search").back().search->text == "a=b");
   CHECK(json::parse(res->body)["entries"].size() == 1);
 }
+
+TEST_CASE("search ignores case unless case=exact", "[http][dashboard]") {
+  TestServe serve;
+  storage::SearchRow cron;
+  cron.key = {5000000, 1, "0123456789abcdef0123456789abcdef", 1};
+  cron.host = "vm-01";
+  cron.message = "Kernel PANIC";
+  serve.reader.add_entry(cron);
+  auto c = serve.client();
+  auto res = c.Get("/api/search?from=@0&to=@3600&q=kernel%20panic");
+  REQUIRE(res);
+  REQUIRE(res->status == 200);
+  CHECK_FALSE(serve.reader.calls("search").back().search->exact_case);
+  CHECK(json::parse(res->body)["entries"].size() == 1);
+  CHECK(json::parse(res->body)["partial"] == false);
+  res = c.Get("/api/search?from=@0&to=@3600&q=kernel%20panic&case=exact");
+  REQUIRE(res);
+  CHECK(serve.reader.calls("search").back().search->exact_case);
+  CHECK(json::parse(res->body)["entries"].empty());
+  res = c.Get("/api/search?from=@0&to=@3600&q=kernel&case=ignore");
+  REQUIRE(res);
+  CHECK_FALSE(serve.reader.calls("search").back().search->exact_case);
+  res = c.Get("/api/search?q=kernel&case=Exact");
+  REQUIRE(res);
+  CHECK(res->status == 400);
+  CHECK(json::parse(res->body)["parameter"] == "case");
+}

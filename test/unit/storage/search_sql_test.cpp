@@ -138,3 +138,86 @@ TEST_CASE("row reads never read past the row", "[storage]") {
   CHECK_FALSE(infralogs::parse_u64("18446744073709551616").has_value());
   CHECK_FALSE(infralogs::parse_u64(" 1").has_value());
 }
+
+TEST_CASE("text matches case-insensitively by default, exactly on request or when it cannot fold",
+          "[storage][search]") {
+  storage::SearchQuery q;
+  q.text = "Kernel panic";
+  CHECK(storage::caseless_text(q));
+  q.text =
+      "\xc3\x89"
+      "cole";  // "École": non-ASCII folds too
+  CHECK(storage::caseless_text(q));
+  q.exact_case = true;
+  CHECK_FALSE(storage::caseless_text(q));
+  q.exact_case = false;
+  // Digits and punctuation match the same either way: the cheaper byte comparison.
+  q.text = "10.0.3.4:80";
+  CHECK_FALSE(storage::caseless_text(q));
+  // Not UTF-8 (a stray byte, an overlong '/', a surrogate, past U+10FFFF, cut short): the
+  // bytes are matched exactly.
+  for (std::string bad :
+       {std::string("caf\xe9"), std::string("a\xc0\xaf"), std::string("a\xed\xa0\x80"),
+        std::string("a\xf4\x90\x80\x80"), std::string("a\xe2\x82")}) {
+    INFO(bad);
+    q.text = bad;
+    CHECK_FALSE(storage::caseless_text(q));
+  }
+  q.text = "a\xf0\x9f\x98\x80";  // U+1F600, four bytes
+  CHECK(storage::caseless_text(q));
+  q.text.clear();
+  CHECK_FALSE(storage::caseless_text(q));
+}
+
+TEST_CASE("the caseless pattern quotes every character, \\E included", "[storage][search]") {
+  CHECK(storage::caseless_pattern("Kernel panic") == "(?i)\\QKernel panic\\E");
+  CHECK(storage::caseless_pattern("50% a_b c\\d (x|y)*") == "(?i)\\Q50% a_b c\\d (x|y)*\\E");
+  CHECK(storage::caseless_pattern("x\\Ey") == "(?i)\\Qx\\E\\\\E\\Qy\\E");
+  CHECK(storage::caseless_pattern("end\\") == "(?i)\\Qend\\\\E");
+}
+
+TEST_CASE("a caseless search uses REGEXP on the message as utf8mb4, an exact one LOCATE",
+          "[storage][search]") {
+  storage::SearchQuery q;
+  q.window = {1000, 5000};
+  q.text = "Panic";
+  for (SearchPlan plan : {SearchPlan::kTimeWalk, SearchPlan::kWholeWindow}) {
+    storage::SqlBuilder b = storage::search_statement(q, plan, 10);
+    CHECK(b.text().find("CONVERT(e.message USING utf8mb4) COLLATE utf8mb4_bin REGEXP ?") !=
+          std::string::npos);
+    CHECK(b.text().find("LOCATE") == std::string::npos);
+    CHECK(b.text().find("LIKE") == std::string::npos);
+  }
+  q.exact_case = true;
+  storage::SqlBuilder b = storage::search_statement(q, SearchPlan::kWholeWindow, 10);
+  CHECK(b.text().find("LOCATE(?, e.message) > 0") != std::string::npos);
+  CHECK(b.text().find("REGEXP") == std::string::npos);
+}
+
+TEST_CASE("a resume key continues just before its time", "[storage][search]") {
+  storage::SearchKey k = storage::resume_key(4000);
+  CHECK(k.realtime_usec == 4000);
+  CHECK(k.host_id == 0);
+  CHECK(k.seqnum_id == std::string(16, '\0'));
+  CHECK(k.seqnum == 0);
+  // As `after`: the page ends at 4000 (exclusive of every row at it: nothing is below the key).
+  storage::SearchQuery q;
+  q.window = {1000, 5000};
+  q.after = k;
+  storage::SqlBuilder b = storage::search_statement(q, SearchPlan::kWholeWindow, 1);
+  CHECK(bound_u64(b, 1) == 4001);
+  // Its text form parses back (the dashboard hands it out as `next`).
+  auto back = storage::SearchKey::parse(k.to_string());
+  REQUIRE(back.has_value());
+  CHECK(back->realtime_usec == 4000);
+  CHECK(back->seqnum_id == k.seqnum_id);
+}
+
+TEST_CASE("time slices grow while cheap and shrink when slow, within 4x", "[storage][search]") {
+  constexpr uint64_t kMinute = 60000000;
+  CHECK(storage::next_slice_usec(kMinute, 0, 200) == 4 * kMinute);   // too fast to measure
+  CHECK(storage::next_slice_usec(kMinute, 1, 200) == 4 * kMinute);   // capped at 4x
+  CHECK(storage::next_slice_usec(kMinute, 50, 200) == 2 * kMinute);  // half of what is left
+  CHECK(storage::next_slice_usec(kMinute, 100, 20) == kMinute / 4);  // shrinks at most 4x
+  CHECK(storage::next_slice_usec(2000000, 100, 1) == 1000000);       // never below 1 s
+}
