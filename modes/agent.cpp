@@ -12,6 +12,7 @@
 #include "infralogs/http/agent_routes.h"
 #include "infralogs/http/server.h"
 #include "infralogs/http/token_auth.h"
+#include "infralogs/journal/progress_reader.h"
 #include "infralogs/journal/sd_journal_reader.h"
 #include "infralogs/secrets/vault_kv_tokens.h"
 #include "infralogs/wire/protocol.h"
@@ -38,6 +39,7 @@ struct AgentConfig {
   ServerFlags server;
   size_t auth_fail_limit = 10;
   int auth_fail_window_s = 60;
+  int stall_after_s = 300;  // /healthz says "stalled" after this long with nothing served
 };
 
 int run_agent(const AgentConfig& cfg) {
@@ -128,7 +130,9 @@ int run_agent(const AgentConfig& cfg) {
               {{"reason", readable.message()}});
   }
   http::AuthRateLimiter limiter(cfg.auth_fail_limit, std::chrono::seconds(cfg.auth_fail_window_s));
-  http::attach_agent_routes(**server, reader, **tokens, limiter, metrics, cfg.agent);
+  // Remembers what was served, for /healthz's stall report (journal/progress_reader.h).
+  journal::ProgressReader served(reader, {.stall_after = std::chrono::seconds(cfg.stall_after_s)});
+  http::attach_agent_routes(**server, served, **tokens, limiter, metrics, cfg.agent);
 
   return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
                                 {{"tls", !cfg.tls.cert_file.empty()},
@@ -213,6 +217,11 @@ RunFn setup_agent(CLI::App& sub) {
                  "Length of that window, in seconds.")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  sub.add_option("--stall-after", cfg->stall_after_s,
+                 "Seconds with nothing served while the journal has newer entries before "
+                 "/healthz reports the journal \"stalled\" (a collector's cursor stopped).")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400 * 30));
   add_credentials_options(
       &sub, &cfg->vault,
       {.role_help = "the API tokens, with --tokens-vault-path", .database_flags = false});
