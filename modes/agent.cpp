@@ -131,7 +131,9 @@ int run_agent(const AgentConfig& cfg) {
   }
   http::AuthRateLimiter limiter(cfg.auth_fail_limit, std::chrono::seconds(cfg.auth_fail_window_s));
   // Remembers what was served, for /healthz's stall report (journal/progress_reader.h).
-  journal::ProgressReader served(reader, {.stall_after = std::chrono::seconds(cfg.stall_after_s)});
+  journal::ProgressReaderOptions progress;
+  progress.stall_after = std::chrono::seconds(cfg.stall_after_s);
+  journal::ProgressReader served(reader, progress);
   http::attach_agent_routes(**server, served, **tokens, limiter, metrics, cfg.agent);
 
   return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
