@@ -12,6 +12,7 @@
 #include "infralogs/http/agent_routes.h"
 #include "infralogs/http/server.h"
 #include "infralogs/http/token_auth.h"
+#include "infralogs/journal/progress_reader.h"
 #include "infralogs/journal/sd_journal_reader.h"
 #include "infralogs/secrets/vault_kv_tokens.h"
 #include "infralogs/wire/protocol.h"
@@ -40,6 +41,7 @@ struct AgentConfig {
   int auth_fail_window_s = 60;
   int follow_heartbeat_s = 5;
   int follow_max_duration_s = 300;
+  int stall_after_s = 300;  // /healthz says "stalled" after this long with nothing served
 };
 
 int run_agent(const AgentConfig& cfg) {
@@ -130,9 +132,13 @@ int run_agent(const AgentConfig& cfg) {
               {{"reason", readable.message()}});
   }
   http::AuthRateLimiter limiter(cfg.auth_fail_limit, std::chrono::seconds(cfg.auth_fail_window_s));
+  // Remembers what was served, for /healthz's stall report (journal/progress_reader.h).
+  journal::ProgressReaderOptions progress;
+  progress.stall_after = std::chrono::seconds(cfg.stall_after_s);
+  journal::ProgressReader served(reader, progress);
   http::AgentOptions agent = cfg.agent;
   agent.stop = stop.get_token();  // follow responses end at once on SIGTERM
-  http::attach_agent_routes(**server, reader, **tokens, limiter, metrics, agent);
+  http::attach_agent_routes(**server, served, **tokens, limiter, metrics, agent);
 
   return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
                                 {{"tls", !cfg.tls.cert_file.empty()},
@@ -232,6 +238,11 @@ RunFn setup_agent(CLI::App& sub) {
                  "Length of that window, in seconds.")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  sub.add_option("--stall-after", cfg->stall_after_s,
+                 "Seconds with nothing served while the journal has newer entries before "
+                 "/healthz reports the journal \"stalled\" (a collector's cursor stopped).")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400 * 30));
   add_credentials_options(
       &sub, &cfg->vault,
       {.role_help = "the API tokens, with --tokens-vault-path", .database_flags = false});

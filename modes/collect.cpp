@@ -13,6 +13,7 @@
 #include "infralogs/collect/discovery.h"
 #include "infralogs/collect/inventory.h"
 #include "infralogs/collect/round_report.h"
+#include "infralogs/collect/stall.h"
 #include "infralogs/collect/shard.h"
 #include "infralogs/core/log.h"
 #include "infralogs/core/time.h"
@@ -42,6 +43,7 @@ struct CollectConfig {
   int db_timeout_s = 30;
   bool gzip = false;
   std::string metrics_file;
+  int stall_rounds = 3;  // StallOptions::rounds
   collect::CollectorOptions collector;
   std::string shard_flag;    // --shard INDEX/COUNT
   uint64_t shard_count = 0;  // --shard-count, with JOB_COMPLETION_INDEX
@@ -173,6 +175,7 @@ int run_collect(CollectConfig cfg) {
   collect::RoundOptions round;
   round.collector = collector_name();
   round.retain = std::chrono::days(cfg.retain_days);
+  collect::StallTracker stalls({.rounds = cfg.stall_rounds});
   while (true) {
     auto agents = round_agents(cfg, client, stop.get_token());
     if (!agents) {
@@ -180,6 +183,7 @@ int run_collect(CollectConfig cfg) {
       return 2;
     }
     auto report = collect::poll_round(collector, *agents, round, stop.get_token());
+    stalls.observe(&report);
     reporter.clear();
     collect::record_round(report, store, round);
     if (!cfg.metrics_file.empty()) {
@@ -262,6 +266,11 @@ RunFn setup_collect(CLI::App& sub) {
                  "Write the round's metrics here in Prometheus text format (node-exporter textfile "
                  "collector).")
       ->envname("INFRALOGS_METRICS_FILE");
+  sub.add_option("--stall-rounds", cfg->stall_rounds,
+                 "Rounds in a row in which an agent says it has more entries but sends none "
+                 "before it is reported stalled (log line, infralogs_collect_agent_stalled).")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   sub.add_option("--shard", cfg->shard_flag,
                  "INDEX/COUNT: poll only the agents whose name hashes (FNV-1a 64 mod COUNT) to "
                  "INDEX; default JOB_COMPLETION_INDEX/--shard-count when that is set.");

@@ -121,7 +121,14 @@ bool Collector::collect_agent(const wire::AgentSpec& agent, std::stop_token stop
     }
     rep.bytes += batch->wire_bytes;
     if (batch->entries.empty()) {
-      rep.caught_up = true;
+      // "More" with nothing in the page: the agent cannot read past the cursor (a damaged
+      // journal, say). Reporting that as caught up would hide a stall while the journal grows.
+      rep.more_without_entries = batch->more;
+      rep.caught_up = !batch->more;
+      if (batch->more) {
+        log::warn(kComponent, "the agent says it has more entries but sent none",
+                  {{"agent", agent.name}, {"cursor", after}});
+      }
       return finish(mark_polled(*host, stop, agent.name));
     }
     std::optional<Gap> gap;

@@ -164,6 +164,14 @@ std::string render_round_metrics(const RoundReport& report) {
         .set(a.caught_up ? 1 : 0);
     r.gauge("infralogs_collect_agent_seconds", "Seconds the last round spent on the agent.", l)
         .set(a.seconds);
+    r.gauge("infralogs_collect_agent_last_progress_seconds",
+            "Seconds since a round last moved the agent's cursor or found it at the tail.", l)
+        .set(a.progress_age_seconds);
+    r.gauge("infralogs_collect_agent_stalled",
+            "1 when the agent said it has more entries but the cursor did not move for "
+            "--stall-rounds rounds.",
+            l)
+        .set(a.stalled ? 1 : 0);
     if (a.last_realtime_usec) {
       r.gauge("infralogs_collect_agent_last_entry_timestamp_seconds",
               "Realtime of the newest entry stored.", l)

@@ -14,6 +14,7 @@
 #include "infralogs/core/log.h"
 #include "infralogs/http/json_response.h"
 #include "infralogs/http/server.h"
+#include "infralogs/http/journal_health.h"
 #include "infralogs/http/token_health.h"
 #include "infralogs/wire/protocol.h"
 
@@ -707,9 +708,10 @@ void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader
         // good tokens is healthy for its collectors (token_health.h).
         nlohmann::json tokens_state = token_health_json(tokens.status());
         Status s = reader.check_readable();
-        if (s.is_ok()) return send_json(res, 200, {{"status", "ok"}, {"tokens", tokens_state}});
-        send_json(res, 503,
-                  {{"status", "unavailable"}, {"reason", s.message()}, {"tokens", tokens_state}});
+        nlohmann::json body = {{"status", "ok"}, {"tokens", tokens_state}};
+        if (!s.is_ok()) body = {{"status", "unavailable"}, {"reason", s.message()}, {"tokens", tokens_state}};
+        body["journal"] = journal_health_json(reader);  // stall report (journal_health.h)
+        send_json(res, s.is_ok() ? 200 : 503, body);
       });
   server.Get(wire::kMetricsPath, [&metrics](const httplib::Request&, httplib::Response& res) {
     update_process_metrics(metrics);

@@ -19,6 +19,7 @@ class FakeAgentClient : public wire::AgentClient {
     std::vector<LogEntry> journal;
     std::deque<Status> failures;  // returned (in order) by the next fetches
     int fetches = 0;
+    bool stuck = false;  // answers "more" with no entries, as an agent that cannot read on
   };
   std::mutex mutex;
   std::map<std::string, Agent> agents;
@@ -84,6 +85,10 @@ class FakeAgentClient : public wire::AgentClient {
       return s;
     }
     Batch b;
+    if (a.stuck) {
+      b.more = true;
+      return b;
+    }
     size_t start = 0;
     if (!req.after.empty()) {
       uint64_t after = seqnum_of(req.after);

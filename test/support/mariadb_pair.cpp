@@ -1,9 +1,13 @@
 #include "support/mariadb_pair.h"
 
+#include <signal.h>
+
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "support/binaries.h"
 #include "support/files.h"
@@ -104,6 +108,28 @@ void MariaDbPair::pause_primary() { pair({"pause-primary", dir_.path()}); }
 void MariaDbPair::resume_primary() { pair({"resume-primary", dir_.path()}); }
 void MariaDbPair::pause_replica() { pair({"pause-replica", dir_.path()}); }
 void MariaDbPair::resume_replica() { pair({"resume-replica", dir_.path()}); }
+void MariaDbPair::promote() { pair({"promote", dir_.path()}); }
+
+void MariaDbPair::kill_primary() {
+  // mariadb-pair writes mariadbd's pid file into the pair's directory (primary.pid).
+  std::string pid_text = read_file(dir_.file("primary.pid"));
+  pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+  REQUIRE(pid > 1);
+  REQUIRE(::kill(pid, SIGKILL) == 0);
+  // mariadbd runs under setsid, not as our child: wait until /proc shows it gone or a zombie
+  // (an init may reap it late; its port and files are released by then).
+  auto alive = [pid] {
+    std::string stat =
+        try_read_file("/proc/" + std::to_string(pid) + "/stat").value_or(std::string());
+    size_t paren = stat.rfind(')');
+    return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+  };
+  for (int i = 0; i < 200 && alive(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  INFO("the primary (pid " << pid << ") is still there 10 s after SIGKILL");
+  REQUIRE(!alive());
+}
 
 MariaDbPair::Database MariaDbPair::create_database(const std::string& name) {
   Database db;

@@ -44,6 +44,11 @@ class MariaDbPair {
   void resume_primary();
   void pause_replica();
   void resume_replica();
+  // SIGKILL to the primary's mariadbd (a crashed host): returns once the process is gone. Its
+  // data stays; the replica keeps what it had applied.
+  void kill_primary();
+  // mariadb-pair promote: the replica stops replicating and becomes writable (a failover).
+  void promote();
 
   struct Database {
     std::string name;

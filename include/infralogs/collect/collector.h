@@ -42,6 +42,13 @@ struct AgentReport {
   double seconds = 0;
   bool caught_up = false;           // reached the agent's tail
   uint64_t last_realtime_usec = 0;  // newest entry stored (0: none this round)
+  // The agent said it has more (Infralogs-More: true) but sent no entry: the cursor cannot
+  // move. Not caught up; StallTracker counts such rounds.
+  bool more_without_entries = false;
+  // Set by StallTracker::observe (stall.h), 0/false without it: seconds since a round last
+  // moved this agent's cursor or found it at the tail, and whether it is stalled.
+  double progress_age_seconds = 0;
+  bool stalled = false;
 };
 
 // Called after each stored batch (from the agent's thread).

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "infralogs/core/status.h"
@@ -47,6 +48,19 @@ class Session {
   virtual Result<bool> wait(std::chrono::milliseconds timeout, int interrupt_fd) = 0;
 };
 
+// What an agent has served compared with its journal's newest entry (progress_reader.h), for
+// the stall report of /healthz.
+struct ServeProgress {
+  std::string tail_cursor;              // the journal's newest entry ("" when empty/unreadable)
+  uint64_t tail_realtime_usec = 0;      // its realtime
+  std::string last_served_cursor;       // the entry last read for a client ("" : none yet)
+  uint64_t last_served_realtime_usec = 0;
+  uint64_t seconds_since_served = 0;    // wall clock since then (since the reader started if none)
+  // The tail is not the entry last served (the journal grew past what clients took) and
+  // nothing was served for ProgressReaderOptions::stall_after: a collector's cursor stopped.
+  bool stalled = false;
+};
+
 class JournalReader {
  public:
   virtual ~JournalReader() = default;
@@ -60,6 +74,10 @@ class JournalReader {
   // Ok when the journal can be opened and holds at least one readable file; otherwise a Status
   // saying why (for /healthz). Thread-safe.
   virtual Status check_readable() = 0;
+
+  // What has been served against the journal's tail; nullopt when this reader does not keep
+  // track (only ProgressReader does). Thread-safe.
+  virtual std::optional<ServeProgress> serve_progress() { return std::nullopt; }
 };
 
 }  // namespace infralogs::journal
