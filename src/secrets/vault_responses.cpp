@@ -28,7 +28,8 @@ int64_t clamped_int(const json& object, const char* key, int64_t max, int64_t ab
   if (it == object.end()) return absent;
   // Unsigned first: get<int64_t> of a uint64 above INT64_MAX would wrap to a negative.
   if (it->is_number_unsigned())
-    return static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), static_cast<uint64_t>(max)));
+    return static_cast<int64_t>(
+        std::min<uint64_t>(it->get<uint64_t>(), static_cast<uint64_t>(max)));
   if (it->is_number_integer()) return std::clamp<int64_t>(it->get<int64_t>(), 0, max);
   return absent;
 }

@@ -52,8 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (a.name.empty() || a.name.size() > infralogs::collect::kMaxAgentNameBytes) std::abort();
     if (!names.insert(a.name).second) std::abort();
     size_t scheme = a.url.find("://");
-    if (scheme == std::string::npos || (a.url.substr(0, scheme) != "http" &&
-                                        a.url.substr(0, scheme) != "https"))
+    if (scheme == std::string::npos ||
+        (a.url.substr(0, scheme) != "http" && a.url.substr(0, scheme) != "https"))
       std::abort();
     std::string authority = a.url.substr(scheme + 3);
     if (authority.empty() || authority.find_first_of("@/?#") != std::string::npos) std::abort();

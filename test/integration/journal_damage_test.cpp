@@ -78,7 +78,8 @@ TEST_CASE("a journal damaged mid-file: the agent serves what journalctl reads an
   httplib::Client c("127.0.0.1", agent.port());
   c.set_bearer_token_auth("t");
 
-  SECTION("one page of everything") {
+  {
+    INFO("one page of everything");
     auto res = c.Get("/logs?limit=100000");
     REQUIRE(res);
     CHECK(res->status == 200);
@@ -87,7 +88,8 @@ TEST_CASE("a journal damaged mid-file: the agent serves what journalctl reads an
     CHECK(cursors(got) == cursors(oracle));
     CHECK(res->get_header_value("Infralogs-More") == "false");
   }
-  SECTION("pages of 7, as a collector asks, end at the damage and not before") {
+  {
+    INFO("pages of 7, as a collector asks, end at the damage and not before");
     std::vector<json> all;
     std::string after;
     for (int page = 0; page < 1000; ++page) {

@@ -30,21 +30,22 @@ TEST_CASE("database secrets: dynamic, static and KV v2 answers", "[secrets]") {
   VaultResponse st = envelope(
       R"({"data":{"username":"ro","password":"pw","ttl":120,
                   "last_vault_rotation":"2026-01-01T00:00:00Z"}})");
-  Result<VaultSecret> s = secret_from_response(VaultSecretKind::kStatic, "database/static-creds/ro", st);
+  Result<VaultSecret> s =
+      secret_from_response(VaultSecretKind::kStatic, "database/static-creds/ro", st);
   REQUIRE(s);
   CHECK(s->ttl == std::chrono::seconds(120));
   CHECK(s->version == "2026-01-01T00:00:00Z");
 
-  VaultResponse kv = envelope(
-      R"({"data":{"data":{"username":"u","password":"p"},"metadata":{"version":7}}})");
+  VaultResponse kv =
+      envelope(R"({"data":{"data":{"username":"u","password":"p"},"metadata":{"version":7}}})");
   Result<VaultSecret> k = secret_from_response(VaultSecretKind::kKv, "secret/data/db", kv);
   REQUIRE(k);
   CHECK(k->creds == Credentials{"u", "p"});
   CHECK(k->version == "7");
 
-  Result<VaultSecret> bad = secret_from_response(
-      VaultSecretKind::kDynamic, "database/creds/ro",
-      envelope(R"({"data":{"username":"u","password":12345}})"));
+  Result<VaultSecret> bad =
+      secret_from_response(VaultSecretKind::kDynamic, "database/creds/ro",
+                           envelope(R"({"data":{"username":"u","password":12345}})"));
   REQUIRE_FALSE(bad);
   CHECK(bad.status().code() == StatusCode::kCorruption);
   CHECK(bad.status().message().find("database/creds/ro") != std::string::npos);
@@ -99,8 +100,8 @@ TEST_CASE("lease durations and TTLs are clamped to [0, kMaxVaultSeconds]", "[sec
              std::chrono::duration_cast<std::chrono::steady_clock::duration>(t->ttl * (2.0 / 3.0));
   CHECK(due > std::chrono::steady_clock::now());
 
-  VaultResponse negative = envelope(
-      R"({"lease_duration":-5,"data":{"username":"u","password":"p","ttl":-1}})");
+  VaultResponse negative =
+      envelope(R"({"lease_duration":-5,"data":{"username":"u","password":"p","ttl":-1}})");
   CHECK(negative.lease_duration == 0);
   Result<VaultSecret> s = secret_from_response(VaultSecretKind::kStatic, "p", negative);
   REQUIRE(s);
@@ -109,14 +110,15 @@ TEST_CASE("lease durations and TTLs are clamped to [0, kMaxVaultSeconds]", "[sec
 
 TEST_CASE("the agent tokens' KV answer: a non-empty map of strings", "[secrets]") {
   const std::string path = "secret/data/infralogs/agent-tokens";
-  Result<KvTokens> ok = kv_tokens_from_response(
-      path, envelope(R"({"data":{"data":{"current":"new","previous":"old"},
+  Result<KvTokens> ok =
+      kv_tokens_from_response(path, envelope(R"({"data":{"data":{"current":"new","previous":"old"},
                                  "metadata":{"version":4}}})"));
   REQUIRE(ok);
   CHECK(ok->values == std::map<std::string, std::string>{{"current", "new"}, {"previous", "old"}});
   CHECK(ok->version == 4);
-  for (const char* body : {R"({"data":{"data":{}}})", R"({"data":{"data":"x"}})", R"({"data":null})",
-                           R"({"data":[1]})", R"({"data":{"data":{"current":1}}})"}) {
+  for (const char* body :
+       {R"({"data":{"data":{}}})", R"({"data":{"data":"x"}})", R"({"data":null})",
+        R"({"data":[1]})", R"({"data":{"data":{"current":1}}})"}) {
     INFO(body);
     Result<KvTokens> bad = kv_tokens_from_response(path, envelope(body));
     REQUIRE_FALSE(bad);
