@@ -1,7 +1,7 @@
 // libFuzzer target: the collector's inventory (collect::parse_inventory), the file an operator
 // or a generator (Terraform, a CMDB export) writes. Relative paths resolve in a directory made
-// once, holding a token file `token` and an unreadable nothing else; `token_env` may name
-// INFRALOGS_FUZZ_TOKEN, which is set.
+// once, holding only the token file `token`; `token_env` may name INFRALOGS_FUZZ_TOKEN, which is
+// set.
 //
 // Beyond "no crash, leak or UB": an accepted inventory has agents with unique non-empty names
 // of at most kMaxAgentNameBytes, an http(s) URL with no credentials and no path, and a token;
@@ -23,16 +23,25 @@ namespace {
 const char kFileToken[] = "fuzz-token-from-file";
 const char kEnvToken[] = "fuzz-token-from-env";
 
-const std::string& base_dir() {
-  static const std::string dir = [] {
-    std::string d = std::filesystem::temp_directory_path() /
-                    ("infralogs-fuzz-inventory-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(d);
-    std::ofstream(d + "/token") << "# the agents' token\n\n  " << kFileToken << "  \n";
+// Made at the first input, removed at exit (libFuzzer ends with exit(), which runs this).
+struct BaseDir {
+  std::string path;
+  BaseDir() {
+    path = std::filesystem::temp_directory_path() /
+           ("infralogs-fuzz-inventory-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path);
+    std::ofstream(path + "/token") << "# the agents' token\n\n  " << kFileToken << "  \n";
     ::setenv("INFRALOGS_FUZZ_TOKEN", kEnvToken, 1);
-    return d;
-  }();
-  return dir;
+  }
+  ~BaseDir() {
+    std::error_code ignored;  // best effort: a leftover temporary directory harms nothing
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
+const std::string& base_dir() {
+  static const BaseDir dir;
+  return dir.path;
 }
 
 }  // namespace
