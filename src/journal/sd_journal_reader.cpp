@@ -288,8 +288,11 @@ class SdSession : public Session {
   // entry array: real_journal_next() logs "Can't iterate through ..., ignoring" at debug level
   // only), and the read goes on as if the file ended there. Nothing reports it but the disk
   // usage of the files still open, which then shrinks: files only grow while they are open (a
-  // truncation is a SIGBUS, sigbus.h; a vacuumed file stays open). One fstat per file, so it
-  // is asked at the end of a read, not per entry.
+  // truncation is a SIGBUS, sigbus.h; a vacuumed file stays open). Two exceptions, both
+  // needing journald to act during the read: archiving a file punches holes in its unused
+  // tail (a spurious error, counted and logged once, nothing lost), and the live file growing
+  // by more than the dropped file's size would hide the drop. One fstat per file, so it is
+  // asked at the end of a read, not per entry.
   uint64_t usage() const {
     uint64_t bytes = 0;
     return api_.get_usage(j_, &bytes) >= 0 ? bytes : 0;
