@@ -110,23 +110,23 @@ std::vector<std::string> range_header_seeds() {
 // Inventories: the documented shape (inventory.h), each refusal the parser knows, duplicate keys.
 std::vector<std::string> inventory_seeds() {
   return {
-    R"({"agents": [{"name": "vm-1", "url": "https://vm-1:19532", "token_file": "token",
+      R"({"agents": [{"name": "vm-1", "url": "https://vm-1:19532", "token_file": "token",
                       "labels": {"env": "prod", "rack": "r1"}}], "token_file": "token"})",
-    R"({"token_file": "token", "agents": [{"name": "a", "url": "http://10.0.0.1:19532/"},
+      R"({"token_file": "token", "agents": [{"name": "a", "url": "http://10.0.0.1:19532/"},
           {"name": "b", "url": "http://[::1]:19532", "token_env": "INFRALOGS_FUZZ_TOKEN"}]})",
-    R"({"agents": [{"name": "a", "url": "http://user:pass@a:19532", "token_file": "token"}]})",
-    R"({"agents": [{"name": "a", "url": "http://a:19532/logs?x#y", "token_file": "token"}]})",
-    R"({"agents": [{"name": "a", "name": "b", "url": "http://a", "token_file": "token"}]})",
-    R"({"agents": [{"name": "a", "url": "http://a", "token_file": "token"},
+      R"({"agents": [{"name": "a", "url": "http://user:pass@a:19532", "token_file": "token"}]})",
+      R"({"agents": [{"name": "a", "url": "http://a:19532/logs?x#y", "token_file": "token"}]})",
+      R"({"agents": [{"name": "a", "name": "b", "url": "http://a", "token_file": "token"}]})",
+      R"({"agents": [{"name": "a", "url": "http://a", "token_file": "token"},
                      {"name": "a", "url": "http://b", "token_file": "token"}]})",
-    R"({"agents": [{"name": "a", "url": "ftp://a", "client_cert_file": "c.pem"}]})",
-    R"({"agents": [{"name": "a", "url": "http://a", "token_env": "UNSET_VARIABLE_X"}]})",
-    R"({"agents": [{"name": "a", "url": "http://a", "token_file": "token", "labels": [1]}]})",
-    R"({"agents": [{"name": ")" + std::string(300, 'n') +
-        R"(", "url": "http://a", "token_file": "token"}]})",
-    R"({"agents": []})",
-    R"({"agents": [1, null, "x"]})",
-    "{" agents ": [{" name ": "\u0000\ud800", " url ": " http :  // a"}",
+      R"({"agents": [{"name": "a", "url": "ftp://a", "client_cert_file": "c.pem"}]})",
+      R"({"agents": [{"name": "a", "url": "http://a", "token_env": "UNSET_VARIABLE_X"}]})",
+      R"({"agents": [{"name": "a", "url": "http://a", "token_file": "token", "labels": [1]}]})",
+      R"({"agents": [{"name": ")" + std::string(300, 'n') +
+          R"(", "url": "http://a", "token_file": "token"}]})",
+      R"({"agents": []})",
+      R"({"agents": [1, null, "x"]})",
+      R"({"agents": [{"name": "\u0000\ud800", "url": "http://a"})",
   };
 }
 
@@ -161,10 +161,7 @@ std::vector<std::string> vault_response_seeds() {
       R"({"auth":{"client_token":"hvs.x","accessor":"a","policies":["p"],
           "lease_duration":2764800,"renewable":true},"data":null})",
       R"({"data":{"ttl":3599,"renewable":true,"policies":["root"]}})",
-      R"({"errors":["1 error occurred:
-	* permission denied
-
-"]})",
+      R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})",
       R"({"lease_duration":"3600","renewable":"true","data":{"ttl":"x","username":1},
           "auth":{"client_token":"t","lease_duration":-1,"renewable":1}})",
       R"({"lease_duration":9223372036854775807,"auth":{"client_token":"t",
