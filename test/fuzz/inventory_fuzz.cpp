@@ -50,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   auto agents = infralogs::collect::parse_inventory(text, base_dir());
   if (!agents) {
-    const std::string& m = agents.status().message();
+    std::string m = agents.status().message();  // status() is a copy
     if (m.find(kFileToken) != std::string::npos || m.find(kEnvToken) != std::string::npos)
       std::abort();
     return 0;
