@@ -176,7 +176,8 @@ class SdSession : public Session {
         j_(j),
         position_(std::move(position)),
         filter_(std::move(filter)),
-        until_(filter_.until_usec) {}
+        until_(filter_.until_usec),
+        usage_at_open_(usage()) {}
   ~SdSession() override { api_.close(j_); }
 
   Status seek() {
@@ -230,6 +231,7 @@ class SdSession : public Session {
     if (r < 0) return Status::corruption("cannot read the next journal entry: " + errno_text(r));
     if (r == 0) {
       ended_ = true;
+      if (dropped_a_file()) return damaged_file();
       return false;
     }
     if (until_) {
@@ -254,6 +256,22 @@ class SdSession : public Session {
 
   Status rewind() override {
     if (faulted_) return shrunk_file().status();
+    // A damaged file dropped by the pass being rewound would be missing from the next one
+    // too (the agent counts a page ahead, then rewinds and serves it: it served nothing of a
+    // file damaged in the middle, where journalctl prints the entries before the damage).
+    // A fresh handle has every file again.
+    if (dropped_a_file()) {
+      Result<sd_journal*> j = open_journal(api_, options_);
+      if (!j) return j.status();
+      Status s = add_filter(api_, *j, filter_);
+      if (!s.is_ok()) {
+        api_.close(*j);
+        return s;
+      }
+      api_.close(j_);
+      j_ = *j;
+      usage_at_open_ = usage();
+    }
     return seek();
   }
 
@@ -311,6 +329,30 @@ class SdSession : public Session {
     faulted_ = true;
     ended_ = true;
     return Status::corruption("a journal file shrank while it was being read (SIGBUS)");
+  }
+
+  // libsystemd drops a file from an open journal when it cannot iterate through it (a broken
+  // entry array: real_journal_next() logs "Can't iterate through ..., ignoring" at debug level
+  // only), and the read goes on as if the file ended there. Nothing reports it but the disk
+  // usage of the files still open, which then shrinks: files only grow while they are open (a
+  // truncation is a SIGBUS, sigbus.h; a vacuumed file stays open). Two exceptions, both
+  // needing journald to act during the read: archiving a file punches holes in its unused
+  // tail (a spurious error, counted and logged once, nothing lost), and the live file growing
+  // by more than the dropped file's size would hide the drop. One fstat per file, so it is
+  // asked at the end of a read, not per entry.
+  uint64_t usage() const {
+    uint64_t bytes = 0;
+    return api_.get_usage(j_, &bytes) >= 0 ? bytes : 0;
+  }
+  bool dropped_a_file() const { return usage() < usage_at_open_; }
+
+  // The end of the read came early: entries of a damaged file past the damage cannot be read.
+  // An error, so the caller counts and logs it instead of taking the end for "caught up". The
+  // entries before it were served; the next read from their cursor ends here again.
+  Result<bool> damaged_file() {
+    return Status::corruption(
+        "a journal file is damaged: its entries past the damage cannot be read (libsystemd "
+        "stopped iterating through it; journalctl --verify says where)");
   }
 
   Status read_entry(Entry* e) {
@@ -375,6 +417,7 @@ class SdSession : public Session {
   bool faulted_ = false;
   bool past_until_ = false;
   bool watching_ = false;  // wait() has started the inotify watch
+  uint64_t usage_at_open_ = 0;
 };
 
 }  // namespace

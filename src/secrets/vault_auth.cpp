@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "infralogs/core/log.h"
+#include "vault_responses.h"
 
 namespace infralogs::secrets {
 namespace {
@@ -28,18 +29,6 @@ Result<std::string> read_secret_file(const std::string& path, const std::string&
   return s;
 }
 
-Result<VaultToken> token_from_login(const std::string& path, const VaultResponse& r) {
-  if (!r.auth.is_object() || !r.auth.contains("client_token") ||
-      !r.auth["client_token"].is_string()) {
-    return Status::corruption("vault PUT " + path + ": no auth.client_token in the answer");
-  }
-  VaultToken t;
-  t.token = r.auth["client_token"].get<std::string>();
-  t.ttl = std::chrono::seconds(r.auth.value("lease_duration", int64_t{0}));
-  t.renewable = r.auth.value("renewable", false);
-  return t;
-}
-
 class TokenFileAuth : public VaultAuth {
  public:
   explicit TokenFileAuth(std::string path) : path_(std::move(path)) {}
@@ -54,10 +43,7 @@ class TokenFileAuth : public VaultAuth {
     if (!s.is_ok()) return s;
     VaultToken t;
     t.token = *token;
-    if (r.data.is_object()) {
-      t.ttl = std::chrono::seconds(r.data.value("ttl", int64_t{0}));
-      t.renewable = r.data.value("renewable", false);
-    }
+    token_from_lookup(r, &t);
     return t;
   }
   std::string method() const override { return "token"; }

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <regex>
 
+#include "vault_responses.h"
+
 namespace infralogs::secrets {
 namespace {
 
@@ -88,8 +90,8 @@ Status parse_vault_envelope(const std::string& body, VaultResponse* out) {
   if (!j.is_object()) return Status::corruption("vault answered with a body that is not JSON");
   out->data = j.value("data", json());
   if (j.contains("lease_id") && j["lease_id"].is_string()) out->lease_id = j["lease_id"];
-  if (j.contains("lease_duration") && j["lease_duration"].is_number_integer())
-    out->lease_duration = j["lease_duration"].get<int64_t>();
+  // Clamped: a lease of 2^63 s would overflow the refresh thread's clock arithmetic.
+  out->lease_duration = vault_seconds(j, "lease_duration");
   if (j.contains("renewable") && j["renewable"].is_boolean()) out->renewable = j["renewable"];
   if (j.contains("warnings") && j["warnings"].is_array()) {
     for (const json& w : j["warnings"]) {
@@ -184,7 +186,7 @@ Status VaultClient::request(const std::string& method, const std::string& path, 
     char* end = nullptr;
     long secs = std::strtol(ra.c_str(), &end, 10);
     if (!ra.empty() && end && *end == '\0' && secs >= 0)
-      out->retry_after = std::chrono::seconds(secs);
+      out->retry_after = std::chrono::seconds(std::min<long>(secs, kMaxVaultSeconds));
   }
   if (res->status < 200 || res->status >= 300) {
     Status s = vault_error_status(method, path, res->status, res->body);

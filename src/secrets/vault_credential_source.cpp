@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "infralogs/core/log.h"
+#include "vault_responses.h"
 
 namespace infralogs::secrets {
 namespace {
@@ -67,29 +68,14 @@ Result<VaultCredentialSource::Secret> VaultCredentialSource::fetch(
     if (s.code() == StatusCode::kPermissionDenied && tokens_) tokens_->relogin_soon();
     return s;
   }
-  const json* d = r.data.is_object() ? &r.data : nullptr;
-  std::string version;
+  Result<VaultSecret> secret = secret_from_response(options_.kind, options_.path, r);
+  if (!secret) return secret.status();
   Secret out;
-  if (d && options_.kind == VaultSecretKind::kKv) {
-    const json& meta = r.data.value("metadata", json());
-    if (meta.is_object() && meta.contains("version")) version = meta["version"].dump();
-    d = r.data.contains("data") && r.data["data"].is_object() ? &r.data["data"] : nullptr;
-  }
-  if (!d || !d->contains("username") || !(*d)["username"].is_string() || !d->contains("password") ||
-      !(*d)["password"].is_string()) {
-    return Status::corruption("vault GET " + options_.path +
-                              ": the answer has no string username and password");
-  }
-  out.creds = Credentials{(*d)["username"].get<std::string>(), (*d)["password"].get<std::string>()};
-  out.lease_id = r.lease_id;
-  out.renewable = r.renewable;
-  out.ttl = std::chrono::seconds(r.lease_duration);
-  if (options_.kind == VaultSecretKind::kStatic) {
-    // Static roles answer with no lease: `ttl` is the time to the next rotation.
-    out.ttl = std::chrono::seconds(d->value("ttl", int64_t{0}));
-    version = d->value("last_vault_rotation", std::string());
-  }
-  out.version = version;
+  out.creds = std::move(secret->creds);
+  out.lease_id = std::move(secret->lease_id);
+  out.ttl = secret->ttl;
+  out.renewable = secret->renewable;
+  out.version = std::move(secret->version);
   out.token_generation = token_gen;
   return out;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "infralogs/core/log.h"
+#include "vault_responses.h"
 
 namespace infralogs::secrets {
 
@@ -36,18 +37,11 @@ Result<VaultKvTokens::Read> VaultKvTokens::read(std::optional<std::chrono::secon
     if (s.code() == StatusCode::kPermissionDenied && tokens_) tokens_->relogin_soon();
     return s;
   }
-  const json& d = r.data.is_object() ? r.data.value("data", json()) : json();
-  if (!d.is_object() || d.empty())
-    return Status::corruption("vault GET " + options_.path + ": no values in the secret");
+  Result<KvTokens> kv = kv_tokens_from_response(options_.path, r);
+  if (!kv) return kv.status();
   Read out;
-  for (const auto& [k, v] : d.items()) {
-    if (!v.is_string())
-      return Status::corruption("vault GET " + options_.path + ": value of \"" + k +
-                                "\" is not a string");
-    out.values[k] = v.get<std::string>();
-  }
-  const json& meta = r.data.value("metadata", json());
-  if (meta.is_object()) out.version = meta.value("version", int64_t{0});
+  out.values = std::move(kv->values);
+  out.version = kv->version;
   return out;
 }
 

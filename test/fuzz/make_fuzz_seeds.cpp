@@ -1,5 +1,6 @@
 // make_fuzz_seeds DIR: writes the seed corpora of the fuzz targets, one directory per target
-// (DIR/decode_entry, DIR/logs_query, DIR/journal_encoders, DIR/range_header): a few valid
+// (DIR/decode_entry, DIR/logs_query, DIR/journal_encoders, DIR/range_header, DIR/inventory,
+// DIR/credentials_file, DIR/vault_response, DIR/kv_tokens): a few valid
 // inputs, made with the real encoder where there is one, and hostile ones. libFuzzer mutates
 // from these, so each seed shows the target a path it would take long to find alone.
 
@@ -106,6 +107,81 @@ std::vector<std::string> range_header_seeds() {
   };
 }
 
+// Inventories: the documented shape (inventory.h), each refusal the parser knows, duplicate keys.
+std::vector<std::string> inventory_seeds() {
+  return {
+      R"({"agents": [{"name": "vm-1", "url": "https://vm-1:19532", "token_file": "token",
+                      "labels": {"env": "prod", "rack": "r1"}}], "token_file": "token"})",
+      R"({"token_file": "token", "agents": [{"name": "a", "url": "http://10.0.0.1:19532/"},
+          {"name": "b", "url": "http://[::1]:19532", "token_env": "INFRALOGS_FUZZ_TOKEN"}]})",
+      R"({"agents": [{"name": "a", "url": "http://user:pass@a:19532", "token_file": "token"}]})",
+      R"({"agents": [{"name": "a", "url": "http://a:19532/logs?x#y", "token_file": "token"}]})",
+      R"({"agents": [{"name": "a", "name": "b", "url": "http://a", "token_file": "token"}]})",
+      R"({"agents": [{"name": "a", "url": "http://a", "token_file": "token"},
+                     {"name": "a", "url": "http://b", "token_file": "token"}]})",
+      R"({"agents": [{"name": "a", "url": "ftp://a", "client_cert_file": "c.pem"}]})",
+      R"({"agents": [{"name": "a", "url": "http://a", "token_env": "UNSET_VARIABLE_X"}]})",
+      R"({"agents": [{"name": "a", "url": "http://a", "token_file": "token", "labels": [1]}]})",
+      R"({"agents": [{"name": ")" + std::string(300, 'n') +
+          R"(", "url": "http://a", "token_file": "token"}]})",
+      R"({"agents": []})",
+      R"({"agents": [1, null, "x"]})",
+      R"({"agents": [{"name": "\u0000\ud800", "url": "http://a"})",
+  };
+}
+
+// Rendered credentials files: the three documented shapes, then what a template gets wrong.
+std::vector<std::string> credentials_file_seeds() {
+  return {
+      R"({"username": "infralogs_ro", "password": "s3cret"})",
+      R"({"data": {"username": "v-ro-abc", "password": "A1a-xyz"}})",
+      R"({"data": {"data": {"username": "u", "password": "p"}, "metadata": {"version": 3}}})",
+      R"({"username": "u", "password": 12345})",
+      R"({"data": {"data": {"data": {"username": "u", "password": "p"}}}})",
+      R"({"username": "u")",
+      "database/creds/ro",
+      "database/static-creds/ro",
+      "kv:secret/infralogs/db",
+      "kv:/x",
+      "",
+  };
+}
+
+// Vault answers (../shared/reference/vault-api.md): a dynamic secret, a static one, KV v2, a
+// login, lookup-self, an error; then wrong types and absurd numbers.
+std::vector<std::string> vault_response_seeds() {
+  return {
+      R"({"request_id":"1","lease_id":"database/creds/ro/abc","renewable":true,
+          "lease_duration":3600,"data":{"username":"v-ro","password":"pw"},"warnings":null,
+          "auth":null})",
+      R"({"data":{"username":"ro","password":"pw","ttl":120,"rotation_period":3600,
+          "last_vault_rotation":"2026-01-01T00:00:00.000000Z"}})",
+      R"({"data":{"data":{"username":"u","password":"p"},
+          "metadata":{"version":7,"created_time":"2026-01-01T00:00:00Z"}}})",
+      R"({"auth":{"client_token":"hvs.x","accessor":"a","policies":["p"],
+          "lease_duration":2764800,"renewable":true},"data":null})",
+      R"({"data":{"ttl":3599,"renewable":true,"policies":["root"]}})",
+      R"({"errors":["1 error occurred:\n\t* permission denied\n\n"]})",
+      R"({"lease_duration":"3600","renewable":"true","data":{"ttl":"x","username":1},
+          "auth":{"client_token":"t","lease_duration":-1,"renewable":1}})",
+      R"({"lease_duration":9223372036854775807,"auth":{"client_token":"t",
+          "lease_duration":18446744073709551615},"data":{"ttl":1e308}})",
+      R"({"warnings":[1,"w",null],"data":[],"auth":[]})",
+  };
+}
+
+std::vector<std::string> kv_tokens_seeds() {
+  return {
+      R"({"data":{"data":{"current":"tok-new-0123456789","previous":"tok-old-0123456789"},
+          "metadata":{"version":4,"destroyed":false}}})",
+      R"({"data":{"data":{"current":"only"},"metadata":{"version":"4"}}})",
+      R"({"data":{"data":{"current":1,"previous":"tok-old-0123456789"}}})",
+      R"({"data":{"data":{}},"metadata":null})",
+      R"({"data":{"data":"current"}})",
+      R"({"data":null})",
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -118,5 +194,9 @@ int main(int argc, char** argv) {
   write_seeds(dir / "logs_query", logs_query_seeds());
   write_seeds(dir / "journal_encoders", journal_encoder_seeds());
   write_seeds(dir / "range_header", range_header_seeds());
+  write_seeds(dir / "inventory", inventory_seeds());
+  write_seeds(dir / "credentials_file", credentials_file_seeds());
+  write_seeds(dir / "vault_response", vault_response_seeds());
+  write_seeds(dir / "kv_tokens", kv_tokens_seeds());
   return 0;
 }
