@@ -17,6 +17,10 @@ class RecordingSession : public Session {
   }
   Status rewind() override { return inner_->rewind(); }
   bool cursor_found() const override { return inner_->cursor_found(); }
+  // Follow responses wait through the wrapper like any other session.
+  Result<bool> wait(std::chrono::milliseconds timeout, int interrupt_fd) override {
+    return inner_->wait(timeout, interrupt_fd);
+  }
 
  private:
   std::unique_ptr<Session> inner_;
