@@ -19,6 +19,7 @@ const { chromium } = require('playwright-core');
 const CASES = ['overview', 'search', 'xss', 'freshness', 'host', 'controls', 'paging', 'credentials', 'live', 'drill', 'context'];
 const RUN_BUDGET_MS = 180_000; // the whole run, browser start included
 const CASE_TIMEOUT_MS = 30_000;
+const LONG_CASES = { drill: 60_000 }; // three pages opened, and each drill's whole search fetched
 const MIN_PIXELS = 2000; // non-background pixels a chart canvas must have
 const MIN_COLORED = 300; // of which saturated (data glyphs, not grey axes and text)
 const CHARTS = ['chart-volume', 'chart-errors', 'chart-heatmap'];
@@ -262,7 +263,7 @@ async function searchAllInPage(page, params) {
 
 // After a click on a chart: the search page's URL, and its rows exactly /api/search's for the
 // same parameters, which are exactly the `count` entries of that hour (and host).
-async function checkDrilledSearch(page, where, hourUs, host, count) {
+async function checkDrilledSearch(page, where, hourUs, host, count, priority = '') {
   await page.waitForURL(/\/search\?/, { timeout: 10_000 })
     .catch(() => { throw new CaseFailure('the click at ' + JSON.stringify(where) + ' did not open the search (URL ' + page.url() + ')'); });
   await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 });
@@ -271,9 +272,10 @@ async function checkDrilledSearch(page, where, hourUs, host, count) {
   const to = Date.parse(q.get('to') || '') * 1000;
   check(from === hourUs && to === hourUs + 3600e6, 'the URL does not name the hour ' + hourUs + ': ' + page.url());
   check((q.get('host') || '') === host, 'the URL does not name host "' + host + '": ' + page.url());
-  check(!q.get('priority'), 'a volume pick searched by priority: ' + page.url());
+  check((q.get('priority') || '') === priority, 'the URL does not name priority "' + priority + '": ' + page.url());
   const params = { from: String(from), to: String(to) };
   if (host) params.host = host;
+  if (priority) params.priority = priority;
   const want = await searchAllInPage(page, params);
   check(want.length === count, '/api/search has ' + want.length + ' entries for the hour, the chart counted ' + count);
   check(want.every((e) => e.time >= from && e.time < to && (!host || e.host === host)), 'an entry outside the hour or host');
@@ -566,9 +568,21 @@ async function caseDrill(page) {
   check(!pt.error, pt.error);
   await page.mouse.click(pt.x, pt.y);
   const rows = await checkDrilledSearch(page, pt, hourUs, host, cell);
+  await page.goBack();
+  await page.waitForURL((u) => u.pathname === '/', { timeout: 10_000 });
+  await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 });
+
+  // The error chart: anywhere in the hour's column opens that hour's errors (priority 0..3).
+  await waitForChartPixels(page, 'chart-errors');
+  const errors = ov.volume.errors[best];
+  check(errors > 0, 'the busiest hour has no errors');
+  pt = await page.evaluate(chartPoint, { id: 'chart-errors', x: (hourUs + 1800e6) / 1000, y: errors / 2 });
+  check(!pt.error, pt.error);
+  await page.mouse.click(pt.x, pt.y);
+  await checkDrilledSearch(page, pt, hourUs, '', errors, '3');
   await screenshot(page, 'drill');
   assertClean(page, false);
-  return 'bar: ' + totals[best] + ' entries (' + bar + ' shown), cell ' + host + ': ' + cell + ' entries (' + rows + ' shown)';
+  return 'bar: ' + totals[best] + ' entries (' + bar + ' shown), cell ' + host + ': ' + cell + ' entries (' + rows + ' shown), errors: ' + errors;
 }
 
 // Context (issue 8): the "context" link of a search result opens the entries around it, the
@@ -672,7 +686,7 @@ async function main() {
       watch(page);
       page.setDefaultTimeout(10_000);
       try {
-        const detail = await withTimeout(RUNNERS[name](page), CASE_TIMEOUT_MS, name);
+        const detail = await withTimeout(RUNNERS[name](page), LONG_CASES[name] || CASE_TIMEOUT_MS, name);
         if (detail) console.log('# ' + name + ': ' + detail);
         report(name, null);
       } catch (e) {

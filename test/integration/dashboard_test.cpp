@@ -419,13 +419,16 @@ std::vector<std::string> ids_of(const json& res) {
   return out;
 }
 
-// Every entry from `cursor` outward on one side, page by page (`side`: "older" or "newer").
+// Every entry from `cursor` outward on one side, page by page (`side`: "older" or "newer"),
+// with the parameters `extra` ("&unit=U").
 std::vector<std::string> context_all(httplib::Client& c, const std::string& side,
-                                     std::string cursor, size_t page) {
+                                     std::string cursor, size_t page,
+                                     const std::string& extra = "") {
   std::vector<std::string> all;
   for (int i = 0; i < 1000 && !cursor.empty(); ++i) {
-    json res = get_json(c, "/api/context?" + side + "=" + cursor + "&" +
-                               (side == "older" ? "before=" : "after=") + std::to_string(page));
+    json res =
+        get_json(c, "/api/context?" + side + "=" + cursor + "&" +
+                        (side == "older" ? "before=" : "after=") + std::to_string(page) + extra);
     std::vector<std::string> ids = ids_of(res);
     CHECK(ids.size() <= page);
     all.insert(side == "older" ? all.begin() : all.end(), ids.begin(), ids.end());
@@ -464,7 +467,7 @@ void check_context(httplib::Client& c, Collected& data) {
   json res = get_json(c, "/api/context?id=" + at + "&unit=nginx&before=20&after=20");
   size_t i = nginx.size() / 2;
   CHECK(ids_of(res) == std::vector<std::string>(nginx.begin() + i - 20, nginx.begin() + i + 21));
-  CHECK(context_all(c, "newer", at, 50) ==
+  CHECK(context_all(c, "newer", at, 50, "&unit=nginx") ==
         std::vector<std::string>(nginx.begin() + i + 1, nginx.end()));
 
   get_json(c, "/api/context?id=1-1-00000000000000000000000000000000-1", 404);
