@@ -457,7 +457,8 @@ TEST_CASE("a follower that stops reading holds no growing buffer in the agent",
   std::this_thread::sleep_for(milliseconds(1500));
   long after = rss_kib(agent.pid());
   INFO("RSS before " << before << " KiB, after " << after << " KiB");
-  WARN("stalled follower: RSS before " << before << " KiB, after 20000 entries " << after << " KiB");
+  WARN("stalled follower: RSS before " << before << " KiB, after 20000 entries " << after
+                                       << " KiB");
   CHECK(after - before < 8 * 1024);
   // The agent still answers others.
   httplib::Client c("127.0.0.1", agent.port());

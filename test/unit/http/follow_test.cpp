@@ -15,8 +15,7 @@ using std::chrono::milliseconds;
 
 namespace {
 
-bool parse(std::multimap<std::string, std::string> p, http::LogsQuery* q,
-           http::ParamError* err) {
+bool parse(std::multimap<std::string, std::string> p, http::LogsQuery* q, http::ParamError* err) {
   http::AgentOptions options;
   options.follow_max_duration = std::chrono::seconds(300);
   return http::parse_logs_query(p, options, q, err);
