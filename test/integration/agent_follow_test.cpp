@@ -11,6 +11,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -298,8 +299,8 @@ TEST_CASE("follow wait= and limit= end the response cleanly", "[integration][fol
 TEST_CASE("follow refuses bad wait and follow values with 400 naming them",
           "[integration][follow]") {
   Setup s;
-  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal,
-                                "--follow-max-duration", "60"});
+  ServerProcess agent(
+      "agent", {"--token-file", s.tokens, "--file", s.journal, "--follow-max-duration", "60"});
   httplib::Client c("127.0.0.1", agent.port());
   for (std::string q : {"follow=true&wait=0", "follow=true&wait=abc", "follow=true&wait=100000",
                         "follow=true&wait=61", "follow=true&wait=-1", "wait=5"}) {
@@ -322,9 +323,8 @@ TEST_CASE("follow refuses bad wait and follow values with 400 naming them",
 
 TEST_CASE("follow beyond --max-followers gets 503 too_many_followers", "[integration][follow]") {
   Setup s;
-  ServerProcess agent("agent",
-                      {"--token-file", s.tokens, "--file", s.journal, "--max-followers", "2",
-                       "--follow-heartbeat", "1"});
+  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal, "--max-followers",
+                                "2", "--follow-heartbeat", "1"});
   auto a = std::make_unique<Stream>(agent.port(), "/logs?follow=true");
   Stream b(agent.port(), "/entries?follow");
   REQUIRE(a->wait_entries(5));
@@ -365,8 +365,7 @@ TEST_CASE("follow after a vacuumed cursor, and across rotation and vacuuming",
   auto all = journalctl_json({"-D", jdir});
   REQUIRE(all.size() == 7);
   std::string vacuumed = all[2]["__CURSOR"];
-  ServerProcess agent("agent",
-                      {"--token-file", tokens, "-D", jdir, "--follow-heartbeat", "1"});
+  ServerProcess agent("agent", {"--token-file", tokens, "-D", jdir, "--follow-heartbeat", "1"});
   std::filesystem::remove(jdir + "/old.journal");
 
   Stream f(agent.port(),
@@ -450,8 +449,7 @@ TEST_CASE("a follower that stops reading holds no growing buffer in the agent",
   Setup s(1);
   ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal});
   int fd = connect_to(agent.port(), 4096);
-  send_all(fd,
-           "GET /logs?follow=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n\r\n");
+  send_all(fd, "GET /logs?follow=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n\r\n");
   std::this_thread::sleep_for(milliseconds(300));
   long before = rss_kib(agent.pid());
   // About 12 MiB of JSON the client never reads.
@@ -459,6 +457,8 @@ TEST_CASE("a follower that stops reading holds no growing buffer in the agent",
   std::this_thread::sleep_for(milliseconds(1500));
   long after = rss_kib(agent.pid());
   INFO("RSS before " << before << " KiB, after " << after << " KiB");
+  WARN("stalled follower: RSS before " << before << " KiB, after 20000 entries " << after
+                                       << " KiB");
   CHECK(after - before < 8 * 1024);
   // The agent still answers others.
   httplib::Client c("127.0.0.1", agent.port());
@@ -485,15 +485,19 @@ TEST_CASE("100 idle followers: bounded RSS and no CPU", "[integration][follow]")
   }
   REQUIRE(metric(agent.port(), "infralogs_agent_followers") == 100);
   std::this_thread::sleep_for(milliseconds(500));
+  // INFRALOGS_IDLE_FOLLOW_SECONDS=10 for the figure in docs/performance.md.
+  const char* env = std::getenv("INFRALOGS_IDLE_FOLLOW_SECONDS");
+  int seconds = env ? std::atoi(env) : 3;
   long t0 = cpu_ticks(agent.pid());
-  std::this_thread::sleep_for(milliseconds(3000));
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
   long ticks = cpu_ticks(agent.pid()) - t0;
   long rss = rss_kib(agent.pid());
-  INFO("RSS " << base << " KiB idle, " << rss << " KiB with 100 followers; " << ticks
-              << " ticks of CPU in 3 s");
-  CHECK(ticks <= 3);  // 30 ms of 3 s: about 1 % of one core at most
+  std::ostringstream figure;
+  figure << "RSS " << base << " KiB before, " << rss << " KiB with 100 followers; " << ticks
+         << " ticks (1/" << sysconf(_SC_CLK_TCK) << " s) of CPU in " << seconds << " s";
+  INFO(figure.str());
+  CHECK(ticks <= seconds);  // 10 ms a second: 1 % of one core at most
   CHECK(rss - base < 40 * 1024);
-  WARN("RSS " << base << " KiB idle, " << rss << " KiB with 100 followers; " << ticks
-              << " ticks of CPU in 3 s");
+  WARN(figure.str());
   for (int fd : fds) ::close(fd);
 }
