@@ -30,7 +30,8 @@ TEST_CASE("text log values with spaces, quotes, '=' or backslashes are quoted", 
   CHECK(text("m", {{"error", "connection refused"}}) == std::string(kTs) +
                                                             " info agent m "
                                                             "error=\"connection refused\"\n");
-  CHECK(text("m", {{"v", "say \"hi\""}}) == std::string(kTs) + " info agent m v=\"say \\\"hi\\\"\"\n");
+  CHECK(text("m", {{"v", "say \"hi\""}}) ==
+        std::string(kTs) + " info agent m v=\"say \\\"hi\\\"\"\n");
   CHECK(text("m", {{"v", "a=b"}}) == std::string(kTs) + " info agent m v=\"a=b\"\n");
   CHECK(text("m", {{"v", "C:\\x"}}) == std::string(kTs) + " info agent m v=\"C:\\\\x\"\n");
   CHECK(text("m", {{"v", ""}}) == std::string(kTs) + " info agent m v=\"\"\n");
@@ -64,11 +65,15 @@ TEST_CASE("json log lines stay JSON objects with the fields", "[core][log]") {
   REQUIRE(line.back() == '\n');
   CHECK(line.find('\n') == line.size() - 1);
   json j = json::parse(line);
-  CHECK(j == json{{"ts", kTs},       {"level", "error"}, {"component", "serve"},
-                  {"msg", "failed"}, {"error", "a\nb"},  {"n", 2}});
+  CHECK(j == json{{"ts", kTs},
+                  {"level", "error"},
+                  {"component", "serve"},
+                  {"msg", "failed"},
+                  {"error", "a\nb"},
+                  {"n", 2}});
   // Invalid UTF-8 does not throw; it is replaced.
-  CHECK_NOTHROW(json::parse(log::format_line(Format::kJson, kTs, Level::kInfo, "c", "m",
-                                             {{"v", std::string("\xff")}})));
+  CHECK_NOTHROW(json::parse(
+      log::format_line(Format::kJson, kTs, Level::kInfo, "c", "m", {{"v", std::string("\xff")}})));
 }
 
 TEST_CASE("log formats parse by name", "[core][log]") {
