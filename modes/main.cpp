@@ -31,8 +31,20 @@ void add_log_level_option(CLI::App& sub) {
            log::set_min_level(level);
          },
          "Least severe log level written: debug, info, warn, error (default info). Logs are "
-         "JSON lines on stderr.")
+         "one line per event on stderr (--log-format).")
       ->envname("INFRALOGS_LOG_LEVEL");
+  // Next to --log-level so that every mode that logs has both.
+  sub.add_option_function<std::string>(
+         "--log-format",
+         [](const std::string& v) {
+           log::Format format;
+           if (!log::parse_format(v, &format))
+             throw CLI::ValidationError("--log-format", "want json or text");
+           log::set_format(format);
+         },
+         "json: JSON lines; text: 'TIME LEVEL COMPONENT MESSAGE key=value...' for a person. "
+         "Default: text when stderr is a terminal, else json.")
+      ->envname("INFRALOGS_LOG_FORMAT");
 }
 
 namespace {

@@ -28,7 +28,8 @@ RunFn setup_query(CLI::App& sub);
 // For modes whose issue has not landed: accepts any arguments, says so, exits 2.
 RunFn not_built_yet(CLI::App& sub, const char* issue);
 
-// Adds --log-level (env INFRALOGS_LOG_LEVEL) to a subcommand and applies it at parse time.
+// Adds --log-level (env INFRALOGS_LOG_LEVEL) and --log-format (env INFRALOGS_LOG_FORMAT) to a
+// subcommand and applies them at parse time.
 void add_log_level_option(CLI::App& sub);
 
 }  // namespace infralogs::modes

@@ -54,7 +54,7 @@ void emit(const std::string& text, bool pager) {
 int run_query(const QueryConfig& cfg) {
   dashboard::CliFormat format;
   if (!dashboard::parse_cli_format(cfg.output, &format))
-    return fail("-o: want short, json, csv or table", 2);
+    return fail("-o: want short, json, csv, table or verbose", 2);
   auto db = storage::parse_mysql_url(cfg.db_url);
   if (!db) return fail(db.status().message(), 2);
   if (Status s = apply_db_tls(cfg.db_tls, &*db); !s.is_ok()) return fail(s.message(), 2);
@@ -98,7 +98,19 @@ int run_query(const QueryConfig& cfg) {
     q.limit = cfg.lines - rows.size();
   }
   std::reverse(rows.begin(), rows.end());  // the newest N, printed oldest first like journalctl -n
-  emit(dashboard::format_rows(rows, format), !cfg.no_pager);
+  if (format != dashboard::CliFormat::kVerbose) {
+    emit(dashboard::format_rows(rows, format), !cfg.no_pager);
+    return 0;
+  }
+  // Verbose prints every stored field: one more read per entry (an entry gone since the search,
+  // say to retention, is left out).
+  std::vector<storage::EntryDetail> entries;
+  for (const auto& row : rows) {
+    auto detail = reader.entry(row.key);
+    if (!detail) return fail(detail.status().message(), 1);
+    if (*detail) entries.push_back(std::move(**detail));
+  }
+  emit(dashboard::format_verbose(entries), !cfg.no_pager);
   return 0;
 }
 
@@ -129,7 +141,10 @@ RunFn setup_query(CLI::App& sub) {
   sub.add_option("-n,--lines", cfg->lines, "How many entries (the newest).")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
-  sub.add_option("-o,--output", cfg->output, "short, json (one object per line), csv or table.")
+  sub.add_option("-o,--output", cfg->output,
+                 "short, json (one object per line), csv, table, or verbose (every stored field, "
+                 "as journalctl -o verbose --all prints it; repeated fields are printed together, "
+                 "_BOOT_ID first and MESSAGE last, since the database keeps no field order).")
       ->capture_default_str();
   add_credentials_options(&sub, &cfg->credentials,
                           {.role_help = "a reader on the replica",

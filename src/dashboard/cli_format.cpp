@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infralogs/core/utf8.h"
+#include "infralogs/core/verbose_text.h"
 #include "infralogs/dashboard/dashboard.h"
 
 namespace infralogs::dashboard {
@@ -52,7 +53,63 @@ std::string fit(const std::string& s, size_t width) {
   return s.substr(0, width - 1) + "~";
 }
 
+// A stored value's bytes: a string as is, an array of byte numbers (how the agent's JSON
+// carries a value that is not printable UTF-8) as those bytes. False for anything else.
+bool stored_bytes(const nlohmann::ordered_json& v, std::string* out) {
+  if (v.is_string()) {
+    *out = v.get<std::string>();
+    return true;
+  }
+  if (!v.is_array() || v.empty()) return false;
+  out->clear();
+  for (const auto& b : v) {
+    if (!b.is_number_unsigned() || b.get<uint64_t>() > 255) return false;
+    out->push_back(static_cast<char>(b.get<uint64_t>()));
+  }
+  return true;
+}
+
+// Every value of a stored field: one value, or the values of a field that repeats (an array
+// of strings and byte arrays).
+std::vector<std::string> stored_values(const nlohmann::ordered_json& v) {
+  std::string one;
+  if (stored_bytes(v, &one)) return {one};
+  std::vector<std::string> all;
+  if (v.is_array()) {
+    for (const auto& e : v) {
+      if (stored_bytes(e, &one)) all.push_back(one);
+    }
+  }
+  return all;
+}
+
+void append_verbose_entry(const storage::EntryDetail& e, std::string* out) {
+  auto fields = nlohmann::ordered_json::parse(e.fields_json, nullptr, false);
+  if (!fields.is_object()) fields = nlohmann::ordered_json::object();
+  std::string cursor;
+  if (auto it = fields.find("__CURSOR"); it != fields.end() && it->is_string()) cursor = *it;
+  uint64_t shown = e.realtime_usec;
+  if (auto it = fields.find("_SOURCE_REALTIME_TIMESTAMP"); it != fields.end()) {
+    std::vector<std::string> values = stored_values(*it);
+    if (!values.empty()) shown = parse_source_realtime(values.back()).value_or(shown);
+  }
+  append_verbose_header(shown, cursor, out);
+  for (const auto& [name, value] : fields.items()) {
+    // journalctl shows the address fields in the header, not as fields.
+    if (name == "__CURSOR" || name == "__REALTIME_TIMESTAMP" || name == "__MONOTONIC_TIMESTAMP")
+      continue;
+    for (const std::string& v : stored_values(value)) append_verbose_field(name, v, out);
+  }
+  if (e.message && !fields.contains("MESSAGE")) append_verbose_field("MESSAGE", *e.message, out);
+}
+
 }  // namespace
+
+std::string format_verbose(const std::vector<storage::EntryDetail>& entries) {
+  std::string out;
+  for (const auto& e : entries) append_verbose_entry(e, &out);
+  return out;
+}
 
 bool parse_cli_format(const std::string& name, CliFormat* out) {
   if (name == "short")
@@ -63,6 +120,8 @@ bool parse_cli_format(const std::string& name, CliFormat* out) {
     *out = CliFormat::kCsv;
   else if (name == "table")
     *out = CliFormat::kTable;
+  else if (name == "verbose")
+    *out = CliFormat::kVerbose;
   else
     return false;
   return true;
@@ -132,6 +191,8 @@ std::string format_rows(const std::vector<storage::SearchRow>& rows, CliFormat f
         out += csv_field(t) + "," + csv_field(escape_text(r.host)) + "," + prio(r.priority) + "," +
                csv_field(opt_text(r.unit)) + "," + csv_field(ident) + "," + pid + "," +
                csv_field(message_text(r.message, true)) + "\n";
+        break;
+      case CliFormat::kVerbose:  // needs the stored fields: format_verbose
         break;
       case CliFormat::kTable:
         out += fit(t, 27) + " " + fit(escape_text(r.host), 14) + " " + fit(prio(r.priority), 7) +

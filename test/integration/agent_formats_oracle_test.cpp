@@ -230,8 +230,8 @@ TEST_CASE("verbose shows _SOURCE_REALTIME_TIMESTAMP as journalctl 252 parses it"
   TempDir dir;
   const std::string source = dir.write("source.export", stream);
   const std::string file = dir.path() + "/source.journal";
-  CommandResult r = run({"/lib/systemd/systemd-journal-remote", "--split-mode=none",
-                         "--output=" + file, source});
+  CommandResult r =
+      run({"/lib/systemd/systemd-journal-remote", "--split-mode=none", "--output=" + file, source});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   std::string tokens = dir.write("tokens", std::string(kToken) + "\n");

@@ -590,6 +590,36 @@ TEST_CASE("query prints entries like journalctl, in every format", "[integration
   CHECK(csv[0] == "time,host,priority,unit,identifier,pid,message");
   auto table = data.query({"-n", "3", "-o", "table"});
   CHECK(table[0].rfind("TIME", 0) == 0);
+  // Verbose: each entry as journalctl -o verbose --all prints it; only the order of fields can
+  // differ (the database keeps none: _BOOT_ID first, MESSAGE last), so each entry's field lines
+  // are compared as a sorted list.
+  auto verbose = data.query({"-H", "vm-01", "-n", "5", "-o", "verbose"});
+  auto jv = run({"journalctl", "--file", data.fleet.files()[0], "-n", "5", "-o", "verbose", "--all",
+                 "-q", "--no-pager"},
+                {"TZ=UTC"});
+  REQUIRE(jv.exit_code == 0);
+  auto by_entry = [](const std::vector<std::string>& lines) {
+    std::vector<std::pair<std::string, std::vector<std::string>>> entries;
+    for (const auto& l : lines) {
+      if (l.empty() || l[0] != ' ') {
+        entries.push_back({l, {}});
+      } else {
+        REQUIRE(!entries.empty());
+        entries.back().second.push_back(l);
+      }
+    }
+    for (auto& [header, fields] : entries) std::sort(fields.begin(), fields.end());
+    return entries;
+  };
+  std::vector<std::string> want_lines;
+  for (size_t start = 0; start < jv.out.size();) {
+    size_t nl = jv.out.find('\n', start);
+    want_lines.push_back(jv.out.substr(start, nl - start));
+    start = nl + 1;
+  }
+  auto got_entries = by_entry(verbose), want_entries = by_entry(want_lines);
+  REQUIRE(want_entries.size() == 5);
+  CHECK(got_entries == want_entries);
   // -S @SECONDS takes what journalctl --since @SECONDS takes.
   std::string since =
       "@" + std::to_string(std::stoull(want.back()["__REALTIME_TIMESTAMP"].get<std::string>()) /

@@ -33,8 +33,7 @@ TEST_CASE("verbose header is systemd's TIMESTAMP_US in UTC and the cursor", "[co
   CHECK(header(253402214400000000) == "--- XXXX-XX-XX XX:XX:XX.XXXXXX [s=1;i=2]\n");
 }
 
-TEST_CASE("verbose fields print raw bytes, continuation lines indented under the value",
-          "[core]") {
+TEST_CASE("verbose fields print raw bytes, continuation lines indented under the value", "[core]") {
   CHECK(field("MESSAGE", "hello") == "    MESSAGE=hello\n");
   CHECK(field("MESSAGE", "") == "    MESSAGE=\n");
   CHECK(field("M", "a\nb\n\nc") == "    M=a\n      b\n      \n      c\n");
@@ -45,16 +44,14 @@ TEST_CASE("verbose fields print raw bytes, continuation lines indented under the
   CHECK(field("X", "\x1b[31mred\t\r\xff") == "    X=\x1b[31mred\t\r\xff\n");
 }
 
-TEST_CASE("verbose fields stop each line at its first NUL, as journalctl's printf does",
-          "[core]") {
+TEST_CASE("verbose fields stop each line at its first NUL, as journalctl's printf does", "[core]") {
   using namespace std::string_literals;
   CHECK(field("M", "before\0after"s) == "    M=before\n");
   CHECK(field("M", "\0"s) == "    M=\n");
   CHECK(field("B", "a\0b\nc\0d\ne"s) == "    B=a\n      c\n      e\n");
 }
 
-TEST_CASE("source realtime parses as journalctl 252's safe_atou64 and VALID_REALTIME",
-          "[core]") {
+TEST_CASE("source realtime parses as journalctl 252's safe_atou64 and VALID_REALTIME", "[core]") {
   using namespace std::string_literals;
   CHECK(parse_source_realtime("1735689600123456") == 1735689600123456u);
   CHECK(parse_source_realtime("0x10") == 16u);
@@ -63,8 +60,9 @@ TEST_CASE("source realtime parses as journalctl 252's safe_atou64 and VALID_REAL
   CHECK(parse_source_realtime("+12") == 12u);
   CHECK(parse_source_realtime("12\0 junk"s) == 12u);
   CHECK(parse_source_realtime("36028797018963967") == 36028797018963967u);
-  for (const std::string& bad : std::vector<std::string>{"", "-5", "-0", "  -0", "abc", "12 ", "12\n", "0", "36028797018963968",
-                          "18446744073709551615", "18446744073709551616", "1.5", "\0 12"s}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", "-5", "-0", "  -0", "abc", "12 ", "12\n", "0", "36028797018963968",
+           "18446744073709551615", "18446744073709551616", "1.5", "\0 12"s}) {
     INFO(bad);
     CHECK_FALSE(parse_source_realtime(bad));
   }

@@ -61,3 +61,51 @@ TEST_CASE("csv quotes fields and table aligns columns", "[dashboard]") {
   CHECK(dashboard::parse_cli_format("csv", &f));
   CHECK_FALSE(dashboard::parse_cli_format("xml", &f));
 }
+
+TEST_CASE("verbose prints every stored field as journalctl -o verbose --all", "[dashboard]") {
+  dashboard::CliFormat f;
+  REQUIRE(dashboard::parse_cli_format("verbose", &f));
+  CHECK(f == dashboard::CliFormat::kVerbose);
+
+  // As the collector stores it: the agent's JSON line without MESSAGE, which is its own column.
+  storage::EntryDetail e;
+  e.host = "vm-01";
+  e.realtime_usec = 1735689600311005;
+  e.fields_json =
+      R"({"__CURSOR":"s=ab;i=1","__REALTIME_TIMESTAMP":"1735689600311005",)"
+      R"("__MONOTONIC_TIMESTAMP":"42","_BOOT_ID":"0123456789abcdef0123456789abcdef",)"
+      R"("_HOSTNAME":"vm-01","TAG":["one","two"],"BLOB":[0,104,105,10,255],"NOTE":"a\nb"})";
+  e.message = std::string("hello\x1b[31m", 10);
+  CHECK(dashboard::format_verbose({e}) ==
+        "Wed 2025-01-01 00:00:00.311005 UTC [s=ab;i=1]\n"
+        "    _BOOT_ID=0123456789abcdef0123456789abcdef\n"
+        "    _HOSTNAME=vm-01\n"
+        "    TAG=one\n"
+        "    TAG=two\n"
+        "    BLOB=\n"  // a NUL first: journalctl's line stops there
+        "         \xff\n"
+        "    NOTE=a\n"
+        "         b\n"
+        "    MESSAGE=hello\x1b[31m\n");
+}
+
+TEST_CASE("verbose dates a stored entry by its source time and keeps a MESSAGE in fields",
+          "[dashboard]") {
+  storage::EntryDetail e;
+  e.realtime_usec = 1735689600000001;
+  e.fields_json =
+      R"({"__CURSOR":"c","_SOURCE_REALTIME_TIMESTAMP":["9","5"],"MESSAGE":["m1",[1,2]]})";
+  e.message = "m1";  // the first of several; all of them are in fields
+  CHECK(dashboard::format_verbose({e}) ==
+        "Thu 1970-01-01 00:00:00.000005 UTC [c]\n"
+        "    _SOURCE_REALTIME_TIMESTAMP=9\n"
+        "    _SOURCE_REALTIME_TIMESTAMP=5\n"
+        "    MESSAGE=m1\n"
+        "    MESSAGE=\x01\x02\n");
+  // A source time that does not parse, or damaged fields: the stored time, and what is there.
+  e.fields_json = R"({"__CURSOR":"c","_SOURCE_REALTIME_TIMESTAMP":"-1"})";
+  CHECK(dashboard::format_verbose({e}).rfind("Wed 2025-01-01 00:00:00.000001 UTC [c]\n", 0) == 0);
+  e.fields_json = "{not json";
+  CHECK(dashboard::format_verbose({e}) ==
+        "Wed 2025-01-01 00:00:00.000001 UTC []\n    MESSAGE=m1\n");
+}
