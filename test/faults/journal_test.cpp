@@ -207,11 +207,14 @@ TEST_CASE("a journal file overwritten with garbage, truncated, then replaced und
   CHECK((r.exit_code == 0 || r.exit_code == 1));
   CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == 6000);
 
-  // 3. Replaced by rename with another journal (a new machine's, say): the agent serves it,
-  // the stored cursor is not in it, so the collector records a gap and stores the new entries.
+  // 3. Replaced by rename with another journal (a new machine's, say), written after the old
+  // one: the agent serves it, the stored cursor is not in it, so the collector records a gap
+  // and stores the new entries. (libsystemd seeks a cursor it does not know by its realtime:
+  // a replacement with older entries is answered "nothing new", docs/reliability.md, open.)
   TempDir other;
   std::string fresh = other.path() + "/fresh.journal";
-  generate_journal(fresh, {"--entries", "300", "--hostname", "vm", "--seed", "7"});
+  generate_journal(fresh, {"--entries", "300", "--hostname", "vm", "--seed", "7", "--start",
+                           std::to_string(kStart + 10000ull * 1000000)});
   fs::rename(fresh, file);
   health = a.get("/healthz");
   REQUIRE(health);

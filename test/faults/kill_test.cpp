@@ -66,7 +66,8 @@ TEST_CASE("collect --once killed with SIGKILL at 20 random moments, the journal 
   std::mt19937_64 rng(seed);
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
-  Fleet fleet({.hosts = 2, .entries = 30000, .hostile = false});
+  constexpr size_t kEntries = 20000;
+  Fleet fleet({.hosts = 2, .entries = kEntries, .hostile = false});
   std::uniform_int_distribution<int> delay_ms(10, 400);
   std::uniform_int_distribution<int> batch_pick(0, 2);
   const char* batches[] = {"100", "300", "1000"};
@@ -81,7 +82,7 @@ TEST_CASE("collect --once killed with SIGKILL at 20 random moments, the journal 
     if (k % 5 == 4) {
       // The journal grows while collectors die: 100 more entries on host 1.
       generate_journal(fleet.files()[0], {"--hosts", "1", "--hostname", "vm", "--entries", "100",
-                                          "--skip", std::to_string(30000 + appended)});
+                                          "--skip", std::to_string(kEntries + appended)});
       appended += 100;
     }
   }
@@ -100,7 +101,8 @@ TEST_CASE("collect --interval killed with SIGKILL at 10 random moments",
   std::mt19937_64 rng(seed);
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
-  Fleet fleet({.hosts = 2, .entries = 20000, .hostile = true});
+  constexpr size_t kEntries = 12000;
+  Fleet fleet({.hosts = 2, .entries = kEntries, .hostile = true});
   std::uniform_int_distribution<int> delay_ms(50, 1500);
   size_t appended = 0;
   for (int k = 0; k < 10; ++k) {
@@ -115,7 +117,7 @@ TEST_CASE("collect --interval killed with SIGKILL at 10 random moments",
     p.wait();
     if (k % 3 == 2) {
       generate_journal(fleet.files()[1], {"--hosts", "1", "--hostname", "vm", "--entries", "50",
-                                          "--skip", std::to_string(20000 + appended)});
+                                          "--skip", std::to_string(kEntries + appended)});
       appended += 50;
     }
   }
@@ -133,7 +135,7 @@ TEST_CASE("the agent killed with SIGKILL in the middle of 12 responses", "[fault
   auto db = pair.create_database("infralogs");
   TempDir dir;
   std::string journal = dir.path() + "/vm-01.journal";
-  generate_journal(journal, {"--entries", "15000", "--hostname", "vm-01", "--shape", "long"});
+  generate_journal(journal, {"--entries", "10000", "--hostname", "vm-01", "--shape", "long"});
   std::string tokens = dir.write("tokens", "kill-token\n");
   RestartableAgent agent({"--token-file", tokens, "--file", journal}, free_port());
   agent.start();
