@@ -77,8 +77,8 @@ TEST_CASE("the primary killed during ingest, the replica promoted: nothing lost 
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   Fleet fleet({.hosts = 2, .entries = 12000, .hostile = true});
-  BackgroundProcess first(collect_command(fleet, db, {"--batch", "300", "--attempts", "2",
-                                                      "--db-timeout", "2"}));
+  BackgroundProcess first(
+      collect_command(fleet, db, {"--batch", "300", "--attempts", "2", "--db-timeout", "2"}));
   wait_for_rows(pair, 2000);
   pair.kill_primary();
   auto killed = Clock::now();
@@ -105,8 +105,8 @@ TEST_CASE("the primary killed during ingest, the replica promoted: nothing lost 
             << " s after the primary was killed\n";
 
   // serve on the new primary answers with every host.
-  ServerProcess serve("serve", {"--db", db.replica_url, "--db-credentials-file",
-                                db.reader_credentials});
+  ServerProcess serve("serve",
+                      {"--db", db.replica_url, "--db-credentials-file", db.reader_credentials});
   httplib::Client c("127.0.0.1", serve.port());
   auto hosts = c.Get("/api/hosts");
   REQUIRE(hosts);
@@ -122,8 +122,8 @@ TEST_CASE("the primary frozen for 3 s mid-ingest: a clear error or a retry, then
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
   Fleet fleet({.hosts = 2, .entries = 10000, .hostile = false});
-  BackgroundProcess p(collect_command(fleet, db, {"--batch", "300", "--db-timeout", "2",
-                                                  "--attempts", "3"}));
+  BackgroundProcess p(
+      collect_command(fleet, db, {"--batch", "300", "--db-timeout", "2", "--attempts", "3"}));
   wait_for_rows(pair, 1000);
   pair.pause_primary();
   std::this_thread::sleep_for(3s);

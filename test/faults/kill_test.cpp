@@ -94,8 +94,7 @@ TEST_CASE("collect --once killed with SIGKILL at 20 random moments, the journal 
   check_fleet_exact(pair, db, fleet);
 }
 
-TEST_CASE("collect --interval killed with SIGKILL at 10 random moments",
-          "[faults][kill]") {
+TEST_CASE("collect --interval killed with SIGKILL at 10 random moments", "[faults][kill]") {
   uint64_t seed = fault_seed("collect --interval kill -9");
   INFO("INFRALOGS_FAULT_SEED=" << seed);
   std::mt19937_64 rng(seed);
@@ -142,17 +141,10 @@ TEST_CASE("the agent killed with SIGKILL in the middle of 12 responses", "[fault
   std::string inventory = dir.path() + "/inventory.json";
   write_inventory(inventory, {{"vm-01", agent.url()}}, tokens);
   auto collect = [&](const std::vector<std::string>& extra) {
-    std::vector<std::string> a = {infralogs_binary(),
-                                  "collect",
-                                  "--once",
-                                  "--since",
-                                  "all",
-                                  "--inventory",
-                                  inventory,
-                                  "--db",
-                                  db.primary_url,
-                                  "--db-credentials-file",
-                                  db.collector_credentials};
+    std::vector<std::string> a = {
+        infralogs_binary(),      "collect", "--once", "--since",      "all",
+        "--inventory",           inventory, "--db",   db.primary_url, "--db-credentials-file",
+        db.collector_credentials};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   };
@@ -176,13 +168,13 @@ TEST_CASE("the agent killed with SIGKILL in the middle of 12 responses", "[fault
   check_host_exact(pair, false, db.name, "vm-01", {"--file", journal});
 }
 
-TEST_CASE("serve killed with SIGKILL in the middle of requests, 10 times",
-          "[faults][kill]") {
+TEST_CASE("serve killed with SIGKILL in the middle of requests, 10 times", "[faults][kill]") {
   uint64_t seed = fault_seed("serve kill -9");
   INFO("INFRALOGS_FAULT_SEED=" << seed);
   std::mt19937_64 rng(seed);
   Collected data(FleetOptions{.hosts = 2, .entries = 3000, .hostile = true});
-  std::string before = data.pair.replica("SELECT COUNT(*), SUM(CRC32(fields)) FROM infralogs.entries")[0][0];
+  std::string before =
+      data.pair.replica("SELECT COUNT(*), SUM(CRC32(fields)) FROM infralogs.entries")[0][0];
   std::uniform_int_distribution<int> delay_ms(0, 400);
   const std::vector<std::string> paths = {"/api/overview", "/api/search?q=sshd&limit=200",
                                           "/api/hosts", "/api/search?limit=500"};
