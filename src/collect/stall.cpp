@@ -20,9 +20,10 @@ void StallTracker::observe(RoundReport* report) {
       ++h.rounds_more_without_entries;
     }
     bool stalled = h.rounds_more_without_entries >= options_.rounds;
-    a.progress_age_seconds = report->finished_usec > h.last_progress_usec
-                                 ? static_cast<double>(report->finished_usec - h.last_progress_usec) / 1e6
-                                 : 0;
+    a.progress_age_seconds =
+        report->finished_usec > h.last_progress_usec
+            ? static_cast<double>(report->finished_usec - h.last_progress_usec) / 1e6
+            : 0;
     if (stalled && !h.stalled) {
       log::warn(kComponent,
                 "stalled: the agent says it has more entries but its cursor has not moved",

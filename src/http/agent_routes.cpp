@@ -12,9 +12,9 @@
 
 #include "follow.h"
 #include "infralogs/core/log.h"
+#include "infralogs/http/journal_health.h"
 #include "infralogs/http/json_response.h"
 #include "infralogs/http/server.h"
-#include "infralogs/http/journal_health.h"
 #include "infralogs/http/token_health.h"
 #include "infralogs/wire/protocol.h"
 
@@ -709,7 +709,8 @@ void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader
         nlohmann::json tokens_state = token_health_json(tokens.status());
         Status s = reader.check_readable();
         nlohmann::json body = {{"status", "ok"}, {"tokens", tokens_state}};
-        if (!s.is_ok()) body = {{"status", "unavailable"}, {"reason", s.message()}, {"tokens", tokens_state}};
+        if (!s.is_ok())
+          body = {{"status", "unavailable"}, {"reason", s.message()}, {"tokens", tokens_state}};
         body["journal"] = journal_health_json(reader);  // stall report (journal_health.h)
         send_json(res, s.is_ok() ? 200 : 503, body);
       });

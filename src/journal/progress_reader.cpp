@@ -76,8 +76,8 @@ std::optional<ServeProgress> ProgressReader::serve_progress() {
   uint64_t since = last_served_at_usec_ ? last_served_at_usec_ : started_usec_;
   p.seconds_since_served = t > since ? (t - since) / 1000000 : 0;
   bool behind = !p.tail_cursor.empty() && p.tail_cursor != last_cursor_;
-  p.stalled = behind && p.seconds_since_served >=
-                            static_cast<uint64_t>(options_.stall_after.count());
+  p.stalled =
+      behind && p.seconds_since_served >= static_cast<uint64_t>(options_.stall_after.count());
   return p;
 }
 

@@ -76,9 +76,9 @@ TEST_CASE("the primary killed during ingest, the replica promoted: nothing lost 
           "[faults][failover]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
-  Fleet fleet({.hosts = 2, .entries = 20000, .hostile = true});
-  BackgroundProcess first(collect_command(fleet, db, {"--batch", "300", "--attempts", "2",
-                                                      "--db-timeout", "2"}));
+  Fleet fleet({.hosts = 2, .entries = 12000, .hostile = true});
+  BackgroundProcess first(
+      collect_command(fleet, db, {"--batch", "300", "--attempts", "2", "--db-timeout", "2"}));
   wait_for_rows(pair, 2000);
   pair.kill_primary();
   auto killed = Clock::now();
@@ -105,8 +105,8 @@ TEST_CASE("the primary killed during ingest, the replica promoted: nothing lost 
             << " s after the primary was killed\n";
 
   // serve on the new primary answers with every host.
-  ServerProcess serve("serve", {"--db", db.replica_url, "--db-credentials-file",
-                                db.reader_credentials});
+  ServerProcess serve("serve",
+                      {"--db", db.replica_url, "--db-credentials-file", db.reader_credentials});
   httplib::Client c("127.0.0.1", serve.port());
   auto hosts = c.Get("/api/hosts");
   REQUIRE(hosts);
@@ -121,9 +121,9 @@ TEST_CASE("the primary frozen for 3 s mid-ingest: a clear error or a retry, then
           "[faults][database]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
-  Fleet fleet({.hosts = 2, .entries = 15000, .hostile = false});
-  BackgroundProcess p(collect_command(fleet, db, {"--batch", "300", "--db-timeout", "2",
-                                                  "--attempts", "3"}));
+  Fleet fleet({.hosts = 2, .entries = 10000, .hostile = false});
+  BackgroundProcess p(
+      collect_command(fleet, db, {"--batch", "300", "--db-timeout", "2", "--attempts", "3"}));
   wait_for_rows(pair, 1000);
   pair.pause_primary();
   std::this_thread::sleep_for(3s);
@@ -181,7 +181,7 @@ TEST_CASE("the primary refusing writes (read_only) fails a round clearly, no hal
           "[faults][database]") {
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
-  Fleet fleet({.hosts = 2, .entries = 15000, .hostile = false});
+  Fleet fleet({.hosts = 2, .entries = 10000, .hostile = false});
   BackgroundProcess p(collect_command(fleet, db, {"--batch", "500", "--attempts", "2"}));
   wait_for_rows(pair, 1000);
   // What a demoted primary does in a failover; the collector's account is no admin, so it
@@ -195,7 +195,7 @@ TEST_CASE("the primary refusing writes (read_only) fails a round clearly, no hal
   CHECK(p.err().find("read-only") != std::string::npos);
   CHECK(p.err().find("collect: FAILED vm-0") != std::string::npos);
   uint64_t frozen = primary_rows(pair);
-  CHECK(frozen < 30000);
+  CHECK(frozen < 20000);
   check_whole_batches(pair, fleet);
 
   // While it lasts, another round fails the same way and stores nothing.

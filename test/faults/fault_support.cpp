@@ -25,8 +25,8 @@ uint64_t fault_seed(const std::string& test) {
     std::random_device rd;
     seed = (static_cast<uint64_t>(rd()) << 32) | rd();
   }
-  std::cerr << "faults: " << test << ": seed " << seed << " (replay with INFRALOGS_FAULT_SEED="
-            << seed << ")\n";
+  std::cerr << "faults: " << test << ": seed " << seed
+            << " (replay with INFRALOGS_FAULT_SEED=" << seed << ")\n";
   return seed;
 }
 
@@ -63,8 +63,8 @@ std::vector<EntryKey> journal_keys(const std::vector<std::string>& journal_args)
 std::vector<EntryKey> stored_keys(MariaDbPair& pair, bool on_replica, const std::string& db,
                                   const std::string& host) {
   std::string sql = "SELECT LOWER(HEX(e.seqnum_id)), e.seqnum, e.realtime_us FROM " + db +
-                    ".entries e JOIN " + db + ".hosts h USING (host_id) WHERE h.name = '" +
-                    host + "' ORDER BY e.seqnum_id, e.seqnum";
+                    ".entries e JOIN " + db + ".hosts h USING (host_id) WHERE h.name = '" + host +
+                    "' ORDER BY e.seqnum_id, e.seqnum";
   Rows rows = on_replica ? pair.replica(sql) : pair.primary(sql);
   std::vector<EntryKey> keys;
   for (const auto& r : rows) {
@@ -92,8 +92,7 @@ Comparison compare(const std::vector<EntryKey>& journal, std::vector<EntryKey> s
 }
 
 Comparison check_host_exact(MariaDbPair& pair, bool on_replica, const std::string& db,
-                            const std::string& host,
-                            const std::vector<std::string>& journal_args) {
+                            const std::string& host, const std::vector<std::string>& journal_args) {
   Comparison c = compare(journal_keys(journal_args), stored_keys(pair, on_replica, db, host));
   INFO("host " << host << " on the " << (on_replica ? "replica" : "primary") << ": journal "
                << c.journal << ", stored " << c.stored << ", lost " << c.lost << ", duplicated "

@@ -49,8 +49,7 @@ Comparison compare(const std::vector<EntryKey>& journal, std::vector<EntryKey> s
 
 // CHECKs that `host`'s rows equal the journal's entries: no loss, no duplicate, nothing else.
 Comparison check_host_exact(MariaDbPair& pair, bool on_replica, const std::string& db,
-                            const std::string& host,
-                            const std::vector<std::string>& journal_args);
+                            const std::string& host, const std::vector<std::string>& journal_args);
 
 // An inventory file `path` listing one agent per (name, url), all with `token_file`.
 void write_inventory(const std::string& path,

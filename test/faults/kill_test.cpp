@@ -66,7 +66,8 @@ TEST_CASE("collect --once killed with SIGKILL at 20 random moments, the journal 
   std::mt19937_64 rng(seed);
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
-  Fleet fleet({.hosts = 2, .entries = 30000, .hostile = false});
+  constexpr size_t kEntries = 20000;
+  Fleet fleet({.hosts = 2, .entries = kEntries, .hostile = false});
   std::uniform_int_distribution<int> delay_ms(10, 400);
   std::uniform_int_distribution<int> batch_pick(0, 2);
   const char* batches[] = {"100", "300", "1000"};
@@ -81,7 +82,7 @@ TEST_CASE("collect --once killed with SIGKILL at 20 random moments, the journal 
     if (k % 5 == 4) {
       // The journal grows while collectors die: 100 more entries on host 1.
       generate_journal(fleet.files()[0], {"--hosts", "1", "--hostname", "vm", "--entries", "100",
-                                          "--skip", std::to_string(30000 + appended)});
+                                          "--skip", std::to_string(kEntries + appended)});
       appended += 100;
     }
   }
@@ -93,14 +94,14 @@ TEST_CASE("collect --once killed with SIGKILL at 20 random moments, the journal 
   check_fleet_exact(pair, db, fleet);
 }
 
-TEST_CASE("collect --interval killed with SIGKILL at 10 random moments",
-          "[faults][kill]") {
+TEST_CASE("collect --interval killed with SIGKILL at 10 random moments", "[faults][kill]") {
   uint64_t seed = fault_seed("collect --interval kill -9");
   INFO("INFRALOGS_FAULT_SEED=" << seed);
   std::mt19937_64 rng(seed);
   MariaDbPair pair;
   auto db = pair.create_database("infralogs");
-  Fleet fleet({.hosts = 2, .entries = 20000, .hostile = true});
+  constexpr size_t kEntries = 12000;
+  Fleet fleet({.hosts = 2, .entries = kEntries, .hostile = true});
   std::uniform_int_distribution<int> delay_ms(50, 1500);
   size_t appended = 0;
   for (int k = 0; k < 10; ++k) {
@@ -115,7 +116,7 @@ TEST_CASE("collect --interval killed with SIGKILL at 10 random moments",
     p.wait();
     if (k % 3 == 2) {
       generate_journal(fleet.files()[1], {"--hosts", "1", "--hostname", "vm", "--entries", "50",
-                                          "--skip", std::to_string(20000 + appended)});
+                                          "--skip", std::to_string(kEntries + appended)});
       appended += 50;
     }
   }
@@ -133,24 +134,17 @@ TEST_CASE("the agent killed with SIGKILL in the middle of 12 responses", "[fault
   auto db = pair.create_database("infralogs");
   TempDir dir;
   std::string journal = dir.path() + "/vm-01.journal";
-  generate_journal(journal, {"--entries", "15000", "--hostname", "vm-01", "--shape", "long"});
+  generate_journal(journal, {"--entries", "10000", "--hostname", "vm-01", "--shape", "long"});
   std::string tokens = dir.write("tokens", "kill-token\n");
   RestartableAgent agent({"--token-file", tokens, "--file", journal}, free_port());
   agent.start();
   std::string inventory = dir.path() + "/inventory.json";
   write_inventory(inventory, {{"vm-01", agent.url()}}, tokens);
   auto collect = [&](const std::vector<std::string>& extra) {
-    std::vector<std::string> a = {infralogs_binary(),
-                                  "collect",
-                                  "--once",
-                                  "--since",
-                                  "all",
-                                  "--inventory",
-                                  inventory,
-                                  "--db",
-                                  db.primary_url,
-                                  "--db-credentials-file",
-                                  db.collector_credentials};
+    std::vector<std::string> a = {
+        infralogs_binary(),      "collect", "--once", "--since",      "all",
+        "--inventory",           inventory, "--db",   db.primary_url, "--db-credentials-file",
+        db.collector_credentials};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   };
@@ -174,13 +168,13 @@ TEST_CASE("the agent killed with SIGKILL in the middle of 12 responses", "[fault
   check_host_exact(pair, false, db.name, "vm-01", {"--file", journal});
 }
 
-TEST_CASE("serve killed with SIGKILL in the middle of requests, 10 times",
-          "[faults][kill]") {
+TEST_CASE("serve killed with SIGKILL in the middle of requests, 10 times", "[faults][kill]") {
   uint64_t seed = fault_seed("serve kill -9");
   INFO("INFRALOGS_FAULT_SEED=" << seed);
   std::mt19937_64 rng(seed);
   Collected data(FleetOptions{.hosts = 2, .entries = 3000, .hostile = true});
-  std::string before = data.pair.replica("SELECT COUNT(*), SUM(CRC32(fields)) FROM infralogs.entries")[0][0];
+  std::string before =
+      data.pair.replica("SELECT COUNT(*), SUM(CRC32(fields)) FROM infralogs.entries")[0][0];
   std::uniform_int_distribution<int> delay_ms(0, 400);
   const std::vector<std::string> paths = {"/api/overview", "/api/search?q=sshd&limit=200",
                                           "/api/hosts", "/api/search?limit=500"};

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -75,7 +75,7 @@ TEST_CASE("the agent's /healthz reports a journal growing past what was served",
 
   // A client takes them: no longer stalled.
   auto rest = c.Get(("/logs?limit=1000&after=" + httplib::detail::encode_query_param(
-                                                      j["last_served_cursor"].get<std::string>()))
+                                                     j["last_served_cursor"].get<std::string>()))
                         .c_str());
   REQUIRE(rest);
   REQUIRE(rest->status == 200);

@@ -51,11 +51,11 @@ class Session {
 // What an agent has served compared with its journal's newest entry (progress_reader.h), for
 // the stall report of /healthz.
 struct ServeProgress {
-  std::string tail_cursor;              // the journal's newest entry ("" when empty/unreadable)
-  uint64_t tail_realtime_usec = 0;      // its realtime
-  std::string last_served_cursor;       // the entry last read for a client ("" : none yet)
+  std::string tail_cursor;          // the journal's newest entry ("" when empty/unreadable)
+  uint64_t tail_realtime_usec = 0;  // its realtime
+  std::string last_served_cursor;   // the entry last read for a client ("" : none yet)
   uint64_t last_served_realtime_usec = 0;
-  uint64_t seconds_since_served = 0;    // wall clock since then (since the reader started if none)
+  uint64_t seconds_since_served = 0;  // wall clock since then (since the reader started if none)
   // The tail is not the entry last served (the journal grew past what clients took) and
   // nothing was served for ProgressReaderOptions::stall_after: a collector's cursor stopped.
   bool stalled = false;

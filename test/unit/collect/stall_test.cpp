@@ -34,7 +34,8 @@ collect::RoundReport round_at(collect::Collector& c, const std::vector<wire::Age
 
 }  // namespace
 
-TEST_CASE("an agent saying more but sending nothing is not reported caught up", "[collect][stall]") {
+TEST_CASE("an agent saying more but sending nothing is not reported caught up",
+          "[collect][stall]") {
   test::FakeAgentClient client;
   test::InMemoryLogStore store;
   client.add_entries("a", 5);

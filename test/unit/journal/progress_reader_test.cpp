@@ -34,8 +34,8 @@ TEST_CASE("the agent's stall report: served against the tail, stalled after stal
   test::FakeJournalReader inner;
   add(inner, 10, 1'000'000'000);
   uint64_t now = 5'000'000'000;
-  journal::ProgressReader reader(inner, {.stall_after = std::chrono::seconds(60),
-                                         .now_usec = [&now] { return now; }});
+  journal::ProgressReader reader(
+      inner, {.stall_after = std::chrono::seconds(60), .now_usec = [&now] { return now; }});
   // Nothing served yet: behind the tail, not stalled before stall_after.
   auto p = reader.serve_progress();
   REQUIRE(p);
