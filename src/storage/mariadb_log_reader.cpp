@@ -1,5 +1,7 @@
 #include "infralogs/storage/mariadb_log_reader.h"
 
+#include <mysqld_error.h>
+
 #include <algorithm>
 #include <chrono>
 #include <tuple>
@@ -28,8 +30,10 @@ constexpr const char* kHostFilter = " AND host_id = (SELECT host_id FROM hosts W
 // With `warnings`, also how many warnings the statement gave.
 // Every outcome goes to `outage`. A frozen replica costs read_timeout on the pooled connection
 // and connect_timeout on the new one.
+// With `error_number`, the server's error number when the query failed (0 otherwise).
 Result<std::vector<Row>> run_query(ConnectionPool& pool, OutageLog& outage, const std::string& sql,
-                                   Params& p, unsigned int* warnings = nullptr) {
+                                   Params& p, unsigned int* warnings = nullptr,
+                                   unsigned int* error_number = nullptr) {
   for (int attempt = 0;; ++attempt) {
     auto lease = pool.lease();
     if (!lease) {
@@ -40,6 +44,7 @@ Result<std::vector<Row>> run_query(ConnectionPool& pool, OutageLog& outage, cons
     std::vector<Row> rows;
     Status s = conn.select_rows(sql, p, &rows);
     if (warnings) *warnings = s.is_ok() ? conn.warning_count() : 0;
+    if (error_number) *error_number = s.is_ok() ? 0 : conn.last_errno();
     if (s.is_ok() || !conn.broken() || attempt == 1) outage.record(s);
     if (s.is_ok()) return rows;
     if (!conn.broken() || attempt == 1) return s;
@@ -332,15 +337,20 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
   // page) is not the answer; the slices below are.
   if (first_plan(q) == SearchPlan::kTimeWalk) {
     SqlBuilder b = search_statement(q, SearchPlan::kTimeWalk, options_.search_walk_rows);
-    unsigned int warnings = 0;
-    auto rows = run_query(*pool_, *outage_, b.text(), b.params(), &warnings);
-    if (!rows) return rows.status();
-    if (walk_answered(rows->size(), warnings, q.limit)) return search_page(*rows, q.limit);
+    // Cold pages make even the capped walk slow: the server stops it at the budget too.
+    std::string sql =
+        "SET STATEMENT max_statement_time = " + std::to_string(std::max(budget_ms, 1.0) / 1000) +
+        " FOR " + b.text();
+    unsigned int warnings = 0, error = 0;
+    auto rows = run_query(*pool_, *outage_, sql, b.params(), &warnings, &error);
+    if (!rows && error != ER_STATEMENT_TIMEOUT) return rows.status();
+    if (rows && walk_answered(rows->size(), warnings, q.limit)) return search_page(*rows, q.limit);
   }
   // Slices [from, end) newest first. A slice's rows all come before the next slice's in the
   // page's order, so appending them keeps it; each asks only for the rows still missing.
   uint64_t end = q.window.to_usec;
   if (q.after) end = std::min(end, q.after->realtime_usec + 1);
+  const uint64_t first_end = end;
   std::vector<Row> rows;
   uint64_t span = std::max<uint64_t>(options_.search_first_slice_usec, 1);
   SearchQuery slice = q;
@@ -351,7 +361,25 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
     slice.limit = q.limit - rows.size();  // the statement asks for one more
     Clock::time_point t = Clock::now();
     SqlBuilder b = search_statement(slice, SearchPlan::kWholeWindow, options_.search_walk_rows);
-    auto got = run_query(*pool_, *outage_, b.text(), b.params());
+    // Past the first slice (which always runs, so that every page makes progress), the server
+    // stops a slice at the deadline: a slice of cold pages can take ten times its predecessor.
+    std::string sql = b.text();
+    double left_now = budget_ms - ms_since(start);
+    bool capped = end != first_end;
+    if (capped) {
+      sql = "SET STATEMENT max_statement_time = " + std::to_string(std::max(left_now, 1.0) / 1000) +
+            " FOR " + sql;
+    }
+    unsigned int error = 0;
+    auto got = run_query(*pool_, *outage_, sql, b.params(), nullptr, &error);
+    if (!got && capped && error == ER_STATEMENT_TIMEOUT) {
+      // The slices before this one are complete: answer with them.
+      auto page = search_page(rows, q.limit);
+      if (!page) return page;
+      page->next = resume_key(end);
+      page->searched_from_usec = end;
+      return page;
+    }
     if (!got) return got.status();
     for (auto& r : *got) rows.push_back(std::move(r));
     if (rows.size() > q.limit || from <= q.window.from_usec) return search_page(rows, q.limit);

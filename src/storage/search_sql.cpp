@@ -53,7 +53,7 @@ SearchKey resume_key(uint64_t usec) { return {usec, 0, std::string(16, '\0'), 0}
 
 uint64_t next_slice_usec(uint64_t span, double took_ms, double left_ms) {
   constexpr uint64_t kSecond = 1000000;
-  double factor = took_ms <= 0 ? 4.0 : std::clamp(left_ms / 2 / took_ms, 0.25, 4.0);
+  double factor = took_ms <= 0 ? 4.0 : std::clamp(left_ms / 3 / took_ms, 0.25, 4.0);
   double next = static_cast<double>(span) * factor;
   return next < kSecond ? kSecond
          : next > 1e18  ? static_cast<uint64_t>(1e18)

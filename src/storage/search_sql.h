@@ -52,7 +52,7 @@ bool walk_answered(size_t rows, unsigned int warnings, size_t limit);
 SearchKey resume_key(uint64_t usec);
 
 // The span of the next time slice of a sliced search, after a slice of `span` µs took
-// `took_ms` with `left_ms` of the budget left: aims at half the time left, growing at most 4x
+// `took_ms` with `left_ms` of the budget left: aims at a third of the time left, growing at most 4x
 // and shrinking at most 4x per slice, and never below one second.
 uint64_t next_slice_usec(uint64_t span, double took_ms, double left_ms);
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import { NAV_KEYS, PRESETS, STATE_KEYS, isPresetRange, linkTo, parseState, queryString } from '../../web/static/state.js';
 
-const EMPTY = { from: '', to: '', host: '', unit: '', priority: '', q: '', refresh: '', entry: '' };
+const EMPTY = { from: '', to: '', host: '', unit: '', priority: '', q: '', refresh: '', entry: '', case: '' };
 
 test('parseState gives every key, empty when absent', () => {
   assert.deepEqual(parseState(''), EMPTY);
@@ -14,6 +14,11 @@ test('parseState gives every key, empty when absent', () => {
 test('parseState reads and trims values, and ignores unknown keys', () => {
   assert.deepEqual(parseState('?from=now-1h&host=%20vm-01%20&q=a+b&x=1'),
     { ...EMPTY, from: 'now-1h', host: 'vm-01', q: 'a b' });
+});
+
+test('the search\'s case choice is part of the state, so a shared URL keeps it', () => {
+  assert.equal(parseState('?q=Panic&case=exact').case, 'exact');
+  assert.equal(queryString({ ...EMPTY, q: 'Panic', case: 'exact' }), '?q=Panic&case=exact');
 });
 
 test('parseState keeps markup in values as plain text', () => {

@@ -217,7 +217,7 @@ TEST_CASE("time slices grow while cheap and shrink when slow, within 4x", "[stor
   constexpr uint64_t kMinute = 60000000;
   CHECK(storage::next_slice_usec(kMinute, 0, 200) == 4 * kMinute);   // too fast to measure
   CHECK(storage::next_slice_usec(kMinute, 1, 200) == 4 * kMinute);   // capped at 4x
-  CHECK(storage::next_slice_usec(kMinute, 50, 200) == 2 * kMinute);  // half of what is left
+  CHECK(storage::next_slice_usec(kMinute, 50, 300) == 2 * kMinute);  // a third of what is left
   CHECK(storage::next_slice_usec(kMinute, 100, 20) == kMinute / 4);  // shrinks at most 4x
   CHECK(storage::next_slice_usec(2000000, 100, 1) == 1000000);       // never below 1 s
 }
