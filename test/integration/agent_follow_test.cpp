@@ -298,8 +298,8 @@ TEST_CASE("follow wait= and limit= end the response cleanly", "[integration][fol
 TEST_CASE("follow refuses bad wait and follow values with 400 naming them",
           "[integration][follow]") {
   Setup s;
-  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal,
-                                "--follow-max-duration", "60"});
+  ServerProcess agent(
+      "agent", {"--token-file", s.tokens, "--file", s.journal, "--follow-max-duration", "60"});
   httplib::Client c("127.0.0.1", agent.port());
   for (std::string q : {"follow=true&wait=0", "follow=true&wait=abc", "follow=true&wait=100000",
                         "follow=true&wait=61", "follow=true&wait=-1", "wait=5"}) {
@@ -322,9 +322,8 @@ TEST_CASE("follow refuses bad wait and follow values with 400 naming them",
 
 TEST_CASE("follow beyond --max-followers gets 503 too_many_followers", "[integration][follow]") {
   Setup s;
-  ServerProcess agent("agent",
-                      {"--token-file", s.tokens, "--file", s.journal, "--max-followers", "2",
-                       "--follow-heartbeat", "1"});
+  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal, "--max-followers",
+                                "2", "--follow-heartbeat", "1"});
   auto a = std::make_unique<Stream>(agent.port(), "/logs?follow=true");
   Stream b(agent.port(), "/entries?follow");
   REQUIRE(a->wait_entries(5));
@@ -365,8 +364,7 @@ TEST_CASE("follow after a vacuumed cursor, and across rotation and vacuuming",
   auto all = journalctl_json({"-D", jdir});
   REQUIRE(all.size() == 7);
   std::string vacuumed = all[2]["__CURSOR"];
-  ServerProcess agent("agent",
-                      {"--token-file", tokens, "-D", jdir, "--follow-heartbeat", "1"});
+  ServerProcess agent("agent", {"--token-file", tokens, "-D", jdir, "--follow-heartbeat", "1"});
   std::filesystem::remove(jdir + "/old.journal");
 
   Stream f(agent.port(),
@@ -450,8 +448,7 @@ TEST_CASE("a follower that stops reading holds no growing buffer in the agent",
   Setup s(1);
   ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal});
   int fd = connect_to(agent.port(), 4096);
-  send_all(fd,
-           "GET /logs?follow=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n\r\n");
+  send_all(fd, "GET /logs?follow=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n\r\n");
   std::this_thread::sleep_for(milliseconds(300));
   long before = rss_kib(agent.pid());
   // About 12 MiB of JSON the client never reads.
