@@ -38,6 +38,8 @@ struct AgentConfig {
   ServerFlags server;
   size_t auth_fail_limit = 10;
   int auth_fail_window_s = 60;
+  int follow_heartbeat_s = 5;
+  int follow_max_duration_s = 300;
 };
 
 int run_agent(const AgentConfig& cfg) {
@@ -128,7 +130,9 @@ int run_agent(const AgentConfig& cfg) {
               {{"reason", readable.message()}});
   }
   http::AuthRateLimiter limiter(cfg.auth_fail_limit, std::chrono::seconds(cfg.auth_fail_window_s));
-  http::attach_agent_routes(**server, reader, **tokens, limiter, metrics, cfg.agent);
+  http::AgentOptions agent = cfg.agent;
+  agent.stop = stop.get_token();  // follow responses end at once on SIGTERM
+  http::attach_agent_routes(**server, reader, **tokens, limiter, metrics, agent);
 
   return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
                                 {{"tls", !cfg.tls.cert_file.empty()},
@@ -204,6 +208,21 @@ RunFn setup_agent(CLI::App& sub) {
          "Drop the journal file pages read so far from memory after this many entries of one "
          "response (0: never). Lower: less memory, a little slower.")
       ->capture_default_str();
+  sub.add_option("--max-followers", cfg->agent.max_followers,
+                 "Follow responses (/logs?follow=true, /entries?follow) served at once; more get "
+                 "503 with Retry-After. Each holds a connection: keep it below --max-connections.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  sub.add_option("--follow-heartbeat", cfg->follow_heartbeat_s,
+                 "Seconds of silence after which a follow response sends an empty line, so that "
+                 "clients and proxies can tell a quiet journal from a dead connection.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  sub.add_option("--follow-max-duration", cfg->follow_max_duration_s,
+                 "Seconds after which a follow response ends (the client reconnects with after=); "
+                 "also the largest wait= a client may ask for.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   add_server_flags(sub, &cfg->server);
   sub.add_option("--auth-fail-limit", cfg->auth_fail_limit,
                  "Failed authentications a client address may make per window before it gets 429.")
@@ -225,6 +244,8 @@ RunFn setup_agent(CLI::App& sub) {
       log::error(kComponent, "--default-limit is larger than --max-limit");
       return 2;
     }
+    cfg->agent.follow_heartbeat = std::chrono::seconds(cfg->follow_heartbeat_s);
+    cfg->agent.follow_max_duration = std::chrono::seconds(cfg->follow_max_duration_s);
     return run_agent(*cfg);
   };
 }

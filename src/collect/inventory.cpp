@@ -115,6 +115,19 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text,
     Status url_ok = check_url_authority(spec.url);
     if (!url_ok.is_ok()) return Status::invalid_argument(where + ": " + url_ok.message());
     while (!spec.url.empty() && spec.url.back() == '/') spec.url.pop_back();
+    if (a.contains("protocol")) {
+      std::string protocol = a["protocol"].is_string() ? a["protocol"].get<std::string>() : "";
+      if (protocol == "gatewayd") {
+        spec.protocol = wire::AgentProtocol::kGatewayd;
+      } else if (protocol != "infralogs") {
+        return Status::invalid_argument(
+            "inventory: agent #" + std::to_string(index - 1) + " (" + spec.name +
+            "): \"protocol\" must be \"infralogs\" (the default) or \"gatewayd\", not " +
+            a["protocol"]
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                .substr(0, 64));
+      }
+    }
     spec.ca_file = resolve(base_dir, string_or(a, "ca_file"));
     spec.client_cert_file = resolve(base_dir, string_or(a, "client_cert_file"));
     spec.client_key_file = resolve(base_dir, string_or(a, "client_key_file"));
@@ -149,7 +162,9 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text,
       auto t = read_token(token_file);
       if (!t) return Status::invalid_argument(where + ": " + t.status().message());
       spec.token = *t;
-    } else {
+    } else if (spec.protocol != wire::AgentProtocol::kGatewayd) {
+      // gatewayd has no authentication of its own (a token is still sent when given: for a
+      // proxy in front of it).
       return Status::invalid_argument(where + " has no \"token_file\" or \"token_env\"");
     }
     out.push_back(std::move(spec));

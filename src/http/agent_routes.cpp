@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "follow.h"
 #include "infralogs/core/log.h"
 #include "infralogs/http/json_response.h"
 #include "infralogs/http/server.h"
@@ -71,7 +72,9 @@ class Gzip {
   // zlib's words for why deflateInit2 failed.
   const char* init_error() const { return zError(init_); }
 
-  void compress(std::string_view in, bool finish, std::string* out) {
+  // `sync`: everything given so far is sent out whole (Z_SYNC_FLUSH), for a follow response
+  // whose client must see each entry at once.
+  void compress(std::string_view in, bool finish, bool sync, std::string* out) {
     z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     z_.avail_in = static_cast<uInt>(in.size());
     char buf[32768];
@@ -79,7 +82,7 @@ class Gzip {
     do {
       z_.next_out = reinterpret_cast<Bytef*>(buf);
       z_.avail_out = sizeof buf;
-      r = deflate(&z_, finish ? Z_FINISH : Z_NO_FLUSH);
+      r = deflate(&z_, finish ? Z_FINISH : sync ? Z_SYNC_FLUSH : Z_NO_FLUSH);
       out->append(buf, sizeof buf - z_.avail_out);
     } while (z_.avail_out == 0 || (finish && r != Z_STREAM_END));
   }
@@ -102,6 +105,12 @@ struct PageStream {
   size_t sent = 0;
   size_t skipped = 0;
   std::string read_error;
+  // Follow responses only (follow.h): the wait at the tail, and the follower's slot.
+  std::unique_ptr<Follower> follow;
+  std::unique_ptr<FollowerSlots::Slot> slot;
+  // /logs sends an empty line as its heartbeat; /entries sends nothing (as gatewayd), it only
+  // checks that the client is still there.
+  bool heartbeat_lines = true;
 };
 
 void encode(PageStream& st) {
@@ -132,7 +141,7 @@ bool produce(PageStream& st, AgentMetrics& m, size_t chunk_bytes, httplib::DataS
   st.buf.clear();
   bool finished = false;
   while (st.buf.size() < chunk_bytes) {
-    if (st.remaining == 0) {
+    if (st.remaining == 0 || (st.follow && st.follow->ended())) {
       finished = true;
       break;
     }
@@ -146,8 +155,33 @@ bool produce(PageStream& st, AgentMetrics& m, size_t chunk_bytes, httplib::DataS
       break;
     }
     if (!*more) {
-      finished = true;
-      break;
+      if (!st.follow) {
+        finished = true;
+        break;
+      }
+      // Caught up: what was gathered goes out now, and only an empty buffer waits.
+      if (!st.buf.empty()) break;
+      Result<Follower::Next> next = st.follow->wait(*st.session);
+      if (!next) {
+        m.read_errors.inc();
+        st.read_error = next.status().message();
+        finished = true;
+        break;
+      }
+      if (*next == Follower::Next::kEnd) {
+        finished = true;
+        break;
+      }
+      if (*next == Follower::Next::kHeartbeat) {
+        if (st.heartbeat_lines) {
+          st.buf.push_back('\n');
+          break;
+        }
+        // A zero-byte write would end the response: ask the socket instead.
+        st.follow->sent();
+        return sink.is_writable();
+      }
+      continue;
     }
     Status s = st.session->read(&st.entry);
     if (!s.is_ok()) {
@@ -168,12 +202,13 @@ bool produce(PageStream& st, AgentMetrics& m, size_t chunk_bytes, httplib::DataS
   std::string_view out = st.buf;
   if (st.gzip) {
     st.zbuf.clear();
-    st.gzip->compress(st.buf, finished, &st.zbuf);
+    st.gzip->compress(st.buf, finished, st.follow != nullptr, &st.zbuf);
     out = st.zbuf;
   }
   if (!out.empty()) {
     if (!sink.write(out.data(), out.size())) return false;
     m.bytes.inc(out.size());
+    if (st.follow) st.follow->sent();
   }
   if (finished) sink.done();
   return true;
@@ -211,6 +246,16 @@ void stream_response(httplib::Response& res, std::shared_ptr<PageStream> st, con
       [st, &m, chunk](size_t, httplib::DataSink& sink) { return produce(*st, m, chunk, sink); },
       [st, &m, path](bool success) {
         m.entries.inc(st->sent);
+        if (st->follow) {
+          st->session.reset();
+          st->slot.reset();
+          // A client that stopped reading ends here too, after the write timeout: the send
+          // blocked in the kernel, never in a buffer of the agent's.
+          if (!success) {
+            log::info(kComponent, "follower went away or stopped reading",
+                      {{"path", path}, {"sent", st->sent}});
+          }
+        }
         if (st->skipped || !st->read_error.empty()) {
           log::warn(kComponent, "journal entries could not be read",
                     {{"path", path}, {"skipped", st->skipped}, {"error", st->read_error}});
@@ -251,9 +296,9 @@ std::string compact_id(std::string id) {
 
 bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* q, ParamError* error) {
-  static const std::set<std::string> kSingle = {wire::kParamAfter,    wire::kParamLimit,
-                                                wire::kParamSince,    wire::kParamUntil,
-                                                wire::kParamPriority, wire::kParamBoot};
+  static const std::set<std::string> kSingle = {
+      wire::kParamAfter,    wire::kParamLimit, wire::kParamSince,  wire::kParamUntil,
+      wire::kParamPriority, wire::kParamBoot,  wire::kParamFollow, wire::kParamWait};
   static const std::set<std::string> kRepeatable = {wire::kParamUnit, wire::kParamMatch,
                                                     wire::kParamFields};
   auto fail = [&](const std::string& p, const std::string& msg) {
@@ -282,6 +327,19 @@ bool parse_logs_query(const std::multimap<std::string, std::string>& params,
         return fail(key, "must be an integer from 1 to " + std::to_string(options.max_limit));
       }
       q->limit = n;
+      q->limit_given = true;
+    } else if (key == wire::kParamFollow) {
+      if (value != "true" && value != "false") return fail(key, "must be true or false");
+      q->follow = value == "true";
+    } else if (key == wire::kParamWait) {
+      long long max = options.follow_max_duration.count();
+      bool digits = !value.empty() && value.size() <= 9 &&
+                    value.find_first_not_of("0123456789") == std::string::npos;
+      long long n = digits ? std::stoll(value) : 0;
+      if (n < 1 || n > max) {
+        return fail(key, "must be a number of seconds from 1 to " + std::to_string(max));
+      }
+      q->wait = std::chrono::seconds(n);
     } else if (key == wire::kParamSince || key == wire::kParamUntil) {
       Result<uint64_t> t = journal::parse_time(value);
       if (!t) return fail(key, t.status().message());
@@ -322,6 +380,7 @@ bool parse_logs_query(const std::multimap<std::string, std::string>& params,
       }
     }
   }
+  if (q->wait.count() > 0 && !q->follow) return fail(wire::kParamWait, "needs follow=true");
   if (since && q->filter.until_usec && *since > *q->filter.until_usec) {
     return fail(wire::kParamSince, "is after until");
   }
@@ -335,14 +394,42 @@ bool parse_logs_query(const std::multimap<std::string, std::string>& params,
 
 namespace {
 
+// A follower's slot, or nullptr with the 503 sent when --max-followers are being served.
+std::unique_ptr<FollowerSlots::Slot> take_follower_slot(FollowerSlots& followers,
+                                                        httplib::Response& res) {
+  std::unique_ptr<FollowerSlots::Slot> slot = followers.acquire();
+  if (slot) return slot;
+  res.set_header("Retry-After", "5");
+  send_json(res, 503,
+            {{"error", "too many followers (" + std::to_string(followers.max()) + "); retry later"},
+             {"reason", wire::kReasonTooManyFollowers}});
+  log::info(kComponent, "follow refused: too many followers", {{"max", followers.max()}});
+  return nullptr;
+}
+
+// Makes `st` a follow response: it waits at the tail for `wait` (0: --follow-max-duration).
+void start_follow(httplib::Response& res, const AgentOptions& options, std::chrono::seconds wait,
+                  std::unique_ptr<FollowerSlots::Slot> slot, PageStream& st) {
+  auto heartbeat = std::chrono::duration_cast<std::chrono::seconds>(options.follow_heartbeat);
+  res.set_header(wire::kHeaderFollow,
+                 "heartbeat=" + std::to_string(std::max<long long>(heartbeat.count(), 1)));
+  std::chrono::milliseconds duration =
+      wait.count() > 0 ? std::chrono::milliseconds(wait) : options.follow_max_duration;
+  st.follow = std::make_unique<Follower>(options.follow_heartbeat, duration, options.stop);
+  st.slot = std::move(slot);
+}
+
 void handle_logs(const httplib::Request& req, httplib::Response& res,
-                 journal::JournalReader& reader, AgentMetrics& m, const AgentOptions& options) {
+                 journal::JournalReader& reader, AgentMetrics& m, const AgentOptions& options,
+                 FollowerSlots& followers) {
   LogsQuery q;
   ParamError perr;
   if (!parse_logs_query(req.params, options, &q, &perr)) {
     send_json_error(res, 400, perr.parameter + ": " + perr.message, perr.parameter);
     return;
   }
+  std::unique_ptr<FollowerSlots::Slot> slot;
+  if (q.follow && !(slot = take_follower_slot(followers, res))) return;
   Result<std::unique_ptr<journal::Session>> session = reader.open(q.position, q.filter);
   if (!session) {
     const Status& s = session.status();
@@ -370,7 +457,7 @@ void handle_logs(const httplib::Request& req, httplib::Response& res,
   auto st = std::make_shared<PageStream>();
   if (!start_gzip(req, res, options.gzip_level, *st)) return;
   res.set_header(wire::kHeaderProtocol, std::to_string(wire::kProtocolVersion));
-  res.set_header(wire::kHeaderMore, ahead > q.limit ? "true" : "false");
+  res.set_header(wire::kHeaderMore, ahead > q.limit && !q.follow ? "true" : "false");
   if (q.position.start == journal::Position::Start::kAfterCursor) {
     res.set_header(wire::kHeaderCursorFound, cursor_found ? "true" : "false");
   }
@@ -378,6 +465,10 @@ void handle_logs(const httplib::Request& req, httplib::Response& res,
   st->fields = std::move(q.fields);
   st->remaining = q.limit;
   st->format = Format::kJson;
+  if (q.follow) {
+    if (!q.limit_given) st->remaining = std::numeric_limits<size_t>::max();
+    start_follow(res, options, q.wait, std::move(slot), *st);
+  }
   stream_response(res, st, wire::kNdjsonType, m, options, req.path);
 }
 
@@ -429,17 +520,31 @@ bool parse_entries_range(std::string_view range, journal::Position* pos, size_t*
 }
 
 void handle_entries(const httplib::Request& req, httplib::Response& res,
-                    journal::JournalReader& reader, AgentMetrics& m, const AgentOptions& options) {
+                    journal::JournalReader& reader, AgentMetrics& m, const AgentOptions& options,
+                    FollowerSlots& followers) {
   journal::Position pos;
   size_t count = std::numeric_limits<size_t>::max();
+  std::unique_ptr<FollowerSlots::Slot> slot;
   if (req.has_header(kJournalRangeHeader) &&
       !parse_entries_range(req.get_header_value(kJournalRangeHeader), &pos, &count)) {
     send_json_error(res, 400, "Failed to parse Range header.", "Range");
     return;
   }
   journal::Filter filter;
+  bool follow = false;
   for (const auto& [key, value] : req.params) {
-    if (key == "follow" || key == "discrete") {
+    if (key == "follow") {
+      // gatewayd: "follow" alone, or a boolean as systemd's parse_boolean() reads one.
+      static const std::set<std::string> kTrue = {"", "1", "yes", "y", "true", "t", "on"};
+      static const std::set<std::string> kFalse = {"0", "no", "n", "false", "f", "off"};
+      if (!kTrue.count(value) && !kFalse.count(value)) {
+        send_json_error(res, 400, "Failed to parse URL arguments: follow: not a boolean", key);
+        return;
+      }
+      follow = kTrue.count(value) > 0;
+      continue;
+    }
+    if (key == "discrete") {
       send_json_error(res, 400, key + " is not supported by this agent; page with Range instead",
                       key);
       return;
@@ -455,6 +560,7 @@ void handle_entries(const httplib::Request& req, httplib::Response& res,
     }
     filter.matches.emplace_back(key, value);
   }
+  if (follow && !(slot = take_follower_slot(followers, res))) return;
   Result<std::unique_ptr<journal::Session>> session = reader.open(pos, filter);
   if (!session) {
     const Status& s = session.status();
@@ -485,6 +591,10 @@ void handle_entries(const httplib::Request& req, httplib::Response& res,
   }
   st->session = std::move(*session);
   st->remaining = count;
+  if (follow) {
+    start_follow(res, options, std::chrono::seconds(0), std::move(slot), *st);
+    st->heartbeat_lines = false;
+  }
   stream_response(res, st, type, m, options, req.path);
 }
 
@@ -523,6 +633,8 @@ void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader
                          const AgentOptions& options) {
   auto m = std::make_shared<AgentMetrics>(metrics);
   AgentMetrics& am = *m;
+  // Owned by the routes (the lambdas below keep it alive as long as the server holds them).
+  auto followers = std::make_shared<FollowerSlots>(options.max_followers, metrics);
 
   server.set_pre_routing_handler(
       [&tokens, &limiter, m](const httplib::Request& req, httplib::Response& res) {
@@ -547,14 +659,14 @@ void attach_agent_routes(httplib::Server& server, journal::JournalReader& reader
         return httplib::Server::HandlerResponse::Handled;
       });
 
-  server.Get(wire::kLogsPath,
-             [&reader, &am, options](const httplib::Request& req, httplib::Response& res) {
-               handle_logs(req, res, reader, am, options);
-             });
-  server.Get(wire::kEntriesPath,
-             [&reader, &am, options](const httplib::Request& req, httplib::Response& res) {
-               handle_entries(req, res, reader, am, options);
-             });
+  server.Get(wire::kLogsPath, [&reader, &am, options, followers](const httplib::Request& req,
+                                                                 httplib::Response& res) {
+    handle_logs(req, res, reader, am, options, *followers);
+  });
+  server.Get(wire::kEntriesPath, [&reader, &am, options, followers](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    handle_entries(req, res, reader, am, options, *followers);
+  });
   server.Get(wire::kMachinePath, [options](const httplib::Request&, httplib::Response& res) {
     handle_machine(res, options);
   });

@@ -56,7 +56,11 @@ Loaded load() {
          resolve(lib, "sd_journal_add_match", &a.add_match, &e) &&
          resolve(lib, "sd_journal_add_disjunction", &a.add_disjunction, &e) &&
          resolve(lib, "sd_journal_add_conjunction", &a.add_conjunction, &e) &&
-         resolve(lib, "sd_journal_get_usage", &a.get_usage, &e);
+         resolve(lib, "sd_journal_get_usage", &a.get_usage, &e) &&
+         resolve(lib, "sd_journal_get_fd", &a.get_fd, &e) &&
+         resolve(lib, "sd_journal_get_events", &a.get_events, &e) &&
+         resolve(lib, "sd_journal_get_timeout", &a.get_timeout, &e) &&
+         resolve(lib, "sd_journal_process", &a.process, &e);
   // The library stays loaded for the life of the process: sessions may be open at exit.
   return l;
 }

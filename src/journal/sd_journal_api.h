@@ -33,6 +33,10 @@ struct SdJournalApi {
   decltype(&::sd_journal_add_disjunction) add_disjunction;
   decltype(&::sd_journal_add_conjunction) add_conjunction;
   decltype(&::sd_journal_get_usage) get_usage;
+  decltype(&::sd_journal_get_fd) get_fd;
+  decltype(&::sd_journal_get_events) get_events;
+  decltype(&::sd_journal_get_timeout) get_timeout;
+  decltype(&::sd_journal_process) process;
 };
 
 // The resolved functions, or nullptr with *error saying why (libsystemd missing, or a symbol

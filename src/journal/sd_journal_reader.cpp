@@ -1,6 +1,7 @@
 #include "infralogs/journal/sd_journal_reader.h"
 
 #include <dirent.h>
+#include <poll.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include "sd_journal_api.h"
 #include "sigbus.h"
@@ -234,6 +236,7 @@ class SdSession : public Session {
       uint64_t t = 0;
       if (api_.get_realtime_usec(j_, &t) >= 0 && t > *until_) {
         ended_ = true;
+        past_until_ = true;
         return false;
       }
     }
@@ -255,6 +258,50 @@ class SdSession : public Session {
   }
 
   bool cursor_found() const override { return cursor_found_; }
+
+  Result<bool> wait(std::chrono::milliseconds timeout, int interrupt_fd) override {
+    const bool never_more = faulted_ || past_until_;
+    int fd = -1;
+    if (!never_more) {
+      fd = api_.get_fd(j_);
+      if (fd < 0) return Status::unavailable("cannot watch the journal: " + errno_text(fd));
+      if (!watching_) {
+        watching_ = true;
+        ended_ = false;
+        return true;
+      }
+    }
+    // libsystemd asks for a wake-up of its own on file systems without inotify (network file
+    // systems: every 250 ms); it is then polled, which is what journalctl -f does there too.
+    auto ms = timeout.count();
+    bool journal_timeout = false;
+    uint64_t until = 0;
+    if (fd >= 0 && api_.get_timeout(j_, &until) >= 0 && until != UINT64_MAX) {
+      timespec now{};
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      uint64_t now_usec = static_cast<uint64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000;
+      long long left =
+          until > now_usec ? static_cast<long long>((until - now_usec + 999) / 1000) : 0;
+      if (left < ms) {
+        ms = left;
+        journal_timeout = true;
+      }
+    }
+    pollfd fds[2];
+    nfds_t n = 0;
+    if (fd >= 0) fds[n++] = {fd, static_cast<short>(api_.get_events(j_)), 0};
+    if (interrupt_fd >= 0) fds[n++] = {interrupt_fd, POLLIN, 0};
+    int r = poll(fds, n, static_cast<int>(std::max<long long>(ms, 0)));
+    if (r < 0 && errno != EINTR) return Status::unavailable("poll: " + errno_text(errno));
+    if (never_more) return false;
+    if (interrupt_fd >= 0 && (fds[n - 1].revents & POLLIN)) return false;
+    // Reads the inotify events and updates the set of files (new, rotated and deleted ones).
+    int p = api_.process(j_);
+    if (p < 0) return Status::unavailable("cannot watch the journal: " + errno_text(p));
+    if (p == SD_JOURNAL_NOP && !journal_timeout) return false;
+    ended_ = false;
+    return true;
+  }
 
  private:
   // A journal file shrank under this session (sigbus.h): what was read from the zero-filled
@@ -326,6 +373,8 @@ class SdSession : public Session {
   bool ended_ = false;
   bool cursor_found_ = true;
   bool faulted_ = false;
+  bool past_until_ = false;
+  bool watching_ = false;  // wait() has started the inotify watch
 };
 
 }  // namespace

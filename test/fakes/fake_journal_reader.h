@@ -4,6 +4,8 @@
 // until; units, priority and boot are not modelled (the real reader is tested against
 // journalctl for those).
 
+#include <poll.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -41,7 +43,7 @@ class FakeJournalReader : public journal::JournalReader {
   class FakeSession : public journal::Session {
    public:
     FakeSession(FakeJournalReader& r, journal::Position p, journal::Filter f)
-        : r_(r), p_(std::move(p)), f_(std::move(f)) {
+        : r_(r), p_(std::move(p)), f_(std::move(f)), seen_(r.entries.size()) {
       rewind();
     }
     Result<bool> advance() override {
@@ -94,6 +96,16 @@ class FakeJournalReader : public journal::JournalReader {
       return Status::ok();
     }
     bool cursor_found() const override { return found_; }
+    // Sleeps on interrupt_fd for the timeout, then says whether entries were added meanwhile
+    // (tests append to `entries` only while no request is being served).
+    Result<bool> wait(std::chrono::milliseconds timeout, int interrupt_fd) override {
+      pollfd fd{interrupt_fd, POLLIN, 0};
+      ::poll(&fd, interrupt_fd >= 0 ? 1 : 0, static_cast<int>(timeout.count()));
+      if (fd.revents & POLLIN) return false;
+      bool grew = r_.entries.size() != seen_;
+      seen_ = r_.entries.size();
+      return grew;
+    }
 
    private:
     bool matches(const FakeEntry& e) const {
@@ -109,6 +121,7 @@ class FakeJournalReader : public journal::JournalReader {
     FakeJournalReader& r_;
     journal::Position p_;
     journal::Filter f_;
+    size_t seen_;
     long i_ = -1;
     bool found_ = true;
   };

@@ -5,6 +5,8 @@
 //                "client_cert_file": "collector.pem", "client_key_file": "collector.key"}, ...],
 //    "token_file": "/run/secrets/agents"}      (optional default for agents without one)
 // A token may also be named by "token_env": an environment variable holding it.
+// "protocol": "infralogs" (default) or "gatewayd": a plain systemd-journal-gatewayd, read
+// through its /entries; it needs no token.
 
 #include <string>
 #include <vector>

@@ -2,6 +2,7 @@
 // The agent's HTTP endpoints (docs/wire-protocol.md):
 //   GET /logs      NDJSON page of entries after a cursor, with journalctl's filters
 //   GET /entries   systemd-journal-gatewayd's protocol (Range: entries=..., Accept: ...)
+// /logs?follow=true and /entries?follow stay open at the tail and stream new entries (follow.h).
 //   GET /machine   gatewayd's description of the serving machine
 //   GET /healthz   200 when the journal is readable, 503 with the reason otherwise (no token)
 //   GET /metrics   Prometheus text format
@@ -13,6 +14,8 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <optional>
+#include <stop_token>
 #include <string>
 
 #include "infralogs/core/metrics.h"
@@ -36,6 +39,15 @@ struct AgentOptions {
   std::string name;  // what /machine reports as "name"; empty: the hostname
   std::string machine_id_file = "/etc/machine-id";
   std::string boot_id_file = "/proc/sys/kernel/random/boot_id";
+  // Follow responses (/logs?follow=true, /entries?follow) served at once; more get 503.
+  size_t max_followers = 64;
+  // Silence after which a /logs follow response sends an empty line (and /entries checks that
+  // its client is still there).
+  std::chrono::milliseconds follow_heartbeat{5000};
+  // Longest follow response, and the largest wait= a client may ask for.
+  std::chrono::seconds follow_max_duration{300};
+  // Once requested, follow responses end cleanly at once: the agent is shutting down.
+  std::stop_token stop;
 };
 
 // A /logs request, parsed.
@@ -44,6 +56,9 @@ struct LogsQuery {
   journal::Filter filter;
   journal::FieldSet fields;
   size_t limit = 0;
+  bool limit_given = false;  // a follow response without limit has none
+  bool follow = false;
+  std::chrono::seconds wait{0};  // with follow: end the response after this long (0: the maximum)
 };
 
 // Why a request's parameters were refused: the parameter and what is wrong with it.
@@ -52,7 +67,8 @@ struct ParamError {
   std::string message;
 };
 
-// Parses /logs parameters (after, limit, since, until, unit, priority, boot, match, fields).
+// Parses /logs parameters (after, limit, since, until, unit, priority, boot, match, fields,
+// follow, wait).
 // Returns false with *error for an unknown, repeated or malformed parameter.
 bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* query, ParamError* error);

@@ -2,6 +2,7 @@
 // JournalReader: the journal behind an interface, so HTTP handlers can be tested with
 // test/fakes/fake_journal_reader.h. The real one is SdJournalReader (sd_journal_reader.h).
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,6 +34,17 @@ class Session {
   // For Start::kAfterCursor: whether the journal still had the cursor's entry (set by the first
   // advance()). Always true for other starts.
   virtual bool cursor_found() const = 0;
+
+  // Following (journalctl -f): once advance() returned false at the end of the journal, blocks
+  // until the journal may hold more, `timeout` has passed, or `interrupt_fd` (when >= 0) is
+  // readable (it is polled, never read: one eventfd can interrupt many sessions). Returns true
+  // when the journal may have changed: call advance() again, which may still return false;
+  // false on timeout or interrupt. Never busy: it sleeps in poll(2) on the journal's inotify
+  // descriptor. The first call starts the watch and returns true at once, because what was
+  // appended before it started is seen by no notification. A session past Filter::until_usec,
+  // or one that hit a read error, never sees more: wait() then only sleeps. An error: the
+  // journal cannot be watched (inotify limits).
+  virtual Result<bool> wait(std::chrono::milliseconds timeout, int interrupt_fd) = 0;
 };
 
 class JournalReader {

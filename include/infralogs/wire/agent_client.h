@@ -14,20 +14,46 @@
 
 namespace infralogs::wire {
 
+// What an agent speaks. kGatewayd: a plain systemd-journal-gatewayd (hosts where nothing can be
+// installed), read through its /entries with a Range header (docs/operations.md).
+enum class AgentProtocol { kInfralogs, kGatewayd };
+
 struct AgentSpec {
   std::string name;              // the host name entries are stored under
   std::string url;               // http://HOST:PORT or https://HOST:PORT
-  std::string token;             // secret: never logged
+  std::string token;             // secret: never logged (may be empty for gatewayd)
   std::string ca_file;           // for https: CA bundle to verify the agent (empty: system default)
   std::string client_cert_file;  // for https: our certificate, for agents that require one
   std::string client_key_file;   // its private key
   std::map<std::string, std::string> labels;
+  AgentProtocol protocol = AgentProtocol::kInfralogs;  // last: aggregate initialisers stay valid
 };
 
 struct FetchRequest {
   std::string after;                   // resume after this cursor; empty: from `since` or the head
   std::optional<uint64_t> since_usec;  // first contact: start here (ignored with `after`)
   size_t limit = 1000;
+};
+
+// A follow request (docs/wire-protocol.md, "Follow"): the page from `after` (or `since`), then
+// every new entry as the agent's journal gets it, until `wait` ends the response.
+struct FollowRequest {
+  std::string after;                   // resume after this cursor; empty: from `since` or the head
+  std::optional<uint64_t> since_usec;  // first contact: start here (ignored with `after`)
+  std::chrono::seconds wait{300};      // the response ends cleanly after this long
+};
+
+// What a follow response delivers, called from the thread that called follow(), in order.
+class FollowHandler {
+ public:
+  virtual ~FollowHandler() = default;
+  // The response started: its Infralogs-Follow heartbeat (0 when the header is absent) and
+  // whether the agent still had `after` (false: the first entry follows a gap).
+  virtual void on_start(std::chrono::seconds heartbeat, bool cursor_found) = 0;
+  // One entry. Blocking here (a full queue) holds the stream back: the agent's socket fills.
+  virtual void on_entry(LogEntry entry) = 0;
+  // Bytes arrived (an entry or a heartbeat line): the stream is alive.
+  virtual void on_alive() = 0;
 };
 
 // Who an agent is (GET /machine): what a collector names an agent it found through DNS by.
@@ -48,8 +74,22 @@ class AgentClient {
   // kInvalidArgument (400), kCorruption (a response that is not the protocol: truncated, invalid
   // JSON, an entry without a cursor, a line over the limit). Stops early with kUnavailable when
   // `stop` is requested. Thread-safe.
+  // For an AgentProtocol::kGatewayd agent the same contract holds with gatewayd's /entries:
+  // `cursor_found` is false when gatewayd's first entry is not the one `after` names (it seeks
+  // to the nearest position instead); `more` when the page is full; values gatewayd serves as
+  // null (4096 bytes or more: it has no --all) are stored as null.
   virtual Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
                               std::stop_token stop) = 0;
+  // One follow response from an infralogs agent, entries handed to `handler` as they arrive.
+  // Ok when the response ended cleanly (`wait` ran out: reconnect after the last entry).
+  // kNotFound when the agent does not know `follow` (an older agent answers 400 naming it): poll
+  // it instead. Other errors as fetch(); kUnavailable "stopped" when `stop` is requested (the
+  // entries handed over so far stay valid). The default: kNotFound (a client without follow).
+  // Thread-safe.
+  virtual Status follow(const AgentSpec& agent, const FollowRequest& request,
+                        FollowHandler& handler, std::stop_token stop) {
+    return Status::not_found("this client cannot follow");
+  }
 };
 
 struct HttpAgentClientOptions {
@@ -70,6 +110,10 @@ class HttpAgentClient : public AgentClient {
   Result<AgentIdentity> identify(const AgentSpec& agent, std::stop_token stop) override;
   Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
                       std::stop_token stop) override;
+  // Silence is judged by the caller (three heartbeats, FollowHandler::on_alive): the read
+  // timeout of a follow response is the longer of read_timeout and wait + 30 s.
+  Status follow(const AgentSpec& agent, const FollowRequest& request, FollowHandler& handler,
+                std::stop_token stop) override;
 
  private:
   HttpAgentClientOptions options_;

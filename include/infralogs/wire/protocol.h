@@ -24,11 +24,17 @@ inline constexpr const char* kParamPriority = "priority";
 inline constexpr const char* kParamBoot = "boot";
 inline constexpr const char* kParamMatch = "match";
 inline constexpr const char* kParamFields = "fields";
+// Follow (issue 8): an addition older agents refuse with 400 naming `follow`.
+inline constexpr const char* kParamFollow = "follow";  // "true" / "false"
+inline constexpr const char* kParamWait = "wait";      // seconds, with follow=true
 
 // /logs response headers.
 inline constexpr const char* kHeaderProtocol = "Infralogs-Protocol";         // "1"
 inline constexpr const char* kHeaderMore = "Infralogs-More";                 // "true" / "false"
 inline constexpr const char* kHeaderCursorFound = "Infralogs-Cursor-Found";  // "true" / "false"
+inline constexpr const char* kHeaderFollow = "Infralogs-Follow";             // "heartbeat=5"
+// The reason of a follow refused because the agent serves --max-followers already (503).
+inline constexpr const char* kReasonTooManyFollowers = "too_many_followers";
 
 // /logs page sizes: the agent's defaults for --default-limit (a request without limit) and
 // --max-limit (the largest limit a request may give), and the largest value either option

@@ -122,3 +122,35 @@ TEST_CASE("inventory refuses credentials or a path in a URL, and overlong names"
   REQUIRE(ok.has_value());
   CHECK((*ok)[0].url == "http://x:1");
 }
+
+TEST_CASE("inventory protocol: infralogs by default, gatewayd needs no token, others refused",
+          "[collect]") {
+  auto r = collect::parse_inventory(R"({"agents": [
+      {"name": "a", "url": "http://a:1", "token_env": "HOME"},
+      {"name": "b", "url": "http://b:19531", "protocol": "gatewayd"},
+      {"name": "c", "url": "http://c:1", "protocol": "infralogs", "token_env": "HOME"}]})",
+                                    "/nonexistent");
+  REQUIRE(r.has_value());
+  CHECK((*r)[0].protocol == wire::AgentProtocol::kInfralogs);
+  CHECK((*r)[1].protocol == wire::AgentProtocol::kGatewayd);
+  CHECK((*r)[1].token.empty());
+  CHECK((*r)[2].protocol == wire::AgentProtocol::kInfralogs);
+
+  for (const char* protocol : {R"("gateway")", R"(7)", R"("")"}) {
+    auto bad = collect::parse_inventory(
+        std::string(R"({"agents": [{"name": "a", "url": "http://a:1", "token_env": "HOME"},
+            {"name": "b", "url": "http://b:1", "token_env": "HOME", "protocol": )") +
+            protocol + "}]}",
+        "/nonexistent");
+    REQUIRE_FALSE(bad.has_value());
+    INFO(bad.status().message());
+    CHECK(bad.status().code() == StatusCode::kInvalidArgument);
+    CHECK(bad.status().message().find("agent #1 (b)") != std::string::npos);
+    CHECK(bad.status().message().find("\"protocol\"") != std::string::npos);
+    CHECK(bad.status().message().find(protocol) != std::string::npos);
+  }
+  // An infralogs agent still needs its token.
+  auto no_token =
+      collect::parse_inventory(R"({"agents": [{"name": "a", "url": "http://a:1"}]})", "/x");
+  CHECK_FALSE(no_token.has_value());
+}
