@@ -11,6 +11,7 @@
 #include "db_options.h"
 #include "infralogs/collect/collector.h"
 #include "infralogs/collect/discovery.h"
+#include "infralogs/collect/follower.h"
 #include "infralogs/collect/inventory.h"
 #include "infralogs/collect/round_report.h"
 #include "infralogs/collect/shard.h"
@@ -34,6 +35,8 @@ struct CollectConfig {
   DbTlsFlags db_tls;
   secrets::CredentialsConfig credentials;
   bool once = false;
+  bool follow = false;
+  collect::FollowerOptions follower;
   bool migrate = false;
   int interval_s = 60;
   std::string since = "24h";
@@ -120,9 +123,50 @@ Status resolve_flags(CollectConfig* cfg, storage::MariaDbConnectionOptions* db) 
     if (cfg->discover_token_file.empty())
       return Status::invalid_argument("--discover-agents needs --discover-token-file");
   }
+  cfg->follower.first_contact_since_usec = *since;
+  cfg->follower.poll_interval = std::chrono::seconds(cfg->interval_s);
+  if (cfg->follow && cfg->once)
+    return Status::invalid_argument("--follow and --once exclude each other");
+  if (cfg->follow && !cfg->discover.empty())
+    return Status::invalid_argument(
+        "--follow takes its agents from --inventory, not --discover-agents");
   if (!cfg->migrate && cfg->inventory.empty() && cfg->discover.empty())
     return Status::invalid_argument("--inventory or --discover-agents is required (or --migrate)");
   return Status::ok();
+}
+
+// collect --follow: the inventory's agents, each followed until SIGTERM (collect::Follower).
+int run_follow(CollectConfig& cfg, wire::AgentClient& client, storage::LogStore& store,
+               std::stop_token stop) {
+  auto agents = round_agents(cfg, client, stop);
+  if (!agents) {
+    log::error(kComponent, "cannot use --inventory", {{"error", agents.status().message()}});
+    return 2;
+  }
+  collect::Collector poller(client, store, cfg.collector);
+  cfg.follower.collector = collector_name();
+  cfg.follower.report = [&cfg](const std::vector<collect::FollowStatus>& agents) {
+    for (const auto& a : agents) {
+      log::info(kComponent, "follow status",
+                {{"agent", a.name},
+                 {"state", collect::stream_state_name(a.state)},
+                 {"entries", a.entries},
+                 {"reconnects", a.reconnects},
+                 {"lag_s", a.last_realtime_usec
+                               ? static_cast<double>(now_usec() - a.last_realtime_usec) / 1e6
+                               : 0.0},
+                 {"error", a.last_error}});
+    }
+    if (cfg.metrics_file.empty()) return;
+    Status s = collect::write_textfile(cfg.metrics_file,
+                                       collect::render_follow_metrics(agents, now_usec()));
+    if (!s.is_ok()) log::warn(kComponent, "cannot write --metrics-file", {{"error", s.message()}});
+  };
+  collect::Follower follower(client, store, poller, cfg.follower);
+  log::info(kComponent, "following", {{"agents", agents->size()}});
+  follower.run(*agents, stop);
+  log::info(kComponent, "stopped: everything received is committed");
+  return 0;
 }
 
 int run_collect(CollectConfig cfg) {
@@ -168,6 +212,7 @@ int run_collect(CollectConfig cfg) {
   http.response_timeout = std::chrono::seconds(cfg.response_timeout_s);
   http.gzip = cfg.gzip;
   wire::HttpAgentClient client(http);
+  if (cfg.follow) return run_follow(cfg, client, store, stop.get_token());
   Reporter reporter(isatty(STDERR_FILENO));
   collect::Collector collector(
       client, store, cfg.collector,
@@ -224,6 +269,19 @@ RunFn setup_collect(CLI::App& sub) {
                           {.role_help = "the writer on the primary",
                            .example_creds_path = "database/creds/infralogs-collect"});
   sub.add_flag("--once", cfg->once, "Catch every agent up to its tail, then exit (a CronJob).");
+  sub.add_flag("--follow", cfg->follow,
+               "Follow every agent (a Deployment): new entries are committed within about "
+               "--commit-delay; agents that cannot follow are polled every --interval.");
+  sub.add_option("--commit-entries", cfg->follower.commit_entries,
+                 "With --follow: entries per transaction at most.")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  sub.add_option_function<int>(
+         "--commit-delay",
+         [cfg](int ms) { cfg->follower.commit_delay = std::chrono::milliseconds(ms); },
+         "With --follow: milliseconds from the first uncommitted entry to its commit (default "
+         "200).")
+      ->check(CLI::Range(1, 60000));
   sub.add_flag("--migrate", cfg->migrate, "Apply missing schema migrations and exit (idempotent).");
   sub.add_option("--interval", cfg->interval_s, "Seconds between rounds without --once.")
       ->capture_default_str()

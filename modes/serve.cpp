@@ -76,6 +76,11 @@ int run_serve(const ServeConfig& cfg) {
   options.stale_after = std::chrono::seconds(cfg.stale_after_s);
   dashboard::Dashboard dash(reader, options);
   MetricsRegistry metrics;
+  // Before the server, so that it outlives every stream a connection thread still holds.
+  dashboard::LiveOptions live_options;
+  live_options.max_streams = cfg.live_streams;
+  live_options.poll_interval = std::chrono::milliseconds(cfg.live_poll_ms);
+  dashboard::LiveHub live(reader, live_options);
   http::ServerOptions server_options;
   apply_server_flags(cfg.server, &server_options);
   auto server = http::Server::create({}, server_options);
@@ -83,11 +88,6 @@ int run_serve(const ServeConfig& cfg) {
     log::error(kComponent, "cannot create the HTTP server", {{"error", server.status().message()}});
     return 1;
   }
-  dashboard::LiveOptions live_options;
-  live_options.max_streams = cfg.live_streams;
-  live_options.poll_interval = std::chrono::milliseconds(cfg.live_poll_ms);
-  dashboard::LiveHub live(reader, live_options);
-  live.start();
   http::attach_dashboard_routes(**server, dash, reader, metrics, http::embedded_assets(), &live);
   std::stop_source stop;
   SignalWatcher signals([&stop, &live](const char* signal) {
@@ -95,6 +95,8 @@ int run_serve(const ServeConfig& cfg) {
     live.stop();  // live streams end now, not at the server's stop grace
     stop.request_stop();
   });
+  // After the watcher: a thread started before it would take SIGTERM's default action.
+  live.start();
   return http::listen_and_serve(**server, *listen, kComponent, stop.get_token(),
                                 {{"db", cfg.db_url}});
 }

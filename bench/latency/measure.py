@@ -182,7 +182,11 @@ def main():
         w.close()
     rep = [on_replica[k] - t for k, t in written.items() if k in on_replica]
     sse = [on_sse[k] - t for k, t in written.items() if k in on_sse]
+    # serve's own part: from the benchmark's first sight of the row on the replica to the event
+    # (negative when the event beat the benchmark's 50 ms poll).
+    serve_part = [on_sse[k] - on_replica[k] for k in written if k in on_sse and k in on_replica]
     out = {"written": len(written), "replica": percentiles(rep), "sse": percentiles(sse),
+           "replica_to_sse": percentiles(serve_part),
            "missing_replica": len(written) - len(rep), "missing_sse": len(written) - len(sse),
            "rate_per_host": args.rate, "hosts": len(hosts), "duration_s": args.duration,
            "lag_events": len(lags),

@@ -185,8 +185,12 @@ std::string render_round_metrics(const RoundReport& report) {
 }
 
 Status write_round_textfile(const RoundReport& report, const std::string& path) {
+  return write_textfile(path, render_round_metrics(report));
+}
+
+Status write_textfile(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
-  Status s = write_synced(tmp, render_round_metrics(report));
+  Status s = write_synced(tmp, text);
   if (s.is_ok() && std::rename(tmp.c_str(), path.c_str()) != 0) s = io_error("rename", tmp);
   if (!s.is_ok()) {
     ::unlink(tmp.c_str());  // best effort: the Status already says what failed

@@ -347,4 +347,140 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   return batch;
 }
 
+Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& request,
+                               FollowHandler& handler, std::stop_token stop) {
+  const std::string where = "GET /logs?follow=true: ";
+  if (agent.protocol != AgentProtocol::kInfralogs)
+    return Status::not_found(where + "gatewayd agents are polled");
+  auto cli = make_client(agent, options_);
+  if (!cli->is_valid()) return Status::invalid_argument("not an agent URL: '" + agent.url + "'");
+  cli->set_read_timeout(std::max(options_.read_timeout, request.wait + std::chrono::seconds(30)));
+  cli->set_decompress(false);
+  std::stop_callback on_stop(stop, [&cli] { cli->stop(); });
+  std::string path = std::string(kLogsPath) + "?" + kParamFollow + "=true&" + kParamWait + "=" +
+                     std::to_string(request.wait.count());
+  if (!request.after.empty()) {
+    path += "&after=" + httplib::detail::encode_query_param(request.after);
+  } else if (request.since_usec) {
+    path += "&since=" + std::to_string(*request.since_usec);
+  }
+  httplib::Headers headers;
+  if (options_.gzip) headers.emplace("Accept-Encoding", "gzip");
+
+  int http_status = 0;
+  std::string error_body, pending, inflated;
+  Status decode_error = Status::ok();
+  uint64_t entries = 0;
+  bool stream_ended = false;
+  std::unique_ptr<z_stream, void (*)(z_stream*)> inflater(nullptr, [](z_stream* z) {
+    inflateEnd(z);
+    delete z;
+  });
+  auto on_response = [&](const httplib::Response& res) {
+    http_status = res.status;
+    if (res.status != 200) return true;
+    if (res.get_header_value(kHeaderProtocol) != std::to_string(kProtocolVersion)) {
+      decode_error = Status::corruption("not an infralogs agent (protocol header '" +
+                                        res.get_header_value(kHeaderProtocol) + "')");
+      return false;
+    }
+    std::string encoding = res.get_header_value("Content-Encoding");
+    if (encoding == "gzip") {
+      inflater.reset(new z_stream{});
+      if (inflateInit2(inflater.get(), 16 + MAX_WBITS) != Z_OK) {
+        decode_error = Status::internal("zlib inflateInit2 failed");
+        return false;
+      }
+    } else if (!encoding.empty() && encoding != "identity") {
+      decode_error = Status::corruption("unexpected Content-Encoding '" + encoding + "'");
+      return false;
+    }
+    // "heartbeat=5"
+    std::string follow = res.get_header_value(kHeaderFollow);
+    long heartbeat = 0;
+    if (follow.rfind("heartbeat=", 0) == 0)
+      heartbeat = std::strtol(follow.c_str() + 10, nullptr, 10);
+    handler.on_start(std::chrono::seconds(std::max(0L, heartbeat)),
+                     res.get_header_value(kHeaderCursorFound) != "false");
+    return true;
+  };
+  // Lines as they come; empty lines are heartbeats.
+  auto on_lines = [&](const char* data, size_t size) {
+    const char* end = data + size;
+    while (data < end) {
+      const char* nl =
+          static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
+      size_t take = nl ? static_cast<size_t>(nl - data) : static_cast<size_t>(end - data);
+      if (pending.size() + take > options_.max_line_bytes) {
+        decode_error = Status::corruption("a line longer than " +
+                                          std::to_string(options_.max_line_bytes) + " bytes");
+        return false;
+      }
+      pending.append(data, take);
+      if (!nl) return true;
+      if (!pending.empty()) {
+        LogEntry e;
+        Status s = decode_entry(pending, &e);
+        if (!s.is_ok()) {
+          decode_error =
+              Status::corruption("entry " + std::to_string(entries + 1) + ": " + s.message());
+          return false;
+        }
+        ++entries;
+        handler.on_entry(std::move(e));
+      }
+      pending.clear();
+      data = nl + 1;
+    }
+    return true;
+  };
+  auto on_data = [&](const char* data, size_t size) {
+    if (http_status != 200) {
+      if (error_body.size() < 4096)
+        error_body.append(data, std::min(size, 4096 - error_body.size()));
+      return true;
+    }
+    handler.on_alive();
+    if (!inflater) return on_lines(data, size);
+    z_stream& z = *inflater;
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+    z.avail_in = static_cast<uInt>(size);
+    inflated.resize(256 << 10);
+    while (z.avail_in > 0 && !stream_ended) {
+      z.next_out = reinterpret_cast<Bytef*>(inflated.data());
+      z.avail_out = static_cast<uInt>(inflated.size());
+      int rc = inflate(&z, Z_SYNC_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        decode_error =
+            Status::corruption(std::string("bad gzip data: ") + (z.msg ? z.msg : "inflate failed"));
+        return false;
+      }
+      size_t produced = inflated.size() - z.avail_out;
+      if (produced > 0 && !on_lines(inflated.data(), produced)) return false;
+      if (rc == Z_STREAM_END) stream_ended = true;
+      if (rc == Z_BUF_ERROR && produced == 0) break;
+    }
+    return true;
+  };
+  auto res = cli->Get(path.c_str(), headers, on_response, on_data);
+  if (!decode_error.is_ok()) return Status::corruption(where + decode_error.message());
+  if (stop.stop_requested()) return Status::unavailable(where + "stopped");
+  if (!res) return Status::unavailable(where + transport_error(res.error(), agent, options_));
+  if (http_status == 400) {
+    // An agent from before follow: 400 naming the parameter it does not know.
+    auto j = nlohmann::json::parse(error_body, nullptr, false);
+    std::string text = error_text(res.value(), error_body);
+    bool names_follow = (j.is_object() && j.value("parameter", "") == kParamFollow) ||
+                        text.rfind(std::string(kParamFollow) + ":", 0) == 0;
+    if (names_follow) return Status::not_found(where + "the agent cannot follow (" + text + ")");
+  }
+  if (http_status != 200)
+    return status_for_http(http_status, where + error_text(res.value(), error_body));
+  if (!pending.empty())
+    return Status::corruption(where + "the response ended inside a line (truncated)");
+  if (inflater && !stream_ended && inflater->total_in > 0)
+    return Status::corruption(where + "the gzip stream ended early (truncated)");
+  return Status::ok();
+}
+
 }  // namespace infralogs::wire

@@ -112,8 +112,9 @@ size_t value_bytes(const json& v) {
 }
 
 // Every stored entry is journalctl's, field for field, except values gatewayd serves as null:
-// it has no --all, so a field of 4096 bytes or more (NAME=value, JSON_THRESHOLD) arrives as null and is
-// stored so (docs/operations.md). Repeated fields (arrays of values) are compared as a whole.
+// it has no --all, so a field of 4096 bytes or more (NAME=value, JSON_THRESHOLD) arrives as null
+// and is stored so (docs/operations.md). Repeated fields (arrays of values) are compared as a
+// whole.
 void check_entries_match(const Stored& got, const std::vector<json>& want) {
   REQUIRE(got.entries.size() == want.size());
   size_t nulls = 0;
@@ -142,10 +143,10 @@ void check_no_duplicates(const Stored& s) {
 
 std::vector<std::string> collect_args(const MariaDbPair::Database& db, const std::string& inventory,
                                       const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> a = {infralogs_binary(), "collect",       "--once",
-                                "--since",          "all",           "--inventory",
-                                inventory,          "--db",          db.primary_url,
-                                "--db-credentials-file",             db.collector_credentials};
+  std::vector<std::string> a = {
+      infralogs_binary(),      "collect", "--once", "--since",      "all",
+      "--inventory",           inventory, "--db",   db.primary_url, "--db-credentials-file",
+      db.collector_credentials};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
@@ -233,8 +234,9 @@ TEST_CASE("a gatewayd that disappears mid-round fails the round clearly and lose
   Stored partial = stored_entries(pair, "gw-01");
   REQUIRE(partial.cursors.size() < want.size());
   auto all = cursors_of(want);
-  CHECK(partial.cursors == std::vector<std::string>(all.begin(), all.begin() + static_cast<long>(
-                                                                                   partial.cursors.size())));
+  CHECK(partial.cursors ==
+        std::vector<std::string>(all.begin(),
+                                 all.begin() + static_cast<long>(partial.cursors.size())));
 
   // Back: the next round continues from the stored cursor.
   gw = std::make_unique<Gatewayd>(jdir, port);

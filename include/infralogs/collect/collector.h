@@ -69,6 +69,10 @@ class Collector {
   // being stored is committed or rolled back first, never left half-written.
   std::vector<AgentReport> poll_once(const std::vector<wire::AgentSpec>& agents,
                                      std::stop_token stop);
+  // The same for one agent (collect --follow polls agents that cannot follow with it).
+  AgentReport poll_agent(const wire::AgentSpec& agent, std::stop_token stop) {
+    return collect_agent(agent, stop);
+  }
 
  private:
   // One try at `agent` from its stored cursor, adding to *report (entries, bytes, seconds

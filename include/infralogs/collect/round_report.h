@@ -69,5 +69,7 @@ std::string render_round_metrics(const RoundReport& report);
 // and the reason: kPermissionDenied when the directory or file may not be written, kInternal
 // otherwise. Not thread-safe for one path (two writers share PATH.tmp).
 Status write_round_textfile(const RoundReport& report, const std::string& path);
+// The same for any metrics text (collect --follow's).
+Status write_textfile(const std::string& path, const std::string& text);
 
 }  // namespace infralogs::collect

@@ -35,6 +35,27 @@ struct FetchRequest {
   size_t limit = 1000;
 };
 
+// A follow request (docs/wire-protocol.md, "Follow"): the page from `after` (or `since`), then
+// every new entry as the agent's journal gets it, until `wait` ends the response.
+struct FollowRequest {
+  std::string after;                   // resume after this cursor; empty: from `since` or the head
+  std::optional<uint64_t> since_usec;  // first contact: start here (ignored with `after`)
+  std::chrono::seconds wait{300};      // the response ends cleanly after this long
+};
+
+// What a follow response delivers, called from the thread that called follow(), in order.
+class FollowHandler {
+ public:
+  virtual ~FollowHandler() = default;
+  // The response started: its Infralogs-Follow heartbeat (0 when the header is absent) and
+  // whether the agent still had `after` (false: the first entry follows a gap).
+  virtual void on_start(std::chrono::seconds heartbeat, bool cursor_found) = 0;
+  // One entry. Blocking here (a full queue) holds the stream back: the agent's socket fills.
+  virtual void on_entry(LogEntry entry) = 0;
+  // Bytes arrived (an entry or a heartbeat line): the stream is alive.
+  virtual void on_alive() = 0;
+};
+
 // Who an agent is (GET /machine): what a collector names an agent it found through DNS by.
 struct AgentIdentity {
   std::string name;        // the agent's --name (default: its hostname); stable across restarts
@@ -59,6 +80,16 @@ class AgentClient {
   // null (4096 bytes or more: it has no --all) are stored as null.
   virtual Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
                               std::stop_token stop) = 0;
+  // One follow response from an infralogs agent, entries handed to `handler` as they arrive.
+  // Ok when the response ended cleanly (`wait` ran out: reconnect after the last entry).
+  // kNotFound when the agent does not know `follow` (an older agent answers 400 naming it): poll
+  // it instead. Other errors as fetch(); kUnavailable "stopped" when `stop` is requested (the
+  // entries handed over so far stay valid). The default: kNotFound (a client without follow).
+  // Thread-safe.
+  virtual Status follow(const AgentSpec& agent, const FollowRequest& request,
+                        FollowHandler& handler, std::stop_token stop) {
+    return Status::not_found("this client cannot follow");
+  }
 };
 
 struct HttpAgentClientOptions {
@@ -82,6 +113,10 @@ class HttpAgentClient : public AgentClient {
   Result<AgentIdentity> identify(const AgentSpec& agent, std::stop_token stop) override;
   Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
                       std::stop_token stop) override;
+  // Silence is judged by the caller (three heartbeats, FollowHandler::on_alive): the read
+  // timeout of a follow response is the longer of read_timeout and wait + 30 s.
+  Status follow(const AgentSpec& agent, const FollowRequest& request, FollowHandler& handler,
+                std::stop_token stop) override;
 
  private:
   HttpAgentClientOptions options_;
