@@ -112,9 +112,9 @@ TEST_CASE("collect --follow stores appended entries within about a second, in or
     auto written = std::chrono::steady_clock::now();
     INFO(collect.err());
     REQUIRE(wait_count(pair, 401 + static_cast<size_t>(k), 3s));
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                           written)
-                     .count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - written)
+            .count());
   }
   std::sort(ms.begin(), ms.end());
   double p50 = ms[ms.size() / 2], p95 = ms[ms.size() - 1];
@@ -141,8 +141,8 @@ TEST_CASE("collect --follow killed -9 while entries are written loses and duplic
   std::thread writer([&] {
     for (int k = 0; writing; ++k) {
       for (size_t h = 0; h < fleet.size(); ++h)
-        generate_journal(fleet.files()[h], {"--hosts", "1", "--entries", "5", "--skip",
-                                            std::to_string(300 + 5 * k)});
+        generate_journal(fleet.files()[h],
+                         {"--hosts", "1", "--entries", "5", "--skip", std::to_string(300 + 5 * k)});
       ++written;
     }
   });
