@@ -150,7 +150,8 @@ RunFn setup_agent(CLI::App& sub) {
       "The agent reads the journal through libsystemd and serves it to collectors:\n"
       "  GET /logs?after=CURSOR&limit=N   NDJSON, one entry per line as `journalctl -o json "
       "--all`\n"
-      "  GET /entries                     systemd-journal-gatewayd's protocol\n"
+      "  GET /logs?follow=true&after=C    the same, then new entries as they are written\n"
+      "  GET /entries                     systemd-journal-gatewayd's protocol (and ?follow)\n"
       "  GET /healthz (no token), GET /metrics (Prometheus)\n"
       "Tokens: `Authorization: Bearer TOKEN`, or TOKEN as the HTTP Basic password.\n"
       "Run it as an unprivileged user in the systemd-journal group. See docs/modes.md.");

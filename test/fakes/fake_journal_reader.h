@@ -48,8 +48,9 @@ class FakeJournalReader : public journal::JournalReader {
     }
     Result<bool> advance() override {
       while (true) {
+        // At the end it stays put, so entries appended later are found (follow).
+        if (i_ + 1 >= static_cast<long>(r_.entries.size())) return false;
         ++i_;
-        if (i_ >= static_cast<long>(r_.entries.size())) return false;
         if (!matches(r_.entries[i_])) continue;
         if (f_.until_usec && r_.entries[i_].realtime_usec > *f_.until_usec) return false;
         return true;
@@ -96,9 +97,14 @@ class FakeJournalReader : public journal::JournalReader {
       return Status::ok();
     }
     bool cursor_found() const override { return found_; }
-    // Sleeps on interrupt_fd for the timeout, then says whether entries were added meanwhile
-    // (tests append to `entries` only while no request is being served).
+    // True at once when entries were added since the session opened or the last wait();
+    // otherwise sleeps on interrupt_fd for the timeout and looks again (tests append to
+    // `entries` only while no request is being served).
     Result<bool> wait(std::chrono::milliseconds timeout, int interrupt_fd) override {
+      if (r_.entries.size() != seen_) {
+        seen_ = r_.entries.size();
+        return true;
+      }
       pollfd fd{interrupt_fd, POLLIN, 0};
       ::poll(&fd, interrupt_fd >= 0 ? 1 : 0, static_cast<int>(timeout.count()));
       if (fd.revents & POLLIN) return false;

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -456,6 +457,8 @@ TEST_CASE("a follower that stops reading holds no growing buffer in the agent",
   std::this_thread::sleep_for(milliseconds(1500));
   long after = rss_kib(agent.pid());
   INFO("RSS before " << before << " KiB, after " << after << " KiB");
+  WARN("stalled follower: RSS before " << before << " KiB, after 20000 entries " << after
+                                       << " KiB");
   CHECK(after - before < 8 * 1024);
   // The agent still answers others.
   httplib::Client c("127.0.0.1", agent.port());
@@ -482,15 +485,19 @@ TEST_CASE("100 idle followers: bounded RSS and no CPU", "[integration][follow]")
   }
   REQUIRE(metric(agent.port(), "infralogs_agent_followers") == 100);
   std::this_thread::sleep_for(milliseconds(500));
+  // INFRALOGS_IDLE_FOLLOW_SECONDS=10 for the figure in docs/performance.md.
+  const char* env = std::getenv("INFRALOGS_IDLE_FOLLOW_SECONDS");
+  int seconds = env ? std::atoi(env) : 3;
   long t0 = cpu_ticks(agent.pid());
-  std::this_thread::sleep_for(milliseconds(3000));
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
   long ticks = cpu_ticks(agent.pid()) - t0;
   long rss = rss_kib(agent.pid());
-  INFO("RSS " << base << " KiB idle, " << rss << " KiB with 100 followers; " << ticks
-              << " ticks of CPU in 3 s");
-  CHECK(ticks <= 3);  // 30 ms of 3 s: about 1 % of one core at most
+  std::ostringstream figure;
+  figure << "RSS " << base << " KiB before, " << rss << " KiB with 100 followers; " << ticks
+         << " ticks (1/" << sysconf(_SC_CLK_TCK) << " s) of CPU in " << seconds << " s";
+  INFO(figure.str());
+  CHECK(ticks <= seconds);  // 10 ms a second: 1 % of one core at most
   CHECK(rss - base < 40 * 1024);
-  WARN("RSS " << base << " KiB idle, " << rss << " KiB with 100 followers; " << ticks
-              << " ticks of CPU in 3 s");
+  WARN(figure.str());
   for (int fd : fds) ::close(fd);
 }

@@ -341,7 +341,10 @@ TEST_CASE("entries speaks gatewayd's Range header", "[http]") {
   CHECK(res->status == 400);
   res = c.Get("/entries?N=2", {{"Accept", "application/json"}});
   CHECK(lines(res->body).size() == 3);
-  res = c.Get("/entries?follow", {{"Accept", "application/json"}});
+  // follow is served (agent_follow_test); discrete and a follow that is no boolean are not.
+  res = c.Get("/entries?discrete", {{"Accept", "application/json"}});
+  CHECK(res->status == 400);
+  res = c.Get("/entries?follow=maybe", {{"Accept", "application/json"}});
   CHECK(res->status == 400);
 }
 
