@@ -60,8 +60,8 @@ struct Follower::Agent {
   Clock::time_point last_alive GUARDED_BY(mu);     // bytes last arrived on the open stream
   std::chrono::seconds heartbeat GUARDED_BY(mu){0};
   bool stream_open GUARDED_BY(mu) = false;
-  bool streaming GUARDED_BY(mu) = false;  // the open stream's response has started
-  bool gap_next GUARDED_BY(mu) = false;      // the next entry follows a vanished cursor
+  bool streaming GUARDED_BY(mu) = false;      // the open stream's response has started
+  bool gap_next GUARDED_BY(mu) = false;       // the next entry follows a vanished cursor
   bool cannot_follow GUARDED_BY(mu) = false;  // the reader found the agent cannot follow
   bool reader_done GUARDED_BY(mu) = false;
   std::stop_source* stream_stop GUARDED_BY(mu) = nullptr;  // the open stream's
@@ -209,8 +209,8 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
       if (token.stop_requested() || s.code() == StatusCode::kNotFound) break;
       if (h.started) wait = options_.backoff_min;  // a stream that started is a success
       if (s.is_ok()) continue;  // `wait` ran out: reconnect at once after the last entry
-      std::string error = dead ? "no data or heartbeat for 3 heartbeats: the stream is dead"
-                               : s.message();
+      std::string error =
+          dead ? "no data or heartbeat for 3 heartbeats: the stream is dead" : s.message();
       update(a.spec.name, [&](FollowStatus& st) {
         st.state = StreamState::kBackoff;
         st.last_error = error;
@@ -273,10 +273,9 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
       if (batch.front().after_gap) {
         gap = follow_gap(committed, b.entries.front());
         if (gap)
-          log::warn(kComponent, "gap: the agent no longer has the stored cursor",
-                    {{"agent", name},
-                     {"last_cursor", committed},
-                     {"first_cursor", gap->first_cursor}});
+          log::warn(
+              kComponent, "gap: the agent no longer has the stored cursor",
+              {{"agent", name}, {"last_cursor", committed}, {"first_cursor", gap->first_cursor}});
       }
       // Retried until it commits: nothing received is dropped while the database is away
       // (the queue fills and holds the stream back meanwhile). On stop, one more try.
@@ -393,14 +392,12 @@ std::string render_follow_metrics(const std::vector<FollowStatus>& agents, uint6
     }
     r.counter("infralogs_collect_follow_entries_total", "Entries committed from the agent.", l)
         .inc(a.entries);
-    r.counter("infralogs_collect_follow_commits_total", "Transactions committed for the agent.",
-              l)
+    r.counter("infralogs_collect_follow_commits_total", "Transactions committed for the agent.", l)
         .inc(a.commits);
-    r.counter("infralogs_collect_follow_reconnects_total",
-              "Follow streams opened after the first.", l)
+    r.counter("infralogs_collect_follow_reconnects_total", "Follow streams opened after the first.",
+              l)
         .inc(a.reconnects);
-    r.counter("infralogs_collect_follow_gaps_total", "Gaps recorded for the agent.", l)
-        .inc(a.gaps);
+    r.counter("infralogs_collect_follow_gaps_total", "Gaps recorded for the agent.", l).inc(a.gaps);
     if (a.last_realtime_usec) {
       double lag = now_usec > a.last_realtime_usec
                        ? static_cast<double>(now_usec - a.last_realtime_usec) / 1e6

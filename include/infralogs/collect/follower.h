@@ -45,15 +45,15 @@ struct FollowStatus {
 };
 
 struct FollowerOptions {
-  size_t commit_entries = 1000;                 // a transaction holds at most this many entries
-  std::chrono::milliseconds commit_delay{200};  // ...and waits at most this long for more
-  size_t queue_entries = 4000;                  // entries received, not yet committed, per agent
-  std::chrono::milliseconds backoff_min{1000};  // reconnect / store retry wait; doubles...
+  size_t commit_entries = 1000;                  // a transaction holds at most this many entries
+  std::chrono::milliseconds commit_delay{200};   // ...and waits at most this long for more
+  size_t queue_entries = 4000;                   // entries received, not yet committed, per agent
+  std::chrono::milliseconds backoff_min{1000};   // reconnect / store retry wait; doubles...
   std::chrono::milliseconds backoff_max{30000};  // ...up to this; reset after a success
-  std::chrono::seconds wait{300};               // follow=true&wait=: reconnect after this long
+  std::chrono::seconds wait{300};                // follow=true&wait=: reconnect after this long
   // A stream silent for 3 x its heartbeat is dead; without an Infralogs-Follow header, this.
   std::chrono::seconds default_heartbeat{10};
-  std::chrono::seconds poll_interval{60};  // agents that cannot follow
+  std::chrono::seconds poll_interval{60};            // agents that cannot follow
   std::optional<uint64_t> first_contact_since_usec;  // as CollectorOptions
   std::string collector;                             // host:pid, for LogStore::heartbeat
   std::chrono::seconds report_interval{10};          // heartbeat and `report` this often

@@ -1,0 +1,155 @@
+#include "infralogs/collect/follower.h"
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "fakes/fake_agent_client.h"
+#include "fakes/in_memory_log_store.h"
+#include "infralogs/core/time.h"
+
+using namespace infralogs;
+using namespace std::chrono_literals;
+
+namespace {
+
+// FakeAgentClient that can follow: each follow response is the page after `after`, then a
+// short wait, then a clean end (as wait= does). Agent "old" answers as an agent without follow.
+class FollowingFake : public test::FakeAgentClient {
+ public:
+  std::atomic<int> streams{0};
+  Status follow(const wire::AgentSpec& spec, const wire::FollowRequest& req,
+                wire::FollowHandler& handler, std::stop_token stop) override {
+    if (spec.name == "old") return Status::not_found("follow: unknown parameter");
+    ++streams;
+    auto b = fetch(spec, wire::FetchRequest{req.after, req.since_usec, 1000000}, stop);
+    if (!b) return b.status();
+    handler.on_start(1s, b->cursor_found);
+    for (auto& e : b->entries) handler.on_entry(e);
+    handler.on_alive();
+    sleep_for(20ms, stop);
+    return stop.stop_requested() ? Status::unavailable("stopped") : Status::ok();
+  }
+};
+
+wire::AgentSpec spec(const char* name) {
+  wire::AgentSpec s;
+  s.name = name;
+  s.url = std::string("http://") + name;
+  return s;
+}
+
+size_t stored(test::InMemoryLogStore& store, const std::string& host) {
+  std::lock_guard<std::mutex> lock(store.mutex);
+  auto it = store.hosts.find(host);
+  return it == store.hosts.end() ? 0 : store.entries[it->second].size();
+}
+
+bool wait_stored(test::InMemoryLogStore& store, const std::string& host, size_t n) {
+  for (int i = 0; i < 500 && stored(store, host) < n; ++i) std::this_thread::sleep_for(10ms);
+  return stored(store, host) == n;
+}
+
+// Stops and joins the follower's thread however the test ends.
+struct Joined {
+  std::stop_source& stop;
+  std::thread& thread;
+  ~Joined() {
+    stop.request_stop();
+    if (thread.joinable()) thread.join();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("follower commits streamed entries once, polls agents that cannot follow, records gaps",
+          "[collect][follow]") {
+  FollowingFake client;
+  test::InMemoryLogStore store;
+  client.add_entries("f", 50);
+  client.add_entries("old", 30);
+  collect::CollectorOptions copts;
+  copts.backoff = 1ms;
+  collect::Collector poller(client, store, copts);
+  collect::FollowerOptions o;
+  o.commit_entries = 7;  // several transactions per response
+  o.commit_delay = 20ms;
+  o.backoff_min = 5ms;
+  o.poll_interval = 1s;
+  o.report_interval = 1s;
+  o.collector = "test:1";
+  collect::Follower follower(client, store, poller, o);
+  std::stop_source stop;
+  std::thread t([&] { follower.run({spec("f"), spec("old")}, stop.get_token()); });
+  Joined joined{stop, t};
+
+  REQUIRE(wait_stored(store, "f", 50));
+  REQUIRE(wait_stored(store, "old", 30));
+  client.add_entries("f", 30);  // written while following: the next response brings them
+  REQUIRE(wait_stored(store, "f", 80));
+  // The stored cursor vanishes (vacuumed): the next response says so, and a gap is recorded.
+  {
+    std::lock_guard<std::mutex> lock(client.mutex);
+    auto& j = client.agents["f"].journal;
+    LogEntry last = j.back();
+    j.clear();
+    for (uint64_t k = 1; k <= 5; ++k) {
+      LogEntry e = last;
+      e.seqnum = 80 + k;
+      e.cursor = client.cursor_for(80 + k);
+      e.realtime_usec += k;
+      j.push_back(e);
+    }
+  }
+  REQUIRE(wait_stored(store, "f", 85));
+  stop.request_stop();
+  t.join();
+
+  {
+    std::lock_guard<std::mutex> lock(store.mutex);
+    const auto& es = store.entries[store.hosts["f"]];
+    for (size_t i = 0; i < es.size(); ++i) CHECK(es[i].seqnum == i + 1);  // in order, once
+    REQUIRE(store.gaps.size() == 1);
+    CHECK(store.gaps[0].second.last_cursor == client.cursor_for(80));
+    CHECK(store.gaps[0].second.first_cursor == client.cursor_for(81));
+    CHECK(store.appends >= 80 / 7);
+  }
+  CHECK(client.streams > 1);  // reconnected after each clean end
+  auto status = follower.status();
+  REQUIRE(status.size() == 2);
+  CHECK(status[0].name == "f");
+  CHECK(status[0].entries == 85);
+  CHECK(status[0].gaps == 1);
+  CHECK(status[1].name == "old");
+  CHECK(status[1].state == collect::StreamState::kPolling);
+  CHECK(status[1].entries == 30);
+
+  std::string prom = collect::render_follow_metrics(status, 2000000);
+  CHECK(prom.find("infralogs_collect_follow_state{agent=\"old\",state=\"polling\"} 1") !=
+        std::string::npos);
+  CHECK(prom.find("infralogs_collect_follow_entries_total{agent=\"f\"} 85") != std::string::npos);
+}
+
+TEST_CASE("follower keeps what it received while the store fails, and stores it once after",
+          "[collect][follow]") {
+  FollowingFake client;
+  test::InMemoryLogStore store;
+  client.add_entries("f", 20);
+  for (int i = 0; i < 4; ++i) store.append_failures.push_back(Status::unavailable("db down"));
+  collect::Collector poller(client, store, {});
+  collect::FollowerOptions o;
+  o.commit_delay = 10ms;
+  o.backoff_min = 5ms;
+  o.report_interval = 1s;
+  collect::Follower follower(client, store, poller, o);
+  std::stop_source stop;
+  std::thread t([&] { follower.run({spec("f")}, stop.get_token()); });
+  Joined joined{stop, t};
+  REQUIRE(wait_stored(store, "f", 20));
+  client.add_entries("f", 3);
+  REQUIRE(wait_stored(store, "f", 23));
+  stop.request_stop();
+  t.join();
+  std::lock_guard<std::mutex> lock(store.mutex);
+  const auto& es = store.entries[store.hosts["f"]];
+  for (size_t i = 0; i < es.size(); ++i) CHECK(es[i].seqnum == i + 1);
+}
