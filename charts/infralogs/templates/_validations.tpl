@@ -42,6 +42,12 @@ scripts/delivery/check-chart renders each case under ci/chart/fail/ and checks i
 {{- if and $v.collect.enabled (not $v.agent.enabled) (not $v.collect.inventory.agents) (not $v.collect.inventory.existingConfigMap) }}
   {{- fail "collect.enabled has nothing to poll: enable the agent DaemonSet, list agents in collect.inventory.agents, or set collect.inventory.existingConfigMap" }}
 {{- end }}
+{{- if and $v.collect.enabled (eq $v.collect.mode "follow") (gt (int $v.collect.shards) 1) }}
+  {{- fail (printf "collect.mode is follow and collect.shards is %d: the follow Deployment runs one collector; set collect.shards to 1 or collect.mode to cronjob" (int $v.collect.shards)) }}
+{{- end }}
+{{- if and $v.collect.enabled (eq $v.collect.mode "follow") (not $v.collect.inventory.agents) (not $v.collect.inventory.existingConfigMap) }}
+  {{- fail "collect.mode is follow but collect.inventory lists no agents: collect --follow follows the inventory's agents (it does not discover them); list them in collect.inventory.agents or collect.inventory.existingConfigMap" }}
+{{- end }}
 {{- if and $v.collect.inventory.agents $v.collect.inventory.existingConfigMap }}
   {{- fail "collect.inventory.agents and collect.inventory.existingConfigMap are both set: the ConfigMap would ignore the listed agents; keep one" }}
 {{- end }}
