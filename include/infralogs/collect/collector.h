@@ -71,7 +71,7 @@ class Collector {
                                      std::stop_token stop);
   // The same for one agent (collect --follow polls agents that cannot follow with it).
   AgentReport poll_agent(const wire::AgentSpec& agent, std::stop_token stop) {
-    return collect_agent(agent, stop);
+    return poll_once({agent}, stop).front();
   }
 
  private:
