@@ -323,9 +323,9 @@ std::pair<Format, const char*> logs_body_format(LogsOutput output) {
 bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* q, ParamError* error) {
   static const std::set<std::string> kSingle = {
-      wire::kParamAfter,    wire::kParamLimit,  wire::kParamSince, wire::kParamUntil,
-      wire::kParamPriority, wire::kParamBoot,   wire::kParamFollow, wire::kParamWait,
-      wire::kParamOutput};
+      wire::kParamAfter,  wire::kParamLimit,    wire::kParamSince,
+      wire::kParamUntil,  wire::kParamPriority, wire::kParamBoot,
+      wire::kParamFollow, wire::kParamWait,     wire::kParamOutput};
   static const std::set<std::string> kRepeatable = {wire::kParamUnit, wire::kParamMatch,
                                                     wire::kParamFields};
   auto fail = [&](const std::string& p, const std::string& msg) {

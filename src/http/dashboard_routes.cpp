@@ -172,8 +172,7 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
   for (const auto& [path, file] :
        {std::pair{"/", "index.html"}, std::pair{"/host", "host.html"},
         std::pair{"/search", "search.html"}, std::pair{"/credentials", "credentials.html"},
-        std::pair{"/live", "live.html"},
-        std::pair{"/context", "context.html"}}) {
+        std::pair{"/live", "live.html"}, std::pair{"/context", "context.html"}}) {
     const StaticAsset* a = find_asset(assets, file);
     server.Get(
         path, [a](const httplib::Request&, httplib::Response& res) { serve_asset(res, a, false); });
@@ -344,11 +343,24 @@ void attach_dashboard_routes(httplib::Server& server, dashboard::Dashboard& d,
   server.set_logger([&metrics](const httplib::Request& req, const httplib::Response& res) {
     // Known routes only: a label per unknown path would let any client grow /metrics without
     // bound.
-    static const std::set<std::string> kRoutes = {
-        "/",           "/host",     "/search",        "/favicon.ico",     "/api/overview",
-        "/api/hosts",  "/api/gaps", "/api/freshness", "/api/search",      "/api/entry",
-        "/api/context", "/context", "/healthz",       "/metrics",         "/credentials",
-        "/api/credentials", "/live", "/api/live"};
+    static const std::set<std::string> kRoutes = {"/",
+                                                  "/host",
+                                                  "/search",
+                                                  "/favicon.ico",
+                                                  "/api/overview",
+                                                  "/api/hosts",
+                                                  "/api/gaps",
+                                                  "/api/freshness",
+                                                  "/api/search",
+                                                  "/api/entry",
+                                                  "/api/context",
+                                                  "/context",
+                                                  "/healthz",
+                                                  "/metrics",
+                                                  "/credentials",
+                                                  "/api/credentials",
+                                                  "/live",
+                                                  "/api/live"};
     std::string path = kRoutes.count(req.path)              ? req.path
                        : req.path.rfind("/static/", 0) == 0 ? "/static"
                                                             : "other";
