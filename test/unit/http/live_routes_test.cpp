@@ -128,9 +128,13 @@ TEST_CASE(
     "[http][live]") {
   TestServe s;
   REQUIRE(s.hub.poll_once().is_ok());
-  s.hub.start();
   s.reader.add_entry(row(1, kT + 1, 1, "first <script>alert(1)</script>"));
   s.reader.add_entry(row(1, kT + 2, 2, "second"));
+  // Buffered before the stream opens: its backlog ids then name their place in the buffer. (A
+  // stream opened while the poller is still buffering its backlog's entries gives them an
+  // older id, and a resume from it repeats them: docs/dashboard-api.md, known limits.)
+  REQUIRE(s.hub.poll_once().is_ok());
+  s.hub.start();
   std::string body = s.read("?host=vm-1", [](const std::string& b) {
     return count_of(b, "event: entry") >= 2 && count_of(b, "event: lag") >= 2 &&
            count_of(b, ": heartbeat") >= 1;
