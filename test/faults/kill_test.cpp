@@ -68,26 +68,33 @@ TEST_CASE("collect --once killed with SIGKILL at 20 random moments, the journal 
   auto db = pair.create_database("infralogs");
   constexpr size_t kEntries = 20000;
   Fleet fleet({.hosts = 2, .entries = kEntries, .hostile = false});
-  std::uniform_int_distribution<int> delay_ms(10, 400);
+  // A run with 2,000 new entries takes about 150-250 ms here; one with none about 50-100 ms.
+  std::uniform_int_distribution<int> delay_ms(10, 150);
   std::uniform_int_distribution<int> batch_pick(0, 2);
   const char* batches[] = {"100", "300", "1000"};
-  size_t appended = 0;
-  int killed_mid_run = 0;
-  for (int k = 0; k < 20; ++k) {
+  std::vector<size_t> appended(fleet.size(), 0);
+  // Until 20 kills have landed while collect ran (at most 60 tries). A run that ended before
+  // its kill found the database caught up, so the next one gets 2,000 new entries on one host:
+  // without them the later tries only found collect already done (14 of 20 on an idle CI
+  // machine).
+  int killed_mid_run = 0, tries = 0;
+  for (; killed_mid_run < 20 && tries < 60; ++tries) {
     BackgroundProcess p(collect_command(fleet, db, {"--batch", batches[batch_pick(rng)]}));
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
-    if (!p.poll()) ++killed_mid_run;
+    bool ended = p.poll().has_value();
+    if (!ended) ++killed_mid_run;
     p.signal(SIGKILL);
     p.wait();
-    if (k % 5 == 4) {
-      // The journal grows while collectors die: 100 more entries on host 1.
-      generate_journal(fleet.files()[0], {"--hosts", "1", "--hostname", "vm", "--entries", "100",
-                                          "--skip", std::to_string(kEntries + appended)});
-      appended += 100;
+    if (ended || tries % 5 == 4) {
+      size_t h = static_cast<size_t>(tries) % fleet.size();
+      generate_journal(fleet.files()[h], {"--hosts", "1", "--hostname", "vm", "--entries", "2000",
+                                          "--skip", std::to_string(kEntries + appended[h])});
+      appended[h] += 2000;
     }
   }
-  std::cerr << "faults: collect --once: " << killed_mid_run << " of 20 kills landed mid-run\n";
-  CHECK(killed_mid_run >= 15);
+  std::cerr << "faults: collect --once: " << killed_mid_run << " kills landed mid-run in " << tries
+            << " tries\n";
+  CHECK(killed_mid_run == 20);
   CommandResult r = run(collect_command(fleet, db));
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
