@@ -338,13 +338,16 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
   if (first_plan(q) == SearchPlan::kTimeWalk) {
     SqlBuilder b = search_statement(q, SearchPlan::kTimeWalk, options_.search_walk_rows);
     // Cold pages make even the capped walk slow: the server stops it at the budget too.
-    std::string sql =
-        "SET STATEMENT max_statement_time = " + std::to_string(std::max(budget_ms, 1.0) / 1000) +
-        " FOR " + b.text();
+    const double limit_ms = std::max(budget_ms, 1.0);
+    std::string sql = "SET STATEMENT max_statement_time = " + std::to_string(limit_ms / 1000) +
+                      " FOR " + b.text();
     unsigned int warnings = 0, error = 0;
     auto rows = run_query(*pool_, *outage_, sql, b.params(), &warnings, &error);
     if (!rows && error != ER_STATEMENT_TIMEOUT) return rows.status();
-    if (rows && walk_answered(rows->size(), warnings, q.limit)) return search_page(*rows, q.limit);
+    // Measured here, the walk's time includes the server's: under the limit, it cannot have
+    // expired.
+    if (rows && walk_answered(rows->size(), warnings, q.limit, ms_since(start) < limit_ms))
+      return search_page(*rows, q.limit);
   }
   // Slices [from, end) newest first. A slice's rows all come before the next slice's in the
   // page's order, so appending them keeps it; each asks only for the rows still missing.

@@ -115,8 +115,8 @@ SqlBuilder search_statement(const SearchQuery& q, SearchPlan plan, size_t walk_r
   return b;
 }
 
-bool walk_answered(size_t rows, unsigned int warnings, size_t limit) {
-  return warnings == 0 || rows > limit;
+bool walk_answered(size_t rows, unsigned int warnings, size_t limit, bool within_time_limit) {
+  return rows > limit || (warnings == 0 && within_time_limit);
 }
 
 Result<SearchPage> search_page(const std::vector<Row>& rows, size_t limit) {

@@ -43,9 +43,13 @@ std::string caseless_pattern(const std::string& text);
 // identifier, pid, message), newest first. `walk_rows` is kTimeWalk's budget.
 SqlBuilder search_statement(const SearchQuery& q, SearchPlan plan, size_t walk_rows);
 
-// Whether a kTimeWalk result is the answer: the walk ended without running out of its budget
-// (no warning), or it filled the page anyway. Otherwise ask again with kWholeWindow.
-bool walk_answered(size_t rows, unsigned int warnings, size_t limit);
+// Whether a kTimeWalk result is the answer: it filled the page (a prefix of the walk's order is
+// right however the walk ended), or it ended without running out of its rows (no warning) in
+// less time than its statement limit (`within_time_limit`). MariaDB reports a LIMIT ROWS
+// EXAMINED stop by a warning, but when max_statement_time expires just after such a stop the
+// statement can end with neither the warning nor an error: a search with a 1 ms limit on a
+// loaded machine lost every row past such a page. Otherwise ask again with kWholeWindow.
+bool walk_answered(size_t rows, unsigned int warnings, size_t limit, bool within_time_limit);
 
 // The key that, as `after`, continues a search just before `usec`: every row older than it
 // and none at it (no key is below host 0 and an all-zero seqnum ID and seqnum 0).

@@ -70,10 +70,13 @@ TEST_CASE("a search without host or unit walks the time index first, within its 
   q.unit = "cron.service";
   CHECK(storage::first_plan(q) == SearchPlan::kWholeWindow);
   // The walk is the answer unless it ran out of budget (a warning) with the page not full.
-  CHECK(storage::walk_answered(5, 0, 10));
-  CHECK_FALSE(storage::walk_answered(5, 1, 10));
-  CHECK_FALSE(storage::walk_answered(10, 1, 10));
-  CHECK(storage::walk_answered(11, 1, 10));
+  CHECK(storage::walk_answered(5, 0, 10, true));
+  CHECK_FALSE(storage::walk_answered(5, 1, 10, true));
+  CHECK_FALSE(storage::walk_answered(10, 1, 10, true));
+  CHECK(storage::walk_answered(11, 1, 10, true));
+  // A short walk that may have met its time limit is not trusted, a full page is.
+  CHECK_FALSE(storage::walk_answered(5, 0, 10, false));
+  CHECK(storage::walk_answered(11, 0, 10, false));
 }
 
 TEST_CASE("a page after a key ends at that key's time", "[storage][search]") {
