@@ -2,10 +2,12 @@
 #include <zlib.h>
 
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <thread>
 
 #include "infralogs/wire/agent_client.h"
@@ -118,6 +120,114 @@ class ResponseDeadline {
   std::thread thread_;  // last: starts after the members it uses exist
 };
 
+// A response body read as it arrives: inflated when it is gzip, cut at '\n' into lines of at
+// most max_line_bytes, each non-empty line handed to on_line(std::string_view), which returns
+// false to stop reading. fetch() and follow() read their NDJSON this way; what goes wrong is
+// put in `error`.
+class BodyLines {
+ public:
+  BodyLines(size_t max_line_bytes, Status& error)
+      : max_line_bytes_(max_line_bytes), error_(error) {}
+
+  // From the response's Content-Encoding: false (error set) for one this cannot read.
+  bool start(const std::string& encoding) {
+    if (encoding == "gzip") {
+      inflater_.reset(new z_stream{});
+      if (inflateInit2(inflater_.get(), 16 + MAX_WBITS) != Z_OK) {
+        error_ = Status::internal("zlib inflateInit2 failed");
+        return false;
+      }
+    } else if (!encoding.empty() && encoding != "identity") {
+      error_ = Status::corruption("unexpected Content-Encoding '" + encoding + "'");
+      return false;
+    }
+    return true;
+  }
+
+  // The body's next bytes as they came, inflated when gzip, given to on_bytes(data, size).
+  // Z_SYNC_FLUSH: a follow stream's flushed batch comes out whole, at once.
+  template <typename OnBytes>
+  bool inflate(const char* data, size_t size, OnBytes on_bytes) {
+    if (!inflater_) return on_bytes(data, size);
+    z_stream& z = *inflater_;
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+    z.avail_in = static_cast<uInt>(size);
+    inflated_.resize(256 << 10);
+    while (z.avail_in > 0 && !stream_ended_) {
+      z.next_out = reinterpret_cast<Bytef*>(inflated_.data());
+      z.avail_out = static_cast<uInt>(inflated_.size());
+      int rc = ::inflate(&z, Z_SYNC_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        error_ =
+            Status::corruption(std::string("bad gzip data: ") + (z.msg ? z.msg : "inflate failed"));
+        return false;
+      }
+      size_t produced = inflated_.size() - z.avail_out;
+      if (produced > 0 && !on_bytes(inflated_.data(), produced)) return false;
+      if (rc == Z_STREAM_END) stream_ended_ = true;
+      if (rc == Z_BUF_ERROR && produced == 0) break;
+    }
+    return true;
+  }
+
+  // Decoded bytes into lines. A line within one chunk is passed in place, not copied.
+  template <typename OnLine>
+  bool split(const char* data, size_t size, OnLine on_line) {
+    const char* end = data + size;
+    while (data < end) {
+      const char* nl =
+          static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
+      size_t take = nl ? static_cast<size_t>(nl - data) : static_cast<size_t>(end - data);
+      if (pending_.size() + take > max_line_bytes_) {
+        error_ =
+            Status::corruption("a line longer than " + std::to_string(max_line_bytes_) + " bytes");
+        return false;
+      }
+      if (!nl) {
+        pending_.append(data, take);
+        return true;
+      }
+      std::string_view line;
+      if (pending_.empty()) {
+        line = std::string_view(data, take);
+      } else {
+        pending_.append(data, take);
+        line = pending_;
+      }
+      bool go_on = line.empty() || on_line(line);
+      pending_.clear();
+      if (!go_on) return false;
+      data = nl + 1;
+    }
+    return true;
+  }
+
+  // A body that ended inside a line or inside its gzip stream was cut short.
+  Status check_end(const std::string& where) const {
+    if (!pending_.empty())
+      return Status::corruption(where + "the response ended inside a line (truncated)");
+    if (inflater_ && !stream_ended_ && inflater_->total_in > 0)
+      return Status::corruption(where + "the gzip stream ended early (truncated)");
+    return Status::ok();
+  }
+
+ private:
+  size_t max_line_bytes_;
+  Status& error_;
+  std::unique_ptr<z_stream, void (*)(z_stream*)> inflater_{nullptr, [](z_stream* z) {
+                                                             inflateEnd(z);
+                                                             delete z;
+                                                           }};
+  std::string pending_;  // the part of a line not yet ended by '\n'
+  std::string inflated_;
+  bool stream_ended_ = false;
+};
+
+// The start of an error response's body, enough for its message.
+void keep_error_body(std::string& body, const char* data, size_t size) {
+  if (body.size() < 4096) body.append(data, std::min(size, 4096 - body.size()));
+}
+
 }  // namespace
 
 Result<AgentIdentity> HttpAgentClient::identify(const AgentSpec& agent, std::stop_token stop) {
@@ -142,18 +252,11 @@ Result<AgentIdentity> HttpAgentClient::identify(const AgentSpec& agent, std::sto
 
 Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest& request,
                                      std::stop_token stop) {
-  httplib::Client cli(agent.url, agent.client_cert_file, agent.client_key_file);
-  if (!cli.is_valid()) return Status::invalid_argument("not an agent URL: '" + agent.url + "'");
-  cli.set_connection_timeout(options_.connect_timeout);
-  cli.set_read_timeout(options_.read_timeout);
-  if (!agent.token.empty()) cli.set_bearer_token_auth(agent.token.c_str());
+  auto cli = make_client(agent, options_);
+  if (!cli->is_valid()) return Status::invalid_argument("not an agent URL: '" + agent.url + "'");
   // We inflate ourselves, so wire_bytes counts the bytes that crossed the network.
-  cli.set_decompress(false);
-  if (!agent.ca_file.empty()) {
-    cli.set_ca_cert_path(agent.ca_file.c_str());
-    cli.enable_server_certificate_verification(true);
-  }
-  std::stop_callback on_stop(stop, [&cli] { cli.stop(); });
+  cli->set_decompress(false);
+  std::stop_callback on_stop(stop, [&cli] { cli->stop(); });
 
   const bool gatewayd = agent.protocol == AgentProtocol::kGatewayd;
   std::string path;
@@ -187,30 +290,16 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   Batch batch;
   int http_status = 0;
   std::string error_body;
-  std::string pending;  // the part of a line not yet ended by '\n'
   Status decode_error = Status::ok();
+  BodyLines body(options_.max_line_bytes, decode_error);
   size_t page_bytes = 0;      // decoded line bytes so far
   bool cut_at_bound = false;  // we closed the response at max_page_bytes
   std::string protocol;       // the response's protocol header
   bool timed_out = false;     // the response deadline cut the response
   std::string content_type;
-  std::unique_ptr<z_stream, void (*)(z_stream*)> inflater(nullptr, [](z_stream* z) {
-    inflateEnd(z);
-    delete z;
-  });
   auto on_response = [&](const httplib::Response& res) {
     http_status = res.status;
-    std::string encoding = res.get_header_value("Content-Encoding");
-    if (encoding == "gzip") {
-      inflater.reset(new z_stream{});
-      if (inflateInit2(inflater.get(), 16 + MAX_WBITS) != Z_OK) {
-        decode_error = Status::internal("zlib inflateInit2 failed");
-        return false;
-      }
-    } else if (!encoding.empty() && encoding != "identity") {
-      decode_error = Status::corruption("unexpected Content-Encoding '" + encoding + "'");
-      return false;
-    }
+    if (!body.start(res.get_header_value("Content-Encoding"))) return false;
     protocol = res.get_header_value(kHeaderProtocol);
     content_type = res.get_header_value("Content-Type");
     if (res.status == 200 && !gatewayd) {
@@ -219,81 +308,34 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
     }
     return true;
   };
-  auto on_lines = [&](const char* data, size_t size) {
-    if (http_status != 200) {
-      if (error_body.size() < 4096)
-        error_body.append(data, std::min(size, 4096 - error_body.size()));
-      return true;
+  auto on_line = [&](std::string_view line) {
+    LogEntry& e = batch.entries.emplace_back();
+    Status s = decode_entry(line, &e);
+    if (!s.is_ok()) {
+      decode_error =
+          Status::corruption("entry " + std::to_string(batch.entries.size()) + ": " + s.message());
+      return false;
     }
-    const char* end = data + size;
-    while (data < end) {
-      const char* nl =
-          static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
-      size_t take = nl ? static_cast<size_t>(nl - data) : static_cast<size_t>(end - data);
-      if (pending.size() + take > options_.max_line_bytes) {
-        decode_error = Status::corruption("a line longer than " +
-                                          std::to_string(options_.max_line_bytes) + " bytes");
-        return false;
-      }
-      if (!nl) {
-        pending.append(data, take);
-        return true;
-      }
-      std::string_view line;
-      if (pending.empty()) {
-        line = std::string_view(data, take);
-      } else {
-        pending.append(data, take);
-        line = pending;
-      }
-      if (!line.empty()) {
-        LogEntry& e = batch.entries.emplace_back();
-        Status s = decode_entry(line, &e);
-        if (!s.is_ok()) {
-          decode_error = Status::corruption("entry " + std::to_string(batch.entries.size()) + ": " +
-                                            s.message());
-          return false;
-        }
-        page_bytes += line.size();
-        if (page_bytes >= options_.max_page_bytes && batch.entries.size() > gatewayd_skip) {
-          pending.clear();
-          cut_at_bound = true;
-          return false;
-        }
-      }
-      pending.clear();
-      data = nl + 1;
+    page_bytes += line.size();
+    if (page_bytes >= options_.max_page_bytes && batch.entries.size() > gatewayd_skip) {
+      cut_at_bound = true;
+      return false;
     }
     return true;
   };
-  std::string inflated;
-  bool stream_ended = false;
   auto on_data = [&](const char* data, size_t size) {
     if (http_status == 200) batch.wire_bytes += size;
-    if (!inflater) return on_lines(data, size);
-    z_stream& z = *inflater;
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
-    z.avail_in = static_cast<uInt>(size);
-    inflated.resize(256 << 10);
-    while (z.avail_in > 0 && !stream_ended) {
-      z.next_out = reinterpret_cast<Bytef*>(inflated.data());
-      z.avail_out = static_cast<uInt>(inflated.size());
-      int rc = inflate(&z, Z_NO_FLUSH);
-      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-        decode_error =
-            Status::corruption(std::string("bad gzip data: ") + (z.msg ? z.msg : "inflate failed"));
-        return false;
+    return body.inflate(data, size, [&](const char* d, size_t n) {
+      if (http_status != 200) {
+        keep_error_body(error_body, d, n);
+        return true;
       }
-      size_t produced = inflated.size() - z.avail_out;
-      if (produced > 0 && !on_lines(inflated.data(), produced)) return false;
-      if (rc == Z_STREAM_END) stream_ended = true;
-      if (rc == Z_BUF_ERROR && produced == 0) break;
-    }
-    return true;
+      return body.split(d, n, on_line);
+    });
   };
   httplib::Result res = [&] {
-    ResponseDeadline deadline(options_.response_timeout, [&cli] { cli.stop(); });
-    auto r = cli.Get(path.c_str(), headers, on_response, on_data);
+    ResponseDeadline deadline(options_.response_timeout, [&cli] { cli->stop(); });
+    auto r = cli->Get(path.c_str(), headers, on_response, on_data);
     if (deadline.fired()) timed_out = true;
     return r;
   }();
@@ -329,11 +371,7 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
                              where + (gatewayd ? gatewayd_error_text(http_status, error_body)
                                                : error_text(res.value(), error_body)));
     }
-    if (!pending.empty())
-      return Status::corruption(where + "the response ended inside a line (truncated)");
-    if (inflater && !stream_ended && inflater->total_in > 0) {
-      return Status::corruption(where + "the gzip stream ended early (truncated)");
-    }
+    if (Status s = body.check_end(where); !s.is_ok()) return s;
     if (Status s = check_server(); !s.is_ok()) return s;
     if (gatewayd) batch.more = batch.entries.size() >= request.limit + gatewayd_skip;
   }
@@ -368,14 +406,10 @@ Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& requ
   if (options_.gzip) headers.emplace("Accept-Encoding", "gzip");
 
   int http_status = 0;
-  std::string error_body, pending, inflated;
+  std::string error_body;
   Status decode_error = Status::ok();
+  BodyLines body(options_.max_line_bytes, decode_error);
   uint64_t entries = 0;
-  bool stream_ended = false;
-  std::unique_ptr<z_stream, void (*)(z_stream*)> inflater(nullptr, [](z_stream* z) {
-    inflateEnd(z);
-    delete z;
-  });
   auto on_response = [&](const httplib::Response& res) {
     http_status = res.status;
     if (res.status != 200) return true;
@@ -384,17 +418,7 @@ Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& requ
                                         res.get_header_value(kHeaderProtocol) + "')");
       return false;
     }
-    std::string encoding = res.get_header_value("Content-Encoding");
-    if (encoding == "gzip") {
-      inflater.reset(new z_stream{});
-      if (inflateInit2(inflater.get(), 16 + MAX_WBITS) != Z_OK) {
-        decode_error = Status::internal("zlib inflateInit2 failed");
-        return false;
-      }
-    } else if (!encoding.empty() && encoding != "identity") {
-      decode_error = Status::corruption("unexpected Content-Encoding '" + encoding + "'");
-      return false;
-    }
+    if (!body.start(res.get_header_value("Content-Encoding"))) return false;
     // "heartbeat=5"
     std::string follow = res.get_header_value(kHeaderFollow);
     long heartbeat = 0;
@@ -404,63 +428,27 @@ Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& requ
                      res.get_header_value(kHeaderCursorFound) != "false");
     return true;
   };
-  // Lines as they come; empty lines are heartbeats.
-  auto on_lines = [&](const char* data, size_t size) {
-    const char* end = data + size;
-    while (data < end) {
-      const char* nl =
-          static_cast<const char*>(std::memchr(data, '\n', static_cast<size_t>(end - data)));
-      size_t take = nl ? static_cast<size_t>(nl - data) : static_cast<size_t>(end - data);
-      if (pending.size() + take > options_.max_line_bytes) {
-        decode_error = Status::corruption("a line longer than " +
-                                          std::to_string(options_.max_line_bytes) + " bytes");
-        return false;
-      }
-      pending.append(data, take);
-      if (!nl) return true;
-      if (!pending.empty()) {
-        LogEntry e;
-        Status s = decode_entry(pending, &e);
-        if (!s.is_ok()) {
-          decode_error =
-              Status::corruption("entry " + std::to_string(entries + 1) + ": " + s.message());
-          return false;
-        }
-        ++entries;
-        handler.on_entry(std::move(e));
-      }
-      pending.clear();
-      data = nl + 1;
+  // Lines as they come; the empty lines between them are heartbeats.
+  auto on_line = [&](std::string_view line) {
+    LogEntry e;
+    Status s = decode_entry(line, &e);
+    if (!s.is_ok()) {
+      decode_error =
+          Status::corruption("entry " + std::to_string(entries + 1) + ": " + s.message());
+      return false;
     }
+    ++entries;
+    handler.on_entry(std::move(e));
     return true;
   };
   auto on_data = [&](const char* data, size_t size) {
     if (http_status != 200) {
-      if (error_body.size() < 4096)
-        error_body.append(data, std::min(size, 4096 - error_body.size()));
+      keep_error_body(error_body, data, size);
       return true;
     }
     handler.on_alive();
-    if (!inflater) return on_lines(data, size);
-    z_stream& z = *inflater;
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
-    z.avail_in = static_cast<uInt>(size);
-    inflated.resize(256 << 10);
-    while (z.avail_in > 0 && !stream_ended) {
-      z.next_out = reinterpret_cast<Bytef*>(inflated.data());
-      z.avail_out = static_cast<uInt>(inflated.size());
-      int rc = inflate(&z, Z_SYNC_FLUSH);
-      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-        decode_error =
-            Status::corruption(std::string("bad gzip data: ") + (z.msg ? z.msg : "inflate failed"));
-        return false;
-      }
-      size_t produced = inflated.size() - z.avail_out;
-      if (produced > 0 && !on_lines(inflated.data(), produced)) return false;
-      if (rc == Z_STREAM_END) stream_ended = true;
-      if (rc == Z_BUF_ERROR && produced == 0) break;
-    }
-    return true;
+    return body.inflate(data, size,
+                        [&](const char* d, size_t n) { return body.split(d, n, on_line); });
   };
   auto res = cli->Get(path.c_str(), headers, on_response, on_data);
   if (!decode_error.is_ok()) return Status::corruption(where + decode_error.message());
@@ -476,11 +464,7 @@ Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& requ
   }
   if (http_status != 200)
     return status_for_http(http_status, where + error_text(res.value(), error_body));
-  if (!pending.empty())
-    return Status::corruption(where + "the response ended inside a line (truncated)");
-  if (inflater && !stream_ended && inflater->total_in > 0)
-    return Status::corruption(where + "the gzip stream ended early (truncated)");
-  return Status::ok();
+  return body.check_end(where);
 }
 
 }  // namespace infralogs::wire
