@@ -79,6 +79,11 @@ Result<std::optional<T>> query_one(ConnectionPool& pool, OutageLog& outage, cons
   return std::optional<T>(std::move(rows->front()));
 }
 
+// `sql` as the server stops it after `ms` milliseconds, with ER_STATEMENT_TIMEOUT.
+std::string with_time_limit(double ms, const std::string& sql) {
+  return "SET STATEMENT max_statement_time = " + std::to_string(ms / 1000) + " FOR " + sql;
+}
+
 }  // namespace
 
 MariaDbLogReader::MariaDbLogReader(MariaDbConnectionOptions connection,
@@ -339,8 +344,7 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
     SqlBuilder b = search_statement(q, SearchPlan::kTimeWalk, options_.search_walk_rows);
     // Cold pages make even the capped walk slow: the server stops it at the budget too.
     const double limit_ms = std::max(budget_ms, 1.0);
-    std::string sql = "SET STATEMENT max_statement_time = " + std::to_string(limit_ms / 1000) +
-                      " FOR " + b.text();
+    std::string sql = with_time_limit(limit_ms, b.text());
     unsigned int warnings = 0, error = 0;
     auto rows = run_query(*pool_, *outage_, sql, b.params(), &warnings, &error);
     if (!rows && error != ER_STATEMENT_TIMEOUT) return rows.status();
@@ -370,8 +374,7 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
     double left_now = budget_ms - ms_since(start);
     bool capped = end != first_end;
     if (capped) {
-      sql = "SET STATEMENT max_statement_time = " + std::to_string(std::max(left_now, 1.0) / 1000) +
-            " FOR " + sql;
+      sql = with_time_limit(std::max(left_now, 1.0), sql);
     }
     unsigned int error = 0;
     auto got = run_query(*pool_, *outage_, sql, b.params(), nullptr, &error);

@@ -75,7 +75,7 @@ TEST_CASE("collect --once killed with SIGKILL at 20 random moments, the journal 
   std::vector<size_t> appended(fleet.size(), 0);
   // Until 20 kills have landed while collect ran (at most 60 tries). A run that ended before
   // its kill found the database caught up, so the next one gets 2,000 new entries on one host:
-  // without them the later tries only found collect already done (14 of 20 on an idle CI
+  // without them the later tries only found collect already done (14 of 20 on the CI
   // machine).
   int killed_mid_run = 0, tries = 0;
   for (; killed_mid_run < 20 && tries < 60; ++tries) {
