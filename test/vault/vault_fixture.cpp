@@ -324,8 +324,9 @@ int VaultProcess::stop() {
 
 std::string VaultProcess::log() const { return read_file(dir_.path() + "/log"); }
 
-Reply VaultProcess::call(const std::string& method, const std::string& path,
-                         const nlohmann::json& body, const std::string& token) const {
+std::optional<Reply> VaultProcess::try_call(const std::string& method, const std::string& path,
+                                            const nlohmann::json& body, const std::string& token,
+                                            std::string* error) const {
   std::unique_ptr<httplib::ClientImpl> client;
   if (tls_) {
     auto ssl = std::make_unique<httplib::SSLClient>("127.0.0.1", port_);
@@ -346,14 +347,24 @@ Reply VaultProcess::call(const std::string& method, const std::string& path,
   }
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
-  bool ok = client->send(req, res, err);
-  INFO(method << " " << path << ": " << httplib::to_string(err));
-  REQUIRE(ok);
+  if (!client->send(req, res, err)) {
+    if (error) *error = httplib::to_string(err);
+    return std::nullopt;
+  }
   Reply r;
   r.status = res.status;
   r.body = res.body;
   for (const auto& [k, v] : res.headers) r.headers.emplace(k, v);
   return r;
+}
+
+Reply VaultProcess::call(const std::string& method, const std::string& path,
+                         const nlohmann::json& body, const std::string& token) const {
+  std::string error;
+  std::optional<Reply> r = try_call(method, path, body, token, &error);
+  INFO(method << " " << path << ": " << error);
+  REQUIRE(r);
+  return *r;
 }
 
 Reply VaultProcess::root(const std::string& method, const std::string& path,

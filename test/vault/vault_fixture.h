@@ -122,9 +122,18 @@ class VaultProcess {
   // One request; `path` starts with "/" ("/v1/sys/health"); an empty token sends none.
   Reply call(const std::string& method, const std::string& path,
              const nlohmann::json& body = nullptr, const std::string& token = "") const;
+  // call() without Catch's macros, for threads other than the test's own (Catch is not
+  // thread-safe: an INFO from a consumer thread once aborted the binary with a double free);
+  // nullopt when the request did not complete, httplib's reason in *error.
+  std::optional<Reply> try_call(const std::string& method, const std::string& path,
+                                const nlohmann::json& body = nullptr, const std::string& token = "",
+                                std::string* error = nullptr) const;
   // The same with the root token.
   Reply root(const std::string& method, const std::string& path,
              const nlohmann::json& body = nullptr) const;
+  std::optional<Reply> try_root(const std::string& method, const std::string& path) const {
+    return try_call(method, path, nullptr, root_token_);
+  }
   // Stops with SIGTERM; the exit status.
   int stop();
 
