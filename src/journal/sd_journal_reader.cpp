@@ -19,6 +19,24 @@ namespace {
 
 std::string errno_text(int r) { return std::strerror(r < 0 ? -r : r); }
 
+// A cursor's "s=" part: the ID of the sequence its seqnum counts in ("" when it has none).
+std::string_view sequence_of(std::string_view cursor) {
+  size_t at = 0;
+  if (cursor.starts_with("s=")) {
+    at = 2;
+  } else if ((at = cursor.find(";s=")) != std::string_view::npos) {
+    at += 3;
+  } else {
+    return {};
+  }
+  return cursor.substr(at, cursor.find(';', at) - at);
+}
+
+// Whether the filter leaves some entries out (until_usec only ends the read).
+bool narrows(const Filter& f) {
+  return !f.units.empty() || f.max_priority || f.boot_id || !f.matches.empty();
+}
+
 bool has_suffix(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -390,6 +408,7 @@ class SdSession : public Session {
   int first_move() {
     if (position_.start == Position::Start::kAfterCursor) {
       int r = api_.next(j_);
+      if (r == 0 && !narrows(filter_)) return past_the_end();
       if (r <= 0) return r;
       cursor_found_ = api_.test_cursor(j_, position_.cursor.c_str()) > 0;
       return cursor_found_ ? api_.next(j_) : r;
@@ -398,6 +417,27 @@ class SdSession : public Session {
       return api_.previous_skip(j_, static_cast<uint64_t>(-position_.skip) + 1);
     if (position_.skip > 0) return api_.next_skip(j_, static_cast<uint64_t>(position_.skip) + 1);
     return api_.next(j_);
+  }
+
+  // Nothing at or after the cursor's place, with no filter: had the journal its entry,
+  // seek_cursor would have landed on it, so the entry is gone. libsystemd seeks a cursor it
+  // does not know by its realtime, so a journal replaced by one whose entries are all older
+  // lands here, and reading on would answer "nothing new" for entries never served. Those of
+  // another sequence are served from the head (the collector records a gap); when the head
+  // continues the cursor's own sequence, they are older entries of it, already served:
+  // nothing new, from where the cursor was (a follower waits there).
+  int past_the_end() {
+    cursor_found_ = false;
+    int r = api_.seek_head(j_);
+    if (r < 0) return r;
+    if ((r = api_.next(j_)) <= 0) return r;
+    char* head = nullptr;
+    if ((r = api_.get_cursor(j_, &head)) < 0) return r;
+    bool same = sequence_of(head) == sequence_of(position_.cursor);
+    std::free(head);
+    if (!same) return 1;
+    if ((r = api_.seek_cursor(j_, position_.cursor.c_str())) < 0) return r;
+    return 0;
   }
 
   const SdJournalApi& api_;

@@ -210,8 +210,7 @@ TEST_CASE("a journal file overwritten with garbage, truncated, then replaced und
 
   // 3. Replaced by rename with another journal (a new machine's, say), written after the old
   // one: the agent serves it, the stored cursor is not in it, so the collector records a gap
-  // and stores the new entries. (libsystemd seeks a cursor it does not know by its realtime:
-  // a replacement with older entries is answered "nothing new", docs/reliability.md, open.)
+  // and stores the new entries (older entries: the next test).
   TempDir other;
   std::string fresh = other.path() + "/fresh.journal";
   generate_journal(fresh, {"--entries", "300", "--hostname", "vm", "--seed", "7", "--start",
@@ -232,6 +231,70 @@ TEST_CASE("a journal file overwritten with garbage, truncated, then replaced und
   CHECK(c.lost == 0);
   CHECK(c.duplicated == 0);
   CHECK(c.unknown == 6000);
+  CHECK(a.agent.stop() == 0);
+}
+
+// libsystemd seeks a cursor it does not know by its realtime, so in a journal whose entries
+// are all older than the stored cursor the seek lands past the end. Another journal's entries
+// there are new to the collector (was: "nothing new", neither the entries nor a gap stored);
+// an older copy of the same journal holds only entries already stored.
+TEST_CASE(
+    "a journal replaced by older entries: another journal's come with a gap, an old copy "
+    "of its own adds nothing",
+    "[faults][journal]") {
+  MariaDbPair pair;
+  TempDir jd;
+  TempDir kept;
+  std::string file = jd.path() + "/vm.journal";
+  std::string copy = kept.path() + "/copy.journal";
+  generate_journal(file, {"--entries", "3000", "--hostname", "vm"});
+  fs::copy_file(file, copy);
+  generate_journal(file, {"--entries", "3000", "--skip", "3000", "--hostname", "vm"});
+  OneAgent a(pair, {"--file", file});
+  CommandResult r = a.collect();
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == 6000);
+
+  // 1. A copy of the same journal from when it had 3,000 entries (a restored backup): the
+  // stored cursor's sequence goes on past its end. Nothing new, no gap, nothing twice.
+  fs::rename(copy, file);
+  r = a.collect();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == 6000);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.gaps") == 0);
+  std::string stored = pair.primary("SELECT journal_cursor FROM infralogs.checkpoints")[0][0];
+  auto page = a.get("/logs?after=" + httplib::detail::encode_query_param(stored));
+  REQUIRE(page);
+  CHECK(page->status == 200);
+  CHECK(page->body.empty());
+  CHECK(page->get_header_value("Infralogs-Cursor-Found") == "false");
+
+  // 2. Another journal, every entry a day older than the stored cursor: served from its head,
+  // one gap row, each entry stored once.
+  TempDir other;
+  std::string older = other.path() + "/older.journal";
+  generate_journal(older, {"--entries", "300", "--hostname", "vm", "--seed", "7", "--start",
+                           std::to_string(kStart - kDay)});
+  fs::rename(older, file);
+  r = a.collect();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == 6300);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.gaps") == 1);
+  Comparison c =
+      compare(journal_keys({"--file", file}), stored_keys(pair, false, a.db.name, "vm-01"));
+  CHECK(c.journal == 300);
+  CHECK(c.lost == 0);
+  CHECK(c.duplicated == 0);
+  CHECK(c.unknown == 6000);
+  // Caught up on it: a round more adds nothing.
+  r = a.collect();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == 6300);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.gaps") == 1);
   CHECK(a.agent.stop() == 0);
 }
 
