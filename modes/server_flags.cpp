@@ -16,8 +16,9 @@ void add_server_flags(CLI::App& sub, ServerFlags* f) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10000}));
   sub.add_option("--header-timeout", f->header_timeout_s,
-                 "Seconds a client has to send a whole request head; the connection is closed "
-                 "past it (slow clients cannot hold the server).")
+                 "Seconds a client has to send a whole request head (and body, for methods "
+                 "that have one); the connection is closed past it (slow clients cannot hold "
+                 "the server).")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
 }

@@ -6,11 +6,11 @@
 // read (read_timeout), so a client sending one header byte every few seconds holds a thread
 // forever and a few of them deny service. Connections therefore get a thread each (up to
 // `max_connections`, see ConnectionThreads) and this table watches them: a watchdog thread shuts
-// down (shutdown(2), which wakes the blocked read or select) a connection whose request head has
-// not arrived within `header_timeout` of its start, or which stays idle between requests past
-// `idle_timeout`; when the table is full it closes the oldest connection that is idle or still
-// sending its head to make room; on stop it closes idle and head-sending connections at once and
-// the rest after `stop_grace`.
+// down (shutdown(2), which wakes the blocked read or select) a connection whose request head (and
+// body, for the methods that have one) has not arrived within `header_timeout` of its start, or
+// which stays idle between requests past `idle_timeout`; when the table is full it closes the
+// oldest connection that is idle or still sending its head to make room; on stop it closes idle and
+// head-sending connections at once and the rest after `stop_grace`.
 
 #include <httplib.h>
 
@@ -51,7 +51,8 @@ class ConnectionTable {
   void idle(uint64_t id);
   // A request head is arriving: shut down header_timeout after `start`.
   void head(uint64_t id, Clock::time_point start);
-  // The head has arrived: the request is being handled, no deadline (stop_grace after stop()).
+  // The head has arrived and the request has no body to read: it is being handled, no deadline
+  // (stop_grace after stop()). A request with a body stays in the head phase while it arrives.
   void handling(uint64_t id);
   // Before the socket is closed: the table never touches it again.
   void remove(uint64_t id);

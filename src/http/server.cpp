@@ -4,7 +4,6 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -19,11 +18,9 @@ namespace {
 // "Infralogs-Journal-Range:". httplib reads the request head one byte at a time, so this looks
 // ahead at most six bytes at the start of each header line and passes everything after the
 // head through untouched.
-// `on_head_end` runs once, when the blank line ending the head has been read.
 class RangeRenamingStream : public httplib::Stream {
  public:
-  RangeRenamingStream(httplib::Stream& inner, std::function<void()> on_head_end)
-      : inner_(inner), on_head_end_(std::move(on_head_end)) {}
+  explicit RangeRenamingStream(httplib::Stream& inner) : inner_(inner) {}
 
   bool is_readable() const override { return pos_ < pending_.size() || inner_.is_readable(); }
   bool is_writable() const override { return inner_.is_writable(); }
@@ -84,10 +81,7 @@ class RangeRenamingStream : public httplib::Stream {
     for (size_t i = 0; i < n && in_head_; ++i) {
       char c = p[i];
       if (c == '\n') {
-        if (line_len_ == 0) {
-          in_head_ = false;
-          if (on_head_end_) on_head_end_();
-        }
+        if (line_len_ == 0) in_head_ = false;
         first_line_ = false;
         at_line_start_ = true;
         line_len_ = 0;
@@ -99,7 +93,6 @@ class RangeRenamingStream : public httplib::Stream {
   }
 
   httplib::Stream& inner_;
-  std::function<void()> on_head_end_;
   std::string pending_;
   size_t pos_ = 0;
   bool in_head_ = true;
@@ -206,12 +199,16 @@ bool Server::process_and_close_socket(socket_t sock) {
       bool close_connection = count == 1;
       bool connection_closed = false;
       ret = make_stream([&](httplib::Stream& strm) {
-        RangeRenamingStream renaming(strm, [&table, id] { table.handling(id); });
+        RangeRenamingStream renaming(strm);
         return process_request(renaming, close_connection, connection_closed,
-                               [ssl](httplib::Request& req) {
+                               [ssl, &table, id](httplib::Request& req) {
                                  req.ssl = ssl;
-                                 // Runs after httplib parsed the request line, before routing.
+                                 // Runs after httplib parsed the head, before routing.
                                  req.params = parse_query(req.target);
+                                 // A method httplib reads a body for (POST, PUT, ...: no route
+                                 // takes one) stays under the head's deadline, so a body
+                                 // trickling in cannot hold the connection past it.
+                                 if (!httplib::detail::expect_content(req)) table.handling(id);
                                });
       });
       if (!ret || connection_closed) break;

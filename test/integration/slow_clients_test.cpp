@@ -167,6 +167,41 @@ TEST_CASE("a request head still arriving after --header-timeout is cut off",
   CHECK(answer_ms(agent.port()) >= 0);
 }
 
+TEST_CASE("a request body still arriving after --header-timeout is cut off, on agent and serve",
+          "[integration][slow]") {
+  // Before: httplib reads a POST's body before routing, with only the 30 s per-read timeout,
+  // so a body trickling in held its connection and thread without end.
+  Agent a;
+  Serve s;
+  for (const char* mode : {"agent", "serve"}) {
+    INFO(mode);
+    std::vector<std::string> extra = {"--header-timeout", "2"};
+    ServerProcess server(mode, std::string(mode) == "agent" ? a.args(extra) : s.args(extra));
+    auto start = Clock::now();
+    int fd = connect_to(server.port());
+    std::string head = "POST /logs HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n";
+    REQUIRE(::send(fd, head.data(), head.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(head.size()));
+    std::atomic<bool> stop{false};
+    std::thread trickle([fd, &stop] {
+      while (!stop) {
+        (void)::send(fd, "a", 1, MSG_NOSIGNAL);
+        for (int i = 0; i < 15 && !stop; ++i)
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+    bool closed = closed_within(fd, std::chrono::milliseconds(5000));
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    stop = true;
+    trickle.join();
+    ::close(fd);
+    CHECK(closed);
+    CHECK(ms >= 1800);
+    CHECK(ms < 3500);
+    CHECK(answer_ms(server.port()) >= 0);
+  }
+}
+
 TEST_CASE("past --max-connections the oldest slow connection makes room for a new one",
           "[integration][slow]") {
   Agent a;

@@ -50,10 +50,11 @@ struct ServerOptions {
   size_t threads = 8;            // connection threads started up front
   size_t max_connections = 256;  // open at once; past it the oldest idle (then oldest still
                                  // sending its head) connection is closed to make room
-  std::chrono::milliseconds header_timeout{10000};  // total, from a request's first byte (the
-                                                    // accept, for the first) to its blank line
-  std::chrono::milliseconds stop_grace{2000};       // on stop, for requests being handled; idle and
-                                                    // head-sending connections close at once
+  // Total, from a request's first byte (the accept, for the first) to its blank line, or to
+  // the end of its body for the methods httplib reads one for (POST, PUT, PATCH, DELETE).
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds stop_grace{2000};  // on stop, for requests being handled; idle and
+                                               // head-sending connections close at once
   size_t keep_alive_max_count = 100;  // requests per kept-alive connection (httplib's default)
   std::chrono::seconds keep_alive_timeout{5};  // idle time before a kept-alive connection closes
                                                // (httplib's check, and the watchdog's at +1 s)
