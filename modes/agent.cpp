@@ -110,7 +110,6 @@ int run_agent(const AgentConfig& cfg) {
   server_options.keep_alive_max_count = 1000;
   server_options.read_timeout = std::chrono::seconds(30);
   server_options.write_timeout = std::chrono::seconds(60);
-  server_options.payload_max_length = 64 * 1024;
   auto server = http::Server::create(cfg.tls, server_options);
   if (!server) {
     log::error(kComponent, "cannot set up TLS", {{"error", server.status().message()}});

@@ -18,6 +18,11 @@ namespace {
 // "Infralogs-Journal-Range:". httplib reads the request head one byte at a time, so this looks
 // ahead at most six bytes at the start of each header line and passes everything after the
 // head through untouched.
+// It also bounds the head: past kMaxLineBytes in one line or kMaxHeadBytes in all, its reads
+// fail, and httplib answers 400 or closes the connection. httplib checks a line's length only
+// after reading the whole line into memory, and does not count header lines at all, so a
+// client sending one endless line (or endless short ones) within --header-timeout could make
+// it buffer gigabytes.
 class RangeRenamingStream : public httplib::Stream {
  public:
   explicit RangeRenamingStream(httplib::Stream& inner) : inner_(inner) {}
@@ -33,7 +38,13 @@ class RangeRenamingStream : public httplib::Stream {
   }
   socket_t socket() const override { return inner_.socket(); }
 
+  // A line longer than httplib's own limits (8 KiB for the request line and for a header
+  // line) still reaches them, so it gets their 414 or 400.
+  static constexpr size_t kMaxLineBytes = 16 * 1024;
+  static constexpr size_t kMaxHeadBytes = 64 * 1024;
+
   ssize_t read(char* ptr, size_t size) override {
+    if (in_head_ && (line_len_ > kMaxLineBytes || head_bytes_ > kMaxHeadBytes)) return -1;
     if (pos_ == pending_.size() && in_head_ && at_line_start_ && !first_line_) {
       ssize_t r = look_ahead();
       if (r <= 0) return r;
@@ -80,6 +91,7 @@ class RangeRenamingStream : public httplib::Stream {
   void track(const char* p, size_t n) {
     for (size_t i = 0; i < n && in_head_; ++i) {
       char c = p[i];
+      ++head_bytes_;
       if (c == '\n') {
         if (line_len_ == 0) in_head_ = false;
         first_line_ = false;
@@ -99,6 +111,7 @@ class RangeRenamingStream : public httplib::Stream {
   bool first_line_ = true;
   bool at_line_start_ = true;
   size_t line_len_ = 0;
+  size_t head_bytes_ = 0;
 };
 
 }  // namespace

@@ -1,10 +1,8 @@
-// Slow and idle clients against the real agent and serve (issue 11, item 1): they cannot keep a
-// real request from being answered, a request head has a total deadline, and SIGTERM does not
-// wait for them.
+// Slow, idle and oversized requests against the real agent and serve (issue 11, item 1 and the
+// security tests): they cannot keep a real request from being answered, a request head (and
+// body) has a total deadline and a size bound, and SIGTERM does not wait for them.
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +10,8 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,33 +25,6 @@ using namespace infralogs::test;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-int connect_to(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
-  return fd;
-}
-
-// True once the peer has closed `fd` (a read returns 0 or fails), waiting up to `timeout`.
-bool closed_within(int fd, std::chrono::milliseconds timeout) {
-  auto end = Clock::now() + timeout;
-  while (Clock::now() < end) {
-    pollfd p{fd, POLLIN, 0};
-    int left = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count());
-    if (::poll(&p, 1, std::max(left, 1)) > 0) {
-      char buf[512];
-      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-      if (n <= 0) return true;
-    }
-  }
-  return false;
-}
 
 // `count` connections that each send a request line and then one header line every
 // `every`, never the blank line, until destroyed. `idle` connections send nothing at all.
@@ -124,6 +97,78 @@ struct Serve {
     return a;
   }
 };
+
+// Peak resident memory of a process so far (VmHWM), in KiB.
+long peak_rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  FAIL("no VmHWM in /proc/" << pid << "/status");
+  return 0;
+}
+
+// Sends all of `data` (as fast as the peer takes it) until done or the peer stops taking it.
+void send_all(int fd, const std::string& data) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    sent += static_cast<size_t>(n);
+  }
+}
+
+// The status line `port` answers `request` with, sent whole ("" when it closes without one,
+// or says nothing within 5 s).
+std::string status_line(int port, const std::string& request) {
+  int fd = connect_to(port);
+  send_all(fd, request);
+  std::string got;
+  auto end = Clock::now() + std::chrono::seconds(5);
+  while (got.find("\r\n") == std::string::npos && Clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return got.substr(0, got.find("\r\n"));
+}
+
+// Streams `head` and then `bytes` more of `filler` repeated (one endless line, or endless
+// lines) from a thread, and measures how long the server takes to close the connection and
+// how much its peak memory grew meanwhile.
+struct Flood {
+  long close_ms = -1;  // -1: still open after 8 s
+  long rss_growth_kib = 0;
+};
+Flood flood(const ServerProcess& server, const std::string& head, const std::string& filler,
+            size_t bytes) {
+  long before = peak_rss_kib(server.pid());
+  int fd = connect_to(server.port());
+  auto start = Clock::now();
+  std::thread sender([fd, head, filler, bytes] {
+    send_all(fd, head);
+    std::string chunk;
+    while (chunk.size() < 64 * 1024) chunk += filler;
+    for (size_t sent = 0; sent < bytes; sent += chunk.size()) {
+      if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) <= 0) return;
+    }
+  });
+  Flood f;
+  if (closed_within(fd, std::chrono::milliseconds(8000))) {
+    f.close_ms = static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+  }
+  ::shutdown(fd, SHUT_RDWR);  // ends a send still blocked
+  sender.join();
+  ::close(fd);
+  f.rss_growth_kib = peak_rss_kib(server.pid()) - before;
+  return f;
+}
 
 }  // namespace
 
@@ -198,6 +243,45 @@ TEST_CASE("a request body still arriving after --header-timeout is cut off, on a
     CHECK(closed);
     CHECK(ms >= 1800);
     CHECK(ms < 3500);
+    CHECK(answer_ms(server.port()) >= 0);
+  }
+}
+
+TEST_CASE(
+    "oversized request lines, header lines, heads and bodies are refused at once, in "
+    "bounded memory, by agent and serve",
+    "[integration][slow][security]") {
+  // Before: httplib read a line whole into memory before checking its length, and counted no
+  // header lines, so within --header-timeout (10 s) a client could make it buffer gigabytes;
+  // serve took a body of any size.
+  Agent a;
+  Serve s;
+  std::string big(10000, 'a');
+  for (const char* mode : {"agent", "serve"}) {
+    INFO(mode);
+    ServerProcess server(mode, std::string(mode) == "agent" ? a.args() : s.args());
+    // Past httplib's own 8 KiB limits: its 414 and 400.
+    CHECK(status_line(server.port(), "GET /healthz?x=" + big + " HTTP/1.1\r\nHost: x\r\n\r\n")
+              .starts_with("HTTP/1.1 414"));
+    CHECK(status_line(server.port(), "GET /healthz HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n")
+              .starts_with("HTTP/1.1 400"));
+    // A body over 64 KiB: 413 (POST /healthz: no token needed to reach the body).
+    CHECK(status_line(server.port(), "POST /healthz HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n" +
+                                         std::string(1048576, 'b'))
+              .starts_with("HTTP/1.1 413"));
+    // One endless header line, and endless short ones: 64 MiB each, as fast as it takes them.
+    for (const auto& [what, filler] : {std::pair{"one line", std::string("a")},
+                                       std::pair{"many lines", std::string("X-A: b\r\n")}}) {
+      INFO(what);
+      Flood f = flood(server, "GET /healthz HTTP/1.1\r\nX-Big: ", filler, 64u << 20);
+      std::cerr << "security: " << mode << ", " << what << ": closed after " << f.close_ms
+                << " ms, peak RSS +" << f.rss_growth_kib << " KiB\n";
+      CHECK(f.close_ms >= 0);
+      CHECK(f.close_ms < 3000);  // well before --header-timeout's 10 s
+      // Unbounded, the flood's 64 MiB would be held (one line) or grow to about 1 GiB as
+      // headers (8 million lines); bounded, a few MiB, about 23 MiB under ASan's redzones.
+      CHECK(f.rss_growth_kib < 40 * 1024);
+    }
     CHECK(answer_ms(server.port()) >= 0);
   }
 }

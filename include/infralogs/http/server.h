@@ -58,9 +58,9 @@ struct ServerOptions {
   size_t keep_alive_max_count = 100;  // requests per kept-alive connection (httplib's default)
   std::chrono::seconds keep_alive_timeout{5};  // idle time before a kept-alive connection closes
                                                // (httplib's check, and the watchdog's at +1 s)
-  std::chrono::seconds read_timeout{5};        // per read of a request (a body has no total)
+  std::chrono::seconds read_timeout{5};        // per read of a request (header_timeout: in all)
   std::chrono::seconds write_timeout{5};       // per write of a response
-  size_t payload_max_length = 0;               // largest request body; 0: no limit
+  size_t payload_max_length = 64 * 1024;       // largest request body (no route takes one); 0: none
 };
 
 // Thread-safety: configure (routes, handlers) before listening; once listening, only stop() may
