@@ -674,3 +674,60 @@ TEST_CASE("query pages through $PAGER on a terminal and writes plainly to a pipe
   CHECK(pipe.out.find("PAGED:") == std::string::npos);
   CHECK(std::count(pipe.out.begin(), pipe.out.end(), '\n') == 3);
 }
+
+TEST_CASE("SQL metacharacters in every filter of serve and query match only themselves",
+          "[integration][dashboard][query][security]") {
+  // The hostile "sql-quotes" entry's message holds each of these: a text search finds exactly
+  // the entries that contain it, literally; as a host or unit they name nothing; where a
+  // parameter has a syntax, 400; no table changes.
+  Collected data({.hosts = 2, .entries = 50, .hostile = true});
+  ServerProcess serve(
+      "serve", {"--db", data.db.replica_url, "--db-credentials-file", data.db.reader_credentials});
+  httplib::Client c("127.0.0.1", serve.port());
+  c.set_read_timeout(20);
+  std::string entries_before = data.pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0];
+  Rows tables_before = data.pair.primary("SHOW TABLES FROM infralogs");
+  auto lower = [](std::string s) {
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  std::vector<json> journal = journal_of_fleet(data.fleet);
+  for (const std::string p :
+       {"Robert'); DROP TABLE entries; --", R"(\' OR '1'='1')", "; SELECT SLEEP(5);",
+        "_ % LIKE '%'", "%%", R"(\\)", "`backtick`", "/* comment */"}) {
+    INFO("payload: " << p);
+    size_t want = 0;
+    for (const auto& e : journal) {
+      if (e.contains("MESSAGE") && e["MESSAGE"].is_string() &&
+          lower(e["MESSAGE"].get<std::string>()).find(lower(p)) != std::string::npos)
+        ++want;
+    }
+    REQUIRE(want >= 2);  // the hostile entry of each host
+    std::string v = httplib::detail::encode_query_param(p);
+    json found = entries_of(c, "q=" + v + "&limit=100");
+    CHECK(found.size() == want);
+    for (const auto& e : found) {
+      CHECK(lower(e["message"].is_string() ? e["message"].get<std::string>() : "").find(lower(p)) !=
+            std::string::npos);
+    }
+    CHECK(entries_of(c, "host=" + v).empty());
+    CHECK(entries_of(c, "unit=" + v).empty());
+    CHECK(entries_of(c, "host=" + v + "&q=" + v).empty());
+    CHECK(get_json(c, "/api/search?priority=" + v, 400)["parameter"] == "priority");
+    CHECK(get_json(c, "/api/search?after=" + v, 400)["parameter"] == "after");
+    CHECK(get_json(c, "/api/entry?id=" + v, 400)["parameter"] == "id");
+    get_json(c, "/api/overview?host=" + v);
+    get_json(c, "/api/gaps?host=" + v);
+    CHECK(data.query({"-g", p, "-n", "1000", "-o", "json"}).size() == want);
+    CHECK(data.query({"-H", p, "-o", "json"}).empty());
+    CHECK(data.query({"-u", p, "-o", "json"}).empty());
+  }
+  // Wildcards as a host name match no host ("vm-0_", "vm-%": LIKE would take both).
+  for (const char* host : {"vm-0_", "vm-%", "%"}) {
+    INFO(host);
+    CHECK(entries_of(c, "host=" + httplib::detail::encode_query_param(host)).empty());
+    CHECK(data.query({"-H", host, "-o", "json"}).empty());
+  }
+  CHECK(data.pair.primary("SELECT COUNT(*) FROM infralogs.entries")[0][0] == entries_before);
+  CHECK(data.pair.primary("SHOW TABLES FROM infralogs") == tables_before);
+}

@@ -12,8 +12,9 @@
 // duplicate (seqnum_id, seqnum), every retired user gone from mysql.user and without a session
 // in PROCESSLIST on the primary or the replica, and no password or token test-vault handed out
 // (GET /_test/issued), written to a sidecar file or kept in a KV version appears in any log of
-// the run. The figures are printed ("load: ...") and recorded in docs/reliability.md.
-// Run by ctest as "vault: rotation under load".
+// the run, in serve's answers and metrics, in the agents' metrics or in the stored host labels. The
+// figures are printed ("load: ...") and recorded in docs/reliability.md. Run by ctest as "vault:
+// rotation under load".
 
 #include <httplib.h>
 #include <signal.h>
@@ -540,6 +541,32 @@ path "auth/token/renew-self" { capabilities = ["update"] }
     CHECK(dup[0][0] == "0");
   }
 
+  // What a client or a scraper can read: serve's answers and metrics, the agents' metrics and
+  // health, the stored host labels. Looked for secrets with the logs below.
+  std::string answers;
+  for (auto& k : kinds) {
+    httplib::Client c("127.0.0.1", k->port);
+    c.set_read_timeout(20);
+    for (const char* path : {"/metrics", "/api/credentials", "/api/hosts", "/api/overview",
+                             "/api/gaps", "/healthz", "/api/search?limit=20"}) {
+      auto res = c.Get(path);
+      INFO(k->name << " " << path);
+      CHECK(res);
+      if (res) answers += res->body;
+    }
+    for (const auto& row : pair.primary("SELECT name, labels FROM " + k->db.name + ".hosts"))
+      for (const auto& cell : row) answers += cell + "\n";
+  }
+  for (auto& a : agents) {
+    httplib::Client c("127.0.0.1", a->port());
+    c.set_bearer_token_auth(agent_token);
+    for (const char* path : {"/metrics", "/healthz"}) {
+      auto res = c.Get(path);
+      CHECK(res);
+      if (res) answers += res->body;
+    }
+  }
+
   // Stop everything so that the logs are complete, then look for every secret in them.
   std::string logs = "==== rotate-creds\n" + rotate_logs;
   std::map<std::string, int> switches;
@@ -580,16 +607,22 @@ path "auth/token/renew-self" { capabilities = ["update"] }
       ++found;
       UNSCOPED_INFO("a secret is in the logs: " << s.substr(0, 4) << "...");
     }
+    if (answers.find(s) != std::string::npos) {
+      ++found;
+      UNSCOPED_INFO("a secret is in an answer, a metric or a label: " << s.substr(0, 4) << "...");
+    }
   }
   CHECK(found == 0);
   CHECK(logs.find("hvs.") == std::string::npos);
+  CHECK(answers.find("hvs.") == std::string::npos);
 
   std::printf(
       "load: %.0f s (setup %.0f s, rotations %.0f s), %d clients, %d appends of %d entries per "
       "host, drain after the run %.1f s, %zu retired users (%zu dynamic), %zu secrets looked for "
-      "in %zu bytes of logs, %d found\n",
+      "in %zu bytes of logs and %zu of answers, metrics and labels, %d found\n",
       seconds_since(t0), setup_s, rotations_s, kClients, appender.appends(), kAppendEntries,
-      drain_s, retired.size(), dynamic_retired.size(), secrets.size(), logs.size(), found);
+      drain_s, retired.size(), dynamic_retired.size(), secrets.size(), logs.size(), answers.size(),
+      found);
   for (const auto& k : kinds) {
     std::printf("load: %-8s rotations %d, consumer switches %d, requests %d, failed %d\n",
                 k->name.c_str(), k->rotations, switches[k->name], k->requests.load(),
