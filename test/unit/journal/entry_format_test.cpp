@@ -143,8 +143,8 @@ TEST_CASE("json output groups repeats among many fields, in order", "[journal]")
     REQUIRE(keys.size() == 4 + width + 1);
     CHECK(keys[4] == "F_000");
     CHECK(keys[9] == "REPEAT");  // where its first value was
-    CHECK(j["REPEAT"] == json::array({"a", "b", "c"}));
-    CHECK(j["F_010"] == json::array({"10", "again"}));
+    CHECK(j["REPEAT"] == nlohmann::ordered_json::array({"a", "b", "c"}));
+    CHECK(j["F_010"] == nlohmann::ordered_json::array({"10", "again"}));
     CHECK(j["F_011"] == "11");
     char last[16];
     std::snprintf(last, sizeof last, "F_%03zu", width - 1);
