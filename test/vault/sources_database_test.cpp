@@ -193,9 +193,16 @@ TEST_CASE("dynamic: the lease is renewed, re-issued before max_ttl, and the old 
   CHECK(src.current()->username != first_user);
   REQUIRE(wait_until([&] { return !listener.switched().empty(); }, milliseconds(2000)));
   CHECK(listener.switched().front() == 2);
-  // The old lease was revoked by the source (not expired), and its user is gone.
-  json revs = v.root("GET", "/_test/revocations").json()["revocations"];
-  REQUIRE(!revs.empty());
+  // The old lease was revoked by the source (not expired), and its user is gone. The revoke
+  // follows the switch once the old user's sessions drained: wait for it (it once came after
+  // the switch was seen, on a loaded machine).
+  json revs;
+  REQUIRE(wait_until(
+      [&] {
+        revs = v.root("GET", "/_test/revocations").json()["revocations"];
+        return !revs.empty();
+      },
+      milliseconds(3000)));
   CHECK(revs[0]["username"] == first_user);
   CHECK(revs[0]["reason"] == "revoked through sys/leases/revoke");
   CHECK(!user_exists(pair, first_user));
