@@ -83,6 +83,10 @@ Result<std::vector<wire::AgentSpec>> parse_inventory(const std::string& text,
     size_t at = what.find("parse error");
     return Status::invalid_argument("inventory: want a JSON object with an \"agents\" array: " +
                                     (at == std::string::npos ? what : what.substr(at)));
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double (out_of_range 406: "number overflow parsing '1e999'")
+    // is thrown by the parser too; uncaught, it ended collect (found by fuzz_inventory).
+    return Status::invalid_argument(std::string("inventory: not valid JSON: ") + e.what());
   }
   if (!duplicate.empty())
     return Status::invalid_argument("inventory: key \"" + duplicate.substr(0, 64) +

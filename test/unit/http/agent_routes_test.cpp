@@ -385,6 +385,13 @@ TEST_CASE("entries speaks gatewayd's Range header", "[http]") {
   entries = lines(res->body);
   REQUIRE(entries.size() == 2);
   CHECK(entries[0]["MESSAGE"] == "entry 3");
+  // A skip back past the head starts at the head (fuzz_range_header's input: the fake
+  // journal read entries[-7]).
+  res = c.Get("/entries", {{"Accept", "application/json"}, {"Range", "entries=fake-4:-10:100"}});
+  REQUIRE(res);
+  entries = lines(res->body);
+  REQUIRE(entries.size() == 10);
+  CHECK(entries[0]["MESSAGE"] == "entry 0");
   res = c.Get("/entries", {{"Range", "entries=:0"}});
   CHECK(res->status == 400);
   res = c.Get("/entries?N=2", {{"Accept", "application/json"}});
