@@ -90,6 +90,32 @@ std::vector<fs::path> journal_files(const std::string& dir) {
   return files;
 }
 
+// Replaces `file` by rename with another journal of 300 entries (seed 7) from `start`, then
+// collects: the stored cursor is not in it, so one gap row, and its 300 entries are stored
+// once beside the `before` already stored.
+void replace_with_another_journal(OneAgent& a, MariaDbPair& pair, const std::string& file,
+                                  uint64_t start, uint64_t before) {
+  TempDir other;
+  std::string fresh = other.path() + "/fresh.journal";
+  generate_journal(fresh, {"--entries", "300", "--hostname", "vm", "--seed", "7", "--start",
+                           std::to_string(start)});
+  fs::rename(fresh, file);
+  auto health = a.get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  CommandResult r = a.collect();
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == before + 300);
+  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.gaps") == 1);
+  Comparison c =
+      compare(journal_keys({"--file", file}), stored_keys(pair, false, a.db.name, "vm-01"));
+  CHECK(c.journal == 300);
+  CHECK(c.lost == 0);
+  CHECK(c.duplicated == 0);
+  CHECK(c.unknown == before);
+}
+
 }  // namespace
 
 TEST_CASE("a journal vacuumed while the collector lags: a gap row with the number lost",
@@ -211,26 +237,7 @@ TEST_CASE("a journal file overwritten with garbage, truncated, then replaced und
   // 3. Replaced by rename with another journal (a new machine's, say), written after the old
   // one: the agent serves it, the stored cursor is not in it, so the collector records a gap
   // and stores the new entries (older entries: the next test).
-  TempDir other;
-  std::string fresh = other.path() + "/fresh.journal";
-  generate_journal(fresh, {"--entries", "300", "--hostname", "vm", "--seed", "7", "--start",
-                           std::to_string(kStart + 10000ull * 1000000)});
-  fs::rename(fresh, file);
-  health = a.get("/healthz");
-  REQUIRE(health);
-  CHECK(health->status == 200);
-  r = a.collect();
-  INFO(r.err);
-  CHECK(r.exit_code == 0);
-  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == 6300);
-  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.gaps") == 1);
-  // Every entry of the new journal once, and the 6,000 of the old one still there.
-  Comparison c =
-      compare(journal_keys({"--file", file}), stored_keys(pair, false, a.db.name, "vm-01"));
-  CHECK(c.journal == 300);
-  CHECK(c.lost == 0);
-  CHECK(c.duplicated == 0);
-  CHECK(c.unknown == 6000);
+  replace_with_another_journal(a, pair, file, kStart + 10000ull * 1000000, 6000);
   CHECK(a.agent.stop() == 0);
 }
 
@@ -273,22 +280,7 @@ TEST_CASE(
 
   // 2. Another journal, every entry a day older than the stored cursor: served from its head,
   // one gap row, each entry stored once.
-  TempDir other;
-  std::string older = other.path() + "/older.journal";
-  generate_journal(older, {"--entries", "300", "--hostname", "vm", "--seed", "7", "--start",
-                           std::to_string(kStart - kDay)});
-  fs::rename(older, file);
-  r = a.collect();
-  INFO(r.err);
-  CHECK(r.exit_code == 0);
-  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.entries") == 6300);
-  CHECK(count(pair, "SELECT COUNT(*) FROM infralogs.gaps") == 1);
-  Comparison c =
-      compare(journal_keys({"--file", file}), stored_keys(pair, false, a.db.name, "vm-01"));
-  CHECK(c.journal == 300);
-  CHECK(c.lost == 0);
-  CHECK(c.duplicated == 0);
-  CHECK(c.unknown == 6000);
+  replace_with_another_journal(a, pair, file, kStart - kDay, 6000);
   // Caught up on it: a round more adds nothing.
   r = a.collect();
   INFO(r.err);
