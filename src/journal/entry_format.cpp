@@ -202,7 +202,13 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
   }
   for (size_t i = 0; i < n; ++i) {
     if (done[i]) continue;
-    if (names[i] == "_BOOT_ID" || !field_wanted(names[i], fields)) continue;
+    // The line starts with these four; a data item of the same name (only a corrupted or
+    // crafted file holds a "__" one: journald never stores them) would repeat the key, and the
+    // collector would read the item's value as the cursor. Found by journal_encoders_fuzz.cpp.
+    if (names[i] == "_BOOT_ID" || names[i] == "__CURSOR" || names[i] == "__REALTIME_TIMESTAMP" ||
+        names[i] == "__MONOTONIC_TIMESTAMP" || !field_wanted(names[i], fields)) {
+      continue;
+    }
     // A field name that is not printable UTF-8 (only a corrupted file holds one: the journal
     // accepts A-Z, 0-9 and _) cannot be a JSON key; writing it would make the whole line invalid
     // JSON for the collector. Found by test/fuzz/journal_encoders_fuzz.cpp.

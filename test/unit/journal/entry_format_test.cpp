@@ -224,6 +224,22 @@ TEST_CASE("json output skips fields whose name is not printable UTF-8", "[journa
   CHECK(j.size() == 5);  // the four address fields and MESSAGE
 }
 
+TEST_CASE("json output never repeats the address fields, whatever the entry's data holds",
+          "[journal]") {
+  Entry e = make_entry(
+      {"__CURSOR=\x01forged", "__REALTIME_TIMESTAMP=1", "__MONOTONIC_TIMESTAMP=2", "MESSAGE=m"});
+  std::string out;
+  append_json(e, {}, &out);
+  CHECK(out.find("\"__CURSOR\"") == out.rfind("\"__CURSOR\""));
+  CHECK(out.find("\"__REALTIME_TIMESTAMP\"") == out.rfind("\"__REALTIME_TIMESTAMP\""));
+  CHECK(out.find("\"__MONOTONIC_TIMESTAMP\"") == out.rfind("\"__MONOTONIC_TIMESTAMP\""));
+  json j = json::parse(out);
+  CHECK(j["__CURSOR"] == "s=abc;i=1");
+  CHECK(j["__REALTIME_TIMESTAMP"] == "1735689600000001");
+  CHECK(j["__MONOTONIC_TIMESTAMP"] == "42");
+  CHECK(j["MESSAGE"] == "m");
+}
+
 TEST_CASE("export output with fields keeps the address fields and the chosen ones", "[journal]") {
   std::string out;
   append_export(make_entry({"_BOOT_ID=0123456789abcdef0123456789abcdef", "MESSAGE=m", "A=1"}),
