@@ -14,9 +14,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -68,7 +71,18 @@ std::string round_trip(int port, const std::string& request) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) std::abort();
+  // One connection per input, over a thousand a second: the closed ones wait in TIME_WAIT, and
+  // loopback's ephemeral ports (about 28,000) run out within 30 s on a fast machine. That is the
+  // harness's limit, not the server's, so wait for ports to free up (up to 30 s) before giving
+  // up with errno.
+  for (int attempt = 0; connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0;
+       ++attempt) {
+    if (errno != EADDRNOTAVAIL || attempt == 300) {
+      std::fprintf(stderr, "connect to the agent: %s\n", std::strerror(errno));
+      std::abort();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   for (size_t off = 0; off < request.size();) {
     ssize_t n = send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
     if (n <= 0) break;  // the server may refuse and close before reading everything
@@ -78,6 +92,10 @@ std::string round_trip(int port, const std::string& request) {
   char buf[65536];
   ssize_t n;
   while ((n = recv(fd, buf, sizeof buf, 0)) > 0) answer.append(buf, static_cast<size_t>(n));
+  // Reset rather than close: the server has closed already, and the reset ends its TIME_WAIT,
+  // so the port is free for a later input.
+  linger reset{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
   close(fd);
   return answer;
 }
