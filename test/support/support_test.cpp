@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "support/binaries.h"
 #include "support/files.h"
 #include "support/ndjson.h"
 #include "support/net.h"
@@ -146,4 +147,20 @@ TEST_CASE("free_port gives a loopback port nobody listens on", "[support]") {
   auto r = run({"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port)});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("Connection refused") != std::string::npos);
+}
+
+TEST_CASE("INFRALOGS_TEST_BINARY, when set, names the binary the integration tests run",
+          "[support]") {
+  TempDir dir;
+  const std::string built = "/build/infralogs";
+  CHECK(test_binary_from(nullptr, built) == built);
+  CHECK(test_binary_from("", built) == built);
+  CHECK(test_binary_from("/bin/sh", built) == "/bin/sh");
+  // Never a silent fallback to the uninstrumented binary: a wrong value is an error that names it.
+  CHECK_THROWS_WITH(test_binary_from("build-asan/infralogs", built),
+                    Catch::Contains("INFRALOGS_TEST_BINARY=build-asan/infralogs"));
+  CHECK_THROWS_WITH(test_binary_from((dir.path() + "/missing").c_str(), built),
+                    Catch::Contains("not an absolute path to an executable"));
+  dir.write("plain", "not executable");
+  CHECK_THROWS(test_binary_from((dir.path() + "/plain").c_str(), built));
 }

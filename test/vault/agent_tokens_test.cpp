@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "support/binaries.h"
 #include "support/process.h"
 #include "vault_fixture.h"
 
@@ -42,7 +43,8 @@ struct Env {
   }
   std::vector<std::string> rotate_args(const std::string& path,
                                        std::vector<std::string> extra = {}) const {
-    std::vector<std::string> a = {INFRALOGS_BINARY, "rotate-creds", "--agent-tokens", path};
+    std::vector<std::string> a = {infralogs::test::infralogs_binary(), "rotate-creds",
+                                  "--agent-tokens", path};
     for (const std::string& s : vault_flags()) a.push_back(s);
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
@@ -82,11 +84,12 @@ int count(const std::string& hay, const std::string& needle) {
 class Agent {
  public:
   Agent(const Env& env, const std::string& path) : port_(free_port()) {
-    std::vector<std::string> a = {
-        INFRALOGS_BINARY, "agent", "--listen", "127.0.0.1:" + std::to_string(port_), "--directory",
-        journal_dir_.path(), "--tokens-vault-path", path, "--tokens-poll-interval", "1",
-        // The waits below present tokens not accepted yet.
-        "--auth-fail-limit", "1000000"};
+    std::vector<std::string> a = {infralogs::test::infralogs_binary(), "agent", "--listen",
+                                  "127.0.0.1:" + std::to_string(port_), "--directory",
+                                  journal_dir_.path(), "--tokens-vault-path", path,
+                                  "--tokens-poll-interval", "1",
+                                  // The waits below present tokens not accepted yet.
+                                  "--auth-fail-limit", "1000000"};
     for (const std::string& s : env.vault_flags()) a.push_back(s);
     child_ = std::make_unique<test::BackgroundProcess>(a);
     REQUIRE(wait_until([&] { return get("/healthz", "") != -1; }, seconds(20)));
@@ -309,7 +312,7 @@ TEST_CASE("rotate-creds --agent-tokens and agent --tokens-vault-path usage error
       {{"agent", "--directory", dir.path(), "--tokens-vault-path", kPath}, "needs --vault-addr"},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> a = {INFRALOGS_BINARY};
+    std::vector<std::string> a = {infralogs::test::infralogs_binary()};
     a.insert(a.end(), c.args.begin(), c.args.end());
     CommandResult r = run(a);
     INFO(r.err);
@@ -317,8 +320,12 @@ TEST_CASE("rotate-creds --agent-tokens and agent --tokens-vault-path usage error
     CHECK(r.err.find(c.message) != std::string::npos);
   }
   // Vault down at start is a runtime failure (exit 1), not a usage error.
-  std::vector<std::string> down = {INFRALOGS_BINARY,      "agent", "--directory", dir.path(),
-                                   "--tokens-vault-path", kPath};
+  std::vector<std::string> down = {infralogs::test::infralogs_binary(),
+                                   "agent",
+                                   "--directory",
+                                   dir.path(),
+                                   "--tokens-vault-path",
+                                   kPath};
   down.insert(down.end(), vault.begin(), vault.end());
   down[down.size() - 3] = "http://127.0.0.1:" + std::to_string(free_port());
   CommandResult r = run(down);

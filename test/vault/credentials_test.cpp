@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/binaries.h"
 #include "vault_fixture.h"
 
 namespace infralogs::vtest {
@@ -76,16 +77,16 @@ TEST_CASE("serve on Vault credentials shows its user and expiry; rotate-creds' e
   const std::string replica =
       "mysql://127.0.0.1:" + std::to_string(pair.replica_port()) + "/cred_test";
   const std::string admin = pair.dir() + "/admin.json";
-  CommandResult m = run(
-      {INFRALOGS_BINARY, "collect", "--migrate", "--db", primary, "--db-credentials-file", admin});
+  CommandResult m = run({infralogs::test::infralogs_binary(), "collect", "--migrate", "--db",
+                         primary, "--db-credentials-file", admin});
   INFO(m.err);
   REQUIRE(m.exit_code == 0);
   pair.sync_replica();
 
   // Port 0 and the port from its "listening" line: a port picked in advance may be taken by
   // another process meanwhile.
-  Child serve({INFRALOGS_BINARY, "serve", "--listen", "127.0.0.1:0", "--db", replica,
-               "--vault-addr", addr, "--vault-token-file", token_file, "--db-creds-path",
+  Child serve({infralogs::test::infralogs_binary(), "serve", "--listen", "127.0.0.1:0", "--db",
+               replica, "--vault-addr", addr, "--vault-token-file", token_file, "--db-creds-path",
                "database/creds/read", "--log-level", "debug"});
   int port = 0;
   wait_until(
@@ -146,9 +147,9 @@ TEST_CASE("serve on Vault credentials shows its user and expiry; rotate-creds' e
         std::string::npos);
 
   // rotate-creds, as the pair's admin (the rotation account), records each audit line.
-  CommandResult r = run({INFRALOGS_BINARY, "rotate-creds", "--primary", primary, "--replica",
-                         replica, "--vault-addr", addr, "--vault-token-file", token_file,
-                         "--static-role", "cred", "--db-credentials-file", admin});
+  CommandResult r = run({infralogs::test::infralogs_binary(), "rotate-creds", "--primary", primary,
+                         "--replica", replica, "--vault-addr", addr, "--vault-token-file",
+                         token_file, "--static-role", "cred", "--db-credentials-file", admin});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.err.find("cannot record") == std::string::npos);
