@@ -2,7 +2,8 @@
 // role rotated and verified on both servers; the KV v2 A/B swap twice (A->B->A) while a
 // consumer that follows the secret logs in throughout; a run SIGKILLed after each step (the
 // --pause-after-step test hook) and rerun; --dry-run; usage errors; and no password or token
-// in any output. Run by ctest as "vault: rotate-creds".
+// in any output. Run by ctest as "vault: rotate-creds", less the SIGKILL case ([kill]), which
+// is the fault suite's "faults: rotate-creds killed with SIGKILL after each step".
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -277,7 +278,7 @@ TEST_CASE("rotate-creds --kv-path swaps A->B->A while a consumer keeps logging i
   CHECK(count(r1.err, "\"msg\":\"audit\"") == 5);
 }
 
-TEST_CASE("rotate-creds --kv-path killed after each step converges on rerun", "[rotate]") {
+TEST_CASE("rotate-creds --kv-path killed after each step converges on rerun", "[rotate][kill]") {
   MariaDbPair& pair = pair_with_schema();
   VaultProcess v;
   setup_ab(pair, v);
