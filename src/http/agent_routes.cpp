@@ -336,6 +336,9 @@ bool parse_logs_query(const std::multimap<std::string, std::string>& params,
   q->limit = options.default_limit;
   std::optional<uint64_t> since;
   for (const auto& [key, value] : params) {
+    // A name that decodes to nothing ("%uDD2f", a lone surrogate: httplib drops it) still gets
+    // a refusal that says what was wrong. Found by fuzz_logs_query.
+    if (key.empty()) return fail("(empty name)", "a parameter name that decodes to nothing");
     if (kSingle.count(key)) {
       if (params.count(key) > 1) return fail(key, "given more than once");
     } else if (!kRepeatable.count(key)) {

@@ -113,6 +113,7 @@ TEST_CASE("logs parameters are parsed and bad ones name the parameter", "[http]"
   CHECK(bad(params({{"limit", "ten"}})) == "limit");
   CHECK(bad(params({{"priority", "loud"}})) == "priority");
   CHECK(bad(params({{"bogus", "1"}})) == "bogus");
+  CHECK(bad(params({{"", "1"}})) == "(empty name)");
   CHECK(bad(params({{"after", "a"}, {"after", "b"}})) == "after");
   CHECK(bad(params({{"after", ""}})) == "after");
   CHECK(bad(params({{"match", "lower=x"}})) == "match");
