@@ -43,8 +43,7 @@ struct Env {
   }
   std::vector<std::string> rotate_args(const std::string& path,
                                        std::vector<std::string> extra = {}) const {
-    std::vector<std::string> a = {infralogs::test::infralogs_binary(), "rotate-creds",
-                                  "--agent-tokens", path};
+    std::vector<std::string> a = {test::infralogs_binary(), "rotate-creds", "--agent-tokens", path};
     for (const std::string& s : vault_flags()) a.push_back(s);
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
@@ -84,7 +83,7 @@ int count(const std::string& hay, const std::string& needle) {
 class Agent {
  public:
   Agent(const Env& env, const std::string& path) : port_(free_port()) {
-    std::vector<std::string> a = {infralogs::test::infralogs_binary(), "agent", "--listen",
+    std::vector<std::string> a = {test::infralogs_binary(), "agent", "--listen",
                                   "127.0.0.1:" + std::to_string(port_), "--directory",
                                   journal_dir_.path(), "--tokens-vault-path", path,
                                   "--tokens-poll-interval", "1",
@@ -312,7 +311,7 @@ TEST_CASE("rotate-creds --agent-tokens and agent --tokens-vault-path usage error
       {{"agent", "--directory", dir.path(), "--tokens-vault-path", kPath}, "needs --vault-addr"},
   };
   for (const Case& c : cases) {
-    std::vector<std::string> a = {infralogs::test::infralogs_binary()};
+    std::vector<std::string> a = {test::infralogs_binary()};
     a.insert(a.end(), c.args.begin(), c.args.end());
     CommandResult r = run(a);
     INFO(r.err);
@@ -320,12 +319,8 @@ TEST_CASE("rotate-creds --agent-tokens and agent --tokens-vault-path usage error
     CHECK(r.err.find(c.message) != std::string::npos);
   }
   // Vault down at start is a runtime failure (exit 1), not a usage error.
-  std::vector<std::string> down = {infralogs::test::infralogs_binary(),
-                                   "agent",
-                                   "--directory",
-                                   dir.path(),
-                                   "--tokens-vault-path",
-                                   kPath};
+  std::vector<std::string> down = {test::infralogs_binary(), "agent", "--directory", dir.path(),
+                                   "--tokens-vault-path",    kPath};
   down.insert(down.end(), vault.begin(), vault.end());
   down[down.size() - 3] = "http://127.0.0.1:" + std::to_string(free_port());
   CommandResult r = run(down);

@@ -77,16 +77,16 @@ TEST_CASE("serve on Vault credentials shows its user and expiry; rotate-creds' e
   const std::string replica =
       "mysql://127.0.0.1:" + std::to_string(pair.replica_port()) + "/cred_test";
   const std::string admin = pair.dir() + "/admin.json";
-  CommandResult m = run({infralogs::test::infralogs_binary(), "collect", "--migrate", "--db",
-                         primary, "--db-credentials-file", admin});
+  CommandResult m = run({test::infralogs_binary(), "collect", "--migrate", "--db", primary,
+                         "--db-credentials-file", admin});
   INFO(m.err);
   REQUIRE(m.exit_code == 0);
   pair.sync_replica();
 
   // Port 0 and the port from its "listening" line: a port picked in advance may be taken by
   // another process meanwhile.
-  Child serve({infralogs::test::infralogs_binary(), "serve", "--listen", "127.0.0.1:0", "--db",
-               replica, "--vault-addr", addr, "--vault-token-file", token_file, "--db-creds-path",
+  Child serve({test::infralogs_binary(), "serve", "--listen", "127.0.0.1:0", "--db", replica,
+               "--vault-addr", addr, "--vault-token-file", token_file, "--db-creds-path",
                "database/creds/read", "--log-level", "debug"});
   int port = 0;
   wait_until(
@@ -147,7 +147,7 @@ TEST_CASE("serve on Vault credentials shows its user and expiry; rotate-creds' e
         std::string::npos);
 
   // rotate-creds, as the pair's admin (the rotation account), records each audit line.
-  CommandResult r = run({infralogs::test::infralogs_binary(), "rotate-creds", "--primary", primary,
+  CommandResult r = run({test::infralogs_binary(), "rotate-creds", "--primary", primary,
                          "--replica", replica, "--vault-addr", addr, "--vault-token-file",
                          token_file, "--static-role", "cred", "--db-credentials-file", admin});
   INFO(r.err);

@@ -46,7 +46,7 @@ struct Env {
   TempDir dir;
   std::string token_file;
   std::vector<std::string> base() const {
-    return {infralogs::test::infralogs_binary(),
+    return {test::infralogs_binary(),
             "rotate-creds",
             "--primary",
             "mysql://127.0.0.1:" + std::to_string(pair.primary_port()) + "/rotate_test",
@@ -344,7 +344,7 @@ TEST_CASE("rotate-creds --kv-path killed after each step converges on rerun", "[
 }
 
 TEST_CASE("rotate-creds usage errors exit 2", "[rotate]") {
-  const std::string b = infralogs::test::infralogs_binary();
+  const std::string b = test::infralogs_binary();
   const std::vector<std::string> db = {"rotate-creds", "--primary", "mysql://127.0.0.1:1/x",
                                        "--replica", "mysql://127.0.0.1:2/x"};
   auto with = [&](std::vector<std::string> extra) {
@@ -433,15 +433,15 @@ TEST_CASE("collect and query take their credentials from Vault", "[rotate]") {
       "mysql://127.0.0.1:" + std::to_string(pair.primary_port()) + "/modes_vault";
   const std::string replica =
       "mysql://127.0.0.1:" + std::to_string(pair.replica_port()) + "/modes_vault";
-  CommandResult m = run({infralogs::test::infralogs_binary(), "collect", "--migrate", "--db",
-                         primary, "--vault-addr", addr, "--vault-token-file", env.token_file,
+  CommandResult m = run({test::infralogs_binary(), "collect", "--migrate", "--db", primary,
+                         "--vault-addr", addr, "--vault-token-file", env.token_file,
                          "--db-creds-path", "database/static-creds/writer"});
   INFO(m.err);
   REQUIRE(m.exit_code == 0);
   pair.sync_replica();
   auto query = [&] {
-    return run({infralogs::test::infralogs_binary(), "query", "--no-pager", "--db", replica,
-                "--vault-addr", addr, "--vault-token-file", env.token_file, "--db-creds-path",
+    return run({test::infralogs_binary(), "query", "--no-pager", "--db", replica, "--vault-addr",
+                addr, "--vault-token-file", env.token_file, "--db-creds-path",
                 "database/static-creds/reader", "-o", "json"});
   };
   CommandResult q = query();
@@ -459,14 +459,13 @@ TEST_CASE("collect and query take their credentials from Vault", "[rotate]") {
   INFO(q2.err);
   CHECK(q2.exit_code == 0);
   // Vault flags without --vault-addr, and both sources at once, are usage errors.
-  CommandResult u1 = run({infralogs::test::infralogs_binary(), "query", "--db", replica,
-                          "--db-creds-path", "database/static-creds/reader"});
+  CommandResult u1 = run({test::infralogs_binary(), "query", "--db", replica, "--db-creds-path",
+                          "database/static-creds/reader"});
   CHECK(u1.exit_code == 2);
   CHECK(u1.err.find("need --vault-addr") != std::string::npos);
-  CommandResult u2 =
-      run({infralogs::test::infralogs_binary(), "serve", "--db", replica, "--vault-addr", addr,
-           "--vault-token-file", env.token_file, "--db-credentials-file", env.token_file,
-           "--db-creds-path", "database/static-creds/reader"});
+  CommandResult u2 = run({test::infralogs_binary(), "serve", "--db", replica, "--vault-addr", addr,
+                          "--vault-token-file", env.token_file, "--db-credentials-file",
+                          env.token_file, "--db-creds-path", "database/static-creds/reader"});
   CHECK(u2.exit_code == 2);
   CHECK(u2.err.find("exclusive") != std::string::npos);
   std::string pw = v.root("GET", "/v1/database/static-creds/reader").json()["data"]["password"];
