@@ -143,6 +143,7 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
     std::string after = committed;
     auto wait = options_.backoff_min;
     bool first = true;
+    int early_ends = 0;  // clean ends in a row that came at once with nothing
     struct Handler : wire::FollowHandler {
       Agent& a;
       std::string& after;
@@ -193,6 +194,8 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
       });
       first = false;
       Handler h(a, after, options_.queue_entries, token);
+      const std::string after_before = after;
+      const auto opened = Clock::now();
       wire::FollowRequest req;
       req.after = after;
       req.wait = options_.wait;
@@ -208,7 +211,23 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
       }
       if (token.stop_requested() || s.code() == StatusCode::kNotFound) break;
       if (h.started) wait = options_.backoff_min;  // a stream that started is a success
-      if (s.is_ok()) continue;  // `wait` ran out: reconnect at once after the last entry
+      if (s.is_ok()) {
+        // `wait` ran out: reconnect at once after the last entry. A clean end within a second
+        // that brought nothing is not that (an agent that ends its follow responses at once,
+        // out of inotify instances, say): reconnect after backoff_min, not in a busy loop.
+        if (after != after_before || Clock::now() - opened >= std::chrono::seconds(1)) {
+          early_ends = 0;
+          continue;
+        }
+        if (early_ends++ == 0)
+          log::warn(kComponent, "follow stream ended at once with nothing; reconnecting",
+                    {{"agent", a.spec.name},
+                     {"url", a.spec.url},
+                     {"wait_ms", options_.backoff_min.count()}});
+        if (!sleep_for(options_.backoff_min, token)) break;
+        continue;
+      }
+      early_ends = 0;
       std::string error =
           dead ? "no data or heartbeat for 3 heartbeats: the stream is dead" : s.message();
       update(a.spec.name, [&](FollowStatus& st) {

@@ -153,3 +153,37 @@ TEST_CASE("follower keeps what it received while the store fails, and stores it 
   const auto& es = store.entries[store.hosts["f"]];
   for (size_t i = 0; i < es.size(); ++i) CHECK(es[i].seqnum == i + 1);
 }
+
+TEST_CASE("follower waits backoff_min after a follow response that ends at once with nothing",
+          "[collect][follow]") {
+  // An agent whose follow responses start and end cleanly at once (its inotify instances ran
+  // out, say): reconnecting at once would be a busy loop against it.
+  struct EndsAtOnce : test::FakeAgentClient {
+    std::atomic<int> streams{0};
+    Status follow(const wire::AgentSpec&, const wire::FollowRequest&, wire::FollowHandler& handler,
+                  std::stop_token) override {
+      ++streams;
+      handler.on_start(1s, true);
+      return Status::ok();
+    }
+  } client;
+  test::InMemoryLogStore store;
+  client.add_entries("f", 0);
+  collect::CollectorOptions copts;
+  collect::Collector poller(client, store, copts);
+  collect::FollowerOptions o;
+  o.backoff_min = 100ms;
+  o.report_interval = 1s;
+  o.collector = "test:1";
+  collect::Follower follower(client, store, poller, o);
+  std::stop_source stop;
+  std::thread t([&] { follower.run({spec("f")}, stop.get_token()); });
+  Joined joined{stop, t};
+  std::this_thread::sleep_for(1s);
+  stop.request_stop();
+  t.join();
+  // About 10 in 1 s at 100 ms apart (without the wait: tens of thousands); at least 2, so the
+  // follower did reconnect.
+  CHECK(client.streams >= 2);
+  CHECK(client.streams <= 15);
+}
