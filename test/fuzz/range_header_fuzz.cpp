@@ -10,6 +10,7 @@
 // (any status) or close, and keep answering.
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -75,8 +76,21 @@ std::string round_trip(int port, const std::string& request) {
   // loopback's ephemeral ports (about 28,000) run out within 30 s on a fast machine. That is the
   // harness's limit, not the server's, so wait for ports to free up (up to 30 s) before giving
   // up with errno.
-  for (int attempt = 0; connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0;
-       ++attempt) {
+  // A signal (libFuzzer's timer) may interrupt connect: with SO_RCVTIMEO set it is not
+  // restarted but goes on in the background, so wait for it and take its result.
+  auto connected = [&] {
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return true;
+    if (errno != EINTR) return false;
+    pollfd p{fd, POLLOUT, 0};
+    while (poll(&p, 1, 5000) < 0 && errno == EINTR) {
+    }
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return false;
+    errno = error;
+    return error == 0;
+  };
+  for (int attempt = 0; !connected(); ++attempt) {
     if (errno != EADDRNOTAVAIL || attempt == 300) {
       std::fprintf(stderr, "connect to the agent: %s\n", std::strerror(errno));
       std::abort();
@@ -91,7 +105,8 @@ std::string round_trip(int port, const std::string& request) {
   std::string answer;
   char buf[65536];
   ssize_t n;
-  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) answer.append(buf, static_cast<size_t>(n));
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0) answer.append(buf, static_cast<size_t>(n));
   // Reset rather than close: the server has closed already, and the reset ends its TIME_WAIT,
   // so the port is free for a later input.
   linger reset{1, 0};
