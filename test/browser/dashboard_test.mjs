@@ -220,6 +220,36 @@ function searchExpect() {
   return s;
 }
 
+// A page's live link (`#id`): its href is /live with exactly `filter` (host, unit, priority;
+// empty ones left out); following it opens the live page with that filter in its form, and
+// its stream (/api/live) asks for it. Returns the href.
+async function followLiveLink(page, id, filter) {
+  const href = await page.locator('#' + id).getAttribute('href');
+  const u = new URL(href || '', args.url);
+  const want = Object.entries(filter).filter(([, v]) => v);
+  check(u.pathname === '/live' && JSON.stringify([...u.searchParams].sort()) === JSON.stringify(want.sort()),
+    '#' + id + ' does not link to /live with ' + JSON.stringify(Object.fromEntries(want)) + ': ' + href);
+  const stream = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/live', { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('the live page opened from #' + id + ' did not ask for a stream'); });
+  await page.locator('#' + id).click();
+  await page.waitForURL((v) => v.pathname === '/live', { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('following #' + id + ' did not open /live: ' + page.url()); });
+  await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 });
+  const asked = new URL((await stream).url()).searchParams;
+  for (const k of ['host', 'unit', 'priority']) {
+    const v = filter[k] || '';
+    check((asked.get(k) || '') === v, 'the live stream asks for ' + k + '="' + (asked.get(k) || '') + '", not "' + v + '"');
+  }
+  check([...asked.keys()].every((k) => ['host', 'unit', 'priority'].includes(k)), 'the live stream asks for ' + asked);
+  const form = { host: await page.inputValue('#l-host'), unit: await page.inputValue('#l-unit'), priority: await page.inputValue('#l-priority') };
+  for (const k of ['host', 'unit', 'priority']) {
+    check(form[k] === (filter[k] || ''), 'the live form shows ' + k + '="' + form[k] + '", not "' + (filter[k] || '') + '"');
+  }
+  await page.waitForSelector('#live-state[data-state="live"]', { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('the live stream opened from #' + id + ' did not connect'); });
+  return href;
+}
+
 // Where to click in a Bokeh chart: the viewport point of data coordinates (x in ms, y a number
 // or a factor) in the figure drawn in div `id`, found through BokehJS's root views.
 function chartPoint({ id, x, y }) {
@@ -325,10 +355,17 @@ async function caseSearch(page) {
   const fields = await page.locator('#entry-fields tbody tr').count();
   const msg = await page.locator('#entry-fields tr[data-field="MESSAGE"] td').textContent();
   check(msg.includes(want), 'MESSAGE in the detail panel does not contain "' + want + '": ' + msg.slice(0, 200));
+  const unit = ((await page.locator('#results-body tr').nth(i).locator('td.unit').textContent()) || '').trim();
   await screenshot(page, 'search');
   await assertNoXss(page);
   assertClean(page, false);
-  return rows + ' rows, ' + fields + ' fields';
+  // The live link carries the search's host, unit and priority (not its text or range).
+  const live = await followLiveLink(page, 'search-live', { host: s.host });
+  check(unit && !unit.startsWith('('), 'the found row has no unit: "' + unit + '"');
+  await open(page, '/search?' + new URLSearchParams({ host: s.host, unit, priority: '4', q: s.q, from: 'now-7d' }));
+  const filtered = await followLiveLink(page, 'search-live', { host: s.host, unit, priority: '4' });
+  assertClean(page, false);
+  return rows + ' rows, ' + fields + ' fields; live links ' + live + ', ' + filtered;
 }
 
 async function caseXss(page) {
@@ -374,7 +411,9 @@ async function caseHost(page) {
   await screenshot(page, 'host');
   await assertNoXss(page);
   assertClean(page, false);
-  return 'chart-volume ' + px.nonBackground + '/' + px.colored + ' px';
+  const live = await followLiveLink(page, 'host-live-link', { host: s.host });
+  assertClean(page, false);
+  return 'chart-volume ' + px.nonBackground + '/' + px.colored + ' px; live link ' + live;
 }
 
 // The header's controls: presets, a custom range (bad, then good), back/forward, and the
@@ -500,17 +539,26 @@ async function caseCredentials(page) {
 }
 
 // The live page: an entry committed after the page opened appears (the test's driver commits
-// it once ARTIFACTS/live.ready exists), and its hostile message stays text.
+// it once ARTIFACTS/live.ready exists), and its hostile message stays text. Paused, an entry
+// committed then (after ARTIFACTS/live.paused) is counted, not shown, and Resume puts it on
+// top; paused again, a burst of more entries than the page holds (after
+// ARTIFACTS/live.paused-burst) is counted, the dropped ones said, and Resume shows the newest.
+const LIVE_HELD = 500; // the rows the live page keeps, and holds while paused (live.html says so)
+const LIVE_FILES = ['live.ready', 'live.paused', 'live.paused-burst'];
+
 async function caseLive(page) {
   const x = expect.live;
   check(x && typeof x.message === 'string', 'expect file has no live.message');
-  const ready = path.join(args.artifacts, 'live.ready');
-  fs.rmSync(ready, { force: true });
+  check(typeof x.paused_message === 'string' && typeof x.burst === 'number', 'expect file has no live.paused_message / live.burst');
+  check(x.burst > LIVE_HELD, 'expect.live.burst must exceed ' + LIVE_HELD);
+  for (const f of LIVE_FILES) fs.rmSync(path.join(args.artifacts, f), { force: true });
+  const tell = (f) => fs.writeFileSync(path.join(args.artifacts, f), String(Date.now()));
+  const messages = () => page.locator('#live-body td.msg-cell').allTextContents();
   await open(page, '/live' + (x.query || ''));
   await page.waitForSelector('#live-state[data-state="live"]', { timeout: 10_000 })
     .catch(() => { throw new CaseFailure('the live stream did not connect'); });
   const before = await page.locator('#live-body tr').count();
-  fs.writeFileSync(ready, String(Date.now()));
+  tell('live.ready');
   const started = Date.now();
   await page.waitForFunction((m) => [...document.querySelectorAll('#live-body tr')].some((tr) => tr.textContent.includes(m)),
     x.message, { timeout: 20_000 })
@@ -529,13 +577,47 @@ async function caseLive(page) {
   await page.waitForFunction(() => /replica behind by/.test(document.getElementById('live-lag').textContent || ''),
     null, { timeout: 5000 })
     .catch(async () => { throw new CaseFailure('no lag shown: ' + await page.locator('#live-lag').textContent()); });
-  // Pause holds new rows; the button says so.
+
+  // Pause holds new rows: the entry committed now is counted by the indicator, not shown.
+  const paused = async (want, what) => {
+    await page.waitForFunction((w) => (document.getElementById('live-paused').textContent || '').startsWith(w), want, { timeout: 15_000 })
+      .catch(async () => { throw new CaseFailure(what + ': the paused indicator says "' + await page.locator('#live-paused').textContent() + '", not "' + want + '…"'); });
+    check(await page.locator('#live-paused').isVisible(), 'the paused indicator is hidden');
+    return (await page.locator('#live-paused').textContent()) || '';
+  };
   await page.click('#live-pause');
   check((await page.locator('#live-pause').textContent()) === 'Resume', 'pause did not toggle');
+  await paused('0 new while paused', 'just paused');
+  tell('live.paused');
+  const held = await paused('1 new while paused', 'an entry committed while paused');
+  check(held === '1 new while paused', 'the paused indicator says more than one entry held: "' + held + '"');
+  check(!(await messages()).some((t) => t.includes(x.paused_message)), 'the entry committed while paused is shown');
+  check(await page.locator('#live-body tr').count() === rows, 'rows were added while paused');
   await page.click('#live-pause');
+  check((await page.locator('#live-pause').textContent()) === 'Pause', 'resume did not toggle');
+  check(!(await page.locator('#live-paused').isVisible()), 'the paused indicator is still shown after Resume');
+  const resumed = await messages();
+  check(resumed.length === rows + 1 && resumed[0].includes(x.paused_message),
+    'after Resume the held entry is not the top row of ' + (rows + 1) + ': ' + JSON.stringify(resumed.slice(0, 2)));
+
+  // A burst while paused: more than the page holds; it says how many were dropped.
+  await page.click('#live-pause');
+  await paused('0 new while paused', 'paused again');
+  tell('live.paused-burst');
+  const burstText = await paused(x.burst + ' new while paused', 'a burst of ' + x.burst + ' while paused');
+  const dropped = x.burst - LIVE_HELD;
+  check(burstText.includes('only the newest ' + LIVE_HELD + ' are held, ' + dropped + ' older dropped'),
+    'the paused indicator does not say that ' + dropped + ' were dropped: "' + burstText + '"');
+  check(!(await messages()).some((t) => t.includes('live burst')), 'burst entries are shown while paused');
+  await page.click('#live-pause');
+  const shown = await messages();
+  check(shown.length === LIVE_HELD, 'after Resume ' + shown.length + ' rows, not the ' + LIVE_HELD + ' held');
+  check(shown[0] === 'live burst ' + x.burst + '.', 'the top row is not the newest of the burst: ' + shown[0]);
+  check(shown[LIVE_HELD - 1] === 'live burst ' + (dropped + 1) + '.',
+    'the last row is not the oldest held: ' + shown[LIVE_HELD - 1]);
   assertClean(page, false);
   await screenshot(page, 'live');
-  return 'entry shown ' + ms + ' ms after the commit was asked for';
+  return 'entry shown ' + ms + ' ms after the commit was asked for; pause held one, then "' + burstText + '"';
 }
 
 // Drill-down (issue 8): a bar of the volume chart and a heatmap cell open the search of exactly
@@ -583,8 +665,43 @@ async function caseDrill(page) {
   await page.mouse.click(pt.x, pt.y);
   await checkDrilledSearch(page, pt, hourUs, '', errors, '3');
   await screenshot(page, 'drill');
+
+  // A top-units row, in a range of the URL: its Errors count opens the search of that unit's
+  // errors in the range, exactly the entries it counts; its name links to the same search.
+  const iso = (us) => new Date(us / 1000).toISOString().replace('.000Z', 'Z');
+  const range = { from: iso(ov.window.from), to: iso(ov.window.to) };
+  await open(page, '/?' + new URLSearchParams(range));
+  const units = await page.evaluate(() => [...document.querySelectorAll('#top-units tbody tr')].map((tr) => {
+    const [name, errs] = tr.querySelectorAll('td');
+    const a = errs && errs.querySelector('a');
+    const n = name && name.querySelector('a');
+    return { unit: name ? name.textContent : '', count: errs ? errs.textContent : '', href: a ? a.getAttribute('href') : null, nameHref: n ? n.getAttribute('href') : null };
+  }));
+  const k = units.findIndex((u) => u.href && u.count !== '0');
+  check(k >= 0, 'no top-units row has a linked Errors count: ' + JSON.stringify(units.slice(0, 3)));
+  const u = units[k];
+  const ovRange = await page.evaluate(async (r) => (await fetch('/api/overview?' + new URLSearchParams(r))).json(), range);
+  const topErrors = ovRange.top_units[k].errors;
+  check(ovRange.top_units[k].unit === u.unit, 'row ' + k + ' is not /api/overview\'s unit ' + ovRange.top_units[k].unit + ': ' + u.unit);
+  const sorted = (href) => JSON.stringify([...new URL(href, args.url).searchParams].sort());
+  check(u.nameHref && sorted(u.nameHref) === sorted(u.href),
+    'the unit name links elsewhere than its Errors count: ' + u.nameHref + ' vs ' + u.href);
+  await page.locator('#top-units tbody tr').nth(k).locator('td').nth(1).locator('a').click();
+  await page.waitForURL(/\/search\?/, { timeout: 10_000 })
+    .catch(() => { throw new CaseFailure('the Errors count of ' + u.unit + ' did not open the search (URL ' + page.url() + ')'); });
+  await page.waitForSelector('body[data-ready]', { state: 'attached', timeout: 15_000 });
+  const q = new URL(page.url()).searchParams;
+  check(q.get('unit') === u.unit && q.get('priority') === '3' && q.get('from') === range.from && q.get('to') === range.to && !q.get('host'),
+    'the URL is not ' + u.unit + '\'s errors in ' + range.from + ' → ' + range.to + ': ' + page.url());
+  const want = await searchAllInPage(page, { unit: u.unit, priority: '3', ...range });
+  check(want.length === topErrors, '/api/search has ' + want.length + ' error entries of ' + u.unit + ', the row counted ' + topErrors);
+  const shownIds = await page.evaluate(() => [...document.querySelectorAll('#results-body tr')].map((tr) => tr.dataset.id));
+  check(shownIds.length === Math.min(100, want.length), 'the page shows ' + shownIds.length + ' rows for ' + want.length + ' entries');
+  check(JSON.stringify(shownIds) === JSON.stringify(want.slice(0, shownIds.length).map((e) => e.id)),
+    'the rows shown are not the search\'s first page');
   assertClean(page, false);
-  return 'bar: ' + totals[best] + ' entries (' + bar + ' shown), cell ' + host + ': ' + cell + ' entries (' + rows + ' shown), errors: ' + errors;
+  return 'bar: ' + totals[best] + ' entries (' + bar + ' shown), cell ' + host + ': ' + cell + ' entries (' + rows + ' shown), errors: ' + errors
+    + ', unit ' + u.unit + ': ' + topErrors + ' errors (' + shownIds.length + ' shown)';
 }
 
 // Context (issue 8): the "context" link of a search result opens the entries around it, the

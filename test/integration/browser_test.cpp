@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "support/binaries.h"
 #include "support/collected.h"
@@ -87,32 +88,70 @@ TEST_CASE("the live page shows an entry committed after it opened, hostile text 
   std::string url = "http://127.0.0.1:" + std::to_string(serve.port());
   const std::string message =
       "live <script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\"> end";
+  const std::string paused_message = "live entry committed while paused";
+  const int burst = 501;  // one more than the page holds while paused (MAX_ROWS, live_format.js)
   std::string artifacts = binary_dir() + "/test-artifacts/browser-live";
   std::filesystem::create_directories(artifacts);
-  std::filesystem::remove(artifacts + "/live.ready");
-  std::ofstream(artifacts + "/expect.json")
-      << json{{"live", {{"message", message}, {"query", "?unit=app"}}}}.dump();
+  for (const char* f : {"live.ready", "live.paused", "live.paused-burst"})
+    std::filesystem::remove(artifacts + "/" + f);
+  std::ofstream(artifacts + "/expect.json") << json{
+      {"live",
+       {{"message", message},
+        {"paused_message", paused_message},
+        {"burst", burst},
+        {"query", "?unit=app"}}}}.dump();
   BackgroundProcess node({"node", source_dir() + "/test/browser/dashboard_test.mjs", "--url", url,
                           "--artifacts", artifacts, "--expect", artifacts + "/expect.json",
                           "--only", "live"});
-  // The page is open and its stream connected: now the entry is committed, as the collector
-  // does (the entry and its host's checkpoint in one transaction).
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!std::filesystem::exists(artifacts + "/live.ready") && !node.poll() &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  REQUIRE(std::filesystem::exists(artifacts + "/live.ready"));
-  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
-  pair.primary(
-      "USE infralogs; INSERT INTO hosts (name, labels) VALUES ('vm-live', '{}'); "
-      "INSERT INTO checkpoints (host_id, journal_cursor) SELECT host_id, '' FROM hosts; BEGIN; "
-      "INSERT INTO entries (host_id, seqnum_id, seqnum, realtime_us, monotonic_us, priority, "
-      "unit, message, fields) SELECT host_id, UNHEX(REPEAT('ab', 16)), 1, " +
-      std::to_string(now) + ", 1, 3, 'app.service', '" + message +
-      "', '{}' FROM hosts; UPDATE checkpoints SET realtime_us = " + std::to_string(now) +
-      ", entries = 1, updated_at = NOW(6); COMMIT;");
+  // The page tells where it is by a file in ARTIFACTS; false when it exited or took too long.
+  auto page_says = [&](const std::string& name) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!std::filesystem::exists(artifacts + "/" + name) && !node.poll() &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return std::filesystem::exists(artifacts + "/" + name);
+  };
+  // Entries committed as the collector does: the entries and their host's checkpoint in one
+  // transaction (the host first collected with the first); times from now, 1 µs apart, so
+  // they stream in this order.
+  uint64_t seqnum = 0;
+  auto commit = [&](const std::vector<std::string>& messages) {
+    uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
+    bool first = seqnum == 0;
+    std::string values;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      values += std::string(i ? ", " : "") + "(@h, UNHEX(REPEAT('ab', 16)), " +
+                std::to_string(++seqnum) + ", " + std::to_string(now + i) +
+                ", 1, 3, 'app.service', '" + messages[i] + "', '{}')";
+    }
+    std::string new_host =
+        first
+            ? "INSERT INTO hosts (name, labels) VALUES ('vm-live', '{}'); INSERT INTO checkpoints "
+              "(host_id, journal_cursor) SELECT host_id, '' FROM hosts; "
+            : "";
+    pair.primary(
+        "USE infralogs; " + new_host +
+        "SET @h = (SELECT host_id FROM hosts WHERE name = 'vm-live'); BEGIN; "
+        "INSERT INTO entries (host_id, seqnum_id, seqnum, realtime_us, monotonic_us, priority, "
+        "unit, message, fields) VALUES " +
+        values +
+        "; UPDATE checkpoints SET realtime_us = " + std::to_string(now + messages.size() - 1) +
+        ", entries = " + std::to_string(seqnum) + ", updated_at = NOW(6); COMMIT;");
+  };
+  // The page is open and its stream connected: the entry is committed after it.
+  if (!page_says("live.ready")) FAIL("the page never got ready: " << node.out() << node.err());
+  commit({message});
+  // Paused: an entry committed now is held, not shown, until Resume.
+  if (!page_says("live.paused")) FAIL("the page never paused: " << node.out() << node.err());
+  commit({paused_message});
+  // Paused again: more entries than the page holds; the oldest are dropped, and it says so.
+  if (!page_says("live.paused-burst"))
+    FAIL("the page never paused for the burst: " << node.out() << node.err());
+  std::vector<std::string> many;
+  for (int i = 1; i <= burst; ++i) many.push_back("live burst " + std::to_string(i) + ".");
+  commit(many);
   auto code = node.wait_for(std::chrono::seconds(90));
   INFO(node.out() << node.err());
   REQUIRE(code);

@@ -1,8 +1,9 @@
-// Unit tests of web/static/live_format.js: the live stream's URL, the lag line, the row bound.
+// Unit tests of web/static/live_format.js: the live stream's URL, the lag line, the row bound,
+// the pause indicator.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { MAX_ROWS, ageText, lagText, liveUrl, pushNewest } from '../../web/static/live_format.js';
+import { MAX_ROWS, ageText, lagText, liveUrl, pausedText, pushNewest } from '../../web/static/live_format.js';
 
 test('liveUrl carries only the filters that are set', () => {
   assert.equal(liveUrl({}), '/api/live');
@@ -28,4 +29,17 @@ test('pushNewest keeps the newest first and returns what falls off', () => {
   for (let i = 0; i < MAX_ROWS + 5; i++) pushNewest(big, i);
   assert.equal(big.length, MAX_ROWS);
   assert.equal(big[0], MAX_ROWS + 4);
+});
+
+test('pausedText counts what came while paused and says when older ones were dropped', () => {
+  assert.equal(pausedText(0, 0), '0 new while paused');
+  // As live.js holds them: every arrival counted, the list bounded by pushNewest.
+  const held = [];
+  let arrived = 0;
+  for (let i = 0; i < MAX_ROWS; i++, arrived++) pushNewest(held, i);
+  assert.equal(pausedText(arrived, held.length), '500 new while paused');
+  for (let i = 0; i < 1203; i++, arrived++) pushNewest(held, MAX_ROWS + i);
+  assert.equal(held.length, MAX_ROWS);
+  assert.equal(pausedText(arrived, held.length),
+    '1,703 new while paused; only the newest 500 are held, 1,203 older dropped (the search has every entry)');
 });

@@ -1,13 +1,13 @@
 // @ts-check
 // The live page (/live): the newest entries matching host/unit/priority (in the URL), pushed
 // by serve over Server-Sent Events (/api/live, docs/dashboard-api.md), newest first, at most
-// MAX_ROWS in the DOM. Pause keeps the stream and holds new rows (at most MAX_ROWS) until
-// Resume. The browser's EventSource reconnects by itself with Last-Event-ID, so a dropped
+// MAX_ROWS in the DOM. Pause keeps the stream and holds new rows (at most MAX_ROWS, the newest;
+// the indicator says when older ones were dropped) until Resume. The browser's EventSource reconnects by itself with Last-Event-ID, so a dropped
 // connection loses nothing while serve still buffers the entries. Every value is text (dom.js).
 
 import { $, $control, appendAll, h, message, setContent } from './dom.js';
 import { PRIORITY_NAMES, priorityChoice, priorityName } from './format.js';
-import { MAX_ROWS, lagText, liveUrl, pushNewest } from './live_format.js';
+import { MAX_ROWS, lagText, liveUrl, pausedText, pushNewest } from './live_format.js';
 import { hostLink, valueNode } from './render.js';
 import { linkTo, setState, viewState } from './state.js';
 import { isoUs } from './time.js';
@@ -19,6 +19,8 @@ const live = {
   paused: false,
   /** @type {any[]} entries held while paused, newest first */
   held: [],
+  /** entries that came while paused, the dropped ones included */
+  arrived: 0,
   /** @type {HTMLElement[]} rows in the DOM, newest first */
   rows: [],
 };
@@ -53,7 +55,8 @@ function entryRow(e) {
 function addEntry(e) {
   if (live.paused) {
     pushNewest(live.held, e);
-    $('live-paused').textContent = live.held.length + ' new while paused';
+    live.arrived++;
+    $('live-paused').textContent = pausedText(live.arrived, live.held.length);
     return;
   }
   const row = entryRow(e);
@@ -79,6 +82,8 @@ function connect() {
   live.url = url;
   live.rows = [];
   live.held = [];
+  live.arrived = 0;
+  if (live.paused) $('live-paused').textContent = pausedText(0, 0);
   setContent('live-body');
   setContent('live-notice');
   showState('connecting', 'Connecting…');
@@ -118,10 +123,11 @@ function togglePause() {
   b.textContent = live.paused ? 'Resume' : 'Pause';
   b.setAttribute('aria-pressed', String(live.paused));
   $('live-paused').hidden = !live.paused;
-  $('live-paused').textContent = live.paused ? '0 new while paused' : '';
+  $('live-paused').textContent = live.paused ? pausedText(0, 0) : '';
   if (!live.paused) {
     const held = live.held.reverse(); // oldest first, so the newest ends up on top
     live.held = [];
+    live.arrived = 0;
     for (const e of held) addEntry(e);
   }
 }

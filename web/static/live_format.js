@@ -1,6 +1,6 @@
 // @ts-check
 // The live page's pure parts (test/web/live_format_test.mjs): the stream's URL from the
-// filters, the lag line, and the bounded list of rows. No DOM.
+// filters, the lag line, the bounded list of rows and what the pause indicator says. No DOM.
 
 import { fmtNumber } from './format.js';
 
@@ -61,4 +61,18 @@ export function pushNewest(list, item, max) {
   list.unshift(item);
   const m = max == null ? MAX_ROWS : max;
   return list.length > m ? list.splice(m) : [];
+}
+
+/**
+ * The pause indicator: how many entries came while paused and, once more came than are held
+ * (`kept`, at most MAX_ROWS: pushNewest drops the oldest), that the older ones are gone.
+ * @param {number} arrived entries that came since Pause
+ * @param {number} kept of which held, to be shown on Resume
+ * @returns {string}
+ */
+export function pausedText(arrived, kept) {
+  const text = fmtNumber(arrived, 0) + ' new while paused';
+  if (arrived <= kept) return text;
+  return text + '; only the newest ' + fmtNumber(kept, 0) + ' are held, ' + fmtNumber(arrived - kept, 0)
+    + ' older dropped (the search has every entry)';
 }
