@@ -4,7 +4,9 @@
 # collector took a dynamic writer from test-vault through an AppRole login, the dashboard read
 # the static reader from the file the demo's Vault Agent rendered and followed a rotation that
 # `infralogs rotate-creds` made, and no password, token or secret ID reached the terminal or a
-# log. Run by ctest as "integration: scripts/demo --no-wait with Vault credentials";
+# log; and what issue 8 asks: the demo looks like a live fleet (an error burst of the live writer
+# flagged in /api/overview's anomalies, collect following every agent, a stale history from an
+# earlier run replaced by one up to now, a line naming the agents). Run by ctest as "integration: scripts/demo --no-wait with Vault credentials";
 # usage: demo_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 SRC=${1:?usage: demo_test.sh SOURCE_DIR BUILD_DIR}
@@ -44,10 +46,23 @@ for _ in $(seq 20); do
 done
 [ -n "$agent_port" ] || fail "no three consecutive free ports"
 
+VMS=(demo-vm-01 demo-vm-02 demo-vm-03)
+# A history an earlier run left two days ago, with the same sizes: the demo must not reuse it
+# (nor the database of that run: the marker below goes with it).
+mkdir -p "$DIR/vms/gen" "$DIR/db"
+"$BUILD/make-journal" -o "$DIR/vms/gen" --split-hosts --hosts 3 --hostname demo-vm --entries 5 \
+  --start "$(( ($(date +%s) - 2 * 86400) * 1000000 ))" >/dev/null 2>&1 || fail "make-journal failed"
+for vm in "${VMS[@]}"; do mkdir -p "$DIR/vms/$vm" && mv "$DIR/vms/gen/$vm.journal" "$DIR/vms/$vm/"; done
+mv "$DIR/vms/gen.manifest.json" "$DIR/vms/manifest.json" && rmdir "$DIR/vms/gen"
+echo "entries=2000 hours=14" > "$DIR/vms/sizes"
+touch "$DIR/db/from-an-earlier-run"
+
 t0=$(date +%s)
 rc=0
+# 2000 entries per VM over 14 hours: few entries, and 12 hours of baseline for the anomalies.
 env INFRALOGS_DEMO_DIR="$DIR" INFRALOGS_DEMO_BUILD_DIR="$BUILD" INFRALOGS_DEMO_SKIP_BUILD=1 \
-  INFRALOGS_DEMO_ROTATE_EVERY=5 INFRALOGS_DEMO_ENTRIES=2000 INFRALOGS_DEMO_VAULT_LOG_LEVEL=debug \
+  INFRALOGS_DEMO_ROTATE_EVERY=5 INFRALOGS_DEMO_ENTRIES=2000 INFRALOGS_DEMO_HOURS=14 \
+  INFRALOGS_DEMO_VAULT_LOG_LEVEL=debug \
   INFRALOGS_DEMO_AGENT_PORT="$agent_port" INFRALOGS_DEMO_PRIMARY_PORT="$(free_port)" \
   INFRALOGS_DEMO_REPLICA_PORT="$(free_port)" INFRALOGS_DEMO_HTTP_PORT="$(free_port)" \
   INFRALOGS_DEMO_VAULT_PORT="$(free_port)" \
@@ -118,18 +133,80 @@ ok
 
 # The fleet looks live: history up to the demo's start, and the live writer's entries, written
 # while the demo ran, reached the replica within seconds.
-has "$OUT" "^demo: writing 2000 entries per VM, one a second up to now" "the history does not end now"
+has "$OUT" "^demo: the journals in $DIR/vms are not live \\(newest entry 1[0-9]{5} s old, want < 600; " \
+  "the demo did not see that the earlier run's history is two days old"
+has "$OUT" "^demo: writing 2000 entries per VM over 14 hours up to now" "the history does not end now"
+[ ! -e "$DIR/db/from-an-earlier-run" ] || fail "the earlier run's database was kept with new journals"
+ok
+for vm in "${VMS[@]}"; do
+  # The oldest entry is 13 hours and a bit old (the first piece), none from two days ago.
+  oldest=$(journalctl --file "$DIR/vms/$vm/*.journal" -q -o json | sed -n 1p | jq -r '.__REALTIME_TIMESTAMP')
+  age=$(( $(date +%s) - oldest / 1000000 ))
+  if [ "$age" -lt $((13 * 3600)) ] || [ "$age" -gt $((14 * 3600)) ]; then
+    fail "the oldest entry of $vm is $age s old, want 13 to 14 hours"
+  fi
+  ok
+done
 has "$OUT" "^demo: the VMs' new entries reach the replica: the newest is [0-9]+ s old \\([1-9][0-9]* written" \
   "the live entries did not reach the replica"
 written=$(jq -r .entries "$DIR/live-writer.json")
 [ "$written" -ge 1 ] || fail "the live writer wrote $written entries"
 ok
 has "$DIR/live-writer.log" '"msg": "stopped"' "the live writer did not stop cleanly"
-for vm in demo-vm-01 demo-vm-02 demo-vm-03; do
+for vm in "${VMS[@]}"; do
   n=$(journalctl --file "$DIR/vms/$vm/*.journal" -q --since "-10min" -o cat | wc -l)
   [ "$n" -ge 1 ] || fail "no entry of the last 10 minutes in the journal of $vm"
   ok
 done
+
+# The line naming the agents, at the start: the three VMs on their ports, and this machine's
+# journal when this user can read it (the demo's own rule, journalctl as the oracle).
+agents="^demo: agents: demo-vm-01 on 127.0.0.1:$agent_port, demo-vm-02 on 127.0.0.1:$((agent_port + 1)), demo-vm-03 on 127.0.0.1:$((agent_port + 2)); "
+if [ -n "$(journalctl -q -n 1 -o cat 2>/dev/null)" ]; then
+  has "$OUT" "${agents}and this machine's journal \\($(hostname)\\) on 127.0.0.1:$((agent_port + 3))\$" \
+    "no line naming the three VMs' agents and this machine's"
+else
+  has "$OUT" "${agents}not this machine's journal \\(not readable by $(id -un) here\\)\$" \
+    "no line naming the three VMs' agents"
+fi
+[ "$(grep -n '^demo: agents: ' "$OUT" | cut -d: -f1)" -lt "$(grep -n '^demo: starting a MariaDB' "$OUT" | cut -d: -f1)" ] ||
+  fail "the agents are named after the start"
+ok
+
+# collect --follow followed every agent.
+has "$DIR/collect.log" '"msg":"follow status",.*"state":"following"' "collect --follow never reported a stream following"
+has "$OUT" '^demo: collect --follow: the streams of demo-vm-01, demo-vm-02, demo-vm-03(, [^,]+)? are following$' \
+  "the demo did not see every agent following"
+
+# An anomaly: the live writer made a burst sized from the history, and /api/overview (saved by
+# the demo while the dashboard ran) lists it as an errors anomaly of that VM and unit, in the
+# burst's hour, at or above the threshold the writer computed from the dashboard's rule (or in
+# the next hour, when the hour turned during the burst and it went on to that hour's threshold).
+bursts=$(jq -r .bursts "$DIR/live-writer.json")
+[ "$bursts" -ge 1 ] || fail "the live writer made $bursts error bursts"
+ok
+[ "$(jq -r .flaggable_bursts "$DIR/live-writer.json")" -ge 1 ] || fail "no burst had a baseline to be flagged against"
+ok
+burst=$(grep -m1 '"msg": "error burst"' "$DIR/live-writer.log") || fail "no error burst in live-writer.log"
+ok
+jq -e '.threshold >= 20 and .target > .threshold' <<< "$burst" >/dev/null || fail "the burst has no threshold: $burst"
+ok
+[ -s "$DIR/overview.json" ] || fail "the demo saved no /api/overview"
+ok
+jq -e '(.totals | (.hosts | type) == "number" and (.entries | type) == "number" and (.errors | type) == "number")
+  and (.anomalies | type) == "array" and (.anomalies | length) >= 1
+  and all(.anomalies[]; (.host | type) == "string" and ((.unit | type) == "string" or .unit == null)
+          and (.hour | type) == "number" and (.kind == "errors" or .kind == "volume")
+          and ([.value, .baseline, .score] | map(type) | unique) == ["number"])' \
+  "$DIR/overview.json" >/dev/null || fail "/api/overview has not the documented shape with anomalies: $(head -c 600 "$DIR/overview.json")"
+ok
+match=$(jq -c --argjson b "$burst" '[.anomalies[] | select(.host == $b.host and .unit == $b.unit
+  and .kind == "errors" and (.hour == $b.hour and .value >= $b.threshold or .hour == $b.hour + 3600000000))]
+  | length' "$DIR/overview.json")
+[ "$match" = 1 ] || fail "/api/overview has no errors anomaly for the burst $burst: $(jq -c .anomalies "$DIR/overview.json")"
+ok
+has "$OUT" '^demo: the dashboard flags [1-9][0-9]* anomalies \([0-9]+ s after it came up; the live writer made [1-9][0-9]* error bursts\)' \
+  "the demo did not print the anomalies"
 
 # Where the dashboard has the Credentials panel (/api/credentials), it names both sources.
 if grep -q '^demo: /api/credentials' "$OUT"; then
