@@ -4,7 +4,8 @@
 Writes journal entries at a steady rate into each host's journal file through its own
 systemd-journal-remote (export format on stdin, as make-journal does), and watches where each
 entry shows up: a row on the replica (a query every 50 ms through the mariadb client) and an
-`entry` event on serve's /api/live stream. Each entry's MESSAGE is "lat HOST SEQ"; its
+`entry` event on serve's /api/live stream; with --page-file, also the row in the live page's
+DOM in Chromium (recorded by page.mjs). Each entry's MESSAGE is "lat HOST SEQ"; its
 __REALTIME_TIMESTAMP is the moment it is handed to journal-remote, so every latency is measured
 from the journal write, on one clock. Prints one JSON object with the samples' percentiles.
 """
@@ -12,6 +13,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -125,6 +127,40 @@ def sse_watch(args, seen, stop, lags):
             time.sleep(0.2)
 
 
+ENTRY_MESSAGE = re.compile(r"^lat (\S+) (\d+)")
+
+
+class PageRows:
+    """The rows bench/latency/page.mjs saw inserted into the live page's DOM (JSON lines
+    {"m": message, "t": insert_ms, "f": frame_ms}, wall clock); read as the file grows."""
+
+    def __init__(self, path):
+        self.path, self.offset, self.partial = path, 0, ""
+        self.dom, self.frame = {}, {}
+
+    def read(self):
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+                self.offset = f.tell()
+        except FileNotFoundError:
+            return
+        lines = (self.partial + chunk).split("\n")
+        self.partial = lines.pop()  # an incomplete last line waits for the next read
+        for line in lines:
+            if not line:
+                continue
+            r = json.loads(line)
+            m = ENTRY_MESSAGE.match(str(r.get("m", "")))
+            if not m:
+                continue
+            key = (m.group(1), int(m.group(2)))
+            self.dom.setdefault(key, int(r["t"] * 1000))
+            if r.get("f") is not None:
+                self.frame.setdefault(key, int(r["f"] * 1000))
+
+
 def percentiles(values):
     if not values:
         return {"n": 0}
@@ -145,6 +181,8 @@ def main():
     ap.add_argument("--database", required=True)
     ap.add_argument("--serve-port", type=int, required=True)
     ap.add_argument("--journal-remote", default="/lib/systemd/systemd-journal-remote")
+    ap.add_argument("--page-file",
+                    help="rows of the live page in Chromium, appended by page.mjs (optional)")
     ap.add_argument("--go-file", required=True,
                     help="after one entry per host (HOST.journal exists, and PRIMED beside this "
                          "file), waits for this file before measuring")
@@ -174,8 +212,15 @@ def main():
         w.stop.set()
     for w in writers:
         w.join()
+    page = PageRows(args.page_file) if args.page_file else None
+    def page_done():
+        if page is None:
+            return True
+        page.read()
+        return all(k in page.dom for k in written)
     deadline = time.monotonic() + args.settle
-    while time.monotonic() < deadline and (len(on_replica) < len(written) or len(on_sse) < len(written)):
+    while time.monotonic() < deadline and (len(on_replica) < len(written) or len(on_sse) < len(written)
+                                           or not page_done()):
         time.sleep(0.1)
     stop.set()
     for w in writers:
@@ -191,6 +236,17 @@ def main():
            "rate_per_host": args.rate, "hosts": len(hosts), "duration_s": args.duration,
            "lag_events": len(lags),
            "lag_last": lags[-1] if lags else None}
+    if page is not None:
+        page.read()
+        dom = [page.dom[k] - t for k, t in written.items() if k in page.dom]
+        out["page"] = percentiles(dom)
+        out["page_frame"] = percentiles([page.frame[k] - t for k, t in written.items() if k in page.frame])
+        # The browser's own part: from the Python client's sight of the event to the row in the
+        # DOM (both streams get the event from serve at the same time).
+        out["sse_to_page"] = percentiles([page.dom[k] - on_sse[k] for k in written
+                                          if k in page.dom and k in on_sse])
+        out["missing_page"] = len(written) - len(dom)
+        out["page_rows_not_written"] = len([k for k in page.dom if k not in written])
     json.dump(out, sys.stdout)
     print()
 
