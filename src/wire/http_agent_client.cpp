@@ -9,12 +9,21 @@
 #include <thread>
 
 #include "body_lines.h"
+#include "export_decoder.h"
 #include "infralogs/wire/agent_client.h"
 #include "infralogs/wire/entry_decoder.h"
 #include "infralogs/wire/protocol.h"
 
 namespace infralogs::wire {
 namespace {
+
+// What gatewayd sends to `Accept: application/vnd.fdo.journal`: the Journal Export Format.
+constexpr const char* kGatewaydExport = "application/vnd.fdo.journal";
+
+Status not_gatewayd(const std::string& content_type) {
+  return Status::corruption("not a systemd-journal-gatewayd (Content-Type '" +
+                            content_type.substr(0, 100) + "')");
+}
 
 std::string error_text(const httplib::Response& res, const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
@@ -165,7 +174,9 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   const size_t gatewayd_skip = gatewayd && !request.after.empty() ? 1 : 0;
   if (gatewayd) {
     path = kEntriesPath;
-    headers.emplace("Accept", "application/json");
+    // The export format, not JSON: gatewayd's JSON has no --all, so every field of 4096 bytes or
+    // more (NAME=value) would arrive as null; the export format carries each value whole.
+    headers.emplace("Accept", kGatewaydExport);
     std::string n = std::to_string(request.limit + gatewayd_skip);
     if (!request.after.empty()) {
       headers.emplace("Range", "entries=" + request.after + ":0:" + n);
@@ -188,7 +199,8 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   std::string error_body;
   Status decode_error = Status::ok();
   BodyLines body(options_.max_line_bytes, decode_error);
-  size_t page_bytes = 0;      // decoded line bytes so far
+  ExportDecoder exported(options_.max_line_bytes);  // gatewayd's body
+  size_t page_bytes = 0;      // decoded line bytes so far (gatewayd: each entry's JSON line)
   bool cut_at_bound = false;  // we closed the response at max_page_bytes
   std::string protocol;       // the response's protocol header
   bool timed_out = false;     // the response deadline cut the response
@@ -198,6 +210,12 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
     if (!body.start(res.get_header_value("Content-Encoding"))) return false;
     protocol = res.get_header_value(kHeaderProtocol);
     content_type = res.get_header_value("Content-Type");
+    // Anything but gatewayd's export format (say a web server's HTML page) is not fed to the
+    // decoder.
+    if (res.status == 200 && gatewayd && content_type.rfind(kGatewaydExport, 0) != 0) {
+      decode_error = not_gatewayd(content_type);
+      return false;
+    }
     if (res.status == 200 && !gatewayd) {
       batch.more = res.get_header_value(kHeaderMore) == "true";
       batch.cursor_found = res.get_header_value(kHeaderCursorFound) != "false";
@@ -226,7 +244,13 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
         keep_error_body(error_body, d, n);
         return true;
       }
-      return body.split(d, n, on_line);
+      if (!gatewayd) return body.split(d, n, on_line);
+      if (exported.feed(d, n, on_line)) return true;
+      if (!exported.error().is_ok()) {
+        decode_error = Status::corruption("entry " + std::to_string(batch.entries.size() + 1) +
+                                          ": " + exported.error().message());
+      }
+      return false;
     });
   };
   httplib::Result res = [&] {
@@ -244,14 +268,10 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
   }
   if (!decode_error.is_ok()) return Status::corruption(where + decode_error.message());
   if (stop.stop_requested()) return Status::unavailable(where + "stopped");
-  // Who answered: an infralogs agent names its protocol; gatewayd answers JSON to our Accept
-  // (anything else, say a web server's HTML page, is not one).
+  // Who answered: an infralogs agent names its protocol; gatewayd's Content-Type was checked as
+  // the response started.
   auto check_server = [&]() -> Status {
-    if (gatewayd) {
-      if (content_type.rfind("application/json", 0) != 0)
-        return Status::corruption(where + "not a systemd-journal-gatewayd (Content-Type '" +
-                                  content_type.substr(0, 100) + "')");
-    } else if (protocol != std::to_string(kProtocolVersion)) {
+    if (!gatewayd && protocol != std::to_string(kProtocolVersion)) {
       return Status::corruption(where + "not an infralogs agent (protocol header '" + protocol +
                                 "')");
     }
@@ -268,6 +288,9 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
                                                : error_text(res.value(), error_body)));
     }
     if (Status s = body.check_end(where); !s.is_ok()) return s;
+    if (gatewayd) {
+      if (Status s = exported.finish(where); !s.is_ok()) return s;
+    }
     if (Status s = check_server(); !s.is_ok()) return s;
     if (gatewayd) batch.more = batch.entries.size() >= request.limit + gatewayd_skip;
   }
