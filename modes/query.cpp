@@ -143,8 +143,8 @@ RunFn setup_query(CLI::App& sub) {
       ->check(CLI::Range(size_t{1}, size_t{100000}));
   sub.add_option("-o,--output", cfg->output,
                  "short, json (one object per line), csv, table, or verbose (every stored field, "
-                 "as journalctl -o verbose --all prints it; repeated fields are printed together, "
-                 "_BOOT_ID first and MESSAGE last, since the database keeps no field order).")
+                 "as journalctl -o verbose --all prints it, in the journal's order except that "
+                 "_BOOT_ID comes first and a repeated field's values are printed together).")
       ->capture_default_str();
   add_credentials_options(&sub, &cfg->credentials,
                           {.role_help = "a reader on the replica",

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 
 #include "infralogs/core/utf8.h"
 #include "infralogs/core/verbose_text.h"
@@ -83,6 +85,59 @@ std::vector<std::string> stored_values(const nlohmann::ordered_json& v) {
   return all;
 }
 
+// Where the collector marked MESSAGE's place in the stored text (wire/entry_decoder.h: the one
+// space outside strings): how many top-level members came before it. Nullopt for a row without
+// the mark (stored before it, or from a line with whitespace), or when the text has `members`
+// other than the parsed object's size (a repeated key), so the count would not place it.
+std::optional<size_t> message_slot(std::string_view text, size_t members) {
+  std::optional<size_t> slot;
+  size_t depth = 0, commas = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '{':
+      case '[':
+        ++depth;
+        break;
+      case '}':
+      case ']':
+        --depth;
+        break;
+      case ',':
+        if (depth == 1) ++commas;
+        break;
+      case ' ':
+      case '\t':
+      case '\r':
+      case '\n':
+        if (slot || c != ' ' || depth != 1) return std::nullopt;
+        if (i > 0 && text[i - 1] == '{')
+          slot = 0;
+        else if (i + 1 < text.size() && (text[i + 1] == ',' || text[i + 1] == '}'))
+          slot = commas + 1;
+        else
+          return std::nullopt;
+        break;
+      default:
+        break;
+    }
+  }
+  size_t stored = text.find_first_not_of("{ }") == std::string_view::npos ? 0 : commas + 1;
+  if (!slot || stored != members) return std::nullopt;
+  return slot;
+}
+
 void append_verbose_entry(const storage::EntryDetail& e, std::string* out) {
   auto fields = nlohmann::ordered_json::parse(e.fields_json, nullptr, false);
   if (!fields.is_object()) fields = nlohmann::ordered_json::object();
@@ -94,13 +149,20 @@ void append_verbose_entry(const storage::EntryDetail& e, std::string* out) {
     if (!values.empty()) shown = parse_source_realtime(values.back()).value_or(shown);
   }
   append_verbose_header(shown, cursor, out);
+  // MESSAGE from its column: where the collector marked its place, else (rows stored before the
+  // mark) last.
+  const bool in_column = e.message && !fields.contains("MESSAGE");
+  std::optional<size_t> slot;
+  if (in_column) slot = message_slot(e.fields_json, fields.size());
+  size_t index = 0;
   for (const auto& [name, value] : fields.items()) {
+    if (slot == index++) append_verbose_field("MESSAGE", *e.message, out);
     // journalctl shows the address fields in the header, not as fields.
     if (name == "__CURSOR" || name == "__REALTIME_TIMESTAMP" || name == "__MONOTONIC_TIMESTAMP")
       continue;
     for (const std::string& v : stored_values(value)) append_verbose_field(name, v, out);
   }
-  if (e.message && !fields.contains("MESSAGE")) append_verbose_field("MESSAGE", *e.message, out);
+  if (in_column && (!slot || *slot >= index)) append_verbose_field("MESSAGE", *e.message, out);
 }
 
 }  // namespace

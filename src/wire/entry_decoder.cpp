@@ -80,6 +80,8 @@ class Reader {
 
   size_t pos() const { return i_; }
   const char* error() const { return error_; }
+  // Whether the line held whitespace outside its strings (the agent writes none).
+  bool saw_whitespace() const { return saw_whitespace_; }
   bool at_end() {
     skip_ws();
     return i_ == s_.size();
@@ -193,8 +195,10 @@ class Reader {
     return false;
   }
   void skip_ws() {
+    size_t start = i_;
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n'))
       ++i_;
+    saw_whitespace_ |= i_ != start;
   }
   bool literal(std::string_view word) {
     if (s_.substr(i_, word.size()) != word) return fail("unexpected value");
@@ -304,6 +308,7 @@ class Reader {
   std::string_view s_;
   size_t i_ = 0;
   const char* error_ = nullptr;
+  bool saw_whitespace_ = false;
 };
 
 // Sets *v only when the whole of `s` is a number of `base`.
@@ -453,8 +458,13 @@ Status decode_entry(std::string_view line, LogEntry* e) {
   }
   if (!have_realtime) return Status::corruption("entry has no valid __REALTIME_TIMESTAMP");
   if (message_count == 1 && cut_end > cut_begin) {
-    e->fields_json.reserve(line.size() - (cut_end - cut_begin));
+    // One space marks where MESSAGE stood (entry_decoder.h), so that the fields can
+    // be printed in the journal's order; only in a line without whitespace, where it is the
+    // only one.
+    const bool mark = !r.saw_whitespace();
+    e->fields_json.reserve(line.size() - (cut_end - cut_begin) + 1);
     e->fields_json.append(line.substr(0, cut_begin));
+    if (mark) e->fields_json.push_back(' ');
     e->fields_json.append(line.substr(cut_end));
   } else {
     e->fields_json.assign(line);

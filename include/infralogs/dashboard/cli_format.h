@@ -22,10 +22,12 @@ std::string format_rows(const std::vector<storage::SearchRow>& rows, CliFormat f
 // Stored entries as `journalctl --all -o verbose` prints them (TZ=UTC; core/verbose_text.h),
 // from what the database holds: the header's cursor is the stored __CURSOR and its time the
 // entry's last _SOURCE_REALTIME_TIMESTAMP when that parses, else its realtime; then every
-// stored field, values as raw bytes. What differs from journalctl on the same entry, because
-// the database does not keep it: the fields' order where a field repeats (its values are
-// printed together, where it first occurred, as the agent's JSON groups them), _BOOT_ID
-// (printed first), and MESSAGE when it is stored in its own column (printed last).
+// stored field in the stored order, values as raw bytes, and MESSAGE from the message column
+// where the collector marked its place (wire/entry_decoder.h), or last in rows stored without
+// the mark. Byte-identical to journalctl for every entry whose order the agent's JSON keeps;
+// what it cannot keep: a field repeated with other fields between its values (the values are
+// printed together, where the first one stood, as journalctl -o json groups them), and
+// _BOOT_ID's place (the agent's JSON, like journalctl's, puts it first).
 std::string format_verbose(const std::vector<storage::EntryDetail>& entries);
 
 // Text with every byte that is not printable UTF-8 (or is a control character) as \xNN.

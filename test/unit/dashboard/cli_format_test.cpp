@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "infralogs/dashboard/dashboard.h"
+#include "infralogs/journal/entry_format.h"
+#include "infralogs/wire/entry_decoder.h"
 
 using namespace infralogs;
 
@@ -67,7 +69,8 @@ TEST_CASE("verbose prints every stored field as journalctl -o verbose --all", "[
   REQUIRE(dashboard::parse_cli_format("verbose", &f));
   CHECK(f == dashboard::CliFormat::kVerbose);
 
-  // As the collector stores it: the agent's JSON line without MESSAGE, which is its own column.
+  // As the collector stored it before marking MESSAGE's place (wire/entry_decoder.h): the
+  // agent's JSON line without MESSAGE, which is its own column. Such a row prints MESSAGE last.
   storage::EntryDetail e;
   e.host = "vm-01";
   e.realtime_usec = 1735689600311005;
@@ -108,4 +111,54 @@ TEST_CASE("verbose dates a stored entry by its source time and keeps a MESSAGE i
   e.fields_json = "{not json";
   CHECK(dashboard::format_verbose({e}) ==
         "Wed 2025-01-01 00:00:00.000001 UTC []\n    MESSAGE=m1\n");
+}
+
+TEST_CASE("verbose prints MESSAGE where the collector marked its place", "[dashboard]") {
+  // The collector's own decoding of an agent line: MESSAGE between two fields.
+  journal::Entry j;
+  j.cursor = "s=0123456789abcdef0123456789abcdef;i=1;b=0123456789abcdef0123456789abcdef";
+  j.realtime_usec = 1735689600000001;
+  j.boot_id = "0123456789abcdef0123456789abcdef";
+  for (std::string item : {"A=1", "MESSAGE=m\nnext", "TAG=x", "TAG=y", "Z=2"})
+    j.add_item(item.data(), item.size());
+  std::string line;
+  journal::append_json(j, {}, &line);
+  line.pop_back();
+  LogEntry decoded;
+  REQUIRE(wire::decode_entry(line, &decoded).is_ok());
+  storage::EntryDetail e{"vm-01", decoded.realtime_usec, decoded.fields_json, decoded.message};
+  const std::string head = "Wed 2025-01-01 00:00:00.000001 UTC [" + j.cursor + "]\n" +
+                           "    _BOOT_ID=0123456789abcdef0123456789abcdef\n";
+  CHECK(dashboard::format_verbose({e}) == head +
+                                              "    A=1\n"
+                                              "    MESSAGE=m\n"
+                                              "            next\n"
+                                              "    TAG=x\n"
+                                              "    TAG=y\n"
+                                              "    Z=2\n");
+  // The mark first and last.
+  e.message = "m";
+  e.fields_json = R"({ "__CURSOR":"c","A":"1"})";
+  CHECK(dashboard::format_verbose({e}) ==
+        "Wed 2025-01-01 00:00:00.000001 UTC [c]\n"
+        "    MESSAGE=m\n    A=1\n");
+  e.fields_json = R"({"__CURSOR":"c","A":["1",[2]] })";
+  CHECK(dashboard::format_verbose({e}) ==
+        "Wed 2025-01-01 00:00:00.000001 UTC [c]\n"
+        "    A=1\n    A=\x02\n    MESSAGE=m\n");
+  // What is not the collector's one mark places nothing: MESSAGE last.
+  for (std::string other :
+       {R"({"__CURSOR":"c" ,"A":"1" ,"B":"2"})", R"({"__CURSOR":"c", "A":"1","B":"2"})",
+        R"({"__CURSOR":"c","A":"1"	,"B":"2"})", R"({"__CURSOR":"c","A":["1" ,"x"],"B":"2"})",
+        R"({"__CURSOR":"c","A":"1" ,"A":"3","B":"2"})"}) {
+    INFO(other);
+    e.fields_json = other;
+    std::string got = dashboard::format_verbose({e});
+    CHECK(got.substr(got.size() - 14) == "    MESSAGE=m\n");
+  }
+  // A space inside a string is no mark.
+  e.fields_json = R"({"__CURSOR":"c","A":"a b"})";
+  CHECK(dashboard::format_verbose({e}) ==
+        "Wed 2025-01-01 00:00:00.000001 UTC [c]\n"
+        "    A=a b\n    MESSAGE=m\n");
 }

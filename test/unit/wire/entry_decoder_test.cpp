@@ -72,7 +72,7 @@ TEST_CASE("decoder keeps binary, escaped and unicode values byte-exact", "[wire]
   REQUIRE(wire::decode_entry(line, &e).is_ok());
   CHECK(*e.message == "\xc3\xa9\xf0\x9f\x98\x80/");
   CHECK(e.fields_json ==
-        std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"5\"}");
+        std::string("{\"__CURSOR\":\"") + kCursor + "\",\"__REALTIME_TIMESTAMP\":\"5\" }");
 }
 
 TEST_CASE("decoder leaves repeated fields whole in fields_json", "[wire]") {
@@ -93,6 +93,30 @@ TEST_CASE("decoder takes MESSAGE out wherever it stands in the object", "[wire]"
   CHECK(*e.message == std::string("\x01\x02", 2));
   CHECK(json::parse(e.fields_json) == json::parse(std::string("{\"__CURSOR\":\"") + kCursor +
                                                   "\",\"__REALTIME_TIMESTAMP\":\"5\"}"));
+}
+
+TEST_CASE("decoder marks MESSAGE's place with its one space", "[wire]") {
+  const std::string c = std::string("\"__CURSOR\":\"") + kCursor + "\"";
+  const std::string t = "\"__REALTIME_TIMESTAMP\":\"5\"";
+  for (auto [line, stored] : std::vector<std::pair<std::string, std::string>>{
+           {"{\"MESSAGE\":\"m\"," + c + "," + t + "}", "{ " + c + "," + t + "}"},
+           {"{" + c + ",\"MESSAGE\":[1,2]," + t + "}", "{" + c + " ," + t + "}"},
+           {"{" + c + "," + t + ",\"MESSAGE\":\"a b\"}", "{" + c + "," + t + " }"},
+           // A line with whitespace of its own gets no mark (it would not be the only one).
+           {"{" + c + ", \"MESSAGE\":\"m\"," + t + "}", "{" + c + "," + t + "}"},
+           {"{" + c + ",\"MESSAGE\":\"m\"," + t + "} ", "{" + c + "," + t + "} "}}) {
+    INFO(line);
+    LogEntry e;
+    REQUIRE(wire::decode_entry(line, &e).is_ok());
+    CHECK(e.fields_json == stored);
+  }
+  // The agent's line: the mark where MESSAGE was, the rest as sent.
+  std::string line = agent_line({"A=1", "MESSAGE=hello world", "Z=2"});
+  LogEntry e;
+  REQUIRE(wire::decode_entry(line, &e).is_ok());
+  std::string want = line;
+  want.replace(want.find(",\"MESSAGE\""), std::string(",\"MESSAGE\":\"hello world\"").size(), " ");
+  CHECK(e.fields_json == want);
 }
 
 TEST_CASE("decoder refuses what is not a protocol entry", "[wire]") {
