@@ -42,6 +42,9 @@ struct AgentConfig {
   int follow_heartbeat_s = 5;
   int follow_max_duration_s = 300;
   int stall_after_s = 300;  // /healthz says "stalled" after this long with nothing served
+  // --write-timeout: a response write that cannot go on for this long drops the connection
+  // (a follower that stopped reading frees its slot after it).
+  int write_timeout_s = 60;
 };
 
 int run_agent(const AgentConfig& cfg) {
@@ -109,7 +112,7 @@ int run_agent(const AgentConfig& cfg) {
   apply_server_flags(cfg.server, &server_options);
   server_options.keep_alive_max_count = 1000;
   server_options.read_timeout = std::chrono::seconds(30);
-  server_options.write_timeout = std::chrono::seconds(60);
+  server_options.write_timeout = std::chrono::seconds(cfg.write_timeout_s);
   auto server = http::Server::create(cfg.tls, server_options);
   if (!server) {
     log::error(kComponent, "cannot set up TLS", {{"error", server.status().message()}});
@@ -229,6 +232,12 @@ RunFn setup_agent(CLI::App& sub) {
                  "also the largest wait= a client may ask for.")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  sub.add_option("--write-timeout", cfg->write_timeout_s,
+                 "Seconds a response write may wait for the client to take data before the "
+                 "connection is dropped: a follower that stops reading is dropped after it and "
+                 "frees its --max-followers slot.")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   add_server_flags(sub, &cfg->server);
   sub.add_option("--auth-fail-limit", cfg->auth_fail_limit,
                  "Failed authentications a client address may make per window before it gets 429.")

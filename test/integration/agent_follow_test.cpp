@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -197,6 +198,79 @@ double metric(int port, const std::string& name) {
     if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
   }
   return -1;
+}
+
+// Reads a chunked HTTP response from `fd` until its decoded body holds `lines` newlines or
+// `timeout` passes; returns the decoded body (the head and the chunk framing dropped).
+std::string read_chunked_lines(int fd, size_t lines, milliseconds timeout) {
+  std::string raw, body;
+  size_t pos = std::string::npos;  // where the next chunk-size line starts, once the head is read
+  size_t newlines = 0;
+  auto end = Clock::now() + timeout;
+  char buf[65536];
+  while (newlines < lines && Clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+    if (pos == std::string::npos) {
+      size_t head = raw.find("\r\n\r\n");
+      if (head == std::string::npos) continue;
+      pos = head + 4;
+    }
+    while (true) {
+      size_t eol = raw.find("\r\n", pos);
+      if (eol == std::string::npos) break;
+      size_t size = std::stoul(raw.substr(pos, eol - pos), nullptr, 16);
+      if (raw.size() < eol + 2 + size + 2) break;
+      std::string_view chunk(raw.data() + eol + 2, size);
+      newlines += static_cast<size_t>(std::count(chunk.begin(), chunk.end(), '\n'));
+      body.append(chunk);
+      pos = eol + 2 + size + 2;
+    }
+    raw.erase(0, pos);  // keep only what is not decoded yet
+    pos = 0;
+  }
+  return body;
+}
+
+// The __CURSOR of each JSON line of `text`, found by its text: parsing 20000 entries at the
+// tests' -O0 takes seconds.
+std::vector<std::string> json_cursors(const std::string& text) {
+  static const std::string kKey = "\"__CURSOR\":\"";
+  std::vector<std::string> out;
+  for (size_t at = text.find(kKey); at != std::string::npos; at = text.find(kKey, at)) {
+    at += kKey.size();
+    size_t end = text.find('"', at);
+    if (end == std::string::npos) break;
+    out.push_back(text.substr(at, end - at));
+  }
+  return out;
+}
+
+// The first line of `log` (JSON lines) whose msg is `msg`; null if none.
+json log_line(const std::string& log, const std::string& msg) {
+  for (const auto& line : parse_json_lines(log)) {
+    if (line.value("msg", "") == msg) return line;
+  }
+  return nullptr;
+}
+
+// `journalctl -o export` of `args` without the __CURSOR lines, which name the file an entry
+// sits in and so differ between a journal and its copy.
+std::string export_without_cursors(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"journalctl", "-o", "export", "-q", "--no-pager"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = run(argv);
+  REQUIRE(r.exit_code == 0);
+  std::string out;
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("__CURSOR=", 0) != 0) out.append(line).push_back('\n');
+  }
+  return out;
 }
 
 }  // namespace
@@ -465,7 +539,118 @@ TEST_CASE("a follower that stops reading holds no growing buffer in the agent",
   auto res = c.Get("/logs?limit=1", kAuth);
   REQUIRE(res);
   CHECK(res->status == 200);
+  // It was sending all along, blocked in the kernel: once the client reads, every entry
+  // arrives, in order, and the stream is still open.
+  std::string body = read_chunked_lines(fd, 20001, milliseconds(15000));
+  auto oracle = run({"journalctl", "--file", s.journal, "-o", "json", "-q", "--no-pager"});
+  REQUIRE(oracle.exit_code == 0);
+  auto want = json_cursors(oracle.out);
+  REQUIRE(want.size() == 20001);
+  CHECK(json_cursors(body) == want);
+  CHECK(metric(agent.port(), "infralogs_agent_followers") == 1);
   ::close(fd);
+}
+
+TEST_CASE("a follower that stops reading is dropped after --write-timeout and frees its slot",
+          "[integration][follow]") {
+  Setup s(1);
+  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal, "--write-timeout",
+                                "2", "--max-followers", "1"});
+  int fd = connect_to(agent.port(), 4096);
+  send_all(fd, "GET /logs?follow=true HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n\r\n");
+  REQUIRE(read_chunked_lines(fd, 1, milliseconds(5000)).size() > 0);
+  // About 12 MiB the client never reads: far more than the socket buffers hold. The agent
+  // sends while make-journal writes, so the write that blocks starts within the append.
+  auto t0 = Clock::now();
+  s.append(1, 20000);
+  auto end = Clock::now() + milliseconds(10000);
+  json dropped;
+  while ((dropped = log_line(agent.log(), "follower went away or stopped reading")).is_null() &&
+         Clock::now() < end) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  INFO(agent.log());
+  REQUIRE_FALSE(dropped.is_null());
+  WARN("stalled follower dropped "
+       << std::chrono::duration_cast<milliseconds>(Clock::now() - t0).count()
+       << " ms after the append started (--write-timeout 2)");
+  CHECK(dropped["level"] == "info");
+  CHECK(dropped["path"] == "/logs");
+  CHECK(dropped["sent"].get<long>() < 20001);
+  CHECK(metric(agent.port(), "infralogs_agent_followers") == 0);
+  // Its slot (the only one) is free: a new follower is served.
+  auto last = journalctl_json({"--file", s.journal, "-n", "1"});
+  REQUIRE(last.size() == 1);
+  Stream f(agent.port(),
+           "/logs?follow=true&after=" + httplib::detail::encode_query_param(last[0]["__CURSOR"]));
+  REQUIRE(f.wait_until([&] { return f.status() != 0; }));
+  CHECK(f.status() == 200);
+  CHECK(metric(agent.port(), "infralogs_agent_followers") == 1);
+  s.append(20001, 1);
+  REQUIRE(f.wait_entries(1));
+  CHECK(f.entries()[0]["MESSAGE"] ==
+        journalctl_json({"--file", s.journal, "-n", "1"})[0]["MESSAGE"]);
+  ::close(fd);
+}
+
+TEST_CASE("curl -N follows /entries?follow with the token as Basic password",
+          "[integration][follow]") {
+  Setup s;
+  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal});
+  BackgroundProcess curl({"curl", "-sN", "-u", "x:tok", "-H", "Accept: application/json",
+                          "http://127.0.0.1:" + std::to_string(agent.port()) + "/entries?follow"});
+  auto lines = [&] { return parse_json_lines(curl.out()).size(); };
+  auto wait_lines = [&](size_t n) {
+    auto end = Clock::now() + milliseconds(5000);
+    while (lines() < n && Clock::now() < end) std::this_thread::sleep_for(milliseconds(20));
+    return lines() >= n;
+  };
+  REQUIRE(wait_lines(5));
+  s.append(5, 3);
+  REQUIRE(wait_lines(8));
+  s.append(8, 2);
+  REQUIRE(wait_lines(10));
+  std::this_thread::sleep_for(milliseconds(300));  // nothing more comes: no entry twice
+  INFO(curl.err());
+  CHECK_FALSE(curl.poll());  // still following
+  auto want = journalctl_json({"--file", s.journal});
+  REQUIRE(want.size() == 10);
+  CHECK(cursors(parse_json_lines(curl.out())) == cursors(want));
+}
+
+// systemd-journal-remote --url=URL spawns `curl URL` without --no-buffer, so what it pulls from
+// a follow response reaches it in 4 KiB blocks of curl's stdout (a gatewayd would see the
+// same); --getter runs the same curl with -N, and each entry arrives as it is written.
+TEST_CASE("systemd-journal-remote follows /entries?follow through --getter",
+          "[integration][follow]") {
+  Setup s;
+  ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal});
+  TempDir out;
+  std::string copy = out.path() + "/copy.journal";
+  BackgroundProcess remote(
+      {"/lib/systemd/systemd-journal-remote",
+       "--getter=curl -sN -u x:tok -H 'Accept: application/vnd.fdo.journal' http://127.0.0.1:" +
+           std::to_string(agent.port()) + "/entries?follow",
+       "--split-mode=none", "--output=" + copy});
+  auto copied = [&]() -> size_t {
+    if (!std::filesystem::exists(copy)) return 0;
+    auto r = run({"journalctl", "--file", copy, "-o", "json", "-q", "--no-pager"});
+    return r.exit_code == 0 ? parse_json_lines(r.out).size() : 0;
+  };
+  auto wait_copied = [&](size_t n) {
+    auto end = Clock::now() + milliseconds(8000);
+    while (copied() < n && Clock::now() < end) std::this_thread::sleep_for(milliseconds(100));
+    return copied() >= n;
+  };
+  INFO(remote.err());
+  REQUIRE(wait_copied(5));
+  s.append(5, 3);
+  REQUIRE(wait_copied(8));
+  std::this_thread::sleep_for(milliseconds(300));
+  CHECK_FALSE(remote.poll());  // still following
+  std::string want = export_without_cursors({"--file", s.journal});
+  REQUIRE(journalctl_json({"--file", s.journal}).size() == 8);
+  CHECK(export_without_cursors({"--file", copy}) == want);
 }
 
 TEST_CASE("100 idle followers: bounded RSS and no CPU", "[integration][follow]") {
