@@ -276,6 +276,16 @@ RunFn setup_collect(CLI::App& sub) {
                  "With --follow: entries per transaction at most.")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
+  sub.add_option("--commit-bytes", cfg->follower.commit_bytes,
+                 "With --follow: bytes per transaction at most (a larger entry alone still "
+                 "goes); a size such as 8MiB (default).")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  sub.add_option("--queue-bytes", cfg->follower.queue_bytes,
+                 "With --follow: bytes received and not yet committed per agent at most; the "
+                 "agent's stream is held back beyond them (default 32MiB).")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
   sub.add_option_function<int>(
          "--commit-delay",
          [cfg](int ms) { cfg->follower.commit_delay = std::chrono::milliseconds(ms); },

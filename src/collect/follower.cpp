@@ -31,10 +31,19 @@ std::optional<Gap> follow_gap(const std::string& stored, const LogEntry& first) 
 
 struct Item {
   LogEntry entry;
+  size_t bytes = 0;        // follow_entry_bytes(entry)
   bool after_gap = false;  // the first entry of a response whose `after` the agent no longer had
 };
 
+size_t optional_size(const std::optional<std::string>& s) { return s ? s->size() : 0; }
+
 }  // namespace
+
+size_t follow_entry_bytes(const LogEntry& e) {
+  return sizeof(LogEntry) + e.cursor.size() + e.seqnum_id.size() + e.boot_id.size() +
+         optional_size(e.unit) + optional_size(e.identifier) + optional_size(e.comm) +
+         optional_size(e.transport) + optional_size(e.message) + e.fields_json.size();
+}
 
 const char* stream_state_name(StreamState s) {
   switch (s) {
@@ -56,6 +65,9 @@ struct Follower::Agent {
   Mutex mu;
   CondVar cv;
   std::deque<Item> queue GUARDED_BY(mu);
+  size_t queued_bytes GUARDED_BY(mu) = 0;          // of `queue`
+  size_t pending_bytes GUARDED_BY(mu) = 0;         // `queue` and the transaction being stored
+  bool reader_blocked GUARDED_BY(mu) = false;      // the reader waits for room (not the agent)
   Clock::time_point first_pending GUARDED_BY(mu);  // when the oldest queued entry arrived
   Clock::time_point last_alive GUARDED_BY(mu);     // bytes last arrived on the open stream
   std::chrono::seconds heartbeat GUARDED_BY(mu){0};
@@ -148,10 +160,11 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
       Agent& a;
       std::string& after;
       size_t limit;
+      size_t limit_bytes;
       std::stop_token token;
       bool started = false;
-      Handler(Agent& agent, std::string& last, size_t max, std::stop_token t)
-          : a(agent), after(last), limit(max), token(std::move(t)) {}
+      Handler(Agent& agent, std::string& last, size_t max, size_t max_bytes, std::stop_token t)
+          : a(agent), after(last), limit(max), limit_bytes(max_bytes), token(std::move(t)) {}
       void on_start(std::chrono::seconds heartbeat, bool cursor_found) override {
         MutexLock lock(a.mu);
         a.heartbeat = heartbeat;
@@ -161,14 +174,26 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
         started = true;
       }
       void on_entry(LogEntry e) override {
+        const size_t bytes = follow_entry_bytes(e);
         MutexLock lock(a.mu);
-        // A full queue holds the stream back (the database is slow or down).
-        a.cv.wait(a.mu, [&]() REQUIRES(a.mu) {
-          return a.queue.size() < limit || token.stop_requested();
-        });
+        // A full queue holds the stream back (the database is slow or down). An entry larger
+        // than queue_bytes alone goes in when nothing else is pending.
+        auto room = [&]() REQUIRES(a.mu) {
+          return (a.queue.size() < limit &&
+                  (a.pending_bytes == 0 || a.pending_bytes + bytes <= limit_bytes)) ||
+                 token.stop_requested();
+        };
+        if (!room()) {
+          a.reader_blocked = true;
+          a.cv.notify_all();  // the committer commits at once rather than after commit_delay
+          a.cv.wait(a.mu, room);
+          a.reader_blocked = false;
+        }
         after = e.cursor;
         if (a.queue.empty()) a.first_pending = Clock::now();
-        a.queue.push_back(Item{std::move(e), a.gap_next});
+        a.queue.push_back(Item{std::move(e), bytes, a.gap_next});
+        a.queued_bytes += bytes;
+        a.pending_bytes += bytes;
         a.gap_next = false;
         a.last_alive = Clock::now();
         a.cv.notify_all();
@@ -193,7 +218,7 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
         if (!first) ++s.reconnects;
       });
       first = false;
-      Handler h(a, after, options_.queue_entries, token);
+      Handler h(a, after, options_.queue_entries, options_.queue_bytes, token);
       const std::string after_before = after;
       const auto opened = Clock::now();
       wire::FollowRequest req;
@@ -255,13 +280,18 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
     bool reader_done = false;
     {
       MutexLock lock(a.mu);
+      auto full = [&]() REQUIRES(a.mu) {
+        return !a.queue.empty() && (a.queue.size() >= options_.commit_entries ||
+                                    a.queued_bytes >= options_.commit_bytes || a.reader_blocked);
+      };
       a.cv.wait_for(a.mu, std::chrono::milliseconds(100), [&]() REQUIRES(a.mu) {
-        return a.queue.size() >= options_.commit_entries || a.reader_done ||
-               stop.stop_requested() ||
+        return full() || a.reader_done || stop.stop_requested() ||
                (!a.queue.empty() && Clock::now() >= a.first_pending + options_.commit_delay);
       });
-      // A stream silent for three heartbeats is dead: cut it, the reader reconnects.
+      // A stream silent for three heartbeats is dead: cut it, the reader reconnects. Not while
+      // the reader itself holds the stream back (waiting for room in the queue).
       auto hb = a.heartbeat.count() > 0 ? a.heartbeat : options_.default_heartbeat;
+      if (a.reader_blocked) a.last_alive = Clock::now();
       if (a.stream_open && a.stream_stop && Clock::now() - a.last_alive > 3 * hb)
         a.stream_stop->request_stop();
       if (a.streaming)
@@ -270,13 +300,18 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
         });
       stopping = stop.stop_requested();
       reader_done = a.reader_done;
-      bool due = a.queue.size() >= options_.commit_entries || stopping || reader_done ||
+      bool due = full() || stopping || reader_done ||
                  (!a.queue.empty() && Clock::now() >= a.first_pending + options_.commit_delay);
       if (due) {
-        // One batch; an entry after a gap starts a batch of its own (the gap is recorded with
-        // the entries after it).
+        // One batch of at most commit_entries and commit_bytes (or one entry); an entry after
+        // a gap starts a batch of its own (the gap is recorded with the entries after it).
+        size_t bytes = 0;
         while (!a.queue.empty() && batch.size() < options_.commit_entries) {
-          if (!batch.empty() && a.queue.front().after_gap) break;
+          const Item& next = a.queue.front();
+          if (!batch.empty() && (next.after_gap || bytes + next.bytes > options_.commit_bytes))
+            break;
+          bytes += next.bytes;
+          a.queued_bytes -= next.bytes;
           batch.push_back(std::move(a.queue.front()));
           a.queue.pop_front();
         }
@@ -333,6 +368,11 @@ void Follower::follow_agent(Agent& a, std::stop_token stop) {
         return;  // the caller starts again from the stored cursor (or stops)
       }
       committed = b.entries.back().cursor;
+      {
+        MutexLock lock(a.mu);
+        for (const auto& it : batch) a.pending_bytes -= it.bytes;
+        a.cv.notify_all();  // room for the reader
+      }
       update(name, [&](FollowStatus& st) {
         st.entries += b.entries.size();
         ++st.commits;
@@ -378,6 +418,7 @@ void Follower::run(const std::vector<wire::AgentSpec>& agents, std::stop_token s
             agent.cannot_follow = false;
             agent.reader_done = false;
             agent.queue.clear();  // only after an abort: restarted from the stored cursor
+            agent.queued_bytes = agent.pending_bytes = 0;
           }
           if (cannot) return poll_agent(agent, stop);
           if (!stop.stop_requested()) sleep_for(options_.backoff_min, stop);

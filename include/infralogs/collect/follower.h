@@ -1,14 +1,16 @@
 #pragma once
 // Follower: `collect --follow`. One follow stream per agent (wire::AgentClient::follow), its
-// entries committed in small transactions (every `commit_entries` entries, or `commit_delay`
-// after the first uncommitted one, whichever comes first) with the collector's exactly-once
-// cursor protocol: each transaction stores its entries and moves the host's cursor from the
-// one it was read after (LogStore::append). Agents that cannot follow (an older agent, a
+// entries committed in small transactions (every `commit_entries` entries or `commit_bytes`,
+// or `commit_delay` after the first uncommitted one, whichever comes first) with the collector's
+// exactly-once cursor protocol: each transaction stores its entries and moves the host's cursor
+// from the one it was read after (LogStore::append). Agents that cannot follow (an older agent, a
 // gatewayd-protocol one) are polled every `poll_interval` through Collector instead.
 //
 // Per agent two threads: the stream reader, which hands entries over through a bounded queue
 // (a full queue blocks it, and so holds the agent's stream back), and the committer, which also
-// watches the stream's heartbeats. Bounded by the inventory: 2 threads per agent.
+// watches the stream's heartbeats. Bounded by the inventory: 2 threads per agent. Memory per
+// agent: at most `queue_bytes` of entries received and not yet committed (follow_entry_bytes),
+// or one entry when that alone is larger.
 
 #include <chrono>
 #include <cstdint>
@@ -44,10 +46,22 @@ struct FollowStatus {
   std::string last_error;           // the last stream or store error ("" none)
 };
 
+// The bytes an entry counts for in FollowerOptions::queue_bytes and commit_bytes: its strings
+// and the struct itself, about what it holds in memory.
+size_t follow_entry_bytes(const LogEntry& e);
+
 struct FollowerOptions {
-  size_t commit_entries = 1000;                  // a transaction holds at most this many entries
-  std::chrono::milliseconds commit_delay{200};   // ...and waits at most this long for more
-  size_t queue_entries = 4000;                   // entries received, not yet committed, per agent
+  size_t commit_entries = 1000;                 // a transaction holds at most this many entries
+  std::chrono::milliseconds commit_delay{200};  // ...and waits at most this long for more
+  size_t queue_entries = 4000;                  // entries queued for the committer, per agent
+  // A transaction holds at most this many bytes (follow_entry_bytes), unless it is one entry:
+  // a quarter of queue_bytes, so the reader keeps receiving while one is stored.
+  size_t commit_bytes = 8u << 20;
+  // Entries received and not yet committed (the queue and the transaction being stored), per
+  // agent: the reader waits (holding the stream back) before going past it. The polling path's
+  // page bound (HttpAgentClientOptions::max_page_bytes). One entry larger than this alone is
+  // still received, when nothing else is pending.
+  size_t queue_bytes = 32u << 20;
   std::chrono::milliseconds backoff_min{1000};   // reconnect / store retry wait; doubles...
   std::chrono::milliseconds backoff_max{30000};  // ...up to this; reset after a success
   std::chrono::seconds wait{300};                // follow=true&wait=: reconnect after this long

@@ -187,3 +187,120 @@ TEST_CASE("follower waits backoff_min after a follow response that ends at once 
   CHECK(client.streams >= 2);
   CHECK(client.streams <= 15);
 }
+
+namespace {
+
+// A follow stream of big entries that records, after each entry it hands over, how many bytes
+// it has handed over and the store has not committed: the follower's pending bytes, at least.
+struct Measured : FollowingFake {
+  std::atomic<size_t> handed{0}, committed{0}, max_pending{0};
+  Status follow(const wire::AgentSpec& spec, const wire::FollowRequest& req,
+                wire::FollowHandler& handler, std::stop_token stop) override {
+    auto b = fetch(spec, wire::FetchRequest{req.after, req.since_usec, 1000000}, stop);
+    if (!b) return b.status();
+    handler.on_start(1s, b->cursor_found);
+    for (auto& e : b->entries) {
+      size_t bytes = collect::follow_entry_bytes(e);
+      handler.on_entry(e);
+      handed += bytes;
+      size_t pending = handed - committed;
+      size_t seen = max_pending;
+      while (pending > seen && !max_pending.compare_exchange_weak(seen, pending)) {
+      }
+    }
+    handler.on_alive();
+    sleep_for(20ms, stop);
+    return stop.stop_requested() ? Status::unavailable("stopped") : Status::ok();
+  }
+};
+
+// Records each committed transaction's bytes and entries; the first appends fail (the
+// database is away) so that the stream runs ahead of the commits.
+struct RecordingStore : test::InMemoryLogStore {
+  Measured* client = nullptr;
+  std::mutex m;
+  std::vector<std::pair<size_t, size_t>> commits;  // (bytes, entries)
+  Status append(uint32_t host, const std::string& expected, const Batch& batch,
+                const std::optional<Gap>& gap) override {
+    Status s = test::InMemoryLogStore::append(host, expected, batch, gap);
+    if (!s.is_ok()) return s;
+    size_t bytes = 0;
+    for (const auto& e : batch.entries) bytes += collect::follow_entry_bytes(e);
+    client->committed += bytes;
+    std::lock_guard<std::mutex> lock(m);
+    commits.emplace_back(bytes, batch.entries.size());
+    return s;
+  }
+};
+
+void add_big_entries(test::FakeAgentClient& client, const std::string& agent, int n,
+                     size_t message_bytes) {
+  client.add_entries(agent, n);
+  std::lock_guard<std::mutex> lock(client.mutex);
+  for (auto& e : client.agents[agent].journal)
+    if (!e.message || e.message->size() < message_bytes)
+      e.message = std::string(message_bytes, 'x');
+}
+
+}  // namespace
+
+TEST_CASE("follower holds at most queue_bytes uncommitted and cuts transactions at commit_bytes",
+          "[collect][follow]") {
+  Measured client;
+  RecordingStore store;
+  store.client = &client;
+  add_big_entries(client, "f", 60, 100 << 10);  // 60 entries of 100 KiB: 6 MiB
+  for (int i = 0; i < 3; ++i) store.append_failures.push_back(Status::unavailable("db down"));
+  collect::Collector poller(client, store, {});
+  collect::FollowerOptions o;
+  o.commit_delay = 10ms;
+  o.backoff_min = 50ms;  // 50 + 100 + 200 ms of the database away: the stream runs ahead
+  o.report_interval = 1s;
+  o.queue_bytes = 1 << 20;
+  o.commit_bytes = 300 << 10;
+  collect::Follower follower(client, store, poller, o);
+  std::stop_source stop;
+  std::thread t([&] { follower.run({spec("f")}, stop.get_token()); });
+  Joined joined{stop, t};
+  REQUIRE(wait_stored(store, "f", 60));
+  stop.request_stop();
+  t.join();
+  // Without the byte bounds: all 6 MiB pending and one transaction of 60 entries.
+  CHECK(client.max_pending <= o.queue_bytes);
+  CHECK(client.max_pending > o.queue_bytes / 2);  // the bound was reached, so it was tested
+  std::lock_guard<std::mutex> lock(store.m);
+  CHECK(store.commits.size() >= 60 / 2);
+  for (const auto& [bytes, entries] : store.commits) {
+    INFO(bytes << " bytes, " << entries << " entries");
+    CHECK((bytes <= o.commit_bytes || entries == 1));
+  }
+  std::lock_guard<std::mutex> lock2(store.mutex);
+  const auto& es = store.entries[store.hosts["f"]];
+  for (size_t i = 0; i < es.size(); ++i) CHECK(es[i].seqnum == i + 1);
+}
+
+TEST_CASE("follower takes an entry larger than queue_bytes alone, one at a time",
+          "[collect][follow]") {
+  Measured client;
+  RecordingStore store;
+  store.client = &client;
+  add_big_entries(client, "f", 5, 3 << 20);  // each over the 1 MiB bounds
+  collect::Collector poller(client, store, {});
+  collect::FollowerOptions o;
+  o.commit_delay = 10ms;
+  o.backoff_min = 5ms;
+  o.report_interval = 1s;
+  o.queue_bytes = 1 << 20;
+  o.commit_bytes = 1 << 20;
+  collect::Follower follower(client, store, poller, o);
+  std::stop_source stop;
+  std::thread t([&] { follower.run({spec("f")}, stop.get_token()); });
+  Joined joined{stop, t};
+  REQUIRE(wait_stored(store, "f", 5));
+  stop.request_stop();
+  t.join();
+  CHECK(client.max_pending <= collect::follow_entry_bytes(client.agents["f"].journal[0]));
+  std::lock_guard<std::mutex> lock(store.m);
+  CHECK(store.commits.size() == 5);
+  for (const auto& c : store.commits) CHECK(c.second == 1);
+}
