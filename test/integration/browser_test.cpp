@@ -103,13 +103,16 @@ TEST_CASE("the live page shows an entry committed after it opened, hostile text 
   BackgroundProcess node({"node", source_dir() + "/test/browser/dashboard_test.mjs", "--url", url,
                           "--artifacts", artifacts, "--expect", artifacts + "/expect.json",
                           "--only", "live"});
-  // The page tells where it is by a file in ARTIFACTS; false when it exited or took too long.
-  auto page_says = [&](const std::string& name) {
+  // The page tells where it is by a file in ARTIFACTS; the test fails (with the page's output)
+  // when it exits first or takes more than 60 s.
+  auto wait_for_page = [&](const std::string& name) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!std::filesystem::exists(artifacts + "/" + name) && !node.poll() &&
            std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    return std::filesystem::exists(artifacts + "/" + name);
+    if (!std::filesystem::exists(artifacts + "/" + name))
+      FAIL("no " << name << " from the page (" << (node.poll() ? "it ended" : "not in 60 s")
+                 << "): " << node.out() << node.err());
   };
   // Entries committed as the collector does: the entries and their host's checkpoint in one
   // transaction (the host first collected with the first); times from now, 1 µs apart, so
@@ -141,14 +144,13 @@ TEST_CASE("the live page shows an entry committed after it opened, hostile text 
         ", entries = " + std::to_string(seqnum) + ", updated_at = NOW(6); COMMIT;");
   };
   // The page is open and its stream connected: the entry is committed after it.
-  if (!page_says("live.ready")) FAIL("the page never got ready: " << node.out() << node.err());
+  wait_for_page("live.ready");
   commit({message});
   // Paused: an entry committed now is held, not shown, until Resume.
-  if (!page_says("live.paused")) FAIL("the page never paused: " << node.out() << node.err());
+  wait_for_page("live.paused");
   commit({paused_message});
   // Paused again: more entries than the page holds; the oldest are dropped, and it says so.
-  if (!page_says("live.paused-burst"))
-    FAIL("the page never paused for the burst: " << node.out() << node.err());
+  wait_for_page("live.paused-burst");
   std::vector<std::string> many;
   for (int i = 1; i <= burst; ++i) many.push_back("live burst " + std::to_string(i) + ".");
   commit(many);
