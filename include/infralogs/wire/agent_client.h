@@ -76,8 +76,8 @@ class AgentClient {
   // `stop` is requested. Thread-safe.
   // For an AgentProtocol::kGatewayd agent the same contract holds with gatewayd's /entries:
   // `cursor_found` is false when gatewayd's first entry is not the one `after` names (it seeks
-  // to the nearest position instead); `more` when the page is full; values gatewayd serves as
-  // null (4096 bytes or more: it has no --all) are stored as null.
+  // to the nearest position instead); `more` when the page is full. Its entries are read in the
+  // Journal Export Format, so every value arrives whole and is stored as for an infralogs agent.
   virtual Result<Batch> fetch(const AgentSpec& agent, const FetchRequest& request,
                               std::stop_token stop) = 0;
   // One follow response from an infralogs agent, entries handed to `handler` as they arrive.
