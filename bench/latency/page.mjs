@@ -156,7 +156,7 @@ async function main() {
   if (st.notice) status.notices.push(st.notice);
   // The page clock (timeOrigin + now, what the rows carry) against Date.now() in the page and in
   // node: both differences should be a few ms at most.
-  status.clock_ms = { page_perf_minus_date: st.perf_now - st.date_now, node_minus_page_date: node - st.date_now };
+  status.clock_ms = { page_perf_minus_date: Math.round((st.perf_now - st.date_now) * 10) / 10, node_minus_page_date: node - st.date_now };
 }
 
 main().then(() => { clearTimeout(budget); finish(0); }, (e) => {
