@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <stop_token>
 
 #include "credentials_options.h"
@@ -22,6 +23,17 @@
 
 namespace infralogs::modes {
 namespace {
+
+// --file and -D as absolute paths: libsystemd cannot watch a journal opened by a bare relative
+// file name (following failed with "cannot watch the journal: Destination address required").
+const CLI::Validator kAbsolutePath(
+    [](std::string& path) {
+      std::error_code ec;
+      auto abs = std::filesystem::absolute(path, ec);
+      if (!ec) path = abs.lexically_normal().string();
+      return std::string();
+    },
+    "", "absolute path");
 
 constexpr std::string_view kComponent = "agent";
 
@@ -190,10 +202,12 @@ RunFn setup_agent(CLI::App& sub) {
   sub.add_option(
          "--directory,-D", cfg->reader.directories,
          "Serve the journal files in this directory instead of the system journal (repeatable).")
-      ->check(CLI::ExistingDirectory);
+      ->check(CLI::ExistingDirectory)
+      ->transform(kAbsolutePath);
   sub.add_option("--file", cfg->reader.files,
                  "Serve this journal file instead of the system journal (repeatable).")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->transform(kAbsolutePath);
   sub.add_option("--tls-cert", cfg->tls.cert_file, "PEM certificate chain: serve HTTPS.")
       ->envname("INFRALOGS_TLS_CERT")
       ->check(CLI::ExistingFile);

@@ -300,6 +300,23 @@ TEST_CASE("follow streams entries written after the request, in order, with hear
   CHECK(metric(agent.port(), "infralogs_agent_followers") == 1);
 }
 
+TEST_CASE("follow works on a journal named by a relative --file path", "[integration][follow]") {
+  // Was: libsystemd could not watch "NAME.journal" (no directory), the follower logged
+  // "cannot watch the journal" and never saw a new entry.
+  Setup s;
+  std::filesystem::path journal(s.journal);
+  ServerProcess agent(
+      "agent",
+      {"--token-file", s.tokens, "--file", journal.filename().string(), "--follow-heartbeat", "1"},
+      {"sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", journal.parent_path().string()});
+  Stream f(agent.port(), "/logs?follow=true");
+  REQUIRE(f.wait_entries(5));
+  s.append(5, 3);
+  REQUIRE(f.wait_entries(8, milliseconds(5000)));
+  CHECK(messages(f.entries()) == messages(journalctl_json({"--file", s.journal})));
+  CHECK(agent.log().find("cannot watch") == std::string::npos);
+}
+
 TEST_CASE("follow with gzip sends each entry at once, decodable", "[integration][follow]") {
   Setup s;
   ServerProcess agent("agent", {"--token-file", s.tokens, "--file", s.journal});
