@@ -187,3 +187,28 @@ TEST_CASE("collect --follow rides out a frozen primary: a clear log line, nothin
   collect.signal(SIGTERM);
   CHECK(collect.wait_for(5s) == std::optional<int>(0));
 }
+
+TEST_CASE("collect --follow rides out a primary killed and restarted: nothing lost or doubled",
+          "[integration][collect][follow]") {
+  // Gone, not frozen: connections refused while it is down, a new server (and connection)
+  // after. A transaction cut by the kill is rolled back and stored again, once.
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet({.hosts = 1, .entries = 100, .hostile = false});
+  BackgroundProcess collect(follow_command(fleet, db, {"--db-timeout", "2"}));
+  REQUIRE(wait_count(pair, 100, 30s));
+  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "100"});
+  pair.kill_primary();
+  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "130"});
+  std::this_thread::sleep_for(2s);
+  pair.restart_primary();
+  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "160"});
+  INFO(collect.err());
+  REQUIRE(wait_count(pair, 190, 60s));
+  std::this_thread::sleep_for(500ms);
+  check_exactly_journal(pair, fleet);
+  CHECK(collect.err().find("cannot store: the database is unavailable; retrying") !=
+        std::string::npos);
+  collect.signal(SIGTERM);
+  CHECK(collect.wait_for(5s) == std::optional<int>(0));
+}
