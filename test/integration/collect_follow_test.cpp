@@ -17,6 +17,7 @@
 #include "support/fleet.h"
 #include "support/journal.h"
 #include "support/mariadb_pair.h"
+#include "support/ndjson.h"
 #include "support/process.h"
 
 using namespace infralogs::test;
@@ -209,6 +210,39 @@ TEST_CASE("collect --follow rides out a primary killed and restarted: nothing lo
   check_exactly_journal(pair, fleet);
   CHECK(collect.err().find("cannot store: the database is unavailable; retrying") !=
         std::string::npos);
+  collect.signal(SIGTERM);
+  CHECK(collect.wait_for(5s) == std::optional<int>(0));
+}
+
+TEST_CASE("collect --follow reconnects with growing backoff to an agent killed and restarted",
+          "[integration][collect][follow]") {
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet({.hosts = 1, .entries = 100, .hostile = false});
+  const int port = fleet.agent(0).port();
+  BackgroundProcess collect(follow_command(fleet, db));
+  REQUIRE(wait_count(pair, 100, 30s));
+  ::kill(fleet.agent(0).pid(), SIGKILL);
+  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "100"});
+  // Down long enough for connects refused after 1 s and 2 s (backoff_min, doubled).
+  std::this_thread::sleep_for(4s);
+  BackgroundProcess agent({infralogs_binary(), "agent", "--listen",
+                           "127.0.0.1:" + std::to_string(port), "--token-file", fleet.token_file(),
+                           "--file", fleet.files()[0], "--name", fleet.names()[0]});
+  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "130"});
+  INFO(collect.err());
+  INFO(agent.err());
+  REQUIRE(wait_count(pair, 160, 30s));
+  std::this_thread::sleep_for(500ms);
+  check_exactly_journal(pair, fleet);
+  std::vector<long> waits;
+  for (const auto& line : parse_json_lines(collect.err()))
+    if (line.value("msg", "") == "follow stream failed; reconnecting")
+      waits.push_back(line.value("wait_ms", 0L));
+  REQUIRE(waits.size() >= 2);
+  CHECK(waits[0] == 1000);
+  CHECK(waits[1] == 2000);
+  CHECK(std::is_sorted(waits.begin(), waits.end()));
   collect.signal(SIGTERM);
   CHECK(collect.wait_for(5s) == std::optional<int>(0));
 }
