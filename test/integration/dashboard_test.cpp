@@ -712,8 +712,8 @@ TEST_CASE("query -o verbose prints every entry as journalctl --all -o verbose do
   for (size_t i = 0; i + 1 < old[0][1].size(); i += 2)
     unmarked.push_back(static_cast<char>(std::stoi(old[0][1].substr(i, 2), nullptr, 16)));
   size_t mark = unmarked.find(" ,");
-  REQUIRE(mark != std::string::npos);  // the nul-binary entry's MESSAGE is not its last field
-  unmarked.erase(mark, 1);
+  CHECK(mark != std::string::npos);  // the nul-binary entry's MESSAGE is not its last field
+  if (mark != std::string::npos) unmarked.erase(mark, 1);
   std::string hex;
   for (unsigned char c : unmarked) {
     static constexpr char kHex[] = "0123456789ABCDEF";
