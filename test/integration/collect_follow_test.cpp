@@ -2,6 +2,7 @@
 // journalctl as the oracle: latency from a journal write to the primary, exactly once across
 // kill -9, a database that goes away mid-stream, and agents that are polled instead.
 
+#include <httplib.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -245,4 +246,58 @@ TEST_CASE("collect --follow reconnects with growing backoff to an agent killed a
   CHECK(std::is_sorted(waits.begin(), waits.end()));
   collect.signal(SIGTERM);
   CHECK(collect.wait_for(5s) == std::optional<int>(0));
+}
+
+TEST_CASE("collect --follow polls an agent that answers follow with 400 naming the parameter",
+          "[integration][collect][follow]") {
+  // An agent from before follow (docs/wire-protocol.md): a stub in front of a real agent that
+  // refuses `follow` as an unknown parameter and passes every other /logs request through.
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet({.hosts = 1, .entries = 100, .hostile = false});
+  std::atomic<int> follow_requests{0}, pages{0};
+  httplib::Client real("127.0.0.1", fleet.agent(0).port());
+  httplib::Server stub;
+  stub.Get("/logs", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.has_param("follow")) {
+      ++follow_requests;
+      res.status = 400;
+      res.set_content(R"({"error":"unknown parameter","parameter":"follow"})", "application/json");
+      return;
+    }
+    ++pages;
+    auto r =
+        real.Get(req.target.c_str(), {{"Authorization", req.get_header_value("Authorization")}});
+    if (!r) {
+      res.status = 502;
+      return;
+    }
+    res.status = r->status;
+    for (const auto& [name, value] : r->headers)
+      if (name.rfind("Infralogs-", 0) == 0) res.set_header(name, value);
+    res.set_content(r->body, r->get_header_value("Content-Type").c_str());
+  });
+  int port = stub.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { stub.listen_after_bind(); });
+  fleet.replace_inventory({{"agents",
+                            {{{"name", fleet.names()[0]},
+                              {"url", "http://127.0.0.1:" + std::to_string(port)},
+                              {"token_file", fleet.token_file()}}}}});
+  BackgroundProcess collect(follow_command(fleet, db));
+  bool first = wait_count(pair, 100, 30s);
+  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "100"});
+  bool second = first && wait_count(pair, 130, 30s);
+  std::this_thread::sleep_for(1500ms);  // a poll more stores nothing twice
+  collect.signal(SIGTERM);
+  auto code = collect.wait_for(5s);
+  stub.stop();
+  t.join();
+  INFO(collect.err());
+  REQUIRE(first);
+  REQUIRE(second);
+  check_exactly_journal(pair, fleet);
+  CHECK(follow_requests >= 1);
+  CHECK(pages >= 2);
+  CHECK(collect.err().find("agent cannot follow: polling it") != std::string::npos);
+  CHECK(code == std::optional<int>(0));
 }
