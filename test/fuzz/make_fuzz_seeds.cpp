@@ -1,8 +1,8 @@
 // make_fuzz_seeds DIR: writes the seed corpora of the fuzz targets, one directory per target
-// (DIR/decode_entry, DIR/logs_query, DIR/journal_encoders, DIR/range_header, DIR/inventory,
-// DIR/credentials_file, DIR/vault_response, DIR/kv_tokens): a few valid
-// inputs, made with the real encoder where there is one, and hostile ones. libFuzzer mutates
-// from these, so each seed shows the target a path it would take long to find alone.
+// (DIR/decode_entry, DIR/export_decoder, DIR/logs_query, DIR/journal_encoders, DIR/range_header,
+// DIR/inventory, DIR/credentials_file, DIR/vault_response, DIR/kv_tokens): a few valid inputs, made
+// with the real encoder where there is one, and hostile ones. libFuzzer mutates from these, so each
+// seed shows the target a path it would take long to find alone.
 
 #include <cstdio>
 #include <filesystem>
@@ -59,6 +59,33 @@ std::vector<std::string> decode_entry_seeds() {
   seeds.push_back("{\"a\":\"\\ud800\",\"b\":[1,2,3],\"c\":{\"d\":null},\"e\":1e999}");
   seeds.push_back("{\"__CURSOR\":\"s=0123456789abcdef0123456789abcdef;i=1\",");
   seeds.push_back(std::string(200, '[') + std::string(200, ']'));
+  return seeds;
+}
+
+// gatewayd bodies in the Journal Export Format: what append_export makes of ordinary and
+// hostile entries (binary values with their 64-bit lengths), alone and back to back, then
+// broken ones.
+std::vector<std::string> export_decoder_seeds() {
+  std::vector<std::vector<std::string>> entries = {
+      {"MESSAGE=hello", "PRIORITY=6", "_SYSTEMD_UNIT=cron.service", "_PID=42"},
+      {"MESSAGE=two", "MESSAGE=messages", "A=1", "MESSAGE=apart"},
+      {std::string("MESSAGE=nul\0byte", 16), "BIN=\xff\xfe invalid utf-8"},
+      {"MESSAGE=line one\nline two", "TAB=a\tb", "EMPTY="},
+  };
+  std::vector<std::string> seeds;
+  std::string all;
+  for (const auto& items : entries) {
+    std::string body;
+    infralogs::journal::append_export(make_entry(items), &body);
+    seeds.push_back(body);
+    all += body;
+  }
+  seeds.push_back(all);
+  seeds.push_back(all.substr(0, all.size() / 2));  // ends inside an entry
+  seeds.push_back(std::string("MESSAGE\n") + std::string("\xff\xff\xff\xff\xff\xff\xff\x7f") +
+                  "x\n\n");  // a length far past any bound
+  seeds.push_back("=value\n\n");
+  seeds.push_back("\n\n\n");
   return seeds;
 }
 
@@ -191,6 +218,7 @@ int main(int argc, char** argv) {
   }
   fs::path dir = argv[1];
   write_seeds(dir / "decode_entry", decode_entry_seeds());
+  write_seeds(dir / "export_decoder", export_decoder_seeds());
   write_seeds(dir / "logs_query", logs_query_seeds());
   write_seeds(dir / "journal_encoders", journal_encoder_seeds());
   write_seeds(dir / "range_header", range_header_seeds());
