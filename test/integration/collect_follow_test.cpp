@@ -97,6 +97,18 @@ void check_exactly_journal(MariaDbPair& pair, const Fleet& fleet) {
   }
 }
 
+// Appends 30 entries to host 0's journal, after the first `skip` make-journal writes.
+void append_30(const Fleet& fleet, int skip) {
+  generate_journal(fleet.files()[0],
+                   {"--hosts", "1", "--entries", "30", "--skip", std::to_string(skip)});
+}
+
+// SIGTERM ends collect --follow with exit 0 within 5 s.
+void check_stops_on_sigterm(BackgroundProcess& collect) {
+  collect.signal(SIGTERM);
+  CHECK(collect.wait_for(5s) == std::optional<int>(0));
+}
+
 }  // namespace
 
 TEST_CASE("collect --follow stores appended entries within about a second, in order, once",
@@ -166,8 +178,7 @@ TEST_CASE("collect --follow killed -9 while entries are written loses and duplic
   REQUIRE(wait_count(pair, want, 30s));
   std::this_thread::sleep_for(500ms);  // anything extra would be a duplicate
   check_exactly_journal(pair, fleet);
-  collect.signal(SIGTERM);
-  CHECK(collect.wait_for(5s) == std::optional<int>(0));
+  check_stops_on_sigterm(collect);
 }
 
 TEST_CASE("collect --follow rides out a frozen primary: a clear log line, nothing lost or doubled",
@@ -178,18 +189,17 @@ TEST_CASE("collect --follow rides out a frozen primary: a clear log line, nothin
   BackgroundProcess collect(follow_command(fleet, db, {"--db-timeout", "2"}));
   REQUIRE(wait_count(pair, 100, 30s));
   pair.pause_primary();
-  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "100"});
+  append_30(fleet, 100);
   std::this_thread::sleep_for(4s);
   pair.resume_primary();
-  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "130"});
+  append_30(fleet, 130);
   INFO(collect.err());
   REQUIRE(wait_count(pair, 160, 60s));
   std::this_thread::sleep_for(500ms);
   check_exactly_journal(pair, fleet);
   CHECK(collect.err().find("cannot store: the database is unavailable; retrying") !=
         std::string::npos);
-  collect.signal(SIGTERM);
-  CHECK(collect.wait_for(5s) == std::optional<int>(0));
+  check_stops_on_sigterm(collect);
 }
 
 TEST_CASE("collect --follow rides out a primary killed and restarted: nothing lost or doubled",
@@ -201,20 +211,19 @@ TEST_CASE("collect --follow rides out a primary killed and restarted: nothing lo
   Fleet fleet({.hosts = 1, .entries = 100, .hostile = false});
   BackgroundProcess collect(follow_command(fleet, db, {"--db-timeout", "2"}));
   REQUIRE(wait_count(pair, 100, 30s));
-  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "100"});
+  append_30(fleet, 100);
   pair.kill_primary();
-  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "130"});
+  append_30(fleet, 130);
   std::this_thread::sleep_for(2s);
   pair.restart_primary();
-  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "160"});
+  append_30(fleet, 160);
   INFO(collect.err());
   REQUIRE(wait_count(pair, 190, 60s));
   std::this_thread::sleep_for(500ms);
   check_exactly_journal(pair, fleet);
   CHECK(collect.err().find("cannot store: the database is unavailable; retrying") !=
         std::string::npos);
-  collect.signal(SIGTERM);
-  CHECK(collect.wait_for(5s) == std::optional<int>(0));
+  check_stops_on_sigterm(collect);
 }
 
 TEST_CASE("collect --follow reconnects with growing backoff to an agent killed and restarted",
@@ -226,13 +235,13 @@ TEST_CASE("collect --follow reconnects with growing backoff to an agent killed a
   BackgroundProcess collect(follow_command(fleet, db));
   REQUIRE(wait_count(pair, 100, 30s));
   ::kill(fleet.agent(0).pid(), SIGKILL);
-  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "100"});
+  append_30(fleet, 100);
   // Down long enough for connects refused after 1 s and 2 s (backoff_min, doubled).
   std::this_thread::sleep_for(4s);
   BackgroundProcess agent({infralogs_binary(), "agent", "--listen",
                            "127.0.0.1:" + std::to_string(port), "--token-file", fleet.token_file(),
                            "--file", fleet.files()[0], "--name", fleet.names()[0]});
-  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "130"});
+  append_30(fleet, 130);
   INFO(collect.err());
   INFO(agent.err());
   REQUIRE(wait_count(pair, 160, 30s));
@@ -246,8 +255,7 @@ TEST_CASE("collect --follow reconnects with growing backoff to an agent killed a
   CHECK(waits[0] == 1000);
   CHECK(waits[1] == 2000);
   CHECK(std::is_sorted(waits.begin(), waits.end()));
-  collect.signal(SIGTERM);
-  CHECK(collect.wait_for(5s) == std::optional<int>(0));
+  check_stops_on_sigterm(collect);
 }
 
 TEST_CASE("collect --follow polls an agent that answers follow with 400 naming the parameter",
@@ -287,7 +295,7 @@ TEST_CASE("collect --follow polls an agent that answers follow with 400 naming t
                               {"token_file", fleet.token_file()}}}}});
   BackgroundProcess collect(follow_command(fleet, db));
   bool first = wait_count(pair, 100, 30s);
-  generate_journal(fleet.files()[0], {"--hosts", "1", "--entries", "30", "--skip", "100"});
+  append_30(fleet, 100);
   bool second = first && wait_count(pair, 130, 30s);
   std::this_thread::sleep_for(1500ms);  // a poll more stores nothing twice
   collect.signal(SIGTERM);
@@ -348,6 +356,5 @@ TEST_CASE("collect --follow memory stays bounded by --queue-bytes while the prim
   // Measured: +18 MiB with 16 MiB queued (one entry decoding, transport buffers); +63 MiB with
   // --queue-bytes 4096MiB, where all 60 MiB received are held.
   CHECK(frozen - before < 40 * 1024);
-  collect.signal(SIGTERM);
-  CHECK(collect.wait_for(5s) == std::optional<int>(0));
+  check_stops_on_sigterm(collect);
 }
