@@ -209,6 +209,15 @@ std::string write_inventory(TempDir& dir, const std::string& name, int port) {
   return dir.write("inventory.json", inv.dump());
 }
 
+// The host's stored entries are the journal's (`want`, journalctl's JSON): same cursors in
+// order, none twice, every field equal.
+void check_stored_equal(MariaDbPair& pair, const std::string& host, const std::vector<json>& want) {
+  Stored got = stored_entries(pair, host);
+  CHECK(got.cursors == cursors_of(want));
+  check_no_duplicates(got);
+  check_entries_match(got, want);
+}
+
 }  // namespace
 
 TEST_CASE("collect from a plain systemd-journal-gatewayd stores the journal exactly once",
@@ -233,10 +242,7 @@ TEST_CASE("collect from a plain systemd-journal-gatewayd stores the journal exac
   REQUIRE(want.size() == 619 + large);
   // --hostile's 1 MiB, 65,537-, 4096- and 4088-byte messages, and append_large_values' 9.
   REQUIRE(big_values(want) == 13);
-  Stored got = stored_entries(pair, "gw-01");
-  CHECK(got.cursors == cursors_of(want));
-  check_no_duplicates(got);
-  check_entries_match(got, want);
+  check_stored_equal(pair, "gw-01", want);
   CHECK(std::stoull(pair.primary("SELECT COUNT(*) FROM infralogs.gaps")[0][0]) == 0);
 
   // A second round finds nothing new; a third stores only what was appended.
@@ -249,10 +255,7 @@ TEST_CASE("collect from a plain systemd-journal-gatewayd stores the journal exac
   REQUIRE(r.exit_code == 0);
   want = journalctl_json({"--directory", jdir});
   REQUIRE(want.size() == 659 + large);
-  got = stored_entries(pair, "gw-01");
-  CHECK(got.cursors == cursors_of(want));
-  check_no_duplicates(got);
-  check_entries_match(got, want);
+  check_stored_equal(pair, "gw-01", want);
 }
 
 TEST_CASE("collect --follow polls a gatewayd agent and stores what is appended exactly once",
@@ -302,10 +305,7 @@ TEST_CASE("collect --follow polls a gatewayd agent and stores what is appended e
   auto want = journalctl_json({"--directory", jdir});
   REQUIRE(want.size() == 70 + large);
   REQUIRE(big_values(want) == 9);
-  Stored got = stored_entries(pair, "gwf-01");
-  CHECK(got.cursors == cursors_of(want));
-  check_no_duplicates(got);
-  check_entries_match(got, want);
+  check_stored_equal(pair, "gwf-01", want);
 }
 
 TEST_CASE("a gatewayd that disappears mid-round fails the round clearly and loses nothing",
