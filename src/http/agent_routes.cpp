@@ -101,6 +101,7 @@ struct PageStream {
   journal::Entry entry;
   journal::FieldSet fields;
   Format format = Format::kJson;
+  journal::JsonOrder order = journal::JsonOrder::kJournalctl;  // kJson only
   size_t remaining = 0;
   std::unique_ptr<Gzip> gzip;
   std::string buf, zbuf;
@@ -118,7 +119,7 @@ struct PageStream {
 void encode(PageStream& st) {
   switch (st.format) {
     case Format::kJson:
-      journal::append_json(st.entry, st.fields, &st.buf);
+      journal::append_json(st.entry, st.fields, st.order, &st.buf);
       break;
     case Format::kExport:
       journal::append_export(st.entry, st.fields, &st.buf);
@@ -323,9 +324,9 @@ std::pair<Format, const char*> logs_body_format(LogsOutput output) {
 bool parse_logs_query(const std::multimap<std::string, std::string>& params,
                       const AgentOptions& options, LogsQuery* q, ParamError* error) {
   static const std::set<std::string> kSingle = {
-      wire::kParamAfter,  wire::kParamLimit,    wire::kParamSince,
-      wire::kParamUntil,  wire::kParamPriority, wire::kParamBoot,
-      wire::kParamFollow, wire::kParamWait,     wire::kParamOutput};
+      wire::kParamAfter,    wire::kParamLimit, wire::kParamSince,  wire::kParamUntil,
+      wire::kParamPriority, wire::kParamBoot,  wire::kParamFollow, wire::kParamWait,
+      wire::kParamOutput,   wire::kParamOrder};
   static const std::set<std::string> kRepeatable = {wire::kParamUnit, wire::kParamMatch,
                                                     wire::kParamFields};
   auto fail = [&](const std::string& p, const std::string& msg) {
@@ -400,6 +401,11 @@ bool parse_logs_query(const std::multimap<std::string, std::string>& params,
       std::optional<LogsOutput> output = parse_logs_output(value);
       if (!output) return fail(key, "must be json, export or verbose: '" + value + "'");
       q->output = *output;
+    } else if (key == wire::kParamOrder) {
+      if (value != wire::kOrderJournal && value != wire::kOrderJournalctl)
+        return fail(key, "must be journal or journalctl: '" + value + "'");
+      q->order = value == wire::kOrderJournal ? journal::JsonOrder::kJournal
+                                              : journal::JsonOrder::kJournalctl;
     } else if (key == wire::kParamFields) {
       size_t start = 0;
       while (start <= value.size()) {
@@ -415,6 +421,8 @@ bool parse_logs_query(const std::multimap<std::string, std::string>& params,
     }
   }
   if (q->wait.count() > 0 && !q->follow) return fail(wire::kParamWait, "needs follow=true");
+  if (q->order == journal::JsonOrder::kJournal && q->output != LogsOutput::kJson)
+    return fail(wire::kParamOrder, "needs output=json");
   if (since && q->filter.until_usec && *since > *q->filter.until_usec) {
     return fail(wire::kParamSince, "is after until");
   }
@@ -500,6 +508,7 @@ void handle_logs(const httplib::Request& req, httplib::Response& res,
   st->remaining = q.limit;
   const auto [format, type] = logs_body_format(q.output);
   st->format = format;
+  st->order = q.order;
   if (q.follow) {
     if (!q.limit_given) st->remaining = std::numeric_limits<size_t>::max();
     start_follow(res, options, q.wait, std::move(slot), *st);

@@ -155,15 +155,23 @@ void append_json_string(std::string_view s, std::string* out) {
 }
 
 void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
+  append_json(entry, fields, JsonOrder::kJournalctl, out);
+}
+
+void append_json(const Entry& entry, const FieldSet& fields, JsonOrder order, std::string* out) {
+  const bool journal_order = order == JsonOrder::kJournal;
   out->append("{\"__CURSOR\":");
   append_json_string(entry.cursor, out);
   out->append(",\"__REALTIME_TIMESTAMP\":\"");
   append_u64(entry.realtime_usec, out);
   out->append("\",\"__MONOTONIC_TIMESTAMP\":\"");
   append_u64(entry.monotonic_usec, out);
-  out->append("\",\"_BOOT_ID\":\"");
-  out->append(entry.boot_id);
   out->push_back('"');
+  if (!journal_order) {
+    out->append(",\"_BOOT_ID\":\"");
+    out->append(entry.boot_id);
+    out->push_back('"');
+  }
 
   // Group repeated fields into arrays, keeping the journal's value order. Entries rarely have
   // more than a few dozen fields, so a quadratic scan beats building a hash map per entry.
@@ -200,19 +208,41 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
       }
     }
   }
-  for (size_t i = 0; i < n; ++i) {
-    if (done[i]) continue;
-    // The line starts with these four; a data item of the same name (only a corrupted or
-    // crafted file holds a "__" one: journald never stores them) would repeat the key, and the
-    // collector would read the item's value as the cursor. Found by journal_encoders_fuzz.cpp.
-    if (names[i] == "_BOOT_ID" || names[i] == "__CURSOR" || names[i] == "__REALTIME_TIMESTAMP" ||
-        names[i] == "__MONOTONIC_TIMESTAMP" || !field_wanted(names[i], fields)) {
+  // Which items are written. The line starts with the three address fields (and, in
+  // journalctl's order, _BOOT_ID from the entry's header); a data item of the same name (only a
+  // corrupted or crafted file holds a "__" one: journald never stores them) would repeat the key,
+  // and the collector would read the item's value as the cursor. Found by
+  // journal_encoders_fuzz.cpp. A field name that is not printable UTF-8 (only a corrupted file
+  // holds one: the journal accepts A-Z, 0-9 and _) cannot be a JSON key; writing it would make
+  // the whole line invalid JSON for the collector. Found by test/fuzz/journal_encoders_fuzz.cpp.
+  // In the journal's order _BOOT_ID goes where its first item is (with the header's value, as
+  // journalctl prints it), and each written item has a place: its index among those written.
+  thread_local std::vector<uint32_t> place;
+  bool boot_id_written = !journal_order;
+  if (journal_order) place.assign(n, 0);
+  for (size_t i = 0, next = 0; i < n; ++i) {
+    bool boot = names[i] == "_BOOT_ID";
+    if (boot && !boot_id_written) {
+      boot_id_written = true;
+      place[i] = static_cast<uint32_t>(next++);
       continue;
     }
-    // A field name that is not printable UTF-8 (only a corrupted file holds one: the journal
-    // accepts A-Z, 0-9 and _) cannot be a JSON key; writing it would make the whole line invalid
-    // JSON for the collector. Found by test/fuzz/journal_encoders_fuzz.cpp.
-    if (!is_printable_utf8(names[i], false)) continue;
+    if (boot || names[i] == "__CURSOR" || names[i] == "__REALTIME_TIMESTAMP" ||
+        names[i] == "__MONOTONIC_TIMESTAMP" || !field_wanted(names[i], fields) ||
+        !is_printable_utf8(names[i], false)) {
+      done[i] = 1;
+      continue;
+    }
+    if (journal_order) place[i] = static_cast<uint32_t>(next++);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (done[i]) continue;
+    if (journal_order && names[i] == "_BOOT_ID") {
+      out->append(",\"_BOOT_ID\":\"");
+      out->append(entry.boot_id);
+      out->push_back('"');
+      continue;
+    }
     size_t same = 0;
     if (repeats[i]) {
       for (size_t j = i + 1; j < n; ++j) {
@@ -230,9 +260,15 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
       if (done[j] || names[j] != names[i]) continue;
       done[j] = 1;
       out->push_back(',');
+      if (journal_order) out->append(place[j], ' ');  // its place mark (entry_format.h)
       append_json_value(values[j], out);
     }
     out->push_back(']');
+  }
+  if (!boot_id_written) {  // an entry without a _BOOT_ID item: the header's, last
+    out->append(",\"_BOOT_ID\":\"");
+    out->append(entry.boot_id);
+    out->push_back('"');
   }
   out->append("}\n");
 }

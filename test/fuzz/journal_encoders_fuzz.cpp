@@ -1,7 +1,7 @@
-// libFuzzer target: the agent's encoders (journal::append_json, append_export, append_short)
-// on entries with arbitrary data items: any bytes in names and values, as a corrupted or
-// hostile journal can hold. The cursor and boot ID are shaped as the reader gives them
-// (sd_journal_get_cursor is ASCII, the boot ID 32 hex digits).
+// libFuzzer target: the agent's encoders (journal::append_json in both orders, append_export,
+// append_short) on entries with arbitrary data items: any bytes in names and values, as a
+// corrupted or hostile journal can hold. The cursor and boot ID are shaped as the reader gives
+// them (sd_journal_get_cursor is ASCII, the boot ID 32 hex digits).
 //
 // Beyond "no crash": the JSON line must be one valid JSON object ending in '\n', and
 // wire::decode_entry (the collector) must accept it when the cursor is a real one.
@@ -48,6 +48,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   infralogs::Status st = infralogs::wire::decode_entry(json, &decoded);
   if (!st.is_ok()) {
     std::fprintf(stderr, "decode_entry refused append_json's line: %s\n", st.to_string().c_str());
+    std::abort();
+  }
+
+  // The journal's order: the same object, and the collector reads the same entry from it.
+  std::string ordered;
+  infralogs::journal::append_json(entry, fields, infralogs::journal::JsonOrder::kJournal, &ordered);
+  if (nlohmann::json::parse(ordered, nullptr, false) != parsed) std::abort();
+  infralogs::LogEntry decoded_ordered;
+  ordered.pop_back();
+  st = infralogs::wire::decode_entry(ordered, &decoded_ordered);
+  if (!st.is_ok() || decoded_ordered.cursor != decoded.cursor ||
+      decoded_ordered.message != decoded.message || decoded_ordered.boot_id != decoded.boot_id) {
+    std::fprintf(stderr, "decode_entry read the journal-order line differently: %s\n",
+                 st.to_string().c_str());
     std::abort();
   }
 

@@ -64,6 +64,7 @@ struct LogsQuery {
   bool follow = false;
   std::chrono::seconds wait{0};  // with follow: end the response after this long (0: the maximum)
   LogsOutput output = LogsOutput::kJson;
+  journal::JsonOrder order = journal::JsonOrder::kJournalctl;  // order=, with output=json
 };
 
 // Why a request's parameters were refused: the parameter and what is wrong with it.

@@ -26,6 +26,18 @@ using FieldSet = std::vector<std::string>;
 // Appends the entry as one JSON object and a '\n'.
 void append_json(const Entry& entry, const FieldSet& fields, std::string* out);
 
+// The order of a JSON line's members.
+//  - kJournalctl: journalctl's (the three address fields, _BOOT_ID, then each field at its first
+//    value, the values of a repeated field grouped in one array).
+//  - kJournal: the same members and values (a JSON parser reads the same object), placed so that
+//    the journal's order of the data items (what -o verbose shows) can be read back: the address
+//    fields, then each field at its first value's place, _BOOT_ID included (an entry without a
+//    _BOOT_ID item has the header's last). A repeated field is still one array, and each of its
+//    values after the first is preceded by K spaces, K being that value's place (0-based, >= 1)
+//    among all values written for the data fields. No other whitespace outside strings.
+enum class JsonOrder { kJournalctl, kJournal };
+void append_json(const Entry& entry, const FieldSet& fields, JsonOrder order, std::string* out);
+
 // Appends the entry in the Journal Export Format, ending with the empty line.
 void append_export(const Entry& entry, std::string* out);
 

@@ -29,6 +29,12 @@ inline constexpr const char* kParamFollow = "follow";  // "true" / "false"
 inline constexpr const char* kParamWait = "wait";      // seconds, with follow=true
 // The body's format: json (default), export or verbose (journalctl's -o of the same name).
 inline constexpr const char* kParamOutput = "output";
+// With output=json: `journal` places the members in the journal's order (journal/entry_format.h,
+// JsonOrder::kJournal; the collector asks for it to print -o verbose exactly); `journalctl`
+// (default) is journalctl's. An addition older agents refuse with 400 naming `order`.
+inline constexpr const char* kParamOrder = "order";
+inline constexpr const char* kOrderJournal = "journal";
+inline constexpr const char* kOrderJournalctl = "journalctl";
 
 // /logs response headers.
 inline constexpr const char* kHeaderProtocol = "Infralogs-Protocol";         // "1"

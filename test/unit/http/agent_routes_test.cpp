@@ -126,6 +126,9 @@ TEST_CASE("logs parameters are parsed and bad ones name the parameter", "[http]"
   CHECK(bad(params({{"output", "short"}})) == "output");
   CHECK(bad(params({{"output", ""}})) == "output");
   CHECK(bad(params({{"output", "json"}, {"output", "json"}})) == "output");
+  CHECK(bad(params({{"order", "sorted"}})) == "order");
+  CHECK(bad(params({{"order", "journal"}, {"output", "export"}})) == "order");
+  CHECK(bad(params({{"order", "journal"}, {"order", "journal"}})) == "order");
 
   REQUIRE(http::parse_logs_query(params({}), options, &q, &err));
   CHECK(q.output == http::LogsOutput::kJson);
@@ -137,6 +140,12 @@ TEST_CASE("logs parameters are parsed and bad ones name the parameter", "[http]"
     REQUIRE(http::parse_logs_query(params({{"output", name}}), options, &q, &err));
     CHECK(q.output == output);
   }
+  CHECK(q.order == journal::JsonOrder::kJournalctl);
+  REQUIRE(http::parse_logs_query(params({{"order", "journal"}}), options, &q, &err));
+  CHECK(q.order == journal::JsonOrder::kJournal);
+  REQUIRE(http::parse_logs_query(params({{"order", "journalctl"}, {"output", "verbose"}}), options,
+                                 &q, &err));
+  CHECK(q.order == journal::JsonOrder::kJournalctl);
 }
 
 TEST_CASE("logs output= writes json, export or verbose with its Content-Type", "[http]") {

@@ -285,3 +285,37 @@ TEST_CASE("verbose output shows the last _SOURCE_REALTIME_TIMESTAMP when it pars
         journal_time);
   CHECK(first_line({"_SOURCE_REALTIME_TIMESTAMP=-5"}) == journal_time);
 }
+
+TEST_CASE("json in the journal's order places _BOOT_ID and marks repeated values", "[journal]") {
+  Entry e =
+      make_entry({"A=1", "B=2", "_BOOT_ID=0123456789abcdef0123456789abcdef", "A=3", "C=4", "B=5"});
+  std::string ordered, plain;
+  append_json(e, {}, JsonOrder::kJournal, &ordered);
+  append_json(e, {}, &plain);
+  // Places: A=1 0, B=2 1, _BOOT_ID 2, A=3 3, C=4 4, B=5 5; a later value has its place in spaces.
+  CHECK(ordered ==
+        "{\"__CURSOR\":\"s=abc;i=1\",\"__REALTIME_TIMESTAMP\":\"1735689600000001\","
+        "\"__MONOTONIC_TIMESTAMP\":\"42\",\"A\":[\"1\",   \"3\"],\"B\":[\"2\",     \"5\"],"
+        "\"_BOOT_ID\":\"0123456789abcdef0123456789abcdef\",\"C\":\"4\"}\n");
+  CHECK(plain.find(' ') == std::string::npos);
+  CHECK(json::parse(ordered) == json::parse(plain));  // the same object
+
+  // fields= and skipped items take no place; _BOOT_ID is written whatever fields= says.
+  ordered.clear();
+  append_json(e, {"B"}, JsonOrder::kJournal, &ordered);
+  CHECK(ordered.substr(ordered.find(",\"B\"")) ==
+        ",\"B\":[\"2\",  \"5\"],\"_BOOT_ID\":\"0123456789abcdef0123456789abcdef\"}\n");
+
+  // An entry without a _BOOT_ID item gets the header's, last; a second one is not written.
+  Entry none = make_entry({"A=1", "B=2"});
+  ordered.clear();
+  append_json(none, {}, JsonOrder::kJournal, &ordered);
+  CHECK(ordered.substr(ordered.find(",\"A\"")) ==
+        ",\"A\":\"1\",\"B\":\"2\",\"_BOOT_ID\":\"0123456789abcdef0123456789abcdef\"}\n");
+  Entry two = make_entry({"_BOOT_ID=0123456789abcdef0123456789abcdef", "A=1",
+                          "_BOOT_ID=ffffffffffffffffffffffffffffffff", "A=2"});
+  ordered.clear();
+  append_json(two, {}, JsonOrder::kJournal, &ordered);
+  CHECK(ordered.substr(ordered.find(",\"_BOOT_ID\"")) ==
+        ",\"_BOOT_ID\":\"0123456789abcdef0123456789abcdef\",\"A\":[\"1\",  \"2\"]}\n");
+}
