@@ -85,12 +85,21 @@ std::vector<std::string> stored_values(const nlohmann::ordered_json& v) {
   return all;
 }
 
-// Where the collector marked MESSAGE's place in the stored text (wire/entry_decoder.h: the one
-// space outside strings): how many top-level members came before it. Nullopt for a row without
-// the mark (stored before it, or from a line with whitespace), or when the text has `members`
-// other than the parsed object's size (a repeated key), so the count would not place it.
-std::optional<size_t> message_slot(std::string_view text, size_t members) {
-  std::optional<size_t> slot;
+// What the stored text says of the journal's order beyond its members' order: where the
+// collector marked MESSAGE's place (wire/entry_decoder.h: the one space outside strings between
+// members), as the number of members before it, and the place marks of the later values of
+// repeated fields (journal/entry_format.h, JsonOrder::kJournal: K spaces before a value in an
+// array), per member. `valid` is false when the text holds any other whitespace or has `members`
+// other than the parsed object's size (a repeated key): then neither can be trusted.
+struct StoredLayout {
+  bool valid = false;
+  std::optional<size_t> message_slot;
+  std::vector<std::vector<size_t>> marks;  // per member: one per value of its array (0: none)
+};
+
+StoredLayout stored_layout(std::string_view text, size_t members) {
+  StoredLayout out;
+  std::vector<std::vector<size_t>> marks(1);
   size_t depth = 0, commas = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -115,27 +124,72 @@ std::optional<size_t> message_slot(std::string_view text, size_t members) {
         --depth;
         break;
       case ',':
-        if (depth == 1) ++commas;
+        if (depth == 1) {
+          ++commas;
+          marks.emplace_back();
+        } else if (depth == 2) {
+          // A later value of the member's array: its place mark is the run of spaces that
+          // follows (none: 0).
+          size_t k = 0;
+          while (i + 1 < text.size() && text[i + 1] == ' ') ++k, ++i;
+          if (marks.back().empty()) marks.back().push_back(0);  // the first value
+          marks.back().push_back(k);
+        }
         break;
       case ' ':
       case '\t':
       case '\r':
       case '\n':
-        if (slot || c != ' ' || depth != 1) return std::nullopt;
+        if (out.message_slot || c != ' ' || depth != 1) return {};
         if (i > 0 && text[i - 1] == '{')
-          slot = 0;
+          out.message_slot = 0;
         else if (i + 1 < text.size() && (text[i + 1] == ',' || text[i + 1] == '}'))
-          slot = commas + 1;
+          out.message_slot = commas + 1;
         else
-          return std::nullopt;
+          return {};
         break;
       default:
         break;
     }
   }
   size_t stored = text.find_first_not_of("{ }") == std::string_view::npos ? 0 : commas + 1;
-  if (!slot || stored != members) return std::nullopt;
-  return slot;
+  if (stored != members) return {};
+  out.valid = true;
+  out.marks = std::move(marks);
+  return out;
+}
+
+// One value to print: its field, bytes, and place mark (0: none).
+struct VerboseItem {
+  std::string name;
+  std::string value;
+  size_t mark = 0;
+};
+
+// The items in the journal's order: a marked item at its place, the others filling the free
+// places in their stored order. Stored order when a mark does not fit (no place or a taken one).
+std::vector<const VerboseItem*> journal_order(const std::vector<VerboseItem>& items) {
+  std::vector<const VerboseItem*> placed(items.size(), nullptr);
+  bool fits = true;
+  for (const VerboseItem& it : items) {
+    if (!it.mark) continue;
+    if (it.mark >= items.size() || placed[it.mark]) {
+      fits = false;
+      break;
+    }
+    placed[it.mark] = &it;
+  }
+  if (!fits) {
+    for (size_t i = 0; i < items.size(); ++i) placed[i] = &items[i];
+    return placed;
+  }
+  size_t free = 0;
+  for (const VerboseItem& it : items) {
+    if (it.mark) continue;
+    while (placed[free]) ++free;
+    placed[free] = &it;
+  }
+  return placed;
 }
 
 void append_verbose_entry(const storage::EntryDetail& e, std::string* out) {
@@ -150,19 +204,31 @@ void append_verbose_entry(const storage::EntryDetail& e, std::string* out) {
   }
   append_verbose_header(shown, cursor, out);
   // MESSAGE from its column: where the collector marked its place, else (rows stored before the
-  // mark) last.
+  // mark) last. The later values of a repeated field at their marked places (rows collected
+  // with order=journal), else with the field's first.
   const bool in_column = e.message && !fields.contains("MESSAGE");
-  std::optional<size_t> slot;
-  if (in_column) slot = message_slot(e.fields_json, fields.size());
+  StoredLayout layout = stored_layout(e.fields_json, fields.size());
+  std::optional<size_t> slot = in_column ? layout.message_slot : std::nullopt;
+  std::vector<VerboseItem> items;
   size_t index = 0;
   for (const auto& [name, value] : fields.items()) {
-    if (slot == index++) append_verbose_field("MESSAGE", *e.message, out);
+    const size_t member = index++;
+    if (slot == member) items.push_back({"MESSAGE", *e.message, 0});
     // journalctl shows the address fields in the header, not as fields.
     if (name == "__CURSOR" || name == "__REALTIME_TIMESTAMP" || name == "__MONOTONIC_TIMESTAMP")
       continue;
-    for (const std::string& v : stored_values(value)) append_verbose_field(name, v, out);
+    std::string one;
+    const bool repeated = !stored_bytes(value, &one) && value.is_array();
+    std::vector<std::string> values = stored_values(value);
+    const std::vector<size_t>* marks =
+        layout.valid && repeated && layout.marks[member].size() == values.size()
+            ? &layout.marks[member]
+            : nullptr;
+    for (size_t v = 0; v < values.size(); ++v)
+      items.push_back({name, std::move(values[v]), marks && v ? (*marks)[v] : 0});
   }
-  if (in_column && (!slot || *slot >= index)) append_verbose_field("MESSAGE", *e.message, out);
+  if (in_column && (!slot || *slot >= index)) items.push_back({"MESSAGE", *e.message, 0});
+  for (const VerboseItem* it : journal_order(items)) append_verbose_field(it->name, it->value, out);
 }
 
 }  // namespace

@@ -80,7 +80,8 @@ class Reader {
 
   size_t pos() const { return i_; }
   const char* error() const { return error_; }
-  // Whether the line held whitespace outside its strings (the agent writes none).
+  // Whether the line held whitespace outside its strings, place marks aside (the agent writes
+  // none).
   bool saw_whitespace() const { return saw_whitespace_; }
   bool at_end() {
     skip_ws();
@@ -160,11 +161,13 @@ class Reader {
       *count = 1;
       return byte_array(first);
     }
-    // A repeated field: a list of strings, byte arrays or nulls.
+    // A repeated field: a list of strings, byte arrays or nulls. Spaces before a later value
+    // are its place mark (order=journal, docs/wire-protocol.md), not whitespace to note.
     *count = 0;
-    while (true) {
+    for (bool later = false;; later = true) {
       int n = 0;
       std::string* target = (*count == 0) ? first : nullptr;
+      if (later) skip_place_mark();
       skip_ws();
       if (i_ < s_.size() && s_[i_] == '[') {
         ++i_;
@@ -199,6 +202,9 @@ class Reader {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r' || s_[i_] == '\n'))
       ++i_;
     saw_whitespace_ |= i_ != start;
+  }
+  void skip_place_mark() {
+    while (i_ < s_.size() && s_[i_] == ' ') ++i_;
   }
   bool literal(std::string_view word) {
     if (s_.substr(i_, word.size()) != word) return fail("unexpected value");

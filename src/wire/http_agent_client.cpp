@@ -10,6 +10,7 @@
 
 #include "body_lines.h"
 #include "export_decoder.h"
+#include "infralogs/core/log.h"
 #include "infralogs/wire/agent_client.h"
 #include "infralogs/wire/entry_decoder.h"
 #include "infralogs/wire/protocol.h"
@@ -128,6 +129,14 @@ class ResponseDeadline {
   std::thread thread_;  // last: starts after the members it uses exist
 };
 
+// Whether a 400's body names `param` as the one at fault (the agent's errors say so in
+// "parameter", and start with "PARAM:").
+bool names_parameter(const httplib::Response& res, const std::string& body, const char* param) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  return (j.is_object() && j.value("parameter", "") == param) ||
+         error_text(res, body).rfind(std::string(param) + ":", 0) == 0;
+}
+
 // The start of an error response's body, enough for its message.
 void keep_error_body(std::string& body, const char* data, size_t size) {
   if (body.size() < 4096) body.append(data, std::min(size, 4096 - body.size()));
@@ -155,8 +164,35 @@ Result<AgentIdentity> HttpAgentClient::identify(const AgentSpec& agent, std::sto
   return id;
 }
 
+bool HttpAgentClient::journal_order(const std::string& url) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return order_refused_.count(url) == 0;
+}
+
+void HttpAgentClient::note_order_refused(const std::string& url) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!order_refused_.insert(url).second) return;
+  }
+  log::info("collect",
+            "agent does not know order=journal (older version): asking in journalctl's order; "
+            "query -o verbose shows its _BOOT_ID first and repeated fields together",
+            {{"agent", url}});
+}
+
 Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest& request,
                                      std::stop_token stop) {
+  const bool order = agent.protocol == AgentProtocol::kInfralogs && journal_order(agent.url);
+  bool refused = false;
+  Result<Batch> batch = fetch_page(agent, request, stop, order, &refused);
+  if (!refused) return batch;
+  note_order_refused(agent.url);
+  return fetch_page(agent, request, stop, false, &refused);
+}
+
+Result<Batch> HttpAgentClient::fetch_page(const AgentSpec& agent, const FetchRequest& request,
+                                          std::stop_token stop, bool journal_order,
+                                          bool* order_refused) {
   auto cli = make_client(agent, options_);
   if (!cli->is_valid()) return Status::invalid_argument("not an agent URL: '" + agent.url + "'");
   // We inflate ourselves, so wire_bytes counts the bytes that crossed the network.
@@ -187,6 +223,7 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
     }
   } else {
     path = std::string(kLogsPath) + "?limit=" + std::to_string(request.limit);
+    if (journal_order) path += std::string("&") + kParamOrder + "=" + kOrderJournal;
     if (!request.after.empty()) {
       path += "&after=" + httplib::detail::encode_query_param(request.after);
     } else if (request.since_usec) {
@@ -282,6 +319,8 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
     batch.more = true;  // the rest of the page is fetched from the last entry's cursor
   } else {
     if (!res) return Status::unavailable(where + transport_error(res.error(), agent, options_));
+    if (http_status == 400 && journal_order && names_parameter(*res, error_body, kParamOrder))
+      *order_refused = true;
     if (http_status != 200) {
       return status_for_http(http_status,
                              where + (gatewayd ? gatewayd_error_text(http_status, error_body)
@@ -306,6 +345,17 @@ Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest&
 
 Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& request,
                                FollowHandler& handler, std::stop_token stop) {
+  const bool order = agent.protocol == AgentProtocol::kInfralogs && journal_order(agent.url);
+  bool refused = false;
+  Status s = follow_stream(agent, request, handler, stop, order, &refused);
+  if (!refused) return s;
+  note_order_refused(agent.url);
+  return follow_stream(agent, request, handler, stop, false, &refused);
+}
+
+Status HttpAgentClient::follow_stream(const AgentSpec& agent, const FollowRequest& request,
+                                      FollowHandler& handler, std::stop_token stop,
+                                      bool journal_order, bool* order_refused) {
   const std::string where = "GET /logs?follow=true: ";
   if (agent.protocol != AgentProtocol::kInfralogs)
     return Status::not_found(where + "gatewayd agents are polled");
@@ -316,6 +366,7 @@ Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& requ
   std::stop_callback on_stop(stop, [&cli] { cli->stop(); });
   std::string path = std::string(kLogsPath) + "?" + kParamFollow + "=true&" + kParamWait + "=" +
                      std::to_string(request.wait.count());
+  if (journal_order) path += std::string("&") + kParamOrder + "=" + kOrderJournal;
   if (!request.after.empty()) {
     path += "&after=" + httplib::detail::encode_query_param(request.after);
   } else if (request.since_usec) {
@@ -331,13 +382,15 @@ Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& requ
   uint64_t entries = 0;
   auto on_response = [&](const httplib::Response& res) {
     http_status = res.status;
+    // An error body may be compressed too (a proxy's, or httplib's own server): it is inflated
+    // before its message is read.
+    if (!body.start(res.get_header_value("Content-Encoding"))) return false;
     if (res.status != 200) return true;
     if (res.get_header_value(kHeaderProtocol) != std::to_string(kProtocolVersion)) {
       decode_error = Status::corruption("not an infralogs agent (protocol header '" +
                                         res.get_header_value(kHeaderProtocol) + "')");
       return false;
     }
-    if (!body.start(res.get_header_value("Content-Encoding"))) return false;
     // "heartbeat=5"
     std::string follow = res.get_header_value(kHeaderFollow);
     long heartbeat = 0;
@@ -362,8 +415,10 @@ Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& requ
   };
   auto on_data = [&](const char* data, size_t size) {
     if (http_status != 200) {
-      keep_error_body(error_body, data, size);
-      return true;
+      return body.inflate(data, size, [&](const char* d, size_t n) {
+        keep_error_body(error_body, d, n);
+        return true;
+      });
     }
     handler.on_alive();
     return body.inflate(data, size,
@@ -374,12 +429,15 @@ Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& requ
   if (stop.stop_requested()) return Status::unavailable(where + "stopped");
   if (!res) return Status::unavailable(where + transport_error(res.error(), agent, options_));
   if (http_status == 400) {
-    // An agent from before follow: 400 naming the parameter it does not know.
-    auto j = nlohmann::json::parse(error_body, nullptr, false);
-    std::string text = error_text(res.value(), error_body);
-    bool names_follow = (j.is_object() && j.value("parameter", "") == kParamFollow) ||
-                        text.rfind(std::string(kParamFollow) + ":", 0) == 0;
-    if (names_follow) return Status::not_found(where + "the agent cannot follow (" + text + ")");
+    // An agent from before follow, or before order: 400 naming the parameter it does not know.
+    if (names_parameter(*res, error_body, kParamFollow)) {
+      return Status::not_found(where + "the agent cannot follow (" +
+                               error_text(res.value(), error_body) + ")");
+    }
+    if (journal_order && names_parameter(*res, error_body, kParamOrder)) {
+      *order_refused = true;
+      return Status::invalid_argument(where + error_text(res.value(), error_body));
+    }
   }
   if (http_status != 200)
     return status_for_http(http_status, where + error_text(res.value(), error_body));

@@ -24,10 +24,13 @@ std::string format_rows(const std::vector<storage::SearchRow>& rows, CliFormat f
 // entry's last _SOURCE_REALTIME_TIMESTAMP when that parses, else its realtime; then every
 // stored field in the stored order, values as raw bytes, and MESSAGE from the message column
 // where the collector marked its place (wire/entry_decoder.h), or last in rows stored without
-// the mark. Byte-identical to journalctl for every entry whose order the agent's JSON keeps;
-// what it cannot keep: a field repeated with other fields between its values (the values are
-// printed together, where the first one stood, as journalctl -o json groups them), and
-// _BOOT_ID's place (the agent's JSON, like journalctl's, puts it first).
+// the mark. The later values of a repeated field go to the places their marks give (rows
+// collected with order=journal, journal/entry_format.h), and _BOOT_ID is where the agent put it,
+// so entries from an infralogs agent print byte-identical to journalctl. What the stored text
+// cannot say is printed as the agent's JSON has it: rows collected without order=journal (an
+// older agent, or a gatewayd agent, whose export format puts _BOOT_ID in the entry's header)
+// show _BOOT_ID where the JSON put it and a repeated field's values together, where the first
+// one stood.
 std::string format_verbose(const std::vector<storage::EntryDetail>& entries);
 
 // Text with every byte that is not printable UTF-8 (or is a control character) as \xNN.

@@ -5,12 +5,15 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 
 #include "infralogs/core/log_entry.h"
 #include "infralogs/core/status.h"
+#include "infralogs/core/thread_annotations.h"
 
 namespace infralogs::wire {
 
@@ -119,7 +122,19 @@ class HttpAgentClient : public AgentClient {
                 std::stop_token stop) override;
 
  private:
+  // One request. With `journal_order` it asks for order=journal (docs/wire-protocol.md); an agent
+  // from before it answers 400 naming `order`, and *order_refused says so.
+  Result<Batch> fetch_page(const AgentSpec& agent, const FetchRequest& request,
+                           std::stop_token stop, bool journal_order, bool* order_refused);
+  Status follow_stream(const AgentSpec& agent, const FollowRequest& request, FollowHandler& handler,
+                       std::stop_token stop, bool journal_order, bool* order_refused);
+  // Whether to ask `url` for order=journal: yes until it refused it once.
+  bool journal_order(const std::string& url);
+  void note_order_refused(const std::string& url);
+
   HttpAgentClientOptions options_;
+  std::mutex mu_;
+  std::set<std::string> order_refused_ GUARDED_BY(mu_);  // agent URLs
 };
 
 }  // namespace infralogs::wire

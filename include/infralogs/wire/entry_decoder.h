@@ -21,6 +21,8 @@ namespace infralogs::wire {
 // member, else right after the member MESSAGE followed (before its ',' or the closing '}').
 // That space is then the only whitespace outside strings (dashboard/cli_format.h reads it);
 // to a JSON parser the object is the same. Rows stored before the mark have no whitespace.
+// The spaces an order=journal line puts before the later values of a repeated field (their
+// place marks, docs/wire-protocol.md) are kept as they are and do not count as whitespace.
 Status decode_entry(std::string_view line, LogEntry* out);
 
 // Parses a journal cursor's s= (32 hex digits, as 16 bytes) and i= (hex) parts.

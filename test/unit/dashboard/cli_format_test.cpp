@@ -162,3 +162,56 @@ TEST_CASE("verbose prints MESSAGE where the collector marked its place", "[dashb
         "Wed 2025-01-01 00:00:00.000001 UTC [c]\n"
         "    A=a b\n    MESSAGE=m\n");
 }
+
+TEST_CASE("verbose of entries collected with order=journal is the agent's verbose, byte for byte",
+          "[dashboard]") {
+  // The whole path of a stored entry: the agent's line in the journal's order, the collector's
+  // decoding (MESSAGE cut, its place marked), and query's printing, against the agent's own
+  // verbose encoder (checked against journalctl by agent_formats_oracle_test.cpp). Entries with
+  // _BOOT_ID anywhere, fields repeated with others between their values, MESSAGE anywhere or
+  // repeated, binary values; pseudo-random with a fixed seed.
+  const std::string boot = "0123456789abcdef0123456789abcdef";
+  std::vector<std::vector<std::string>> cases = {
+      {"A=1", "B=2", "_BOOT_ID=" + boot, "A=3", "MESSAGE=m", "C=4", "B=5"},
+      {"MESSAGE=first", "_BOOT_ID=" + boot, "T=x", "U=y", "T=z", "U=w", "T=v"},
+      {"_BOOT_ID=" + boot, "MESSAGE=a", "X=1", "MESSAGE=b"},
+      {"P=1", "P=2", "P=3", "_BOOT_ID=" + boot, "MESSAGE=end"},
+      {std::string("BIN=a\0b", 7), "MESSAGE=m", std::string("BIN=\xff", 5), "_BOOT_ID=" + boot}};
+  uint32_t seed = 12345;
+  auto next = [&seed](uint32_t n) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) % n;
+  };
+  for (int k = 0; k < 400; ++k) {
+    std::vector<std::string> items;
+    const uint32_t n = 1 + next(12);
+    const uint32_t boot_at = next(n + 1), message_at = next(n + 1);
+    for (uint32_t i = 0; i <= n; ++i) {
+      if (i == boot_at) items.push_back("_BOOT_ID=" + boot);
+      if (i == message_at)
+        items.push_back(next(4) ? "MESSAGE=msg " + std::to_string(k) : "MESSAGE=a\nb");
+      if (i == n) break;
+      std::string name = std::string("F") + static_cast<char>('A' + next(5));
+      items.push_back(name + "=" +
+                      (next(6) ? std::to_string(next(100)) : std::string("\x01\x02", 2)));
+    }
+    cases.push_back(items);
+  }
+  for (const auto& items : cases) {
+    journal::Entry j;
+    j.cursor = "s=0123456789abcdef0123456789abcdef;i=7;b=0123456789abcdef0123456789abcdef";
+    j.realtime_usec = 1735689600000001;
+    j.monotonic_usec = 5;
+    j.boot_id = boot;
+    for (const std::string& item : items) j.add_item(item.data(), item.size());
+    std::string line, want;
+    journal::append_json(j, {}, journal::JsonOrder::kJournal, &line);
+    line.pop_back();
+    journal::append_verbose(j, {}, &want);
+    LogEntry decoded;
+    REQUIRE(wire::decode_entry(line, &decoded).is_ok());
+    storage::EntryDetail e{"vm-01", decoded.realtime_usec, decoded.fields_json, decoded.message};
+    INFO("line: " << line << "\nstored: " << decoded.fields_json);
+    REQUIRE(dashboard::format_verbose({e}) == want);
+  }
+}
