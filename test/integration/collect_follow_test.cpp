@@ -1,9 +1,14 @@
 // infralogs collect --follow against real agents (follow=true), the real MariaDB pair and
 // journalctl as the oracle: latency from a journal write to the primary, exactly once across
-// kill -9, a database that goes away mid-stream, and agents that are polled instead.
+// kill -9, a database that goes away mid-stream, agents that are polled instead, an agent that
+// refuses followers (503 too_many_followers) and a stream that goes silent.
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,8 +16,11 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "support/binaries.h"
@@ -20,7 +28,9 @@
 #include "support/journal.h"
 #include "support/mariadb_pair.h"
 #include "support/ndjson.h"
+#include "support/net.h"
 #include "support/process.h"
+#include "support/server_process.h"
 #include "support/temp_dir.h"
 
 using namespace infralogs::test;
@@ -356,5 +366,272 @@ TEST_CASE("collect --follow memory stays bounded by --queue-bytes while the prim
   // Measured: +18 MiB with 16 MiB queued (one entry decoding, transport buffers); +63 MiB with
   // --queue-bytes 4096MiB, where all 60 MiB received are held.
   CHECK(frozen - before < 40 * 1024);
+  check_stops_on_sigterm(collect);
+}
+
+namespace {
+
+// A metric of the agent on `port` (first sample of `name`), -1 when absent.
+double agent_metric(int port, const std::string& token, const std::string& name) {
+  httplib::Client c("127.0.0.1", port);
+  auto res = c.Get("/metrics", {{"Authorization", "Bearer " + token}});
+  if (!res || res->status != 200) return -1;
+  std::istringstream in(res->body);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  return -1;
+}
+
+// The wait_ms of each "follow stream failed; reconnecting" line whose error contains `error`.
+std::vector<long> reconnect_waits(const std::string& log, const std::string& error) {
+  std::vector<long> waits;
+  for (const auto& line : parse_json_lines(log))
+    if (line.value("msg", "") == "follow stream failed; reconnecting" &&
+        line.value("error", "").find(error) != std::string::npos)
+      waits.push_back(line.value("wait_ms", 0L));
+  return waits;
+}
+
+// A TCP proxy on 127.0.0.1 in front of a port. silence() makes the connections open at that
+// moment forward nothing more from the target (its bytes are read and dropped, both sockets stay
+// open): a follow stream that went silent without closing. Later connections forward as usual.
+class SilencingProxy {
+ public:
+  explicit SilencingProxy(int target_port) : target_(target_port) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(listen_fd_ >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listen_fd_, 16) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~SilencingProxy() {
+    stop_ = true;
+    acceptor_.join();
+    std::vector<std::thread> pumps;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pumps.swap(pumps_);
+    }
+    for (auto& t : pumps) t.join();
+    ::close(listen_fd_);
+  }
+  SilencingProxy(const SilencingProxy&) = delete;
+  SilencingProxy& operator=(const SilencingProxy&) = delete;
+
+  int port() const { return port_; }
+  int accepted() const { return accepted_; }
+  // Silences the connections open now; returns how many.
+  size_t silence() {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t n = 0;
+    for (auto& c : open_)
+      if (!c->closed) {
+        c->silent = true;
+        ++n;
+      }
+    return n;
+  }
+
+ private:
+  struct Conn {
+    std::atomic<bool> silent{false};
+    std::atomic<bool> closed{false};
+  };
+
+  void accept_loop() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (client < 0) continue;
+      int upstream = connect_target();
+      if (upstream < 0) {
+        ::close(client);
+        continue;
+      }
+      auto conn = std::make_shared<Conn>();
+      ++accepted_;
+      std::lock_guard<std::mutex> lock(mu_);
+      open_.push_back(conn);
+      pumps_.emplace_back([this, client, upstream, conn] { pump(client, upstream, *conn); });
+    }
+  }
+
+  // A connection to the target, -1 if it fails (no test assertion off the test's thread).
+  int connect_target() const {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(target_));
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    ::close(fd);
+    return -1;
+  }
+
+  // Copies bytes both ways until either side closes or the proxy stops.
+  void pump(int client, int upstream, Conn& c) {
+    char buf[16384];
+    pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
+    while (!stop_) {
+      if (::poll(p, 2, 100) <= 0) continue;
+      bool done = false;
+      for (int i = 0; i < 2 && !done; ++i) {
+        if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+        if (n <= 0) {
+          done = true;
+          break;
+        }
+        if (i == 1 && c.silent) continue;  // the target's bytes, dropped
+        int to = i == 0 ? upstream : client;
+        for (ssize_t off = 0; off < n;) {
+          ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+          if (w <= 0) {
+            done = true;
+            break;
+          }
+          off += w;
+        }
+      }
+      if (done) break;
+    }
+    c.closed = true;
+    ::close(client);
+    ::close(upstream);
+  }
+
+  int target_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Conn>> open_;
+  std::vector<std::thread> pumps_;
+};
+
+}  // namespace
+
+TEST_CASE("collect --follow backs off from an agent at --max-followers (503) and stores once",
+          "[integration][collect][follow]") {
+  // The real agent with one follower slot, held by another client: the collector's follow
+  // requests get 503 too_many_followers (docs/wire-protocol.md). It logs each and retries with
+  // the doubling backoff, storing nothing meanwhile (no polling instead: the agent can follow);
+  // once the slot frees, it follows from its cursor and stores every entry once.
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet({.hosts = 1, .entries = 100, .hostile = false});
+  ServerProcess agent("agent",
+                      {"--token-file", fleet.token_file(), "--file", fleet.files()[0], "--name",
+                       fleet.names()[0], "--max-followers", "1", "--follow-heartbeat", "1"});
+  fleet.replace_inventory({{"agents",
+                            {{{"name", fleet.names()[0]},
+                              {"url", "http://127.0.0.1:" + std::to_string(agent.port())},
+                              {"token_file", fleet.token_file()}}}}});
+  // The other follower: from the journal's last entry, ending after one more (append_30 frees
+  // the slot).
+  const std::string last = journal_cursors(fleet.files()[0]).back();
+  std::atomic<int> holder_status{0};
+  httplib::Client holder_client("127.0.0.1", agent.port());
+  holder_client.set_read_timeout(60s);
+  std::thread holder([&] {
+    auto res = holder_client.Get(
+        ("/logs?follow=true&wait=60&limit=1&after=" + httplib::detail::encode_query_param(last))
+            .c_str(),
+        {{"Authorization", "Bearer " + fleet.token()}});
+    holder_status = res ? res->status : -1;
+  });
+  // A failed REQUIRE below ends the holder's request before the thread is destroyed.
+  struct Join {
+    httplib::Client& client;
+    std::thread& thread;
+    ~Join() {
+      if (!thread.joinable()) return;
+      client.stop();
+      thread.join();
+    }
+  } join_holder{holder_client, holder};
+  auto until = std::chrono::steady_clock::now() + 10s;
+  while (agent_metric(agent.port(), fleet.token(), "infralogs_agent_followers") != 1 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  REQUIRE(agent_metric(agent.port(), fleet.token(), "infralogs_agent_followers") == 1);
+
+  BackgroundProcess collect(follow_command(fleet, db));
+  const std::string refused = "too many followers (1); retry later";
+  until = std::chrono::steady_clock::now() + 10s;
+  while (reconnect_waits(collect.err(), refused).size() < 2 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  auto early = reconnect_waits(collect.err(), refused);
+  const size_t stored_while_refused = stored_count(pair);
+  append_30(fleet, 100);  // the holder gets one entry and ends: the slot is free
+  holder.join();
+  INFO(collect.err());
+  INFO(agent.log());
+  REQUIRE(early.size() >= 2);
+  CHECK(stored_while_refused == 0);
+  CHECK(holder_status == 200);
+  REQUIRE(wait_count(pair, 130, 30s));
+  std::this_thread::sleep_for(500ms);  // anything extra would be a duplicate
+  check_exactly_journal(pair, fleet);
+  // Backoff_min, then doubled: 1 s, 2 s (4 s more if the third try came before the slot freed).
+  auto waits = reconnect_waits(collect.err(), refused);
+  CHECK(waits[0] == 1000);
+  CHECK(waits[1] == 2000);
+  CHECK(std::is_sorted(waits.begin(), waits.end()));
+  CHECK(agent_metric(agent.port(), fleet.token(), "infralogs_agent_follow_refused_total") ==
+        static_cast<double>(waits.size()));
+  CHECK(collect.err().find("agent cannot follow: polling it") == std::string::npos);
+  check_stops_on_sigterm(collect);
+}
+
+TEST_CASE(
+    "collect --follow cuts a stream silent for 3 heartbeats and reconnects: entries stored once",
+    "[integration][collect][follow]") {
+  // The agent's heartbeat is 1 s (Infralogs-Follow: heartbeat=1); a proxy in front of it stops
+  // forwarding the open stream (no entries, no heartbeats, the connection stays open, so no
+  // read error or timeout comes: the HTTP read timeout is wait + 30 s). The follower cuts the
+  // stream after 3 heartbeats without a byte and reconnects from its cursor; the entries written
+  // meanwhile are stored once.
+  MariaDbPair pair;
+  auto db = pair.create_database("infralogs");
+  Fleet fleet({.hosts = 1, .entries = 100, .hostile = false});
+  ServerProcess agent("agent", {"--token-file", fleet.token_file(), "--file", fleet.files()[0],
+                                "--name", fleet.names()[0], "--follow-heartbeat", "1"});
+  SilencingProxy proxy(agent.port());
+  fleet.replace_inventory({{"agents",
+                            {{{"name", fleet.names()[0]},
+                              {"url", "http://127.0.0.1:" + std::to_string(proxy.port())},
+                              {"token_file", fleet.token_file()}}}}});
+  BackgroundProcess collect(follow_command(fleet, db));
+  INFO(collect.err());
+  REQUIRE(wait_count(pair, 100, 30s));
+  REQUIRE(proxy.accepted() == 1);
+  REQUIRE(proxy.silence() == 1);
+  const auto silenced = std::chrono::steady_clock::now();
+  append_30(fleet, 100);  // sent by the agent on the silenced stream, dropped by the proxy
+  REQUIRE(wait_count(pair, 130, 20s));
+  const double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - silenced).count();
+  std::this_thread::sleep_for(500ms);  // anything extra would be a duplicate
+  check_exactly_journal(pair, fleet);
+  // Cut 3 heartbeats after the last byte (which came at most 1 s before the silence), then
+  // backoff_min (1 s) before the reconnect.
+  INFO("the 30 entries were stored " << s << " s after the stream went silent");
+  CHECK(s >= 3.0);
+  CHECK(s < 10.0);
+  auto dead = reconnect_waits(collect.err(), "no data or heartbeat for 3 heartbeats");
+  CHECK(dead.size() == 1);
+  CHECK(proxy.accepted() == 2);
   check_stops_on_sigterm(collect);
 }
