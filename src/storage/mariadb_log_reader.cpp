@@ -342,8 +342,9 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
   // page) is not the answer; the slices below are.
   if (first_plan(q) == SearchPlan::kTimeWalk) {
     SqlBuilder b = search_statement(q, SearchPlan::kTimeWalk, options_.search_walk_rows);
-    // Cold pages make even the capped walk slow: the server stops it at the budget too.
-    const double limit_ms = std::max(budget_ms, 1.0);
+    // Cold pages make even the capped walk slow: the server stops it at a third of the budget,
+    // leaving the rest to the slices.
+    const double limit_ms = walk_limit_ms(options_.search_budget_ms);
     std::string sql = with_time_limit(limit_ms, b.text());
     unsigned int warnings = 0, error = 0;
     auto rows = run_query(*pool_, *outage_, sql, b.params(), &warnings, &error);
@@ -355,11 +356,20 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
   }
   // Slices [from, end) newest first. A slice's rows all come before the next slice's in the
   // page's order, so appending them keeps it; each asks only for the rows still missing.
-  uint64_t end = q.window.to_usec;
-  if (q.after) end = std::min(end, q.after->realtime_usec + 1);
+  uint64_t end = search_end_usec(q);
   const uint64_t first_end = end;
   std::vector<Row> rows;
-  uint64_t span = std::max<uint64_t>(options_.search_first_slice_usec, 1);
+  const uint64_t default_span = std::max<uint64_t>(options_.search_first_slice_usec, 1);
+  // A page that continues a partial one starts with the span its predecessor handed on.
+  uint64_t span = carried_slice_usec(q.after).value_or(default_span);
+  // The page's partial answer: the rows of the slices down to `from`, and where to go on.
+  auto partial = [&](uint64_t from, uint64_t carry) -> Result<SearchPage> {
+    auto page = search_page(rows, q.limit);
+    if (!page) return page;
+    page->next = resume_key(from, carry);
+    page->searched_from_usec = from;
+    return page;
+  };
   SearchQuery slice = q;
   while (true) {
     uint64_t from = end > q.window.from_usec ? end - std::min(span, end - q.window.from_usec)
@@ -367,37 +377,29 @@ Result<SearchPage> MariaDbLogReader::search(const SearchQuery& q) {
     slice.window = {from, end};
     slice.limit = q.limit - rows.size();  // the statement asks for one more
     Clock::time_point t = Clock::now();
-    SqlBuilder b = search_statement(slice, SearchPlan::kWholeWindow, options_.search_walk_rows);
-    // Past the first slice (which always runs, so that every page makes progress), the server
-    // stops a slice at the deadline: a slice of cold pages can take ten times its predecessor.
+    SqlBuilder b = search_statement(slice, SearchPlan::kSlice, options_.search_walk_rows);
+    // Past the first slice, the server stops a slice at the deadline: a slice of cold pages
+    // can take ten times its predecessor. The first slice always runs when it is of the
+    // default span, so that every page makes progress; a larger (carried) one is stopped at
+    // the whole budget and hands on a quarter of its span.
     std::string sql = b.text();
     double left_now = budget_ms - ms_since(start);
-    bool capped = end != first_end;
-    if (capped) {
-      sql = with_time_limit(std::max(left_now, 1.0), sql);
-    }
+    bool first = end == first_end;
+    bool capped = budget_ms > 0 && (!first || span > default_span);
+    if (capped) sql = with_time_limit(std::max(left_now, 1.0), sql);
     unsigned int error = 0;
     auto got = run_query(*pool_, *outage_, sql, b.params(), nullptr, &error);
     if (!got && capped && error == ER_STATEMENT_TIMEOUT) {
       // The slices before this one are complete: answer with them.
-      auto page = search_page(rows, q.limit);
-      if (!page) return page;
-      page->next = resume_key(end);
-      page->searched_from_usec = end;
-      return page;
+      return partial(end, first ? std::max(span / 4, default_span)
+                                : carried_slice_usec(span, ms_since(t), options_.search_budget_ms));
     }
     if (!got) return got.status();
     for (auto& r : *got) rows.push_back(std::move(r));
     if (rows.size() > q.limit || from <= q.window.from_usec) return search_page(rows, q.limit);
-    double left = budget_ms - ms_since(start);
-    if (left <= 0) {
-      auto page = search_page(rows, q.limit);
-      if (!page) return page;
-      page->next = resume_key(from);
-      page->searched_from_usec = from;
-      return page;
-    }
-    span = next_slice_usec(span, ms_since(t), left);
+    double took = ms_since(t), left = budget_ms - ms_since(start);
+    if (left <= 0) return partial(from, carried_slice_usec(span, took, options_.search_budget_ms));
+    span = next_slice_usec(span, took, left);
     end = from;
   }
 }

@@ -49,7 +49,26 @@ std::string caseless_pattern(const std::string& text) {
   return out + "\\E";
 }
 
-SearchKey resume_key(uint64_t usec) { return {usec, 0, std::string(16, '\0'), 0}; }
+SearchKey resume_key(uint64_t usec, uint64_t slice_usec) {
+  return {usec, 0, std::string(16, '\0'), slice_usec};
+}
+
+bool is_resume_key(const SearchKey& key) {
+  return key.host_id == 0 && key.seqnum_id == std::string(16, '\0');
+}
+
+std::optional<uint64_t> carried_slice_usec(const std::optional<SearchKey>& after) {
+  if (!after || !is_resume_key(*after) || after->seqnum == 0) return std::nullopt;
+  return after->seqnum;
+}
+
+uint64_t search_end_usec(const SearchQuery& q) {
+  if (!q.after) return q.window.to_usec;
+  uint64_t t = q.after->realtime_usec;
+  return std::min(q.window.to_usec, is_resume_key(*q.after) ? t : t + 1);
+}
+
+double walk_limit_ms(unsigned budget_ms) { return std::max(budget_ms / 3.0, 1.0); }
 
 uint64_t next_slice_usec(uint64_t span, double took_ms, double left_ms) {
   constexpr uint64_t kSecond = 1000000;
@@ -60,8 +79,14 @@ uint64_t next_slice_usec(uint64_t span, double took_ms, double left_ms) {
                         : static_cast<uint64_t>(next);
 }
 
+uint64_t carried_slice_usec(uint64_t span, double took_ms, unsigned budget_ms) {
+  if (budget_ms == 0) return next_slice_usec(span, 0, 0);
+  return next_slice_usec(span, took_ms, budget_ms);
+}
+
 SearchPlan first_plan(const SearchQuery& q) {
-  return !q.host && !q.unit ? SearchPlan::kTimeWalk : SearchPlan::kWholeWindow;
+  bool continues_partial = q.after && is_resume_key(*q.after);
+  return !q.host && !q.unit && !continues_partial ? SearchPlan::kTimeWalk : SearchPlan::kSlice;
 }
 
 SqlBuilder search_statement(const SearchQuery& q, SearchPlan plan, size_t walk_rows) {
@@ -70,13 +95,17 @@ SqlBuilder search_statement(const SearchQuery& q, SearchPlan plan, size_t walk_r
       "SELECT e.realtime_us, e.host_id, e.seqnum_id, e.seqnum, h.name, e.priority, e.unit, "
       "e.identifier, e.pid, "
       "e.message ");
-  b.sql(walk ? "FROM entries e FORCE INDEX (ix_entries_time) STRAIGHT_JOIN hosts h ON h.host_id = "
-               "e.host_id "
-             : "FROM entries e JOIN hosts h ON h.host_id = e.host_id ");
+  // The index whose order, read backwards, is the page's: (realtime_us, then the primary key),
+  // or with a constant host or unit first.
+  const char* index = walk || (!q.host && !q.unit) ? "ix_entries_time"
+                      : q.host                     ? "ix_entries_host_time"
+                                                   : "ix_entries_unit_time";
+  b.sql(std::string("FROM entries e FORCE INDEX (") + index +
+        ") STRAIGHT_JOIN hosts h ON h.host_id = e.host_id ");
   // A page after `after` ends at its time: nothing newer can follow it.
-  uint64_t to = q.window.to_usec;
-  if (q.after) to = std::min(to, q.after->realtime_usec + 1);
-  b.sql("WHERE e.realtime_us >= ? AND e.realtime_us < ? ").u64(q.window.from_usec).u64(to);
+  b.sql("WHERE e.realtime_us >= ? AND e.realtime_us < ? ")
+      .u64(q.window.from_usec)
+      .u64(search_end_usec(q));
   if (q.host) b.sql("AND e.host_id = (SELECT host_id FROM hosts WHERE name = ?) ").str(*q.host);
   if (q.unit) b.sql("AND e.unit = ? ").str(*q.unit);
   if (q.max_priority) b.sql("AND e.priority <= ? ").u64(static_cast<uint64_t>(*q.max_priority));
@@ -92,7 +121,7 @@ SqlBuilder search_statement(const SearchQuery& q, SearchPlan plan, size_t walk_r
     // LOCATE on a BLOB compares bytes: case-sensitive, and no LIKE wildcards to escape.
     b.sql("AND LOCATE(?, e.message) > 0 ").str(q.text);
   }
-  if (q.after) {
+  if (q.after && !is_resume_key(*q.after)) {  // a resume key's end is the whole condition
     b.sql(
          "AND (e.realtime_us < ? OR (e.realtime_us = ? AND (e.host_id, e.seqnum_id, e.seqnum) < "
          "(?, ?, ?))) ")
@@ -102,15 +131,13 @@ SqlBuilder search_statement(const SearchQuery& q, SearchPlan plan, size_t walk_r
         .str(q.after->seqnum_id)
         .u64(q.after->seqnum);
   }
-  if (walk) {
-    // ix_entries_time holds (realtime_us, then the primary key), so a backward scan returns
-    // exactly the full-key order; spelling that out would make MariaDB sort the whole window,
-    // as it does not use a partitioned table's primary key columns in a secondary index for
-    // ORDER BY. The walk gives up after walk_rows rows (rare or absent text).
-    b.sql("ORDER BY e.realtime_us DESC LIMIT ? ROWS EXAMINED " + std::to_string(walk_rows));
-  } else {
-    b.sql("ORDER BY e.realtime_us DESC, e.host_id DESC, e.seqnum_id DESC, e.seqnum DESC LIMIT ?");
-  }
+  // Each index holds (its host or unit, realtime_us, then the rest of the primary key), so with
+  // the host or unit fixed a backward scan returns exactly the full-key order; spelling that
+  // out would make MariaDB sort every matching row of the window, as it does not use a
+  // partitioned table's primary key columns in a secondary index for ORDER BY. The walk gives
+  // up after walk_rows rows (rare or absent text).
+  b.sql("ORDER BY e.realtime_us DESC LIMIT ?");
+  if (walk) b.sql(" ROWS EXAMINED " + std::to_string(walk_rows));
   b.u64(q.limit + 1);
   return b;
 }

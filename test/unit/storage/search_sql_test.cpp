@@ -43,7 +43,7 @@ TEST_CASE("every search statement binds exactly one value per placeholder", "[st
     if (mask & 4) q.max_priority = 3;
     if (mask & 8) q.text = "fail?";  // a '?' in the data goes into a parameter, not the text
     if (mask & 16) q.after = key(3000);
-    for (SearchPlan plan : {SearchPlan::kTimeWalk, SearchPlan::kWholeWindow}) {
+    for (SearchPlan plan : {SearchPlan::kTimeWalk, SearchPlan::kSlice}) {
       INFO("filters " << mask << ", plan " << static_cast<int>(plan));
       storage::SqlBuilder b = storage::search_statement(q, plan, 1234);
       CHECK(placeholders(b.text()) == b.params().size());
@@ -61,14 +61,13 @@ TEST_CASE("a search without host or unit walks the time index first, within its 
   storage::SqlBuilder walk = storage::search_statement(q, SearchPlan::kTimeWalk, 1234);
   CHECK(walk.text().find("FORCE INDEX (ix_entries_time)") != std::string::npos);
   CHECK(walk.text().find("ROWS EXAMINED 1234") != std::string::npos);
-  storage::SqlBuilder whole = storage::search_statement(q, SearchPlan::kWholeWindow, 1234);
-  CHECK(whole.text().find("FORCE INDEX") == std::string::npos);
+  storage::SqlBuilder whole = storage::search_statement(q, SearchPlan::kSlice, 1234);
   CHECK(whole.text().find("ROWS EXAMINED") == std::string::npos);
   q.host = "vm-1";
-  CHECK(storage::first_plan(q) == SearchPlan::kWholeWindow);
+  CHECK(storage::first_plan(q) == SearchPlan::kSlice);
   q.host.reset();
   q.unit = "cron.service";
-  CHECK(storage::first_plan(q) == SearchPlan::kWholeWindow);
+  CHECK(storage::first_plan(q) == SearchPlan::kSlice);
   // The walk is the answer unless it ran out of budget (a warning) with the page not full.
   CHECK(storage::walk_answered(5, 0, 10, true));
   CHECK_FALSE(storage::walk_answered(5, 1, 10, true));
@@ -79,15 +78,40 @@ TEST_CASE("a search without host or unit walks the time index first, within its 
   CHECK(storage::walk_answered(11, 0, 10, false));
 }
 
+TEST_CASE("a slice reads the index of its host, unit or time in the page's order",
+          "[storage][search]") {
+  // Ordered by time alone (the index gives the rest of the key): ORDER BY the whole key made
+  // MariaDB read and sort every row of the unit in the slice before the first row.
+  storage::SearchQuery q;
+  q.window = {1000, 5000};
+  q.text = "x";
+  auto index_of = [&] {
+    std::string sql = storage::search_statement(q, SearchPlan::kSlice, 1).text();
+    CHECK(sql.find("ORDER BY e.realtime_us DESC LIMIT ?") != std::string::npos);
+    CHECK(sql.find("e.host_id DESC") == std::string::npos);
+    CHECK(sql.find("STRAIGHT_JOIN hosts") != std::string::npos);
+    size_t at = sql.find("FORCE INDEX (");
+    REQUIRE(at != std::string::npos);
+    return sql.substr(at + 13, sql.find(')', at) - at - 13);
+  };
+  CHECK(index_of() == "ix_entries_time");
+  q.unit = "sshd.service";
+  CHECK(index_of() == "ix_entries_unit_time");
+  q.host = "vm-1";  // a host's rows are fewer than a common unit's across hosts
+  CHECK(index_of() == "ix_entries_host_time");
+  q.unit.reset();
+  CHECK(index_of() == "ix_entries_host_time");
+}
+
 TEST_CASE("a page after a key ends at that key's time", "[storage][search]") {
   storage::SearchQuery q;
   q.window = {1000, 5000};
   q.after = key(3000);
-  storage::SqlBuilder b = storage::search_statement(q, SearchPlan::kWholeWindow, 1);
+  storage::SqlBuilder b = storage::search_statement(q, SearchPlan::kSlice, 1);
   CHECK(bound_u64(b, 0) == 1000);
   CHECK(bound_u64(b, 1) == 3001);
   q.after = key(9000);  // after the window's end: the window's end stays
-  b = storage::search_statement(q, SearchPlan::kWholeWindow, 1);
+  b = storage::search_statement(q, SearchPlan::kSlice, 1);
   CHECK(bound_u64(b, 1) == 5000);
 }
 
@@ -184,7 +208,7 @@ TEST_CASE("a caseless search uses REGEXP on the message as utf8mb4, an exact one
   storage::SearchQuery q;
   q.window = {1000, 5000};
   q.text = "Panic";
-  for (SearchPlan plan : {SearchPlan::kTimeWalk, SearchPlan::kWholeWindow}) {
+  for (SearchPlan plan : {SearchPlan::kTimeWalk, SearchPlan::kSlice}) {
     storage::SqlBuilder b = storage::search_statement(q, plan, 10);
     CHECK(b.text().find("CONVERT(e.message USING utf8mb4) COLLATE utf8mb4_bin REGEXP ?") !=
           std::string::npos);
@@ -192,7 +216,7 @@ TEST_CASE("a caseless search uses REGEXP on the message as utf8mb4, an exact one
     CHECK(b.text().find("LIKE") == std::string::npos);
   }
   q.exact_case = true;
-  storage::SqlBuilder b = storage::search_statement(q, SearchPlan::kWholeWindow, 10);
+  storage::SqlBuilder b = storage::search_statement(q, SearchPlan::kSlice, 10);
   CHECK(b.text().find("LOCATE(?, e.message) > 0") != std::string::npos);
   CHECK(b.text().find("REGEXP") == std::string::npos);
 }
@@ -203,17 +227,59 @@ TEST_CASE("a resume key continues just before its time", "[storage][search]") {
   CHECK(k.host_id == 0);
   CHECK(k.seqnum_id == std::string(16, '\0'));
   CHECK(k.seqnum == 0);
-  // As `after`: the page ends at 4000 (exclusive of every row at it: nothing is below the key).
+  CHECK(storage::is_resume_key(k));
+  CHECK_FALSE(storage::is_resume_key(key(4000)));
+  // As `after`: the page ends at 4000, exclusive, by the time alone (no key condition).
   storage::SearchQuery q;
   q.window = {1000, 5000};
   q.after = k;
-  storage::SqlBuilder b = storage::search_statement(q, SearchPlan::kWholeWindow, 1);
-  CHECK(bound_u64(b, 1) == 4001);
+  CHECK(storage::search_end_usec(q) == 4000);
+  storage::SqlBuilder b = storage::search_statement(q, SearchPlan::kSlice, 1);
+  CHECK(bound_u64(b, 1) == 4000);
+  CHECK(b.text().find("(e.host_id, e.seqnum_id, e.seqnum) <") == std::string::npos);
+  // A row's key ends the page at its time + 1, the key order deciding at that time.
+  q.after = key(4000);
+  CHECK(storage::search_end_usec(q) == 4001);
   // Its text form parses back (the dashboard hands it out as `next`).
   auto back = storage::SearchKey::parse(k.to_string());
   REQUIRE(back.has_value());
   CHECK(back->realtime_usec == 4000);
   CHECK(back->seqnum_id == k.seqnum_id);
+}
+
+TEST_CASE("a resume key carries the next page's first slice span", "[storage][search]") {
+  constexpr uint64_t kHour = 3600000000;
+  storage::SearchKey k = storage::resume_key(4000, kHour);
+  CHECK(storage::is_resume_key(k));
+  auto back = storage::SearchKey::parse(k.to_string());
+  REQUIRE(back.has_value());
+  CHECK(storage::carried_slice_usec(back) == kHour);
+  // Resume keys without a span (as handed out before), row keys and no key carry none.
+  CHECK_FALSE(storage::carried_slice_usec(storage::resume_key(4000)).has_value());
+  CHECK_FALSE(storage::carried_slice_usec(key(4000)).has_value());
+  CHECK_FALSE(storage::carried_slice_usec(std::nullopt).has_value());
+  // The span handed on aims the next page's first slice at a third of a whole budget.
+  CHECK(storage::carried_slice_usec(kHour, 100, 300) == kHour);
+  CHECK(storage::carried_slice_usec(kHour, 10, 300) == 4 * kHour);
+  CHECK(storage::carried_slice_usec(kHour, 400, 300) == kHour / 4);
+  // With no budget (one slice per page) it grows 4x: time does not limit such a page.
+  CHECK(storage::carried_slice_usec(kHour, 1000, 0) == 4 * kHour);
+}
+
+TEST_CASE("a page after a partial one skips the walk; the walk gets a third of the budget",
+          "[storage][search]") {
+  storage::SearchQuery q;
+  q.window = {1000, 5000};
+  q.after = key(3000);
+  CHECK(storage::first_plan(q) == SearchPlan::kTimeWalk);
+  q.after = storage::resume_key(3000, 60000000);
+  CHECK(storage::first_plan(q) == SearchPlan::kSlice);
+  q.after = storage::resume_key(3000);
+  CHECK(storage::first_plan(q) == SearchPlan::kSlice);
+  CHECK(storage::walk_limit_ms(300) == 100);
+  CHECK(storage::walk_limit_ms(200) == Approx(66.67).epsilon(0.01));
+  CHECK(storage::walk_limit_ms(0) == 1);
+  CHECK(storage::walk_limit_ms(1) == 1);
 }
 
 TEST_CASE("time slices grow while cheap and shrink when slow, within 4x", "[storage][search]") {
