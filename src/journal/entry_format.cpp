@@ -1,9 +1,14 @@
 #include "infralogs/journal/entry_format.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <optional>
 
 #include "infralogs/core/utf8.h"
@@ -24,134 +29,262 @@ void append_u64(uint64_t v, std::string* out) {
   out->append(p, buf + sizeof buf - p);
 }
 
-// Written through a pointer into space sized for the worst case (4 bytes per byte: "255,"),
-// then cut to what was used: binary payloads are hundreds of bytes, and an append per byte
-// made this the hottest loop on binary-heavy journals.
-void append_byte_array(std::string_view value, std::string* out) {
-  const size_t start = out->size();
-  out->resize(start + 2 + 4 * value.size());
-  char* p = out->data() + start;
-  *p++ = '[';
-  for (size_t i = 0; i < value.size(); ++i) {
-    unsigned v = static_cast<unsigned char>(value[i]);
-    if (i) *p++ = ',';
-    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
-    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
-    *p++ = static_cast<char>('0' + v % 10);
-  }
-  *p++ = ']';
-  out->resize(static_cast<size_t>(p - out->data()));
-}
-
-// A value as journalctl prints it: a JSON string when it is printable UTF-8 (TAB and LF allowed),
-// else an array of byte numbers. One pass: copies runs of plain bytes, escapes as it goes, and
-// starts over as a byte array at the first byte that is not printable.
-void append_json_value(std::string_view value, std::string* out) {
-  const auto* s = reinterpret_cast<const unsigned char*>(value.data());
-  size_t n = value.size(), i = 0, run = 0, start = out->size();
-  out->push_back('"');
-  while (i < n) {
-    while (i + 8 <= n && is_plain_ascii8(s + i)) i += 8;
-    if (i >= n) break;
-    unsigned char c = s[i];
-    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-      ++i;
-      continue;
-    }
-    if (c >= 0x80) {
-      size_t len = printable_utf8_sequence(s, n, i);
-      if (len == 0) break;
-      i += len;
-      continue;
-    }
-    const char* esc = c == '"'    ? "\\\""
-                      : c == '\\' ? "\\\\"
-                      : c == '\n' ? "\\n"
-                      : c == '\t' ? "\\t"
-                                  : nullptr;
-    if (!esc) break;  // another control character or DEL
-    out->append(value.data() + run, i - run);
-    out->append(esc, 2);
-    run = ++i;
-  }
-  if (i < n) {
-    out->resize(start);
-    append_byte_array(value, out);
-    return;
-  }
-  out->append(value.data() + run, n - run);
-  out->push_back('"');
-}
-
-// Appends `,"NAME":`. Journal field names need no escape ([A-Z0-9_]), so the common case is
-// one append of a small buffer instead of four appends and a scan.
-void append_json_key(std::string_view name, std::string* out) {
-  char buf[72];
-  if (name.size() <= 64) {
-    bool plain = true;
-    for (char ch : name) {
-      const auto c = static_cast<unsigned char>(ch);
-      plain &= c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
-    }
-    if (plain) {
-      buf[0] = ',';
-      buf[1] = '"';
-      std::memcpy(buf + 2, name.data(), name.size());
-      buf[name.size() + 2] = '"';
-      buf[name.size() + 3] = ':';
-      out->append(buf, name.size() + 4);
-      return;
-    }
-  }
-  out->push_back(',');
-  append_json_string(name, out);
-  out->push_back(':');
-}
-
 bool field_wanted(std::string_view name, const FieldSet& fields) {
   if (fields.empty()) return true;
   return std::find(fields.begin(), fields.end(), name) != fields.end();
 }
 
+// --- JSON through a pointer -----------------------------------------------------------------
+//
+// append_json() sizes a buffer for the worst case of the whole line first (json_bound), so
+// the writers below store through a pointer with no check per byte or per append. They may
+// store up to kSlack bytes past what they keep (whole 16-byte blocks). Serving a journal is
+// mostly this loop: one check per 16 bytes instead of per byte, no std::string bookkeeping.
+
+constexpr size_t kSlack = 16;
+
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+char* put_u64(char* p, uint64_t v) {
+  char buf[20];
+  char* b = buf + sizeof buf;
+  do {
+    *--b = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return put(p, {b, static_cast<size_t>(buf + sizeof buf - b)});
+}
+
+// How many of the 16 bytes at s a JSON string carries as they are (16: all): printable ASCII
+// other than '"' and '\\'.
+size_t plain_prefix16(const unsigned char* s) {
+#if defined(__SSE2__)
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+  // Signed bytes: below 0x20 is also every byte from 0x80 up.
+  const __m128i bad = _mm_or_si128(
+      _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F))),
+      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+  const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(bad));
+  return mask ? static_cast<size_t>(__builtin_ctz(mask)) : 16;
+#else
+  size_t k = 0;
+  while (k < 16 && is_plain_ascii8(s + k)) k += 8;
+  while (k < 16 && s[k] >= 0x20 && s[k] < 0x7F && s[k] != '"' && s[k] != '\\') ++k;
+  return k;
+#endif
+}
+
+// Copies the plain bytes of s[*i..n) to *p, 16 at a time, up to the first byte that is not
+// plain or the end. The last block is read from a copy, never past s + n.
+void copy_plain(const unsigned char* s, size_t n, size_t* i, char** p) {
+  while (*i < n) {
+    const size_t left = n - *i;
+    size_t k;
+    if (left >= 16) {
+      std::memcpy(*p, s + *i, 16);
+      k = plain_prefix16(s + *i);
+    } else {
+      unsigned char tail[16] = {};  // the zero after the data is not plain: k <= left
+      std::memcpy(tail, s + *i, left);
+      std::memcpy(*p, tail, 16);
+      k = plain_prefix16(tail);
+    }
+    *p += k;
+    *i += k;
+    if (k < 16) return;
+  }
+}
+
+// append_json_string() through a pointer: at most 6 * size + 2 bytes.
+char* put_json_string(std::string_view sv, char* p) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto* s = reinterpret_cast<const unsigned char*>(sv.data());
+  const size_t n = sv.size();
+  size_t i = 0;
+  *p++ = '"';
+  while (true) {
+    copy_plain(s, n, &i, &p);
+    if (i >= n) break;
+    const unsigned char c = s[i++];
+    if (c >= 0x20 && c != '"' && c != '\\') {  // DEL and bytes from 0x80 go out as they are
+      *p++ = static_cast<char>(c);
+      continue;
+    }
+    *p++ = '\\';
+    switch (c) {
+      case '"':
+      case '\\':
+        *p++ = static_cast<char>(c);
+        break;
+      case '\n':
+        *p++ = 'n';
+        break;
+      case '\t':
+        *p++ = 't';
+        break;
+      case '\r':
+        *p++ = 'r';
+        break;
+      default:
+        p = put(p, {"u00", 3});
+        *p++ = kHex[c >> 4];
+        *p++ = kHex[c & 15];
+    }
+  }
+  *p++ = '"';
+  return p;
+}
+
+// "N," for every byte value N, and how many of the four bytes count.
+struct DecimalByte {
+  char text[4];
+  unsigned char size;
+};
+constexpr struct DecimalBytes {
+  DecimalByte of[256] = {};
+  constexpr DecimalBytes() {
+    for (int v = 0; v < 256; ++v) {
+      DecimalByte& d = of[v];
+      int k = 0;
+      if (v >= 100) d.text[k++] = static_cast<char>('0' + v / 100);
+      if (v >= 10) d.text[k++] = static_cast<char>('0' + v / 10 % 10);
+      d.text[k++] = static_cast<char>('0' + v % 10);
+      d.text[k++] = ',';
+      d.size = static_cast<unsigned char>(k);
+    }
+  }
+} kDecimalBytes;
+
+// A value as an array of byte numbers ("[104,105]"): at most 4 * size + 2 bytes. Binary payloads
+// are hundreds of bytes, so each byte is one table entry and one 4-byte store.
+char* put_byte_array(std::string_view value, char* p) {
+  *p++ = '[';
+  for (unsigned char c : value) {
+    std::memcpy(p, kDecimalBytes.of[c].text, 4);
+    p += kDecimalBytes.of[c].size;
+  }
+  if (value.empty()) {
+    *p++ = ']';
+  } else {
+    p[-1] = ']';  // over the last ','
+  }
+  return p;
+}
+
+// A value as journalctl prints it: a JSON string when it is printable UTF-8 (TAB and LF
+// allowed), else an array of byte numbers (at most 4 * size + 2 bytes either way). One pass:
+// copies plain runs, escapes as it goes, and starts over as a byte array at the first byte that
+// is not printable.
+char* put_json_value(std::string_view value, char* p) {
+  const auto* s = reinterpret_cast<const unsigned char*>(value.data());
+  const size_t n = value.size();
+  char* const start = p;
+  size_t i = 0;
+  *p++ = '"';
+  while (true) {
+    copy_plain(s, n, &i, &p);
+    if (i >= n) break;
+    const unsigned char c = s[i];
+    if (c >= 0x80) {
+      const size_t len = printable_utf8_sequence(s, n, i);
+      if (len == 0) return put_byte_array(value, start);
+      p = put(p, {value.data() + i, len});
+      i += len;
+      continue;
+    }
+    const char esc = c == '"' ? '"' : c == '\\' ? '\\' : c == '\n' ? 'n' : c == '\t' ? 't' : 0;
+    if (!esc) return put_byte_array(value, start);  // another control character or DEL
+    *p++ = '\\';
+    *p++ = esc;
+    ++i;
+  }
+  *p++ = '"';
+  return p;
+}
+
+// `,"NAME":`. A field name (Entry::is_field) needs no escape.
+char* put_json_key(std::string_view name, bool field, char* p) {
+  *p++ = ',';
+  if (field) {
+    *p++ = '"';
+    p = put(p, name);
+    *p++ = '"';
+  } else {
+    p = put_json_string(name, p);
+  }
+  *p++ = ':';
+  return p;
+}
+
+uint64_t load64(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+
+// Any hash of a field name: equal names hash alike, and a match is then compared whole.
+uint64_t name_hash(std::string_view name) {
+  constexpr uint64_t kMul = 0xff51afd7ed558ccdULL;
+  const char* s = name.data();
+  const size_t n = name.size();
+  uint64_t h = (n + 1) * 0x9E3779B97F4A7C15ULL;
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) h = (h ^ load64(s + i)) * kMul;
+    if (i < n) h = (h ^ load64(s + n - 8)) * kMul;  // the last 8, overlapping
+  } else {
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; ++i) w = (w << 8) | static_cast<unsigned char>(s[i]);
+    h = (h ^ w) * kMul;
+  }
+  // Every input bit reaches the low bits that pick the slot (names that differ only in their
+  // last bytes, APP_FIELD_01..60, must not all land on one slot).
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 29);
+}
+
+// What append_json() decides for each item before it writes.
+struct ItemPlan {
+  uint32_t next;   // the next item of the same name (0: none; item 0 is never a later one)
+  uint32_t last;   // for the first item of a name: the last one of that name so far
+  uint32_t place;  // JsonOrder::kJournal: the item's index among those written
+  bool skip;       // not written at its own place (left out, or a later value of a repeat)
+};
+
+// A buffer of at least `size` bytes for this thread, kept between calls up to kKeptScratch: a
+// larger one (an entry of megabytes, whose bound is 4x its values) is freed after its line, so
+// that one big entry does not pin its bound in every serving thread.
+constexpr size_t kKeptScratch = size_t{1} << 20;
+struct Scratch {
+  std::unique_ptr<char[]> buf;
+  size_t capacity = 0;
+};
+thread_local Scratch t_scratch;
+
+char* scratch(size_t size) {
+  Scratch& s = t_scratch;
+  if (size > s.capacity) {
+    s.capacity = std::max(size, std::min(s.capacity * 2, kKeptScratch));
+    s.buf.reset(new char[s.capacity]);
+  }
+  return s.buf.get();
+}
+
+void release_large_scratch() {
+  if (t_scratch.capacity > kKeptScratch) t_scratch = Scratch{};
+}
+
 }  // namespace
 
 void append_json_string(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    // Eight bytes at a time while none needs an escape (field names are all such bytes).
-    while (i + 8 <= s.size() && is_plain_ascii8(p + i)) i += 8;
-    if (i >= s.size()) break;
-    unsigned char c = p[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      default: {
-        char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(esc, 6);
-      }
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
+  const size_t start = out->size();
+  out->resize(start + 6 * s.size() + 2 + kSlack);
+  char* end = put_json_string(s, out->data() + start);
+  out->resize(static_cast<size_t>(end - out->data()));
 }
 
 void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
@@ -160,54 +293,8 @@ void append_json(const Entry& entry, const FieldSet& fields, std::string* out) {
 
 void append_json(const Entry& entry, const FieldSet& fields, JsonOrder order, std::string* out) {
   const bool journal_order = order == JsonOrder::kJournal;
-  out->append("{\"__CURSOR\":");
-  append_json_string(entry.cursor, out);
-  out->append(",\"__REALTIME_TIMESTAMP\":\"");
-  append_u64(entry.realtime_usec, out);
-  out->append("\",\"__MONOTONIC_TIMESTAMP\":\"");
-  append_u64(entry.monotonic_usec, out);
-  out->push_back('"');
-  if (!journal_order) {
-    out->append(",\"_BOOT_ID\":\"");
-    out->append(entry.boot_id);
-    out->push_back('"');
-  }
+  const size_t n = entry.item_count();
 
-  // Group repeated fields into arrays, keeping the journal's value order. Entries rarely have
-  // more than a few dozen fields, so a quadratic scan beats building a hash map per entry.
-  size_t n = entry.item_count();
-  thread_local std::vector<std::string_view> names, values;
-  thread_local std::vector<char> done;
-  names.resize(n);
-  values.resize(n);
-  done.assign(n, 0);
-  // Most entries repeat no field, and wide ones (60+ fields) would spend most of their time in
-  // the quadratic scan for repeats. A small open-addressing table of name hashes finds, exactly,
-  // which names occur more than once; only those are scanned for. Entries with more names than
-  // the table holds comfortably take the plain scan for every name.
-  constexpr size_t kSlots = 256;
-  constexpr uint16_t kEmpty = 0xFFFF;
-  thread_local std::vector<char> repeats;
-  repeats.assign(n, n * 2 > kSlots ? 1 : 0);
-  for (size_t i = 0; i < n; ++i) split_item(entry.item(i), &names[i], &values[i]);
-  if (n * 2 <= kSlots) {
-    uint16_t slot[kSlots];
-    std::memset(slot, 0xFF, sizeof slot);
-    for (size_t i = 0; i < n; ++i) {
-      uint32_t h = 2166136261u;  // FNV-1a
-      for (char c : names[i]) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-      for (size_t k = h & (kSlots - 1);; k = (k + 1) & (kSlots - 1)) {
-        if (slot[k] == kEmpty) {
-          slot[k] = static_cast<uint16_t>(i);
-          break;
-        }
-        if (names[slot[k]] == names[i]) {
-          repeats[slot[k]] = 1;  // the first occurrence: the one the output starts from
-          break;
-        }
-      }
-    }
-  }
   // Which items are written. The line starts with the three address fields (and, in
   // journalctl's order, _BOOT_ID from the entry's header); a data item of the same name (only a
   // corrupted or crafted file holds a "__" one: journald never stores them) would repeat the key,
@@ -217,60 +304,99 @@ void append_json(const Entry& entry, const FieldSet& fields, JsonOrder order, st
   // the whole line invalid JSON for the collector. Found by test/fuzz/journal_encoders_fuzz.cpp.
   // In the journal's order _BOOT_ID goes where its first item is (with the header's value, as
   // journalctl prints it), and each written item has a place: its index among those written.
-  thread_local std::vector<uint32_t> place;
+  //
+  // Repeated fields are grouped into arrays, in the journal's order of their values: an
+  // open-addressing table of the names written links each later item of a name to the first.
+  thread_local std::vector<ItemPlan> plan;
+  thread_local std::vector<uint32_t> table;
+  constexpr uint32_t kEmpty = UINT32_MAX;
+  size_t slots = 32;
+  while (slots < 2 * n) slots *= 2;
+  plan.resize(n);
+  table.assign(slots, kEmpty);
+  // The worst case of the line: every byte of a name escaped as \u00XX, every value a byte
+  // array (4 bytes per byte), and the place marks of repeated values.
+  size_t bound = 160 + 6 * entry.cursor.size() + 2 * entry.boot_id.size() + kSlack;
   bool boot_id_written = !journal_order;
-  if (journal_order) place.assign(n, 0);
-  for (size_t i = 0, next = 0; i < n; ++i) {
-    bool boot = names[i] == "_BOOT_ID";
+  uint32_t next_place = 0;
+  for (size_t i = 0; i < n; ++i) {
+    ItemPlan& it = plan[i];
+    it = {0, static_cast<uint32_t>(i), 0, true};
+    const std::string_view name = entry.name(i);
+    const bool boot = name == "_BOOT_ID";
     if (boot && !boot_id_written) {
       boot_id_written = true;
-      place[i] = static_cast<uint32_t>(next++);
+      it.place = next_place++;
+      it.skip = false;
       continue;
     }
-    if (boot || names[i] == "__CURSOR" || names[i] == "__REALTIME_TIMESTAMP" ||
-        names[i] == "__MONOTONIC_TIMESTAMP" || !field_wanted(names[i], fields) ||
-        !is_printable_utf8(names[i], false)) {
-      done[i] = 1;
+    if (boot || name == "__CURSOR" || name == "__REALTIME_TIMESTAMP" ||
+        name == "__MONOTONIC_TIMESTAMP" || !field_wanted(name, fields) ||
+        (!entry.is_field(i) && !is_printable_utf8(name, false))) {
       continue;
     }
-    if (journal_order) place[i] = static_cast<uint32_t>(next++);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (done[i]) continue;
-    if (journal_order && names[i] == "_BOOT_ID") {
-      out->append(",\"_BOOT_ID\":\"");
-      out->append(entry.boot_id);
-      out->push_back('"');
-      continue;
-    }
-    size_t same = 0;
-    if (repeats[i]) {
-      for (size_t j = i + 1; j < n; ++j) {
-        if (!done[j] && names[j] == names[i]) ++same;
+    it.place = next_place++;
+    bound += 6 * name.size() + 4 * entry.value(i).size() + 16;
+    for (size_t k = name_hash(name) & (slots - 1);; k = (k + 1) & (slots - 1)) {
+      if (table[k] == kEmpty) {
+        table[k] = static_cast<uint32_t>(i);
+        it.skip = false;
+        break;
+      }
+      if (entry.name(table[k]) == name) {
+        ItemPlan& first = plan[table[k]];
+        plan[first.last].next = static_cast<uint32_t>(i);
+        first.last = static_cast<uint32_t>(i);
+        if (journal_order) bound += it.place;
+        break;
       }
     }
-    append_json_key(names[i], out);
-    if (same == 0) {
-      append_json_value(values[i], out);
+  }
+
+  char* const buf = scratch(bound);
+  char* p = buf;
+  p = put(p, "{\"__CURSOR\":");
+  p = put_json_string(entry.cursor, p);
+  p = put(p, ",\"__REALTIME_TIMESTAMP\":\"");
+  p = put_u64(p, entry.realtime_usec);
+  p = put(p, "\",\"__MONOTONIC_TIMESTAMP\":\"");
+  p = put_u64(p, entry.monotonic_usec);
+  *p++ = '"';
+  auto put_boot_id = [&] {
+    p = put(p, ",\"_BOOT_ID\":\"");
+    p = put(p, entry.boot_id);
+    *p++ = '"';
+  };
+  if (!journal_order) put_boot_id();
+  for (size_t i = 0; i < n; ++i) {
+    const ItemPlan& it = plan[i];
+    if (it.skip) continue;
+    const std::string_view name = entry.name(i);
+    if (journal_order && name == "_BOOT_ID") {
+      put_boot_id();
       continue;
     }
-    out->push_back('[');
-    append_json_value(values[i], out);
-    for (size_t j = i + 1; j < n; ++j) {
-      if (done[j] || names[j] != names[i]) continue;
-      done[j] = 1;
-      out->push_back(',');
-      if (journal_order) out->append(place[j], ' ');  // its place mark (entry_format.h)
-      append_json_value(values[j], out);
+    p = put_json_key(name, entry.is_field(i), p);
+    if (it.next == 0) {
+      p = put_json_value(entry.value(i), p);
+      continue;
     }
-    out->push_back(']');
+    *p++ = '[';
+    p = put_json_value(entry.value(i), p);
+    for (uint32_t j = it.next; j != 0; j = plan[j].next) {
+      *p++ = ',';
+      if (journal_order) {  // its place mark (entry_format.h)
+        std::memset(p, ' ', plan[j].place);
+        p += plan[j].place;
+      }
+      p = put_json_value(entry.value(j), p);
+    }
+    *p++ = ']';
   }
-  if (!boot_id_written) {  // an entry without a _BOOT_ID item: the header's, last
-    out->append(",\"_BOOT_ID\":\"");
-    out->append(entry.boot_id);
-    out->push_back('"');
-  }
-  out->append("}\n");
+  if (!boot_id_written) put_boot_id();  // an entry without a _BOOT_ID item: the header's, last
+  p = put(p, "}\n");
+  out->append(buf, static_cast<size_t>(p - buf));
+  release_large_scratch();
 }
 
 void append_export(const Entry& entry, std::string* out) {

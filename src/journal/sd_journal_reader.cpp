@@ -162,20 +162,6 @@ Status add_filter(const SdJournalApi& api, sd_journal* j, const Filter& f) {
   return Status::ok();
 }
 
-// Whether a data item is NAME=value with a valid field name (is_valid_field_name() up to the
-// first '='). One pass over at most 65 bytes instead of memchr over the whole item and a second
-// pass over the name: it runs for every item of every entry served.
-bool is_field_item(const void* data, size_t size) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  const size_t limit = size < 65 ? size : 65;  // a name is at most 64 bytes, then '='
-  for (size_t i = 0; i < limit; ++i) {
-    const unsigned char c = p[i];
-    if (c == '=') return i > 0 && !(p[0] >= '0' && p[0] <= '9');
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  }
-  return false;
-}
-
 void format_id128(const sd_id128_t& id, std::string* out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->resize(32);
@@ -393,10 +379,11 @@ class SdSession : public Session {
     size_t size;
     while ((r = api_.enumerate_data(j_, &data, &size)) > 0) {
       // A damaged file can hand back an item that is not NAME=value at all; journalctl stops
-      // at it ("Invalid field."), the agent leaves the entry out and counts it.
-      if (!is_field_item(data, size))
-        return Status::corruption("the entry has a malformed data item");
+      // at it ("Invalid field."), the agent leaves the entry out and counts it. add_item()
+      // checks the name as it finds the '='.
       e->add_item(data, size);
+      if (!e->is_field(e->item_count() - 1))
+        return Status::corruption("the entry has a malformed data item");
     }
     if (r < 0) return Status::corruption("cannot read the entry's data: " + errno_text(r));
     return Status::ok();
