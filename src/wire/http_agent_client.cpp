@@ -165,13 +165,13 @@ Result<AgentIdentity> HttpAgentClient::identify(const AgentSpec& agent, std::sto
 }
 
 bool HttpAgentClient::journal_order(const std::string& url) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return order_refused_.count(url) == 0;
 }
 
 void HttpAgentClient::note_order_refused(const std::string& url) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (!order_refused_.insert(url).second) return;
   }
   log::info("collect",

@@ -5,13 +5,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <stop_token>
 #include <string>
 
 #include "infralogs/core/log_entry.h"
+#include "infralogs/core/mutex.h"
 #include "infralogs/core/status.h"
 #include "infralogs/core/thread_annotations.h"
 
@@ -133,7 +133,7 @@ class HttpAgentClient : public AgentClient {
   void note_order_refused(const std::string& url);
 
   HttpAgentClientOptions options_;
-  std::mutex mu_;
+  Mutex mu_;
   std::set<std::string> order_refused_ GUARDED_BY(mu_);  // agent URLs
 };
 
