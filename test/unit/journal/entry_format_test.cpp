@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "infralogs/journal/query.h"
+
 using namespace infralogs::journal;
 using nlohmann::json;
 
@@ -318,4 +320,46 @@ TEST_CASE("json in the journal's order places _BOOT_ID and marks repeated values
   append_json(two, {}, JsonOrder::kJournal, &ordered);
   CHECK(ordered.substr(ordered.find(",\"_BOOT_ID\"")) ==
         ",\"_BOOT_ID\":\"0123456789abcdef0123456789abcdef\",\"A\":[\"1\",  \"2\"]}\n");
+}
+
+TEST_CASE("Entry's name, value and is_field agree with split_item and is_valid_field_name",
+          "[journal][entry]") {
+  // add_item finds the '=' and checks the name in one pass over at most 65 bytes; this is the
+  // plain definition it must match, around the edges of that pass.
+  const std::string n64(64, 'A'), n65(65, 'A');
+  const std::vector<std::string> items = {"MESSAGE=hello",
+                                          "_PID=1",
+                                          "A=",
+                                          "=value",
+                                          "lower=x",
+                                          "9LIVES=x",
+                                          "_9=x",
+                                          "NO_EQUALS",
+                                          n64 + "=x",
+                                          n65 + "=x",
+                                          n64,
+                                          n65,
+                                          n65 + "B",
+                                          n65 + "b=x",
+                                          "A-B=x",
+                                          "A=B=C",
+                                          std::string("NUL\0=x", 6),
+                                          "\xff\xfe=x",
+                                          ""};
+  Entry e;
+  for (const auto& it : items) e.add_item(it.data(), it.size());
+  REQUIRE(e.item_count() == items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    INFO("item " << i << ": " << items[i]);
+    std::string_view name, value;
+    split_item(items[i], &name, &value);
+    CHECK(e.item(i) == items[i]);
+    CHECK(e.name(i) == name);
+    CHECK(e.value(i) == value);
+    const bool has_eq = items[i].find('=') != std::string::npos;
+    CHECK(e.is_field(i) == (has_eq && is_valid_field_name(name)));
+  }
+  CHECK(e.is_field(0));
+  CHECK(e.is_field(8));        // a 64-byte name
+  CHECK_FALSE(e.is_field(9));  // 65 bytes
 }
