@@ -180,14 +180,21 @@ void HttpAgentClient::note_order_refused(const std::string& url) {
             {{"agent", url}});
 }
 
-Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest& request,
-                                     std::stop_token stop) {
+template <class Call>
+auto HttpAgentClient::with_journal_order(const AgentSpec& agent, Call call) {
   const bool order = agent.protocol == AgentProtocol::kInfralogs && journal_order(agent.url);
   bool refused = false;
-  Result<Batch> batch = fetch_page(agent, request, stop, order, &refused);
-  if (!refused) return batch;
+  auto result = call(order, &refused);
+  if (!refused) return result;
   note_order_refused(agent.url);
-  return fetch_page(agent, request, stop, false, &refused);
+  return call(false, &refused);
+}
+
+Result<Batch> HttpAgentClient::fetch(const AgentSpec& agent, const FetchRequest& request,
+                                     std::stop_token stop) {
+  return with_journal_order(agent, [&](bool order, bool* refused) {
+    return fetch_page(agent, request, stop, order, refused);
+  });
 }
 
 Result<Batch> HttpAgentClient::fetch_page(const AgentSpec& agent, const FetchRequest& request,
@@ -345,12 +352,9 @@ Result<Batch> HttpAgentClient::fetch_page(const AgentSpec& agent, const FetchReq
 
 Status HttpAgentClient::follow(const AgentSpec& agent, const FollowRequest& request,
                                FollowHandler& handler, std::stop_token stop) {
-  const bool order = agent.protocol == AgentProtocol::kInfralogs && journal_order(agent.url);
-  bool refused = false;
-  Status s = follow_stream(agent, request, handler, stop, order, &refused);
-  if (!refused) return s;
-  note_order_refused(agent.url);
-  return follow_stream(agent, request, handler, stop, false, &refused);
+  return with_journal_order(agent, [&](bool order, bool* refused) {
+    return follow_stream(agent, request, handler, stop, order, refused);
+  });
 }
 
 Status HttpAgentClient::follow_stream(const AgentSpec& agent, const FollowRequest& request,

@@ -128,6 +128,10 @@ class HttpAgentClient : public AgentClient {
                            std::stop_token stop, bool journal_order, bool* order_refused);
   Status follow_stream(const AgentSpec& agent, const FollowRequest& request, FollowHandler& handler,
                        std::stop_token stop, bool journal_order, bool* order_refused);
+  // call(journal_order, &order_refused): with order=journal for an infralogs agent that has not
+  // refused it, then, when it refuses it now, once more without (remembered, logged once).
+  template <class Call>
+  auto with_journal_order(const AgentSpec& agent, Call call);
   // Whether to ask `url` for order=journal: yes until it refused it once.
   bool journal_order(const std::string& url);
   void note_order_refused(const std::string& url);
