@@ -113,6 +113,15 @@ void append_30(const Fleet& fleet, int skip) {
                    {"--hosts", "1", "--entries", "30", "--skip", std::to_string(skip)});
 }
 
+// Points the fleet's inventory at its first host's agent on `port` (a stub, proxy or agent the
+// test started in its place).
+void inventory_at(Fleet& fleet, int port) {
+  fleet.replace_inventory({{"agents",
+                            {{{"name", fleet.names()[0]},
+                              {"url", "http://127.0.0.1:" + std::to_string(port)},
+                              {"token_file", fleet.token_file()}}}}});
+}
+
 // SIGTERM ends collect --follow with exit 0 within 5 s.
 void check_stops_on_sigterm(BackgroundProcess& collect) {
   collect.signal(SIGTERM);
@@ -299,10 +308,7 @@ TEST_CASE("collect --follow polls an agent that answers follow with 400 naming t
   });
   int port = stub.bind_to_any_port("127.0.0.1");
   std::thread t([&] { stub.listen_after_bind(); });
-  fleet.replace_inventory({{"agents",
-                            {{{"name", fleet.names()[0]},
-                              {"url", "http://127.0.0.1:" + std::to_string(port)},
-                              {"token_file", fleet.token_file()}}}}});
+  inventory_at(fleet, port);
   BackgroundProcess collect(follow_command(fleet, db));
   bool first = wait_count(pair, 100, 30s);
   append_30(fleet, 100);
@@ -533,10 +539,7 @@ TEST_CASE("collect --follow backs off from an agent at --max-followers (503) and
   ServerProcess agent("agent",
                       {"--token-file", fleet.token_file(), "--file", fleet.files()[0], "--name",
                        fleet.names()[0], "--max-followers", "1", "--follow-heartbeat", "1"});
-  fleet.replace_inventory({{"agents",
-                            {{{"name", fleet.names()[0]},
-                              {"url", "http://127.0.0.1:" + std::to_string(agent.port())},
-                              {"token_file", fleet.token_file()}}}}});
+  inventory_at(fleet, agent.port());
   // The other follower: from the journal's last entry, ending after one more (append_30 frees
   // the slot).
   const std::string last = journal_cursors(fleet.files()[0]).back();
@@ -609,10 +612,7 @@ TEST_CASE(
   ServerProcess agent("agent", {"--token-file", fleet.token_file(), "--file", fleet.files()[0],
                                 "--name", fleet.names()[0], "--follow-heartbeat", "1"});
   SilencingProxy proxy(agent.port());
-  fleet.replace_inventory({{"agents",
-                            {{{"name", fleet.names()[0]},
-                              {"url", "http://127.0.0.1:" + std::to_string(proxy.port())},
-                              {"token_file", fleet.token_file()}}}}});
+  inventory_at(fleet, proxy.port());
   BackgroundProcess collect(follow_command(fleet, db));
   INFO(collect.err());
   REQUIRE(wait_count(pair, 100, 30s));
