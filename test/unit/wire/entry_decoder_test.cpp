@@ -166,3 +166,32 @@ TEST_CASE("lines with invalid UTF-8 in a key or value are refused", "[wire]") {
   bytes.replace(bytes.find("47]"), 3, "047]");
   CHECK(wire::decode_entry(bytes, &e).code() == StatusCode::kCorruption);
 }
+
+// The string scan skips plain ASCII 16 bytes at a time: a quote, a backslash escape, a control
+// byte, UTF-8 or invalid UTF-8 at any offset of a block, or in the bytes left after the last
+// whole block, is still found there.
+TEST_CASE("decoder finds escapes, control bytes and UTF-8 at every offset of the fast scan",
+          "[wire]") {
+  for (size_t len = 0; len <= 40; ++len) {
+    for (size_t at = 0; at <= len; ++at) {
+      std::string head(at, 'a'), tail(len - at, 'z');
+      for (std::string special : {std::string("\""), std::string("\\"), std::string("\n"),
+                                  std::string("\x7f"), std::string("\xc3\xa9")}) {
+        std::string msg = head + special + tail;
+        LogEntry e;
+        INFO("len " << len << ", at " << at << ", special byte " << int(special[0]));
+        REQUIRE(wire::decode_entry(agent_line({"MESSAGE=" + msg}), &e).is_ok());
+        CHECK(*e.message == msg);
+      }
+      // Written raw, not by the agent: a control byte and invalid UTF-8 are refused there.
+      for (std::string bad : {std::string("\x01"), std::string("\xff")}) {
+        std::string line = std::string("{\"__CURSOR\":\"") + kCursor +
+                           "\",\"__REALTIME_TIMESTAMP\":\"5\",\"MESSAGE\":\"" + head + bad + tail +
+                           "\"}";
+        LogEntry e;
+        INFO("len " << len << ", at " << at << ", raw byte " << int(bad[0]));
+        CHECK(wire::decode_entry(line, &e).code() == StatusCode::kCorruption);
+      }
+    }
+  }
+}
